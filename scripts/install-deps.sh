@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian bookworm packages DAC Workbench builds, tests and runs with.
+# Idempotent: packages already present are left alone. Uses sudo only when not root.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev qt6-charts-dev qt6-qpa-plugins
+  libgl-dev libgl1-mesa-dri libglx-mesa0
+  libtorch-dev libopenblas0-openmp
+  libinsighttoolkit5-dev libgdcm-dev
+  libvtk9-dev
+  libopencv-dev
+  nlohmann-json3-dev
+  xvfb xauth fonts-dejavu-core
+  python3-torch python3-numpy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Torch calls BLAS for matmul, 1x1 convolutions and transposed convolutions. Debian's default
+# libblas.so.3 is the netlib reference (~5 GFLOP/s); OpenBLAS with OpenMP is ~40x faster.
+arch=$(dpkg --print-architecture)
+case "$arch" in amd64) triplet=x86_64-linux-gnu ;; arm64) triplet=aarch64-linux-gnu ;; *) triplet="" ;; esac
+if [ -n "$triplet" ] && [ -e "/usr/lib/$triplet/openblas-openmp/libblas.so.3" ]; then
+  $SUDO update-alternatives --set "libblas.so.3-$triplet" "/usr/lib/$triplet/openblas-openmp/libblas.so.3" || true
+  $SUDO update-alternatives --set "liblapack.so.3-$triplet" "/usr/lib/$triplet/openblas-openmp/liblapack.so.3" || true
+fi
+echo "install-deps: done"
