@@ -46,7 +46,7 @@ int infoCommand(const std::vector<std::string>& argv) {
     opt.maxBytes = static_cast<std::size_t>(args.getDouble("max-bytes", 0));
     const fs::path path = args.positional()[0];
     std::error_code ec;
-    if (!fs::exists(path, ec)) throw InputError("Not found: " + path.string());
+    if (!fs::exists(path, ec)) throw InputError("File or folder not found: " + path.string());
     if (fs::is_directory(path, ec)) {
         auto series = listDicomSeries(path);
         if (!series.empty()) {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
 #include <mutex>
 #include <random>
@@ -123,6 +125,32 @@ void checkReadableFile(const fs::path& file) {
     if (fs::file_size(file, ec) == 0) throw InputError(file.string() + " is empty (0 bytes)");
     if (::access(file.c_str(), R_OK) != 0)
         throw InputError("Permission denied: cannot read " + file.string());
+    // A DICOMDIR is an index of DICOM media, not an image. GDCM aborts the process (an assertion)
+    // on some malformed DICOMDIRs, so they are recognised here, before any decoder sees them:
+    // "DICM" at byte 128 and the Media Storage Directory SOP class in the meta header.
+    char head[1024] = {};
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) throw InputError("Cannot open " + file.string());
+    const std::size_t n = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+    if (n > 132 && std::memcmp(head + 128, "DICM", 4) == 0) {
+        static const char kDicomDirUid[] = "1.2.840.10008.1.3.10";
+        const std::size_t len = sizeof kDicomDirUid - 1;
+        for (std::size_t i = 132; i + len < n; ++i)
+            if (std::memcmp(head + i, kDicomDirUid, len) == 0 && head[i + len] != '.' &&
+                !(head[i + len] >= '0' && head[i + len] <= '9'))
+                throw InputError(file.string() + " is a DICOMDIR (an index of DICOM media), not an image; "
+                                 "open the folder that holds the image files instead");
+    }
+}
+
+bool isDicomFile(const fs::path& file) {
+    char head[132] = {};
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) return false;
+    const std::size_t n = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+    return n == sizeof head && std::memcmp(head + 128, "DICM", 4) == 0;
 }
 
 itk::ImageIOBase::Pointer openIo(const fs::path& file) {
@@ -130,6 +158,9 @@ itk::ImageIOBase::Pointer openIo(const fs::path& file) {
     checkReadableFile(file);
     itk::ImageIOBase::Pointer io =
         itk::ImageIOFactory::CreateImageIO(file.c_str(), itk::IOFileModeEnum::ReadMode);
+    if (!io && isDicomFile(file))
+        throw InputError(file.string() + " is a DICOM file without image pixel data (a structure set, report or "
+                         "index?); DAC Workbench opens DICOM images");
     if (!io)
         throw InputError(file.string() + " is not an image in a format DAC Workbench reads "
                          "(PNG, JPEG, BMP, TIFF, NIfTI, MetaImage, NRRD, DICOM)");
@@ -222,6 +253,13 @@ template <class WriteFn>
 void writeAtomically(const fs::path& file, WriteFn write) {
     std::error_code ec;
     if (!file.parent_path().empty()) fs::create_directories(file.parent_path(), ec);
+    const std::string e = lowerExtension(file);
+    if (e == ".mhd" || e == ".nhdr" || e == ".hdr") {
+        // Header + data file pairs name each other: a renamed header would point at a temporary
+        // data file, so these formats are written in place.
+        write(file);
+        return;
+    }
     std::random_device rd;
     const std::string ext = lowerExtension(file);
     fs::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp" + std::to_string(rd() % 1000000) + ext);

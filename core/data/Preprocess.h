@@ -1,0 +1,50 @@
+#pragma once
+// The data layer between images on disk and the training library: decode (ITK), convert
+// channels, resample to the training size (OpenCV), normalise per image and channel, cut volumes
+// into 2D slices, and keep the result in a disk cache so that a second run does not decode again.
+// Predictions go the other way: probabilities at the training size back to each image's grid.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/train/TensorDataset.h"
+#include "dataset/Domain.h"
+#include "dataset/Task.h"
+#include "image/Image.h"
+#include "image/ImageIO.h"
+
+namespace dacw {
+
+struct PreprocessOptions {
+    int size = 128;                  // square side the networks see
+    int channels = 3;                // 1 or 3
+    std::size_t maxBytes = 0;        // decoding budget per image (ReadOptions)
+    std::filesystem::path cacheDir;  // empty: no disk cache
+};
+
+/// One sample of a case: 2D images have one, volumes one per axial slice ("id@z").
+std::string sampleId(const std::string& caseId, std::size_t slice, std::size_t depth);
+
+/// [C,size,size] float values of slice z, channels converted and per-channel z-scored.
+std::vector<float> networkInput(const Image& img, std::size_t z, int channels, int size);
+
+struct LoadReport {
+    std::size_t cases = 0;
+    std::size_t samples = 0;
+    bool fromCache = false;
+    std::vector<std::string> skipped;  // "case: reason" for cases that could not be used
+};
+
+/// The cases of a domain as tensors. With `withMasks`, only cases that have a mask are taken and
+/// masks become class indices (label value = class index); otherwise masks are ignored.
+/// `onlyCases` (if not empty) selects cases by id, in that order. Unreadable cases are skipped
+/// and listed in the report; an empty result throws InputError saying why.
+train::TensorDataset loadDomainTensors(const Domain& d, const Task& task, const PreprocessOptions& opt, bool withMasks,
+                                       const std::vector<std::string>& onlyCases = {}, LoadReport* report = nullptr);
+
+/// Label map on `g` from per-slice class probabilities, each [K*size*size] floats (class-major),
+/// resampled bilinearly to the slice size before the arg-max. Class index = label value.
+LabelMap labelsFromProbabilities(const std::vector<std::vector<float>>& sliceProbs, int classes, int size, const Geometry& g);
+
+}  // namespace dacw

@@ -1,0 +1,161 @@
+#include "metrics/Metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "util/Errors.h"
+
+namespace dacw {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/// 1D squared distance transform of f (Felzenszwalb & Huttenlocher) with sample spacing h.
+void edt1d(const double* f, double* d, std::size_t n, double h, std::vector<std::size_t>& v, std::vector<double>& z) {
+    v.assign(n, 0);
+    z.assign(n + 1, 0);
+    std::size_t k = 0;
+    std::size_t first = 0;
+    while (first < n && std::isinf(f[first])) ++first;
+    if (first == n) {
+        std::fill(d, d + n, kInf);
+        return;
+    }
+    v[0] = first;
+    z[0] = -kInf;
+    z[1] = kInf;
+    for (std::size_t q = first + 1; q < n; ++q) {
+        if (std::isinf(f[q])) continue;
+        const double xq = double(q) * h;
+        double s;
+        while (true) {
+            const double xv = double(v[k]) * h;
+            s = ((f[q] + xq * xq) - (f[v[k]] + xv * xv)) / (2 * (xq - xv));
+            if (s <= z[k] && k > 0) --k;
+            else break;
+        }
+        if (s <= z[k]) {  // k == 0 and the new parabola dominates everywhere
+            v[0] = q;
+            z[0] = -kInf;
+            z[1] = kInf;
+            continue;
+        }
+        ++k;
+        v[k] = q;
+        z[k] = s;
+        z[k + 1] = kInf;
+    }
+    k = 0;
+    for (std::size_t q = 0; q < n; ++q) {
+        const double xq = double(q) * h;
+        while (z[k + 1] < xq) ++k;
+        const double dx = xq - double(v[k]) * h;
+        d[q] = dx * dx + f[v[k]];
+    }
+}
+
+std::vector<bool> surface(const std::vector<bool>& m, const Geometry& g) {
+    const std::size_t nx = g.size[0], ny = g.size[1], nz = g.size[2];
+    std::vector<bool> s(m.size(), false);
+    auto at = [&](std::size_t x, std::size_t y, std::size_t z) { return m[(z * ny + y) * nx + x]; };
+    for (std::size_t z = 0; z < nz; ++z)
+        for (std::size_t y = 0; y < ny; ++y)
+            for (std::size_t x = 0; x < nx; ++x) {
+                if (!at(x, y, z)) continue;
+                bool edge = x == 0 || y == 0 || x + 1 == nx || y + 1 == ny || !at(x - 1, y, z) || !at(x + 1, y, z) ||
+                            !at(x, y - 1, z) || !at(x, y + 1, z);
+                if (!edge && nz > 1) edge = z == 0 || z + 1 == nz || !at(x, y, z - 1) || !at(x, y, z + 1);
+                s[(z * ny + y) * nx + x] = edge;
+            }
+    return s;
+}
+
+double percentile95(std::vector<double> v) {
+    if (v.empty()) return 0.0;
+    // Linear interpolation between order statistics, as numpy's default.
+    const double pos = 0.95 * double(v.size() - 1);
+    const std::size_t lo = static_cast<std::size_t>(std::floor(pos));
+    std::nth_element(v.begin(), v.begin() + long(lo), v.end());
+    const double a = v[lo];
+    if (lo + 1 >= v.size()) return a;
+    const double b = *std::min_element(v.begin() + long(lo) + 1, v.end());
+    return a + (b - a) * (pos - double(lo));
+}
+
+}  // namespace
+
+std::vector<double> squaredDistanceTransform(const std::vector<bool>& feature, const Geometry& g) {
+    const std::size_t n[3] = {g.size[0], g.size[1], g.size[2]};
+    std::vector<double> d(feature.size());
+    for (std::size_t i = 0; i < feature.size(); ++i) d[i] = feature[i] ? 0.0 : kInf;
+    std::vector<double> line, out;
+    std::vector<std::size_t> v;
+    std::vector<double> z;
+    for (int axis = 0; axis < 3; ++axis) {
+        const std::size_t len = n[axis];
+        if (len <= 1) continue;
+        const std::size_t stride = axis == 0 ? 1 : axis == 1 ? n[0] : n[0] * n[1];
+        line.resize(len);
+        out.resize(len);
+        for (std::size_t start = 0; start < d.size(); ++start) {
+            // Visit each line once: from its first voxel along `axis`.
+            if ((start / stride) % len != 0) continue;
+            for (std::size_t i = 0; i < len; ++i) line[i] = d[start + i * stride];
+            edt1d(line.data(), out.data(), len, g.spacing[axis], v, z);
+            for (std::size_t i = 0; i < len; ++i) d[start + i * stride] = out[i];
+        }
+    }
+    return d;
+}
+
+double dice(const std::vector<bool>& a, const std::vector<bool>& b) {
+    std::size_t inter = 0, sa = 0, sb = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        sa += a[i];
+        sb += b[i];
+        inter += a[i] && b[i];
+    }
+    if (sa + sb == 0) return 1.0;
+    return 2.0 * double(inter) / double(sa + sb);
+}
+
+double hd95(const std::vector<bool>& a, const std::vector<bool>& b, const Geometry& g) {
+    const bool ea = std::none_of(a.begin(), a.end(), [](bool x) { return x; });
+    const bool eb = std::none_of(b.begin(), b.end(), [](bool x) { return x; });
+    if (ea && eb) return 0.0;
+    if (ea || eb) return std::numeric_limits<double>::quiet_NaN();
+    const auto sa = surface(a, g), sb = surface(b, g);
+    const auto da = squaredDistanceTransform(sa, g), db = squaredDistanceTransform(sb, g);
+    std::vector<double> ab, ba;
+    for (std::size_t i = 0; i < sa.size(); ++i) {
+        if (sa[i]) ab.push_back(std::sqrt(db[i]));
+        if (sb[i]) ba.push_back(std::sqrt(da[i]));
+    }
+    return std::max(percentile95(ab), percentile95(ba));
+}
+
+std::map<std::string, RegionScore> evaluateCase(const LabelMap& prediction, const LabelMap& reference, const Task& task) {
+    if (!prediction.geometry().sameSize(reference.geometry()))
+        throw InputError("Prediction is " + prediction.geometry().describe() + " but the reference is " +
+                         reference.geometry().describe());
+    std::map<std::string, RegionScore> out;
+    for (const Region& r : task.regions) {
+        bool in[256] = {};
+        for (auto v : r.values) in[v] = true;
+        std::vector<bool> p(prediction.data().size()), t(reference.data().size());
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            p[i] = in[prediction.data()[i]];
+            t[i] = in[reference.data()[i]];
+        }
+        RegionScore s;
+        s.dice = dice(p, t);
+        s.hd95 = hd95(p, t, reference.geometry());
+        s.predictionEmpty = std::none_of(p.begin(), p.end(), [](bool x) { return x; });
+        s.referenceEmpty = std::none_of(t.begin(), t.end(), [](bool x) { return x; });
+        out[r.name] = s;
+    }
+    return out;
+}
+
+}  // namespace dacw

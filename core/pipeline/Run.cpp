@@ -1,0 +1,561 @@
+#include "pipeline/Run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <limits>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include "core/train/CoTrainer.h"
+#include "core/train/Errors.h"
+#include "core/train/Predictor.h"
+#include "data/Preprocess.h"
+#include "dataset/Domain.h"
+#include "image/ImageIO.h"
+#include "util/Errors.h"
+#include "util/Paths.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace dacw {
+
+std::vector<std::string> presetNames() { return {"quick", "standard", "paper"}; }
+
+void applyPreset(train::TrainConfig& c, const std::string& preset) {
+    if (preset == "quick") {
+        // About ten minutes on two CPU cores, evaluation included.
+        c.size = 96;
+        c.backbone = train::Backbone::ResNet18;
+        c.width = 0.5;
+        c.iterations = 600;
+        c.labeledBatch = c.unlabeledBatch = 4;
+        c.validationInterval = 100;
+        c.checkpointInterval = 100;
+    } else if (preset == "standard") {
+        c.size = 128;
+        c.backbone = train::Backbone::ResNet18;
+        c.width = 1.0;
+        c.iterations = 2000;
+        c.labeledBatch = c.unlabeledBatch = 4;
+        c.validationInterval = 250;
+        c.checkpointInterval = 250;
+    } else if (preset == "paper") {
+        // The scale of the published setting; meant for a GPU node (dacw-train --device cuda).
+        c.size = 256;
+        c.backbone = train::Backbone::ResNet50;
+        c.width = 1.0;
+        c.iterations = 30000;
+        c.labeledBatch = c.unlabeledBatch = 8;
+        c.validationInterval = 1000;
+        c.checkpointInterval = 1000;
+    } else {
+        throw InputError("Unknown preset '" + preset + "'; presets are quick, standard and paper");
+    }
+}
+
+namespace {
+
+class RunLog {
+public:
+    RunLog(const fs::path& file, const RunObserver& obs) : out_(file, std::ios::app), obs_(obs) {}
+    void operator()(const std::string& line) {
+        const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+        out_ << stamp << "  " << line << "\n";
+        out_.flush();
+        if (obs_.message) obs_.message(line);
+    }
+
+private:
+    std::ofstream out_;
+    const RunObserver& obs_;
+};
+
+void requireFolder(const fs::path& p, const char* what) {
+    std::error_code ec;
+    if (p.empty()) throw InputError(std::string("No ") + what + " folder given");
+    if (!fs::is_directory(p, ec)) throw InputError(std::string("The ") + what + " folder " + p.string() + " does not exist");
+}
+
+std::vector<std::string> maskedIds(const Domain& d) {
+    std::vector<std::string> ids;
+    for (const auto& c : d.cases)
+        if (c.hasMask()) ids.push_back(c.id);
+    return ids;
+}
+
+/// Probabilities of every slice of an image, as network-size class-major planes.
+std::vector<std::vector<float>> predictImage(const train::Predictor& p, const Image& img) {
+    const int size = int(p.info().size), channels = int(p.info().inChannels);
+    const std::size_t depth = img.depth();
+    std::vector<float> buf;
+    buf.reserve(depth * std::size_t(channels * size * size));
+    for (std::size_t z = 0; z < depth; ++z) {
+        auto in = networkInput(img, z, channels, size);
+        buf.insert(buf.end(), in.begin(), in.end());
+    }
+    at::Tensor t = at::from_blob(buf.data(), {int64_t(depth), channels, size, size}, at::kFloat);
+    at::Tensor probs = p.predict(t).contiguous();
+    const int64_t k = probs.size(1);
+    std::vector<std::vector<float>> out(depth);
+    const float* src = probs.data_ptr<float>();
+    const std::size_t per = std::size_t(k) * std::size_t(size) * std::size_t(size);
+    for (std::size_t z = 0; z < depth; ++z) out[z].assign(src + z * per, src + (z + 1) * per);
+    return out;
+}
+
+fs::path predictionFile(const fs::path& dir, const std::string& caseId, bool volume) {
+    return dir / (caseId + (volume ? ".nii.gz" : ".png"));
+}
+
+void summarise(EvaluationResult& r) {
+    std::map<std::string, std::vector<const CaseResult*>> byDomain;
+    std::vector<std::string> order;
+    for (const auto& c : r.cases) {
+        if (!byDomain.count(c.domain)) order.push_back(c.domain);
+        byDomain[c.domain].push_back(&c);
+    }
+    r.domains.clear();
+    std::map<std::string, std::vector<double>> diceMeans, hdMeans;
+    for (const auto& name : order) {
+        DomainResult d;
+        d.name = name;
+        d.cases = byDomain[name].size();
+        std::map<std::string, std::vector<double>> dv, hv;
+        for (const CaseResult* c : byDomain[name])
+            for (const auto& [region, s] : c->scores) {
+                dv[region].push_back(s.dice);
+                if (std::isnan(s.hd95)) ++d.hd95Undefined[region];
+                else hv[region].push_back(s.hd95);
+                if (!hv.count(region)) hv[region];
+            }
+        for (auto& [region, v] : dv) {
+            double m = 0;
+            for (double x : v) m += x;
+            d.dice[region] = m / double(v.size());
+            diceMeans[region].push_back(d.dice[region]);
+        }
+        for (auto& [region, v] : hv) {
+            if (v.empty()) {
+                d.hd95[region] = std::numeric_limits<double>::quiet_NaN();
+                continue;
+            }
+            double m = 0;
+            for (double x : v) m += x;
+            d.hd95[region] = m / double(v.size());
+            hdMeans[region].push_back(d.hd95[region]);
+        }
+        r.domains.push_back(d);
+    }
+    r.meanDice.clear();
+    r.meanHd95.clear();
+    for (auto& [region, v] : diceMeans) {
+        double m = 0;
+        for (double x : v) m += x;
+        r.meanDice[region] = m / double(v.size());
+    }
+    for (auto& [region, v] : hdMeans) {
+        double m = 0;
+        for (double x : v) m += x;
+        r.meanHd95[region] = m / double(v.size());
+    }
+}
+
+json number(double v) { return std::isfinite(v) ? json(std::round(v * 1e6) / 1e6) : json(nullptr); }
+
+/// Scores every masked case of a domain with a predictor; writes predictions when outDir is set.
+void evaluateDomain(const train::Predictor& p, const Domain& d, const Task& task, const fs::path& outDir,
+                    EvaluationResult& r, RunLog* log) {
+    for (const auto& c : d.cases) {
+        if (!c.hasMask()) continue;
+        try {
+            Image img = readImage(c.image);
+            LabelMap truth = readCaseMask(c);
+            LabelMap pred = labelsFromProbabilities(predictImage(p, img), int(p.info().numClasses), int(p.info().size),
+                                                    img.geometry());
+            if (!outDir.empty()) writeLabelMap(pred, predictionFile(outDir / d.name, c.id, img.depth() > 1));
+            r.cases.push_back({d.name, c.id, evaluateCase(pred, truth, task)});
+        } catch (const InputError& e) {
+            if (log) (*log)("skipped test case " + d.name + "/" + c.id + ": " + e.what());
+        }
+    }
+}
+
+}  // namespace
+
+std::string evaluationToJson(const EvaluationResult& r, const std::map<std::string, std::string>& extra) {
+    json doms = json::object();
+    for (const auto& d : r.domains) {
+        json dice = json::object(), hd = json::object(), undef = json::object();
+        for (const auto& [k, v] : d.dice) dice[k] = number(v);
+        for (const auto& [k, v] : d.hd95) hd[k] = number(v);
+        for (const auto& [k, v] : d.hd95Undefined) undef[k] = v;
+        doms[d.name] = {{"cases", d.cases}, {"dice", dice}, {"hd95", hd}, {"hd95_undefined", undef}};
+    }
+    json mean = {{"dice", json::object()}, {"hd95", json::object()}};
+    for (const auto& [k, v] : r.meanDice) mean["dice"][k] = number(v);
+    for (const auto& [k, v] : r.meanHd95) mean["hd95"][k] = number(v);
+    json cases = json::array();
+    for (const auto& c : r.cases) {
+        json dice = json::object(), hd = json::object();
+        for (const auto& [k, s] : c.scores) {
+            dice[k] = number(s.dice);
+            hd[k] = number(s.hd95);
+        }
+        cases.push_back({{"domain", c.domain}, {"case", c.caseId}, {"dice", dice}, {"hd95", hd}});
+    }
+    json j = {{"domains", doms}, {"mean", mean}, {"cases", cases}};
+    for (const auto& [k, v] : extra) j[k] = v;
+    return j.dump(2) + "\n";
+}
+
+EvaluationResult evaluationFromJson(const std::string& text) {
+    EvaluationResult r;
+    try {
+        json j = json::parse(text);
+        for (const auto& [name, d] : j.at("domains").items()) {
+            DomainResult dr;
+            dr.name = name;
+            dr.cases = d.value("cases", std::size_t(0));
+            for (const auto& [k, v] : d.at("dice").items()) dr.dice[k] = v.is_null() ? NAN : v.get<double>();
+            for (const auto& [k, v] : d.at("hd95").items()) dr.hd95[k] = v.is_null() ? NAN : v.get<double>();
+            r.domains.push_back(dr);
+        }
+        for (const auto& [k, v] : j.at("mean").at("dice").items()) r.meanDice[k] = v.is_null() ? NAN : v.get<double>();
+        for (const auto& [k, v] : j.at("mean").at("hd95").items()) r.meanHd95[k] = v.is_null() ? NAN : v.get<double>();
+        for (const auto& c : j.value("cases", json::array())) {
+            CaseResult cr;
+            cr.domain = c.at("domain").get<std::string>();
+            cr.caseId = c.at("case").get<std::string>();
+            for (const auto& [k, v] : c.at("dice").items()) cr.scores[k].dice = v.is_null() ? NAN : v.get<double>();
+            for (const auto& [k, v] : c.at("hd95").items()) cr.scores[k].hd95 = v.is_null() ? NAN : v.get<double>();
+            r.cases.push_back(cr);
+        }
+    } catch (const json::exception& e) {
+        throw InputError(std::string("not a valid metrics.json: ") + e.what());
+    }
+    return r;
+}
+
+RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::atomic<bool>* cancel) {
+    requireFolder(req.labeledDir, "labeled");
+    for (const auto& u : req.unlabeledDirs) requireFolder(u, "unlabeled");
+    for (const auto& t : req.testDirs) requireFolder(t, "test");
+    for (const auto& v : req.validationDirs) requireFolder(v, "validation");
+    if (req.outDir.empty()) throw InputError("No run folder given (--out)");
+    auto same = [](const fs::path& a, const fs::path& b) {
+        std::error_code ec;
+        return fs::equivalent(a, b, ec);
+    };
+    for (const auto& t : req.testDirs) {
+        if (same(t, req.labeledDir))
+            throw InputError("The test folder " + t.string() + " is the labeled folder; test domains must be held out");
+        for (const auto& u : req.unlabeledDirs)
+            if (same(t, u))
+                throw InputError("The test folder " + t.string() + " is also an unlabeled folder; test domains must be held out");
+    }
+    train::TrainConfig cfg = req.config;
+    const bool coTraining = train::partsOf(cfg.method).coTraining;
+    if (coTraining && req.unlabeledDirs.empty())
+        throw InputError("Method " + train::toString(cfg.method) + " needs unlabeled folders (--unlabeled); only 'supervised' trains without");
+
+    std::error_code ec;
+    fs::create_directories(req.outDir, ec);
+    if (ec) throw InputError("Cannot create the run folder " + req.outDir.string() + ": " + ec.message());
+    RunLog log(req.outDir / "log.txt", obs);
+    const fs::path configFile = req.outDir / "config.json";
+    const fs::path checkpoint = req.outDir / "checkpoint.pt";
+    const bool resuming = req.resume && fs::exists(checkpoint, ec);
+    if (req.resume && !resuming) log("--resume: no checkpoint in " + req.outDir.string() + ", starting from the beginning");
+
+    // Which labeled cases: a resumed run keeps the list it started with.
+    Domain labeled = scanDomain(req.labeledDir);
+    std::vector<std::string> all = maskedIds(labeled), chosen;
+    if (all.empty()) throw InputError("The labeled folder " + req.labeledDir.string() + " has no case with a mask");
+    if (resuming && fs::exists(configFile, ec)) {
+        try {
+            json old = json::parse(readText(configFile));
+            chosen = old.at("labeled_cases").get<std::vector<std::string>>();
+        } catch (const json::exception& e) {
+            throw InputError("Cannot resume: " + configFile.string() + " is damaged (" + e.what() + ")");
+        }
+    } else {
+        std::sort(all.begin(), all.end());
+        std::vector<std::string> shuffled = all;
+        std::mt19937_64 rng(cfg.seed ^ 0x5eed1abe11edull);
+        for (std::size_t i = shuffled.size(); i > 1; --i) std::swap(shuffled[i - 1], shuffled[rng() % i]);
+        std::size_t n = all.size();
+        if (req.labeledCount > 0) n = std::size_t(req.labeledCount);
+        else if (req.labeledRatio > 0) n = std::max<std::size_t>(1, std::size_t(std::lround(req.labeledRatio * double(all.size()))));
+        if (n > all.size())
+            throw InputError("Asked for " + std::to_string(n) + " labeled cases but " + req.labeledDir.string() + " has " +
+                             std::to_string(all.size()) + " with masks");
+        chosen.assign(shuffled.begin(), shuffled.begin() + long(n));
+        std::sort(chosen.begin(), chosen.end());
+    }
+
+    PreprocessOptions pre;
+    pre.size = int(cfg.size > 0 ? cfg.size : 128);
+    pre.channels = req.task.channels;
+    pre.cacheDir = req.cacheDir;
+    cfg.size = pre.size;
+    cfg.numClasses = req.task.classCount();
+    cfg.checkpointPath = checkpoint.string();
+    cfg.resume = resuming;
+    if (cfg.checkpointInterval <= 0) cfg.checkpointInterval = std::max<int64_t>(50, cfg.iterations / 10);
+
+    auto loadLogged = [&](const Domain& d, bool masks, const std::vector<std::string>& only) {
+        LoadReport rep;
+        train::TensorDataset t = loadDomainTensors(d, req.task, pre, masks, only, &rep);
+        log(d.name + ": " + std::to_string(rep.cases) + " cases, " + std::to_string(rep.samples) + " samples" +
+            (rep.fromCache ? " (from the dataset cache)" : ""));
+        for (const auto& s : rep.skipped) log("  skipped " + s);
+        return t;
+    };
+    train::TensorDataset labeledSet = loadLogged(labeled, true, chosen);
+    train::TensorDataset unlabeledSet;
+    std::vector<train::TensorDataset> parts;
+    std::vector<std::string> unlabeledNames;
+    for (const auto& u : req.unlabeledDirs) {
+        Domain d = scanDomain(u);
+        if (d.cases.empty()) throw InputError("The unlabeled folder " + u.string() + " holds no images");
+        parts.push_back(loadLogged(d, false, {}));
+        unlabeledNames.push_back(d.name);
+    }
+    if (!parts.empty()) unlabeledSet = train::TensorDataset::concat(parts);
+
+    std::map<std::string, train::TensorDataset> validation;
+    if (!req.validationDirs.empty()) {
+        for (const auto& v : req.validationDirs) {
+            Domain d = scanDomain(v);
+            std::vector<std::string> ids = maskedIds(d);
+            if (ids.size() > std::size_t(req.maxValidationCases)) ids.resize(std::size_t(req.maxValidationCases));
+            if (!ids.empty()) validation[d.name] = loadLogged(d, true, ids);
+        }
+    } else {
+        std::vector<std::string> held;
+        std::set<std::string> used(chosen.begin(), chosen.end());
+        for (const auto& id : all)
+            if (!used.count(id) && held.size() < std::size_t(req.maxValidationCases)) held.push_back(id);
+        if (!held.empty()) {
+            train::TensorDataset v = loadLogged(labeled, true, held);
+            validation[labeled.name + " (held out)"] = v;
+        }
+    }
+
+    // config.json: the full resolved configuration.
+    {
+        json c = json::object();
+        for (const auto& [k, v] : train::toKeyValues(cfg)) c[k] = v;
+        json j = {{"format", "dac-workbench-run"},
+                  {"version", 1},
+                  {"task", req.task.name},
+                  {"preset", req.preset},
+                  {"labeled_dir", fs::absolute(req.labeledDir).string()},
+                  {"labeled_domain", labeled.name},
+                  {"labeled_cases", chosen},
+                  {"unlabeled_dirs", json::array()},
+                  {"test_dirs", json::array()},
+                  {"validation", json::array()},
+                  {"train", c}};
+        for (const auto& u : req.unlabeledDirs) j["unlabeled_dirs"].push_back(fs::absolute(u).string());
+        for (const auto& t : req.testDirs) j["test_dirs"].push_back(fs::absolute(t).string());
+        for (const auto& [name, v] : validation) j["validation"].push_back(name);
+        writeTextAtomically(configFile, j.dump(2) + "\n");
+    }
+    log(std::string(resuming ? "resuming " : "starting ") + train::toString(cfg.method) + ": " + std::to_string(labeledSet.size()) +
+        " labeled samples, " + std::to_string(unlabeledSet.size()) + " unlabeled, " +
+        std::to_string(cfg.iterations) + " iterations at " + std::to_string(pre.size) + " px");
+
+    // metrics.csv: a resumed run drops rows past its checkpoint so the curve stays one curve.
+    const fs::path csvFile = req.outDir / "metrics.csv";
+    std::vector<std::string> keptRows;
+    std::string header;
+    if (resuming && fs::exists(csvFile, ec)) {
+        std::istringstream in(readText(csvFile));
+        std::getline(in, header);
+        for (std::string line; std::getline(in, line);)
+            if (!line.empty()) keptRows.push_back(line);
+    }
+    std::ofstream csv;
+    std::vector<std::string> lossKeys;
+    std::ofstream valCsv(req.outDir / "validation.csv", resuming ? std::ios::app : std::ios::trunc);
+    if (!resuming) valCsv << "iteration,submodel,domain,class,dice\n";
+    const int64_t logEvery = std::max<int64_t>(1, cfg.iterations / 200);
+    bool first = true;
+
+    train::CoTrainer trainer(cfg);
+    auto callback = [&](const train::Progress& p) {
+        if (first) {
+            first = false;
+            for (const auto& [k, v] : p.losses) lossKeys.push_back(k);
+            std::string h = "iteration,lr,images_per_s,s_per_iter,data_wait";
+            for (const auto& k : lossKeys) h += "," + k;
+            if (header.empty() || header != h) keptRows.clear();  // different columns: start over
+            csv.open(csvFile, std::ios::trunc);
+            csv << h << "\n";
+            for (const auto& row : keptRows) {
+                long long it = std::atoll(row.c_str());
+                if (it < p.iteration) csv << row << "\n";
+            }
+        }
+        if (p.iteration % logEvery == 0 || p.iteration == p.total || p.validated) {
+            csv << p.iteration << "," << p.lr << "," << p.imagesPerSecond << "," << p.secondsPerIteration << "," << p.dataWaitFraction;
+            for (const auto& k : lossKeys) {
+                auto it = p.losses.find(k);
+                csv << "," << (it == p.losses.end() ? std::string() : std::to_string(it->second));
+            }
+            csv << "\n";
+            csv.flush();
+        }
+        if (p.validated) {
+            for (const auto& [sub, doms] : p.validation)
+                for (const auto& [dom, values] : doms)
+                    for (std::size_t k = 0; k < values.size(); ++k)
+                        valCsv << p.iteration << "," << sub << ",\"" << dom << "\"," << k + 1 << "," << values[k] << "\n";
+            valCsv.flush();
+        }
+        for (const auto& m : p.messages) log(m);
+        if (obs.progress) obs.progress(p);
+    };
+
+    train::RunResult result = trainer.run(labeledSet, unlabeledSet, validation, callback, cancel);
+    RunOutcome out;
+    out.iterations = result.iterations;
+    out.chosenSubModel = result.chosen;
+    out.seconds = result.seconds;
+    out.dataWaitFraction = result.dataWaitFraction;
+    if (result.status == train::RunStatus::Cancelled) {
+        trainer.saveCheckpoint(checkpoint.string());
+        out.cancelled = true;
+        log("cancelled after iteration " + std::to_string(result.iterations) + "; checkpoint saved, continue with --resume");
+        return out;
+    }
+    log("finished " + std::to_string(result.iterations) + " iterations in " + std::to_string(int(result.seconds)) +
+        " s; data wait " + std::to_string(int(result.dataWaitFraction * 100)) + "%; chosen sub-model " + result.chosen);
+
+    out.modelFile = req.outDir / "model.pt";
+    json meta = {{"task", req.task.name}, {"method", train::toString(cfg.method)}, {"labeled_domain", labeled.name}};
+    trainer.exportModel(out.modelFile.string(), "chosen", meta.dump());
+
+    if (!req.testDirs.empty()) {
+        train::Predictor predictor(out.modelFile.string(), cfg.device, cfg.threads);
+        for (const auto& t : req.testDirs) {
+            Domain d = scanDomain(t);
+            evaluateDomain(predictor, d, req.task, req.savePredictions ? req.outDir / "predictions" : fs::path(), out.evaluation, &log);
+        }
+        summarise(out.evaluation);
+        for (const auto& d : out.evaluation.domains) {
+            std::ostringstream s;
+            s << "test " << d.name << " (" << d.cases << " cases):";
+            for (const auto& [k, v] : d.dice) s << " Dice " << k << " " << std::fixed << std::setprecision(3) << v;
+            log(s.str());
+        }
+    }
+    writeTextAtomically(req.outDir / "metrics.json",
+                        evaluationToJson(out.evaluation, {{"method", train::toString(cfg.method)},
+                                                          {"model", out.modelFile.string()},
+                                                          {"chosen_submodel", result.chosen},
+                                                          {"task", req.task.name}}));
+    return out;
+}
+
+std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, const fs::path& outDir, int threads,
+                                  EvaluationResult* scores, const Task* task) {
+    fs::path modelFile = model;
+    std::error_code ec;
+    if (fs::is_directory(model, ec)) modelFile = model / "model.pt";
+    if (!fs::exists(modelFile, ec)) throw InputError("No exported model at " + modelFile.string());
+    std::unique_ptr<train::Predictor> p;
+    try {
+        p = std::make_unique<train::Predictor>(modelFile.string(), "cpu", threads);
+    } catch (const train::TrainError& e) {
+        throw InputError(e.what());
+    }
+    if (!fs::exists(input, ec)) throw InputError("Input not found: " + input.string());
+    fs::create_directories(outDir, ec);
+    std::vector<fs::path> written;
+    auto one = [&](const Image& img, const std::string& id) {
+        LabelMap pred = labelsFromProbabilities(predictImage(*p, img), int(p->info().numClasses), int(p->info().size), img.geometry());
+        fs::path f = predictionFile(outDir, id, img.depth() > 1);
+        writeLabelMap(pred, f);
+        written.push_back(f);
+        return pred;
+    };
+    if (fs::is_directory(input, ec)) {
+        if (!listDicomSeries(input).empty()) {
+            one(readDicomSeries(input), input.filename().string());
+            return written;
+        }
+        Domain d = scanDomain(input);
+        if (d.cases.empty()) throw InputError(input.string() + " holds no images");
+        std::size_t failed = 0;
+        std::string firstError;
+        for (const auto& c : d.cases) {
+            try {
+                Image img = readImage(c.image);
+                LabelMap pred = one(img, c.id);
+                if (scores && task && c.hasMask()) scores->cases.push_back({d.name, c.id, evaluateCase(pred, readCaseMask(c), *task)});
+            } catch (const InputError& e) {
+                if (!failed++) firstError = e.what();
+            }
+        }
+        if (scores) summarise(*scores);
+        if (written.empty()) throw InputError("No image of " + input.string() + " could be predicted: " + firstError);
+        if (failed) std::fprintf(stderr, "warning: %zu case(s) skipped; first: %s\n", failed, firstError.c_str());
+        return written;
+    }
+    one(readImage(input), fileStem(input));
+    return written;
+}
+
+EvaluationResult evaluateFolders(const fs::path& predDir, const fs::path& truthDir, const Task& task) {
+    requireFolder(predDir, "prediction");
+    requireFolder(truthDir, "reference");
+    Domain truth = scanDomain(truthDir);
+    std::vector<std::pair<std::string, fs::path>> refs;
+    for (const auto& c : truth.cases) {
+        if (c.hasMask()) refs.push_back({c.id, c.mask});
+        else if (truth.layout == DomainLayout::Flat) refs.push_back({c.id, c.image});  // a folder of masks
+    }
+    if (refs.empty()) throw InputError(truthDir.string() + " holds no reference masks");
+    std::map<std::string, fs::path> preds;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(predDir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file() && looksLikeImageFile(it->path())) {
+            fs::path rel = fs::relative(it->path(), predDir);
+            std::string id = (rel.parent_path() / fileStem(rel)).generic_string();
+            preds[id] = it->path();
+            preds.emplace(fileStem(it->path()), it->path());
+        }
+    EvaluationResult r;
+    std::vector<std::string> missing;
+    for (const auto& [id, maskPath] : refs) {
+        auto it = preds.find(id);
+        if (it == preds.end()) it = preds.find(truth.name + "/" + id);
+        if (it == preds.end()) {
+            missing.push_back(id);
+            continue;
+        }
+        LabelMap ref;
+        if (truth.layout == DomainLayout::Flat) ref = readLabelMap(maskPath);
+        else ref = readCaseMask(*truth.find(id));
+        r.cases.push_back({truth.name, id, evaluateCase(readLabelMap(it->second), ref, task)});
+    }
+    if (!missing.empty())
+        throw InputError(std::to_string(missing.size()) + " reference case(s) have no prediction in " + predDir.string() +
+                         " (first: " + missing.front() + ")");
+    summarise(r);
+    return r;
+}
+
+}  // namespace dacw

@@ -1,0 +1,103 @@
+#pragma once
+// A training run from folders to a run folder: the code path shared by `dacw train`, `dacw
+// experiment` and the GUI's worker thread. Torch-free header: callers see plain types only.
+//
+// RUNDIR holds everything needed to understand and repeat the run:
+//   config.json   the resolved configuration, with the labeled case list and every folder
+//   log.txt       what happened, in words
+//   metrics.csv   one row per logged iteration (losses, lr, throughput, validation Dice)
+//   checkpoint.pt both sub-models, optimisers and generators (exact resume)
+//   model.pt      the exported network (the sub-model chosen on validation; no training heads)
+//   metrics.json  per-domain and per-case Dice/HD95 on the test domains
+//   predictions/  the test predictions, with each image's own geometry
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/train/TrainConfig.h"
+#include "dataset/Task.h"
+#include "metrics/Metrics.h"
+
+namespace dacw {
+namespace train { struct Progress; }
+
+/// The presets of the command line and the wizard: sizes, backbone, width and iterations.
+/// "quick" finishes in about ten minutes on two CPU cores.
+void applyPreset(train::TrainConfig& c, const std::string& preset);
+std::vector<std::string> presetNames();
+
+struct RunRequest {
+    Task task = Task::fundus();
+    std::filesystem::path labeledDir;
+    int labeledCount = 0;          // 0: every case with a mask
+    double labeledRatio = 0.0;     // used when labeledCount == 0 and ratio > 0
+    std::vector<std::filesystem::path> unlabeledDirs;
+    std::vector<std::filesystem::path> testDirs;
+    std::vector<std::filesystem::path> validationDirs;  // empty: held-out labeled-domain cases
+    int maxValidationCases = 16;
+    train::TrainConfig config;
+    std::filesystem::path outDir;
+    std::filesystem::path cacheDir;   // dataset cache; empty = none
+    bool resume = false;
+    bool savePredictions = true;
+    std::string preset;              // recorded only
+};
+
+struct CaseResult {
+    std::string domain, caseId;
+    std::map<std::string, RegionScore> scores;
+};
+
+struct DomainResult {
+    std::string name;
+    std::size_t cases = 0;
+    std::map<std::string, double> dice, hd95;   // means over cases (HD95 over defined values)
+    std::map<std::string, std::size_t> hd95Undefined;
+};
+
+struct EvaluationResult {
+    std::vector<DomainResult> domains;
+    std::vector<CaseResult> cases;
+    std::map<std::string, double> meanDice, meanHd95;  // mean of the domain means
+};
+
+struct RunObserver {
+    std::function<void(const train::Progress&)> progress;   // every iteration
+    std::function<void(const std::string&)> message;         // log lines (also written to log.txt)
+};
+
+struct RunOutcome {
+    bool cancelled = false;
+    long long iterations = 0;
+    std::string chosenSubModel;
+    double seconds = 0;
+    double dataWaitFraction = 0;
+    EvaluationResult evaluation;   // empty when cancelled or without test domains
+    std::filesystem::path modelFile;
+};
+
+/// Runs (or resumes) training and evaluates on the test domains. Throws InputError for bad
+/// folders or options (nothing is written then, except a log), train::TrainError on a failure
+/// during training. Cancelling saves a checkpoint so that `resume` continues the same curve.
+RunOutcome executeRun(const RunRequest& req, const RunObserver& obs = {}, const std::atomic<bool>* cancel = nullptr);
+
+/// Predicts every case of `domainDir` (or one file / DICOM folder) with an exported model and
+/// writes label maps with each image's geometry into `outDir` (PNG for 2D, NIfTI for volumes).
+/// Returns the files written. With a `task`, cases with masks are also scored.
+std::vector<std::filesystem::path> predictPath(const std::filesystem::path& model, const std::filesystem::path& input,
+                                               const std::filesystem::path& outDir, int threads = 0,
+                                               EvaluationResult* scores = nullptr, const Task* task = nullptr);
+
+/// Scores a folder of predicted label maps against reference masks (a domain folder, or a
+/// folder of masks), matched by file stem.
+EvaluationResult evaluateFolders(const std::filesystem::path& predDir, const std::filesystem::path& truthDir, const Task& task);
+
+/// metrics.json as described above.
+std::string evaluationToJson(const EvaluationResult& r, const std::map<std::string, std::string>& extra = {});
+/// Reads the per-domain means back from a metrics.json (for experiment tables and the GUI).
+EvaluationResult evaluationFromJson(const std::string& text);
+
+}  // namespace dacw

@@ -1,0 +1,50 @@
+#pragma once
+// Helpers shared by the core tests: temporary folders, the shared real-data folder, synthetic
+// images.
+#include <QtTest/QtTest>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "image/Image.h"
+
+namespace dacw::test {
+
+/// ../shared/data beside the source tree (or $DACW_SHARED_DATA). When it is missing, a `data`
+/// test fails under CI=true (the folder must be there) and is skipped otherwise.
+inline std::filesystem::path sharedDataOrSkip() {
+    std::filesystem::path dir;
+    if (const char* env = std::getenv("DACW_SHARED_DATA")) dir = env;
+    else dir = std::filesystem::path(DACW_SOURCE_DIR) / ".." / "shared" / "data";
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+        const char* ci = std::getenv("CI");
+        if (ci && std::string(ci) == "true")
+            qFatal("shared data folder %s is missing, and CI=true requires it", dir.string().c_str());
+        return {};
+    }
+    return dir.lexically_normal();
+}
+
+#define DACW_REQUIRE_SHARED_DATA(var)                                                         \
+    const std::filesystem::path var = ::dacw::test::sharedDataOrSkip();                      \
+    if (var.empty()) QSKIP("../shared/data is not present: real-data checks skipped");
+
+/// A 2D test pattern: gradient plus a square; `components` 1, 3 or 4.
+inline Image pattern2d(std::size_t w, std::size_t h, int components, PixelType type, float maxValue) {
+    Geometry g;
+    g.dimension = 2;
+    g.size = {w, h, 1};
+    Image img(g, components, type);
+    for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x)
+            for (int c = 0; c < components; ++c) {
+                float v = float((x * 7 + y * 3 + std::size_t(c) * 50) % 256) / 255.0f * maxValue;
+                if (x > w / 4 && x < w / 2 && y > h / 4 && y < h / 2) v = maxValue;
+                img.at(x, y, 0, c) = std::round(v);
+            }
+    return img;
+}
+
+}  // namespace dacw::test

@@ -1,0 +1,97 @@
+// The dacw command line: exit codes (0 ok, 1 bad input, 2 usage), help everywhere, messages.
+#include <QtTest/QtTest>
+
+#include <fstream>
+
+#include "TestSupport.h"
+
+namespace fs = std::filesystem;
+
+class TestCli : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+    fs::path dir() const { return fs::path(tmp_.path().toStdString()); }
+
+    struct Result {
+        int code;
+        QString out, err;
+    };
+    Result run(const QStringList& args) {
+        QProcess p;
+        p.start(DACW_CLI, args);
+        if (!p.waitForFinished(120000)) return {-1, {}, "timeout"};
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
+                QString::fromUtf8(p.readAllStandardError())};
+    }
+
+private Q_SLOTS:
+    void usageAndHelp() {
+        QCOMPARE(run({}).code, 2);
+        Result h = run({"--help"});
+        QCOMPARE(h.code, 0);
+        QVERIFY(h.out.contains("dataset validate"));
+        for (QString c : {"info", "dataset validate", "demo"}) {
+            QStringList args = c.split(' ');
+            args << "--help";
+            Result r = run(args);
+            QCOMPARE(r.code, 0);
+            QVERIFY2(r.out.startsWith("Usage: dacw " + c), qPrintable(r.out));
+        }
+        QCOMPARE(run({"frobnicate"}).code, 2);
+        QCOMPARE(run({"dataset"}).code, 2);
+        QCOMPARE(run({"info"}).code, 2);
+        Result unknown = run({"info", "--colour", "x", "y"});
+        QCOMPARE(unknown.code, 2);
+        QVERIFY(unknown.err.contains("unknown option --colour"));
+    }
+
+    void demoInfoValidate() {
+        const QString demo = QString::fromStdString((dir() / "demo").string());
+        Result d = run({"demo", demo});
+        QCOMPARE(d.code, 0);
+        QVERIFY(d.out.contains("demo.dacproj"));
+        Result v = run({"dataset", "validate", demo + "/fundus/centre-a", demo + "/fundus/centre-b", demo + "/fundus/centre-c"});
+        QCOMPARE(v.code, 0);
+        QCOMPARE(v.out.count("0 issue(s)"), 3);
+        Result i = run({"info", demo + "/mri/centre-a/images/sub-a01.nii.gz"});
+        QCOMPARE(i.code, 0);
+        QVERIFY2(i.out.contains("48 x 48 x 8") && i.out.contains("0.5 x 0.5 x 2.5 mm"), qPrintable(i.out));
+        QVERIFY(i.out.contains("int16"));
+        Result folder = run({"info", demo + "/polyp/centre-b"});
+        QCOMPARE(folder.code, 0);
+        QVERIFY(folder.out.contains("cases:       8"));
+        // A label 7 makes validation fail with a message naming the case.
+        fs::copy_file(dir() / "demo/fundus/centre-a/masks/fundus_a001.png", dir() / "demo/fundus/centre-a/masks/fundus_a002.png",
+                      fs::copy_options::overwrite_existing);
+        Result json = run({"dataset", "validate", "--json", "--task", "polyp", demo + "/fundus/centre-a"});
+        QCOMPARE(json.code, 1);
+        QVERIFY(json.out.contains("\"unknown label\""));
+    }
+
+    void badInputExitsOne() {
+        Result missing = run({"info", QString::fromStdString((dir() / "nothing.nii.gz").string())});
+        QCOMPARE(missing.code, 1);
+        QVERIFY(missing.err.contains("not found"));
+        { std::ofstream(dir() / "zero.png"); }
+        Result zero = run({"info", QString::fromStdString((dir() / "zero.png").string())});
+        QCOMPARE(zero.code, 1);
+        QVERIFY(zero.err.contains("empty (0 bytes)"));
+        fs::create_directories(dir() / "emptydir");
+        Result empty = run({"dataset", "validate", QString::fromStdString((dir() / "emptydir").string())});
+        QCOMPARE(empty.code, 1);
+        QVERIFY(empty.out.contains("holds no images"));
+        Result task = run({"dataset", "validate", "--task", "teeth", QString::fromStdString(dir().string())});
+        QCOMPARE(task.code, 1);
+        QVERIFY(task.err.contains("Unknown task 'teeth'"));
+        Result nofolder = run({"dataset", "validate", QString::fromStdString((dir() / "absent").string())});
+        QCOMPARE(nofolder.code, 1);
+        QVERIFY(nofolder.err.contains("Folder not found"));
+        { std::ofstream(dir() / "huge.mhd") << "NDims = 3\nDimSize = 100000 100000 1000\nElementType = MET_UCHAR\nElementDataFile = huge.raw\n"; }
+        Result huge = run({"info", QString::fromStdString((dir() / "huge.mhd").string())});
+        QCOMPARE(huge.code, 1);
+        QVERIFY(huge.err.contains("over the limit"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

@@ -1,0 +1,231 @@
+// Image and label-map I/O through ITK: every writable format round-trips, label maps keep their
+// geometry, and bad files give a clear InputError (never a crash, never a huge allocation).
+#include <QtTest/QtTest>
+
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "TestSupport.h"
+#include "image/ImageIO.h"
+#include "util/Errors.h"
+
+namespace fs = std::filesystem;
+using namespace dacw;
+
+class TestImageIO : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+    fs::path dir() const { return fs::path(tmp_.path().toStdString()); }
+
+    /// Expects `fn` to throw InputError whose message contains `part`.
+    template <class Fn>
+    void expectInputError(Fn fn, const std::string& part) {
+        try {
+            fn();
+            QFAIL(("no error; expected one mentioning '" + part + "'").c_str());
+        } catch (const InputError& e) {
+            const std::string msg = e.what();
+            if (msg.find(part) == std::string::npos)
+                QFAIL(("message '" + msg + "' does not mention '" + part + "'").c_str());
+        }
+    }
+
+private Q_SLOTS:
+    void roundTrip_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("components");
+        QTest::addColumn<int>("type");
+        QTest::addColumn<bool>("lossy");
+        const int u8 = int(PixelType::UInt8), u16 = int(PixelType::UInt16), i16 = int(PixelType::Int16),
+                  f32 = int(PixelType::Float32);
+        QTest::newRow("png gray8") << "a.png" << 1 << u8 << false;
+        QTest::newRow("png gray16") << "b.png" << 1 << u16 << false;
+        QTest::newRow("png rgb") << "c.png" << 3 << u8 << false;
+        QTest::newRow("png rgba") << "d.png" << 4 << u8 << false;
+        QTest::newRow("tiff gray8") << "e.tif" << 1 << u8 << false;
+        QTest::newRow("tiff gray16") << "f.tiff" << 1 << u16 << false;
+        QTest::newRow("tiff rgb8") << "g.tif" << 3 << u8 << false;
+        QTest::newRow("tiff rgb16") << "h.tif" << 3 << u16 << false;
+        QTest::newRow("tiff rgba") << "i.tif" << 4 << u8 << false;
+        QTest::newRow("bmp gray") << "j.bmp" << 1 << u8 << false;
+        QTest::newRow("bmp rgb") << "k.bmp" << 3 << u8 << false;
+        QTest::newRow("jpeg rgb") << "l.jpg" << 3 << u8 << true;
+        QTest::newRow("nifti int16") << "m.nii" << 1 << i16 << false;
+        QTest::newRow("nifti.gz float") << "n.nii.gz" << 1 << f32 << false;
+        QTest::newRow("metaimage") << "o.mha" << 1 << i16 << false;
+        QTest::newRow("metaimage mhd") << "p.mhd" << 1 << u16 << false;
+        QTest::newRow("nrrd") << "q.nrrd" << 1 << i16 << false;
+    }
+    void roundTrip() {
+        QFETCH(QString, name);
+        QFETCH(int, components);
+        QFETCH(int, type);
+        QFETCH(bool, lossy);
+        const auto t = PixelType(type);
+        const float maxValue = t == PixelType::UInt8 ? 255.f : 4000.f;
+        Image img = test::pattern2d(37, 23, components, t, maxValue);
+        const fs::path file = dir() / name.toStdString();
+        writeImage(img, file);
+        ImageInfo info = readImageInfo(file);
+        QCOMPARE(info.geometry.size[0], std::size_t(37));
+        QCOMPARE(info.geometry.size[1], std::size_t(23));
+        // ITK writes gray BMPs with a palette and reads them back as RGB.
+        const bool paletteBmp = name.endsWith(".bmp") && components == 1;
+        QCOMPARE(info.components, paletteBmp ? 3 : components);
+        if (!lossy) QCOMPARE(int(info.pixelType), type);
+        Image back = readImage(file);
+        QCOMPARE(back.components(), paletteBmp ? 3 : components);
+        const int stride = back.components();
+        double maxErr = 0, sumErr = 0;
+        for (std::size_t i = 0; i < img.geometry().voxelCount(); ++i)
+            for (int c = 0; c < components; ++c) {
+                double e = std::abs(back.data()[i * stride + c] - img.data()[i * components + c]);
+                maxErr = std::max(maxErr, e);
+                sumErr += e;
+            }
+        if (lossy) QVERIFY2(sumErr / double(img.data().size()) < 12, qPrintable(QString::number(sumErr / double(img.data().size()))));
+        else QCOMPARE(maxErr, 0.0);
+    }
+
+    void volumeGeometryRoundTrip() {
+        Geometry g;
+        g.dimension = 3;
+        g.size = {9, 7, 5};
+        g.spacing = {0.5, 0.75, 3.0};
+        g.origin = {-10.5, 4.25, 7.0};
+        const double c = std::cos(0.3), s = std::sin(0.3);
+        g.direction = {1, 0, 0, 0, c, -s, 0, s, c};
+        Image img(g, 1, PixelType::Int16);
+        for (std::size_t i = 0; i < img.data().size(); ++i) img.data()[i] = float(int(i % 300) - 100);
+        for (const char* name : {"v.nii.gz", "v.mha", "v.nrrd"}) {
+            writeImage(img, dir() / name);
+            Image back = readImage(dir() / name);
+            QVERIFY2(back.geometry().sameGrid(g), name);
+            QCOMPARE(back.geometry().dimension, 3);
+            QVERIFY(back.data() == img.data());
+        }
+    }
+
+    void labelMapRoundTrip() {
+        Geometry g;
+        g.dimension = 3;
+        g.size = {16, 12, 4};
+        g.spacing = {0.5, 0.5, 7.5};
+        g.origin = {1, 2, 3};
+        LabelMap lab(g);
+        for (std::size_t z = 0; z < 4; ++z)
+            for (std::size_t y = 0; y < 12; ++y)
+                for (std::size_t x = 0; x < 16; ++x) lab.at(x, y, z) = LabelMap::Value((x + y + z) % 3);
+        writeLabelMap(lab, dir() / "lab.nii.gz");
+        LabelMap back = readLabelMap(dir() / "lab.nii.gz");
+        QVERIFY(back == lab);
+        // No temporary file is left beside it.
+        int files = 0;
+        for (auto& e : fs::directory_iterator(dir())) files += e.path().filename().string().find(".tmp") != std::string::npos;
+        QCOMPARE(files, 0);
+
+        Geometry g2;
+        g2.size = {20, 10, 1};
+        LabelMap flat(g2);
+        flat.at(3, 4) = 2;
+        flat.at(19, 9) = 1;
+        writeLabelMap(flat, dir() / "lab.png");
+        LabelMap back2 = readLabelMap(dir() / "lab.png");
+        QVERIFY(back2 == flat);
+        QCOMPARE(back2.values(), (std::vector<LabelMap::Value>{0, 1, 2}));
+        expectInputError([&] { writeLabelMap(lab, dir() / "vol.png"); }, "cannot be written as .png");
+    }
+
+    void badInputCorpus() {
+        const fs::path d = dir() / "bad";
+        fs::create_directories(d);
+        expectInputError([&] { readImage(d / "missing.png"); }, "not found");
+        { std::ofstream(d / "zero.png"); }
+        expectInputError([&] { readImage(d / "zero.png"); }, "empty (0 bytes)");
+        // Truncated PNG: a valid file cut in half.
+        writeImage(test::pattern2d(64, 64, 3, PixelType::UInt8, 255), d / "full.png");
+        {
+            std::ifstream in(d / "full.png", std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(in)), {});
+            std::ofstream(d / "truncated.png", std::ios::binary).write(bytes.data(), long(bytes.size() / 2));
+        }
+        expectInputError([&] { readImage(d / "truncated.png"); }, "truncated.png");
+        { std::ofstream(d / "text.nii.gz") << "this is a text file, not a NIfTI volume\n"; }
+        expectInputError([&] { readImage(d / "text.nii.gz"); }, "not an image in a format");
+        expectInputError([&] { readImage(d); }, "is a folder");
+    }
+
+    void hugeHeaderRefusedBeforeAllocation() {
+        const fs::path d = dir() / "huge";
+        fs::create_directories(d);
+        {
+            std::ofstream h(d / "huge.mhd");
+            h << "ObjectType = Image\nNDims = 3\nDimSize = 100000 100000 1000\nElementType = MET_UCHAR\n"
+                 "ElementDataFile = huge.raw\n";
+            std::ofstream(d / "huge.raw") << "x";
+        }
+        expectInputError([&] { readImageInfo(d / "huge.mhd"); }, "100000 x 100000 x 1000");
+        expectInputError([&] { readImage(d / "huge.mhd"); }, "over the limit");
+        // A NIfTI header patched to claim 30000 x 30000 x 1000 voxels.
+        Geometry g;
+        g.dimension = 3;
+        g.size = {4, 4, 2};
+        writeImage(Image(g, 1, PixelType::UInt8), d / "small.nii");
+        {
+            std::fstream f(d / "small.nii", std::ios::in | std::ios::out | std::ios::binary);
+            short dims[4] = {3, 30000, 30000, 1000};
+            f.seekp(40);
+            f.write(reinterpret_cast<const char*>(dims), sizeof dims);
+        }
+        expectInputError([&] { readImage(d / "small.nii"); }, "over the limit");
+        // The budget is configurable: a 64x64 RGB PNG needs 64*64*3*(1+4) bytes.
+        ReadOptions tight;
+        tight.maxBytes = 1000;
+        expectInputError([&] { readImage(dir() / "bad" / "full.png", tight); }, "over the limit");
+        ReadOptions roomy;
+        roomy.maxBytes = 64 * 64 * 3 * 5;
+        QCOMPARE(readImage(dir() / "bad" / "full.png", roomy).width(), std::size_t(64));
+    }
+
+    void unreadablePermissions() {
+        // As root every file is readable, so the check runs in a child that drops to 'nobody'.
+        const fs::path d = dir() / "perm";
+        fs::create_directories(d);
+        writeImage(test::pattern2d(8, 8, 1, PixelType::UInt8, 255), d / "secret.png");
+        fs::permissions(d / "secret.png", fs::perms::owner_write, fs::perm_options::replace);
+        fs::permissions(dir(), fs::perms::all, fs::perm_options::add);
+        fs::permissions(d, fs::perms::all, fs::perm_options::add);
+        int pipefd[2];
+        QVERIFY(::pipe(pipefd) == 0);
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            ::close(pipefd[0]);
+            if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+            std::string msg = "no error";
+            int code = 0;
+            try {
+                readImage(d / "secret.png");
+            } catch (const InputError& e) {
+                msg = e.what();
+                code = 1;
+            } catch (...) {
+                code = 2;
+            }
+            (void)!::write(pipefd[1], msg.data(), msg.size());
+            ::_exit(code);
+        }
+        ::close(pipefd[1]);
+        char buf[512] = {};
+        (void)!::read(pipefd[0], buf, sizeof buf - 1);
+        ::close(pipefd[0]);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        QVERIFY(WIFEXITED(status));
+        QCOMPARE(WEXITSTATUS(status), 1);
+        QVERIFY2(std::string(buf).find("Permission denied") != std::string::npos, buf);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestImageIO)
+#include "test_image_io.moc"
