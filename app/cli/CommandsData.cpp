@@ -7,6 +7,8 @@
 
 #include "Args.h"
 #include "Commands.h"
+#include "core/train/TensorDataset.h"
+#include "data/Preprocess.h"
 #include "dataset/Domain.h"
 #include "demo/DemoData.h"
 #include "image/ImageIO.h"
@@ -137,6 +139,36 @@ int validateCommand(const std::vector<std::string>& argv) {
     return allOk ? kOk : kBadInput;
 }
 
+int exportCommand(const std::vector<std::string>& argv) {
+    Args args(argv, {"masks"});
+    args.allowOnly({"task", "size", "masks", "cases", "out", "max-bytes"});
+    if (args.positional().empty()) throw UsageError("give at least one domain folder");
+    const Task task = Task::byName(args.require("task"));
+    PreprocessOptions opt;
+    opt.size = args.getInt("size", 128);
+    opt.channels = task.channels;
+    opt.maxBytes = static_cast<std::size_t>(args.getDouble("max-bytes", 0));
+    if (opt.size < 16 || opt.size % 16) throw UsageError("--size must be a positive multiple of 16");
+    std::vector<std::string> only;
+    if (args.has("cases")) {
+        std::stringstream ss(args.get("cases"));
+        for (std::string id; std::getline(ss, id, ',');)
+            if (!id.empty()) only.push_back(id);
+        if (args.positional().size() != 1) throw UsageError("--cases needs exactly one domain folder");
+    }
+    std::vector<train::TensorDataset> parts;
+    for (const auto& p : args.positional()) {
+        LoadReport rep;
+        parts.push_back(loadDomainTensors(scanDomain(p), task, opt, args.flag("masks"), only, &rep));
+        std::cout << p << ": " << rep.samples << " samples from " << rep.cases << " cases\n";
+        for (const auto& s : rep.skipped) std::cout << "  skipped " << s << "\n";
+    }
+    train::TensorDataset all = train::TensorDataset::concat(parts);
+    all.save(args.require("out"));
+    std::cout << "wrote " << all.size() << " samples to " << args.get("out") << "\n";
+    return kOk;
+}
+
 int demoCommand(const std::vector<std::string>& argv) {
     Args args(argv, {});
     args.allowOnly({"seed"});
@@ -169,6 +201,12 @@ std::vector<Command> dataCommands() {
          "Reports per case: missing mask, image/mask size mismatch, label values outside the task,\n"
          "unreadable file. Exit code 0 when every case is valid, 1 otherwise.\n",
          validateCommand},
+        {"dataset export", "decode, resample and normalise domains into a tensor file for dacw-train",
+         "Usage: dacw dataset export --task fundus|polyp|scgm [--size S] [--masks] [--cases a,b,...] --out FILE DIR...\n\n"
+         "Writes the samples of the domain folders (volumes: one per slice), resampled to S x S and\n"
+         "normalised per image and channel as `dacw train` does, into one file that `dacw-train`\n"
+         "(LibTorch only, e.g. on a GPU node) reads. --masks keeps only cases with masks, with their masks.\n",
+         exportCommand},
         {"demo", "write the synthetic multi-centre demo dataset and projects",
          "Usage: dacw demo DIR [--seed N]\n\n"
          "Writes fundus, polyp and MRI-like images of three synthetic centres (different colour cast,\n"

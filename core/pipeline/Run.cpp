@@ -443,6 +443,8 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     log("finished " + std::to_string(result.iterations) + " iterations in " + std::to_string(int(result.seconds)) +
         " s; data wait " + std::to_string(int(result.dataWaitFraction * 100)) + "%; chosen sub-model " + result.chosen);
 
+    // The final state too, so that a finished run can be extended with more iterations.
+    trainer.saveCheckpoint(checkpoint.string());
     out.modelFile = req.outDir / "model.pt";
     json meta = {{"task", req.task.name}, {"method", train::toString(cfg.method)}, {"labeled_domain", labeled.name}};
     trainer.exportModel(out.modelFile.string(), "chosen", meta.dump());

@@ -92,7 +92,8 @@ Project Project::load(const fs::path& file) {
         for (const auto& r : j.value("runs", json::array()))
             p.runs.push_back({r.at("name").get<std::string>(), fs::path(r.at("folder").get<std::string>()), r.value("method", ""),
                               r.value("status", "")});
-        for (const auto& [key, a] : j.value("annotations", json::object()).items())
+        const json annotations = j.value("annotations", json::object());
+        for (const auto& [key, a] : annotations.items())
             p.annotations[key] = {fs::path(a.value("label_file", "")), a.value("flag", ""), a.value("note", "")};
     } catch (const json::exception& e) {
         throw InputError(file.string() + " is not a valid project file: " + std::string(e.what()));

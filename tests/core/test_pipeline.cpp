@@ -1,0 +1,367 @@
+// Metrics on hand-computed cases, the data layer (resampling, normalisation, cache), and the
+// train/predict/evaluate/experiment commands end to end on tiny synthetic data, bad input
+// included.
+#include <QtTest/QtTest>
+
+#include <csignal>
+#include <fstream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "TestSupport.h"
+#include "data/Preprocess.h"
+#include "demo/DemoData.h"
+#include "image/ImageIO.h"
+#include "metrics/Metrics.h"
+#include "util/Errors.h"
+#include "util/Paths.h"
+
+namespace fs = std::filesystem;
+using namespace dacw;
+
+namespace {
+std::vector<bool> discMask(const Geometry& g, double cx, double cy, double r) {
+    std::vector<bool> m(g.voxelCount());
+    for (std::size_t y = 0; y < g.size[1]; ++y)
+        for (std::size_t x = 0; x < g.size[0]; ++x) m[y * g.size[0] + x] = std::hypot(double(x) - cx, double(y) - cy) <= r;
+    return m;
+}
+}  // namespace
+
+class TestPipeline : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+    fs::path dir() const { return fs::path(tmp_.path().toStdString()); }
+    fs::path demo() const { return dir() / "demo"; }
+
+    struct Result {
+        int code;
+        QString out, err;
+    };
+    Result dacw(const QStringList& args, int timeoutMs = 300000) {
+        QProcess p;
+        p.start(DACW_CLI, args);
+        if (!p.waitForFinished(timeoutMs)) {
+            p.kill();
+            return {-1, {}, "timeout"};
+        }
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
+                QString::fromUtf8(p.readAllStandardError())};
+    }
+    QString s(const fs::path& p) const { return QString::fromStdString(p.string()); }
+    QStringList tinyTrain(const fs::path& out) const {
+        return {"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-a"), "--labeled-count", "4",
+                "--unlabeled", s(demo() / "fundus/centre-b"), "--test", s(demo() / "fundus/centre-c"), "--size", "32",
+                "--width", "0.25", "--batch", "2", "--threads", "2", "--seed", "3", "--no-cache", "--out", s(out)};
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        DemoOptions opt;
+        opt.fundusPerCentre = 6;
+        opt.polypPerCentre = 2;
+        opt.mriSubjectsPerCentre = 1;
+        generateDemo(demo(), opt);
+    }
+
+    void diceHandComputed() {
+        QCOMPARE(dice({1, 1, 0, 0}, {1, 0, 1, 0}), 0.5);
+        QCOMPARE(dice({0, 0}, {0, 0}), 1.0);
+        QCOMPARE(dice({1, 0}, {0, 0}), 0.0);
+        Geometry g;
+        g.size = {4, 1, 1};
+        LabelMap pred(g), ref(g);
+        pred.data() = {0, 1, 2, 2};
+        ref.data() = {0, 2, 2, 0};
+        auto sc = evaluateCase(pred, ref, Task::fundus());
+        // disc = {1,2}: pred {1,2,3} vs ref {1,2} -> 2*2/5; cup: pred {2,3} vs ref {1,2} -> 2*1/4.
+        QCOMPARE(sc.at("disc").dice, 0.8);
+        QCOMPARE(sc.at("cup").dice, 0.5);
+    }
+
+    void distanceTransformIsExact() {
+        Geometry g;
+        g.dimension = 3;
+        g.size = {9, 7, 5};
+        g.spacing = {0.5, 1.0, 2.5};
+        std::mt19937 rng(4);
+        std::vector<bool> f(g.voxelCount());
+        for (std::size_t i = 0; i < f.size(); ++i) f[i] = rng() % 23 == 0;
+        auto d = squaredDistanceTransform(f, g);
+        for (std::size_t i = 0; i < f.size(); ++i) {
+            double best = INFINITY;
+            const std::size_t x = i % 9, y = (i / 9) % 7, z = i / 63;
+            for (std::size_t j = 0; j < f.size(); ++j) {
+                if (!f[j]) continue;
+                const double dx = (double(j % 9) - double(x)) * 0.5, dy = (double((j / 9) % 7) - double(y)) * 1.0,
+                             dz = (double(j / 63) - double(z)) * 2.5;
+                best = std::min(best, dx * dx + dy * dy + dz * dz);
+            }
+            QVERIFY2(std::abs(best - d[i]) < 1e-9, qPrintable(QString("voxel %1: %2 vs %3").arg(i).arg(best).arg(d[i])));
+        }
+    }
+
+    void hd95OfConcentricDiscs() {
+        Geometry g;
+        g.size = {80, 80, 1};
+        auto a = discMask(g, 40, 40, 10), b = discMask(g, 40, 40, 16);
+        const double h = hd95(a, b, g);
+        QVERIFY2(h > 5.0 && h < 7.0, qPrintable(QString::number(h)));
+        g.spacing = {2.0, 2.0, 1.0};
+        const double h2 = hd95(a, b, g);
+        QVERIFY2(std::abs(h2 - 2 * h) < 1e-9, qPrintable(QString::number(h2)));
+        QCOMPARE(hd95(a, a, g), 0.0);
+        std::vector<bool> none(g.voxelCount(), false);
+        QVERIFY(std::isnan(hd95(a, none, g)));
+        QCOMPARE(hd95(none, none, g), 0.0);
+    }
+
+    void networkInputIsNormalised() {
+        Image gray = test::pattern2d(50, 30, 1, PixelType::UInt8, 255);
+        auto in = networkInput(gray, 0, 3, 32);
+        QCOMPARE(in.size(), std::size_t(3 * 32 * 32));
+        for (int c = 0; c < 3; ++c) {
+            double m = 0, sq = 0;
+            for (int i = 0; i < 32 * 32; ++i) {
+                m += in[std::size_t(c * 1024 + i)];
+                sq += double(in[std::size_t(c * 1024 + i)]) * in[std::size_t(c * 1024 + i)];
+            }
+            m /= 1024;
+            QVERIFY(std::abs(m) < 1e-4);
+            QVERIFY(std::abs(sq / 1024 - 1.0) < 1e-3);
+        }
+        // Gray replicated into three channels: identical planes.
+        QVERIFY(std::equal(in.begin(), in.begin() + 1024, in.begin() + 1024));
+        QVERIFY_THROWS_EXCEPTION(InputError, networkInput(gray, 0, 2, 32));
+    }
+
+    void probabilitiesBackToGeometry() {
+        Geometry g;
+        g.dimension = 3;
+        g.size = {40, 20, 2};
+        g.spacing = {0.7, 0.7, 3};
+        // Two classes; class 1 wins on the right half of slice 1 only.
+        std::vector<std::vector<float>> probs(2, std::vector<float>(2 * 16 * 16));
+        for (int z = 0; z < 2; ++z)
+            for (int y = 0; y < 16; ++y)
+                for (int x = 0; x < 16; ++x) {
+                    float p1 = (z == 1 && x >= 8) ? 0.9f : 0.1f;
+                    probs[std::size_t(z)][std::size_t(y * 16 + x)] = 1 - p1;
+                    probs[std::size_t(z)][std::size_t(256 + y * 16 + x)] = p1;
+                }
+        LabelMap m = labelsFromProbabilities(probs, 2, 16, g);
+        QVERIFY(m.geometry().sameGrid(g));
+        QCOMPARE(m.at(5, 10, 1), LabelMap::Value(0));
+        QCOMPARE(m.at(35, 10, 1), LabelMap::Value(1));
+        QCOMPARE(m.at(35, 10, 0), LabelMap::Value(0));
+        QVERIFY_THROWS_EXCEPTION(InputError, labelsFromProbabilities({probs[0]}, 2, 16, g));
+    }
+
+    void datasetCache() {
+        Domain d = scanDomain(demo() / "fundus/centre-a");
+        PreprocessOptions opt;
+        opt.size = 32;
+        opt.cacheDir = dir() / "cache";
+        LoadReport r1, r2;
+        auto a = loadDomainTensors(d, Task::fundus(), opt, true, {}, &r1);
+        auto b = loadDomainTensors(d, Task::fundus(), opt, true, {}, &r2);
+        QVERIFY(!r1.fromCache);
+        QVERIFY(r2.fromCache);
+        QCOMPARE(a.size(), int64_t(6));
+        QVERIFY(a.images.equal(b.images));
+        QVERIFY(a.masks.equal(b.masks));
+        QCOMPARE(a.masks.max().item<int64_t>(), int64_t(2));
+        // A damaged cache entry is rebuilt, not trusted.
+        for (auto& e : fs::directory_iterator(opt.cacheDir)) std::ofstream(e.path(), std::ios::trunc) << "junk";
+        LoadReport r3;
+        auto c = loadDomainTensors(d, Task::fundus(), opt, true, {}, &r3);
+        QVERIFY(!r3.fromCache);
+        QVERIFY(c.images.equal(a.images));
+        // Volumes become one sample per slice.
+        Domain mri = scanDomain(demo() / "mri/centre-a");
+        PreprocessOptions one;
+        one.size = 32;
+        one.channels = 1;
+        auto v = loadDomainTensors(mri, Task::scgm(), one, true);
+        QCOMPARE(v.size(), int64_t(8));
+        QCOMPARE(QString::fromStdString(v.caseIds[3]), QString("sub-a01@3"));
+        // Masks with labels the task does not have: every case skipped -> a clear error.
+        try {
+            loadDomainTensors(d, Task::polyp(), opt, true);
+            QFAIL("fundus masks accepted as polyp masks");
+        } catch (const InputError& e) {
+            QVERIFY2(std::string(e.what()).find("does not define") != std::string::npos, e.what());
+        }
+    }
+
+    void exportTensorsForTrainOnlyNodes() {
+        Result r = dacw({"dataset", "export", "--task", "fundus", "--size", "32", "--masks", "--out", s(dir() / "a.pt"),
+                         s(demo() / "fundus/centre-a"), s(demo() / "fundus/centre-b")});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        auto t = train::TensorDataset::load((dir() / "a.pt").string());
+        QCOMPARE(t.size(), int64_t(12));
+        QCOMPARE(t.domainNames().size(), std::size_t(2));
+        QVERIFY(t.hasMasks());
+        QCOMPARE(dacw({"dataset", "export", "--task", "fundus", "--out", s(dir() / "b.pt"), s(dir() / "nope")}).code, 1);
+    }
+
+    void trainPredictEvaluateEndToEnd() {
+        const fs::path run = dir() / "run";
+        QStringList args = tinyTrain(run);
+        args << "--method" << "dac" << "--iters" << "6";
+        Result r = dacw(args);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        for (const char* f : {"config.json", "log.txt", "metrics.csv", "model.pt", "metrics.json", "checkpoint.pt"})
+            QVERIFY2(fs::exists(run / f), f);
+        auto cfg = nlohmann::json::parse(readText(run / "config.json"));
+        QCOMPARE(cfg["labeled_cases"].size(), std::size_t(4));
+        QCOMPARE(QString::fromStdString(cfg["train"]["method"].get<std::string>()), QString("dac"));
+        auto m = nlohmann::json::parse(readText(run / "metrics.json"));
+        QCOMPARE(m["domains"]["centre-c"]["cases"].get<int>(), 6);
+        QVERIFY(m["domains"]["centre-c"]["dice"].contains("cup"));
+        QVERIFY(m["mean"]["dice"].contains("disc"));
+        QCOMPARE(m["cases"].size(), std::size_t(6));
+        // Predictions have each image's size.
+        LabelMap p = readLabelMap(run / "predictions/centre-c/fundus_c001.png");
+        QCOMPARE(p.width(), std::size_t(160));
+        // predict + evaluate reproduce the run's own scores.
+        Result pr = dacw({"predict", "--model", s(run), "--input", s(demo() / "fundus/centre-c"), "--out", s(dir() / "pred")});
+        QVERIFY2(pr.code == 0, qPrintable(pr.err));
+        Result ev = dacw({"evaluate", "--task", "fundus", "--pred", s(dir() / "pred"), "--truth", s(demo() / "fundus/centre-c"),
+                          "--out", s(dir() / "eval.json")});
+        QVERIFY2(ev.code == 0, qPrintable(ev.err));
+        auto e = nlohmann::json::parse(readText(dir() / "eval.json"));
+        QCOMPARE(e["domains"]["centre-c"]["dice"]["disc"].get<double>(), m["domains"]["centre-c"]["dice"]["disc"].get<double>());
+    }
+
+    void volumePredictionKeepsGeometry() {
+        const fs::path run = dir() / "mri-run";
+        Result r = dacw({"train", "--task", "scgm", "--labeled", s(demo() / "mri/centre-a"), "--unlabeled", s(demo() / "mri/centre-b"),
+                         "--method", "cps", "--iters", "3", "--size", "32", "--width", "0.25", "--batch", "2", "--no-cache",
+                         "--out", s(run)});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        Result pr = dacw({"predict", "--model", s(run / "model.pt"), "--input", s(demo() / "mri/centre-c/images/sub-c01.nii.gz"),
+                          "--out", s(dir() / "mri-pred")});
+        QVERIFY2(pr.code == 0, qPrintable(pr.err));
+        Image img = readImage(demo() / "mri/centre-c/images/sub-c01.nii.gz");
+        LabelMap lab = readLabelMap(dir() / "mri-pred/sub-c01.nii.gz");
+        QVERIFY(lab.geometry().sameGrid(img.geometry()));
+        QCOMPARE(lab.geometry().dimension, 3);
+    }
+
+    void badInputEverySubcommand() {
+        const fs::path out = dir() / "bad-run";
+        auto base = [&](const QString& labeled, const QString& unlabeled, const QString& task) {
+            return QStringList{"train", "--task", task, "--labeled", labeled, "--unlabeled", unlabeled, "--iters", "2",
+                               "--size", "32", "--width", "0.25", "--no-cache", "--out", s(out)};
+        };
+        Result missing = dacw(base(s(dir() / "nope"), s(demo() / "fundus/centre-b"), "fundus"));
+        QCOMPARE(missing.code, 1);
+        QVERIFY(missing.err.contains("does not exist"));
+        fs::create_directories(dir() / "flat");
+        fs::copy_file(demo() / "fundus/centre-a/images/fundus_a001.png", dir() / "flat/x.png");
+        Result nolabels = dacw(base(s(dir() / "flat"), s(demo() / "fundus/centre-b"), "fundus"));
+        QCOMPARE(nolabels.code, 1);
+        QVERIFY(nolabels.err.contains("no case with a mask"));
+        fs::create_directories(dir() / "empty");
+        Result empty = dacw(base(s(demo() / "fundus/centre-a"), s(dir() / "empty"), "fundus"));
+        QCOMPARE(empty.code, 1);
+        QVERIFY(empty.err.contains("holds no images"));
+        Result mismatch = dacw(base(s(demo() / "fundus/centre-a"), s(demo() / "fundus/centre-b"), "polyp"));
+        QCOMPARE(mismatch.code, 1);
+        QVERIFY2(mismatch.err.contains("does not define"), qPrintable(mismatch.err));
+        QStringList overlap = base(s(demo() / "fundus/centre-a"), s(demo() / "fundus/centre-b"), "fundus");
+        overlap << "--test" << s(demo() / "fundus/centre-a");
+        QCOMPARE(dacw(overlap).code, 1);
+        QStringList badSize = base(s(demo() / "fundus/centre-a"), s(demo() / "fundus/centre-b"), "fundus");
+        badSize << "--size" << "50";
+        QCOMPARE(dacw(badSize).code, 2);
+        QCOMPARE(dacw({"train", "--task", "fundus"}).code, 2);
+        QCOMPARE(dacw(QStringList(base(s(demo() / "fundus/centre-a"), s(demo() / "fundus/centre-b"), "fundus")) << "--method" << "magic").code, 2);
+        // Corrupt model / checkpoint files.
+        fs::create_directories(dir() / "corrupt");
+        std::ofstream(dir() / "corrupt/model.pt") << "not a model";
+        Result badModel = dacw({"predict", "--model", s(dir() / "corrupt"), "--input", s(demo() / "fundus/centre-c"), "--out", s(dir() / "p2")});
+        QCOMPARE(badModel.code, 1);
+        QVERIFY(!badModel.err.isEmpty());
+        Result noModel = dacw({"predict", "--model", s(dir() / "empty"), "--input", s(demo() / "fundus/centre-c"), "--out", s(dir() / "p2")});
+        QCOMPARE(noModel.code, 1);
+        QVERIFY(noModel.err.contains("No exported model"));
+        std::ofstream(dir() / "corrupt/checkpoint.pt") << "garbage checkpoint";
+        QStringList resume = base(s(demo() / "fundus/centre-a"), s(demo() / "fundus/centre-b"), "fundus");
+        resume.replace(resume.indexOf(s(out)), s(dir() / "corrupt"));
+        resume << "--resume";
+        Result badCkpt = dacw(resume);
+        QCOMPARE(badCkpt.code, 1);
+        QVERIFY(!badCkpt.err.isEmpty());
+        Result evalMissing = dacw({"evaluate", "--task", "fundus", "--pred", s(dir() / "empty"), "--truth", s(demo() / "fundus/centre-c")});
+        QCOMPARE(evalMissing.code, 1);
+        QVERIFY(evalMissing.err.contains("have no prediction"));
+        QCOMPARE(dacw({"experiment", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-a"), "--out", s(out)}).code, 2);
+    }
+
+    void cancelAndResumeContinueOneCurve() {
+        const fs::path run = dir() / "cancel";
+        QStringList args = tinyTrain(run);
+        args << "--method" << "cps" << "--iters" << "40" << "--checkpoint-every" << "1000";
+        QProcess p;
+        p.start(DACW_CLI, args);
+        QVERIFY(p.waitForStarted());
+        // Wait for a few logged iterations, then interrupt as Ctrl-C would.
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < 120000) {
+            p.waitForFinished(200);
+            std::ifstream csv(run / "metrics.csv");
+            int lines = 0;
+            for (std::string l; std::getline(csv, l);) ++lines;
+            if (lines >= 4) break;
+        }
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 130);
+        QVERIFY(fs::exists(run / "checkpoint.pt"));
+        QVERIFY(!fs::exists(run / "model.pt"));
+        // Resume to the end with fewer iterations left.
+        QStringList again = args;
+        again << "--resume";
+        Result r = dacw(again);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        std::ifstream csv(run / "metrics.csv");
+        std::string line;
+        std::getline(csv, line);
+        long long prev = 0;
+        int rows = 0;
+        while (std::getline(csv, line)) {
+            long long it = std::atoll(line.c_str());
+            QVERIFY2(it > prev, line.c_str());
+            prev = it;
+            ++rows;
+        }
+        QCOMPARE(prev, 40LL);
+        QVERIFY(fs::exists(run / "model.pt"));
+        QVERIFY(readText(run / "log.txt").find("resuming") != std::string::npos);
+    }
+
+    void experimentTable() {
+        QStringList args = {"experiment", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-a"), "--labeled-count", "4",
+                            "--unlabeled", s(demo() / "fundus/centre-b"), "--test", s(demo() / "fundus/centre-c"),
+                            "--methods", "supervised,cps,dac", "--iters", "3", "--size", "32", "--width", "0.25",
+                            "--batch", "2", "--no-cache", "--no-predictions", "--out", s(dir() / "exp")};
+        Result r = dacw(args);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const std::string md = readText(dir() / "exp/results.md");
+        for (const char* m : {"| supervised |", "| cps |", "| dac |", "centre-c cup", "mean disc"})
+            QVERIFY2(md.find(m) != std::string::npos, m);
+        auto j = nlohmann::json::parse(readText(dir() / "exp/results.json"));
+        QVERIFY(j["methods"]["dac"]["domains"]["centre-c"]["dice"].contains("cup"));
+        // Every method trained on the same labeled cases.
+        auto c1 = nlohmann::json::parse(readText(dir() / "exp/supervised/config.json"));
+        auto c2 = nlohmann::json::parse(readText(dir() / "exp/dac/config.json"));
+        QCOMPARE(c1["labeled_cases"], c2["labeled_cases"]);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPipeline)
+#include "test_pipeline.moc"
