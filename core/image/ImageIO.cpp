@@ -144,6 +144,105 @@ void checkReadableFile(const fs::path& file) {
     }
 }
 
+/// libpng aborts the process (inside ITK's PNG reader) on some damaged headers, so a PNG's chunk
+/// structure is walked here first: every chunk up to IEND must lie inside the file.
+void checkPngStructure(const fs::path& file) {
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) return;
+    unsigned char sig[8] = {};
+    static const unsigned char kSig[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
+    const bool png = std::fread(sig, 1, 8, f) == 8 && std::memcmp(sig, kSig, 8) == 0;
+    if (!png) {
+        std::fclose(f);
+        return;  // not a PNG: other readers decide
+    }
+    std::error_code ec;
+    const auto size = static_cast<long long>(fs::file_size(file, ec));
+    long long pos = 8;
+    bool sawHeader = false, sawEnd = false;
+    std::string problem;
+    while (!sawEnd) {
+        unsigned char head[8];
+        if (pos + 12 > size || std::fseek(f, long(pos), SEEK_SET) != 0 || std::fread(head, 1, 8, f) != 8) {
+            problem = "it ends before its last chunk (truncated file)";
+            break;
+        }
+        const long long len = (static_cast<long long>(head[0]) << 24) | (head[1] << 16) | (head[2] << 8) | head[3];
+        const std::string type(reinterpret_cast<char*>(head + 4), 4);
+        if (!sawHeader && type != "IHDR") {
+            problem = "its first chunk is not a header (IHDR)";
+            break;
+        }
+        if (type == "IHDR" && len != 13) {
+            problem = "its header chunk is malformed";
+            break;
+        }
+        sawHeader = true;
+        if (pos + 12 + len > size) {
+            problem = "chunk " + type + " runs past the end of the file (truncated file)";
+            break;
+        }
+        sawEnd = type == "IEND";
+        pos += 12 + len;
+    }
+    std::fclose(f);
+    if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged PNG, " + problem);
+}
+
+/// ITK's JPEG reader crashes (in jpeg_destroy) on some truncated files, so a JPEG's marker
+/// segments are walked here first: every segment up to the scan must lie inside the file, and
+/// the end-of-image marker must follow the scan.
+void checkJpegStructure(const fs::path& file) {
+    const std::string ext = lowerExtension(file);
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) return;
+    std::error_code ec;
+    const auto size = static_cast<long long>(fs::file_size(file, ec));
+    unsigned char b[4] = {};
+    const std::size_t got = std::fread(b, 1, 2, f);
+    const bool jpeg = got == 2 && b[0] == 0xFF && b[1] == 0xD8;
+    if (!jpeg) {
+        std::fclose(f);
+        if (ext == ".jpg" || ext == ".jpeg")
+            throw InputError("Cannot read " + file.string() + ": not a JPEG file (no start-of-image marker)");
+        return;
+    }
+    std::string problem;
+    long long pos = 2;
+    while (true) {
+        if (pos + 4 > size || std::fseek(f, long(pos), SEEK_SET) != 0 || std::fread(b, 1, 4, f) != 4) {
+            problem = "it ends inside its header (truncated file)";
+            break;
+        }
+        if (b[0] != 0xFF) {
+            problem = "a header segment is damaged";
+            break;
+        }
+        if (b[1] == 0xFF) {  // fill byte
+            ++pos;
+            continue;
+        }
+        const long long len = (b[2] << 8) | b[3];
+        if (len < 2 || pos + 2 + len > size) {
+            problem = "a header segment runs past the end of the file (truncated file)";
+            break;
+        }
+        if (b[1] == 0xDA) {  // start of scan: the entropy-coded data follows up to EOI
+            const long long tail = std::min<long long>(size - (pos + 2 + len), 1 << 16);
+            std::vector<unsigned char> end(static_cast<std::size_t>(tail));
+            std::fseek(f, long(size - tail), SEEK_SET);
+            const std::size_t n = std::fread(end.data(), 1, end.size(), f);
+            bool eoi = false;
+            for (std::size_t i = 0; i + 1 < n && !eoi; ++i) eoi = end[i] == 0xFF && end[i + 1] == 0xD9;
+            if (!eoi) problem = "its image data has no end marker (truncated file)";
+            break;
+        }
+        pos += 2 + len;
+    }
+    std::fclose(f);
+    if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged JPEG, " + problem);
+}
+
 bool isDicomFile(const fs::path& file) {
     char head[132] = {};
     std::FILE* f = std::fopen(file.c_str(), "rb");
@@ -156,6 +255,8 @@ bool isDicomFile(const fs::path& file) {
 itk::ImageIOBase::Pointer openIo(const fs::path& file) {
     registerFactories();
     checkReadableFile(file);
+    checkPngStructure(file);
+    checkJpegStructure(file);
     itk::ImageIOBase::Pointer io =
         itk::ImageIOFactory::CreateImageIO(file.c_str(), itk::IOFileModeEnum::ReadMode);
     if (!io && isDicomFile(file))

@@ -151,6 +151,24 @@ private Q_SLOTS:
             std::ofstream(d / "truncated.png", std::ios::binary).write(bytes.data(), long(bytes.size() / 2));
         }
         expectInputError([&] { readImage(d / "truncated.png"); }, "truncated.png");
+        // Cut inside the header chunks: libpng would abort the process if it saw this.
+        writeImage(test::pattern2d(32, 32, 1, PixelType::UInt8, 255), d / "small.png");
+        for (long cut : {10L, 20L, 33L, 40L}) {
+            std::ifstream in(d / "small.png", std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(in)), {});
+            std::ofstream(d / "cut.png", std::ios::binary | std::ios::trunc).write(bytes.data(), std::min<long>(cut, long(bytes.size() / 2)));
+            expectInputError([&] { readImageInfo(d / "cut.png"); }, "cut.png");
+        }
+        // A truncated JPEG.
+        writeImage(test::pattern2d(64, 64, 3, PixelType::UInt8, 255), d / "full.jpg");
+        {
+            std::ifstream in(d / "full.jpg", std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(in)), {});
+            for (long cut : {4L, 100L, long(bytes.size() / 2)}) {
+                std::ofstream(d / "cut.jpg", std::ios::binary | std::ios::trunc).write(bytes.data(), cut);
+                expectInputError([&] { readImage(d / "cut.jpg"); }, "cut.jpg");
+            }
+        }
         { std::ofstream(d / "text.nii.gz") << "this is a text file, not a NIfTI volume\n"; }
         expectInputError([&] { readImage(d / "text.nii.gz"); }, "not an image in a format");
         expectInputError([&] { readImage(d); }, "is a folder");
