@@ -1,0 +1,748 @@
+#include "ui/MainWindow.h"
+
+#include <atomic>
+#include <thread>
+
+#include <QActionGroup>
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QPointer>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include "ui/Autosaver.h"
+#include "ui/LabelTable.h"
+#include "ui/MessageBar.h"
+#include "ui/ProjectBrowser.h"
+#include "ui/ToolInteractor.h"
+#include "ui/model/BrushTool.h"
+#include "ui/model/FloodFillTool.h"
+#include "ui/model/LabelEditor.h"
+#include "ui/model/PickLabelTool.h"
+#include "ui/model/PolygonTool.h"
+#include "ui/model/ThresholdBoxTool.h"
+#include "util/Errors.h"
+#include "viewers/SliceView.h"
+
+namespace dacw {
+
+namespace fs = std::filesystem;
+
+struct MainWindow::Private {
+    // Document state.
+    std::optional<Project> project;
+    std::vector<Domain> domains;
+    std::optional<CaseDocument> doc;
+    bool standalone = false;  // an image opened outside a project: labels are not saved
+    std::shared_ptr<std::atomic<int>> validationGeneration = std::make_shared<std::atomic<int>>(0);
+    int pendingValidations = 0;
+
+    // Models.
+    LabelEditor editor;
+    BrushTool brush{editor, false};
+    BrushTool eraser{editor, true};
+    PolygonTool polygon{editor, PolygonTool::Mode::Polygon};
+    PolygonTool lasso{editor, PolygonTool::Mode::Lasso};
+    FloodFillTool flood{editor};
+    ThresholdBoxTool threshold{editor};
+    PickLabelTool pick{editor};
+    Tool tool = Tool::Navigate;
+
+    // Widgets.
+    SliceView* view = nullptr;
+    ToolInteractor* interactor = nullptr;
+    ProjectBrowser* browser = nullptr;
+    LabelTable* labels = nullptr;
+    MessageBar* messages = nullptr;
+    Autosaver* autosaver = nullptr;
+    QLabel* readout = nullptr;
+    QLabel* sliceInfo = nullptr;
+    QLabel* saveInfo = nullptr;
+    QSpinBox* brushSize = nullptr;
+    QCheckBox* brushRound = nullptr;
+    QDoubleSpinBox* tolerance = nullptr;
+    QDoubleSpinBox* thresholdLow = nullptr;
+    QDoubleSpinBox* thresholdHigh = nullptr;
+    QSlider* labelOpacity = nullptr;
+    QSlider* predictionOpacity = nullptr;
+    QMenu* presetMenu = nullptr;
+    QActionGroup* toolGroup = nullptr;
+    std::map<QString, QAction*> actions;
+
+    QAction* add(QObject* parent, const QString& name, const QString& text, const QKeySequence& key = {})
+    {
+        auto* a = new QAction(text, parent);
+        a->setObjectName(name);
+        if (!key.isEmpty()) {
+            a->setShortcut(key);
+            a->setToolTip(QString("%1 (%2)").arg(text, key.toString(QKeySequence::NativeText)));
+        }
+        actions[name] = a;
+        return a;
+    }
+};
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_unique<Private>())
+{
+    setObjectName("mainWindow");
+    resize(1280, 800);
+
+    d->view = new SliceView;
+    d->view->setObjectName("sliceView");
+    d->interactor = new ToolInteractor(this);
+    d->messages = new MessageBar;
+    auto* central = new QWidget;
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(d->messages);
+    layout->addWidget(d->view, 1);
+    setCentralWidget(central);
+
+    d->readout = new QLabel;
+    d->readout->setObjectName("readout");
+    d->sliceInfo = new QLabel;
+    d->saveInfo = new QLabel;
+    statusBar()->addWidget(d->readout, 1);
+    statusBar()->addPermanentWidget(d->sliceInfo);
+    statusBar()->addPermanentWidget(d->saveInfo);
+
+    // Autosave: the snapshot copies what must be written on the GUI thread; the job writes it.
+    d->autosaver = new Autosaver(
+        [this]() -> BackgroundWriter::Job {
+            if (!d->doc || !d->project || d->standalone || !d->editor.labels())
+                return {};
+            auto labels = std::make_shared<LabelMap>(*d->editor.labels());
+            const fs::path file = d->doc->labelFile;
+            const fs::path labelFolder = d->project->folder() / "labels";
+            const auto display = d->labels->labels();
+            std::shared_ptr<Project> project;
+            if (d->doc->recordAnnotation(*d->project))
+                project = std::make_shared<Project>(*d->project);
+            return [labels, file, labelFolder, display, project]() -> std::string {
+                try {
+                    std::error_code ec;
+                    fs::create_directories(file.parent_path(), ec);
+                    writeLabelMap(*labels, file);
+                    writeLabelDescriptions(labelFolder, display);
+                    if (project)
+                        project->save();
+                    return {};
+                } catch (const std::exception& e) {
+                    return std::string("Autosave failed: ") + e.what();
+                }
+            };
+        },
+        400, this);
+    connect(d->autosaver, &Autosaver::saved, this, [this] {
+        d->saveInfo->setText(tr("Saved %1").arg(QTime::currentTime().toString("HH:mm:ss")));
+        if (d->doc) {
+            auto s = d->browser->caseState(QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId));
+            if (!s.annotated) {
+                s.annotated = true;
+                d->browser->setCaseState(QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId), s);
+            }
+        }
+    });
+    connect(d->autosaver, &Autosaver::failed, this, [this](const QString& m) { showError(m); });
+
+    buildDocks();
+    buildActions();
+    buildToolBar();
+    buildMenus();
+
+    connect(d->interactor, &ToolInteractor::editStarting, d->autosaver, &Autosaver::editStarting);
+    connect(d->interactor, &ToolInteractor::editFinished, this, [this] {
+        d->autosaver->editFinished();
+        d->saveInfo->setText(tr("Unsaved changes"));
+        updateUndoActions();
+        Q_EMIT editFinished();
+    });
+    connect(d->interactor, &ToolInteractor::activeLabelPicked, this, [this](int v) { d->labels->setActiveLabel(v); });
+    connect(d->view, &SliceView::statusChanged, d->readout, &QLabel::setText);
+    connect(d->view, &SliceView::viewStateChanged, this, [this](const ViewState& s) {
+        const auto n = d->view->pipeline().sliceCount();
+        d->sliceInfo->setText(n > 1 ? tr("%1 slice %2 / %3").arg(toString(s.axis)).arg(s.slice + 1).arg(n) : QString());
+    });
+    connect(d->browser, &ProjectBrowser::caseActivated, this, [this](const QString& dom, const QString& id) {
+        if (!d->doc || d->doc->domain != dom.toStdString() || d->doc->caseId != id.toStdString())
+            openCase(dom, id);
+    });
+    setTool(Tool::Navigate);
+    updateTitle();
+    updateUndoActions();
+}
+
+MainWindow::~MainWindow()
+{
+    d->autosaver->flush();
+    d->view->setInteractor(nullptr);
+}
+
+void MainWindow::buildDocks()
+{
+    d->browser = new ProjectBrowser;
+    auto* left = new QDockWidget(tr("Project"), this);
+    left->setObjectName("projectDock");
+    left->setWidget(d->browser);
+    addDockWidget(Qt::LeftDockWidgetArea, left);
+
+    d->labels = new LabelTable;
+    auto* right = new QDockWidget(tr("Labels"), this);
+    right->setObjectName("labelDock");
+    auto* panel = new QWidget;
+    auto* v = new QVBoxLayout(panel);
+    v->setContentsMargins(0, 0, 0, 0);
+    v->addWidget(d->labels, 1);
+    auto addSlider = [&](const QString& text, int value) {
+        auto* row = new QHBoxLayout;
+        row->addWidget(new QLabel(text));
+        auto* s = new QSlider(Qt::Horizontal);
+        s->setRange(0, 100);
+        s->setValue(value);
+        row->addWidget(s, 1);
+        v->addLayout(row);
+        return s;
+    };
+    d->labelOpacity = addSlider(tr("Label opacity"), 50);
+    d->predictionOpacity = addSlider(tr("Prediction opacity"), 80);
+    right->setWidget(panel);
+    addDockWidget(Qt::RightDockWidgetArea, right);
+
+    connect(d->labelOpacity, &QSlider::valueChanged, this, [this](int v) {
+        d->view->pipeline().setLabelOpacity(v / 100.0);
+        d->view->requestRender();
+    });
+    connect(d->predictionOpacity, &QSlider::valueChanged, this, [this](int v) {
+        d->view->pipeline().setPredictionOpacity(v / 100.0);
+        d->view->requestRender();
+    });
+    connect(d->labels, &LabelTable::activeLabelChanged, this, [this](int v) { d->editor.setActiveLabel(static_cast<std::uint8_t>(v)); });
+    connect(d->labels, &LabelTable::displayChanged, this, [this](int) { applyLabelStyles(); });
+    connect(d->labels, &LabelTable::definitionsChanged, this, &MainWindow::onDefinitionsChanged);
+}
+
+void MainWindow::buildActions()
+{
+    auto* open = d->add(this, "openProject", tr("&Open project..."), QKeySequence::Open);
+    connect(open, &QAction::triggered, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open project"), {}, tr("DAC Workbench projects (*.dacproj)"));
+        if (!f.isEmpty())
+            openProject(f);
+    });
+    auto* openImage = d->add(this, "openImage", tr("Open &image..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    connect(openImage, &QAction::triggered, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open image"));
+        if (!f.isEmpty())
+            openImageFile(f);
+    });
+    auto* save = d->add(this, "save", tr("&Save labels"), QKeySequence::Save);
+    connect(save, &QAction::triggered, this, [this] {
+        d->autosaver->editFinished();
+        flushSaves();
+    });
+    auto* quit = d->add(this, "quit", tr("&Quit"), QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+
+    auto* undo = d->add(this, "undo", tr("&Undo"), QKeySequence(Qt::CTRL | Qt::Key_Z));
+    connect(undo, &QAction::triggered, this, [this] { undoRedo(false); });
+    auto* redo = d->add(this, "redo", tr("&Redo"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z));
+    redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    connect(redo, &QAction::triggered, this, [this] { undoRedo(true); });
+
+    d->toolGroup = new QActionGroup(this);
+    const struct {
+        Tool tool;
+        const char* name;
+        QString text;
+        Qt::Key key;
+    } tools[] = {{Tool::Navigate, "toolNavigate", tr("Navigate"), Qt::Key_N},
+                 {Tool::Brush, "toolBrush", tr("Brush"), Qt::Key_B},
+                 {Tool::Eraser, "toolEraser", tr("Eraser"), Qt::Key_E},
+                 {Tool::Polygon, "toolPolygon", tr("Polygon"), Qt::Key_P},
+                 {Tool::Lasso, "toolLasso", tr("Lasso"), Qt::Key_L},
+                 {Tool::FloodFill, "toolFlood", tr("Flood fill"), Qt::Key_G},
+                 {Tool::ThresholdBox, "toolThreshold", tr("Threshold in box"), Qt::Key_T},
+                 {Tool::PickLabel, "toolPick", tr("Pick label"), Qt::Key_I}};
+    for (const auto& t : tools) {
+        auto* a = d->add(this, t.name, t.text, QKeySequence(t.key));
+        a->setCheckable(true);
+        d->toolGroup->addAction(a);
+        const Tool tool = t.tool;
+        connect(a, &QAction::triggered, this, [this, tool] { setTool(tool); });
+    }
+
+    auto* preserve = d->add(this, "preserve", tr("Preserve other labels"), QKeySequence(Qt::Key_K));
+    preserve->setCheckable(true);
+    connect(preserve, &QAction::toggled, this, [this](bool on) { d->editor.setPreserveOtherLabels(on); });
+
+    auto* smaller = d->add(this, "brushSmaller", tr("Smaller brush"), QKeySequence(Qt::Key_BracketLeft));
+    connect(smaller, &QAction::triggered, this, [this] { d->brushSize->setValue(d->brushSize->value() - 1); });
+    auto* larger = d->add(this, "brushLarger", tr("Larger brush"), QKeySequence(Qt::Key_BracketRight));
+    connect(larger, &QAction::triggered, this, [this] { d->brushSize->setValue(d->brushSize->value() + 1); });
+
+    const struct {
+        SliceAxis axis;
+        const char* name;
+        QString text;
+        Qt::Key key;
+    } axes[] = {{SliceAxis::Axial, "axial", tr("Axial"), Qt::Key_1},
+                {SliceAxis::Coronal, "coronal", tr("Coronal"), Qt::Key_2},
+                {SliceAxis::Sagittal, "sagittal", tr("Sagittal"), Qt::Key_3}};
+    auto* axisGroup = new QActionGroup(this);
+    for (const auto& ax : axes) {
+        auto* a = d->add(this, ax.name, ax.text, QKeySequence(Qt::CTRL | ax.key));
+        a->setCheckable(true);
+        a->setChecked(ax.axis == SliceAxis::Axial);
+        axisGroup->addAction(a);
+        const SliceAxis axis = ax.axis;
+        connect(a, &QAction::triggered, this, [this, axis] { d->view->setAxis(axis); });
+    }
+    auto* fit = d->add(this, "fit", tr("Fit to window (F)"));
+    connect(fit, &QAction::triggered, d->view, &SliceView::fit);
+    auto* one = d->add(this, "oneToOne", tr("Actual pixels (1)"));
+    connect(one, &QAction::triggered, d->view, &SliceView::oneToOne);
+    auto* outline = d->add(this, "outline", tr("Labels as outlines"), QKeySequence(Qt::Key_O));
+    outline->setCheckable(true);
+    connect(outline, &QAction::toggled, this, [this](bool on) {
+        d->view->pipeline().setLabelOverlayStyle(on ? OverlayStyle::Outline : OverlayStyle::Fill);
+        d->view->requestRender();
+    });
+    auto* showPred = d->add(this, "showPrediction", tr("Show prediction"), QKeySequence(Qt::SHIFT | Qt::Key_P));
+    showPred->setCheckable(true);
+    showPred->setChecked(true);
+    connect(showPred, &QAction::toggled, this, [this](bool on) {
+        d->view->pipeline().setPredictionVisible(on);
+        d->view->requestRender();
+    });
+    auto* predFill = d->add(this, "predictionFill", tr("Prediction filled"));
+    predFill->setCheckable(true);
+    connect(predFill, &QAction::toggled, this, [this](bool on) {
+        d->view->pipeline().setPredictionOverlayStyle(on ? OverlayStyle::Fill : OverlayStyle::Outline);
+        d->view->requestRender();
+    });
+    for (auto& [name, a] : d->actions)
+        addAction(a);  // shortcuts work wherever the focus is in the window
+}
+
+void MainWindow::buildToolBar()
+{
+    auto* tb = addToolBar(tr("Tools"));
+    tb->setObjectName("toolBar");
+    for (const char* n : {"toolNavigate", "toolBrush", "toolEraser", "toolPolygon", "toolLasso", "toolFlood", "toolThreshold", "toolPick"})
+        tb->addAction(d->actions[n]);
+    tb->addSeparator();
+    tb->addWidget(new QLabel(tr(" Size ")));
+    d->brushSize = new QSpinBox;
+    d->brushSize->setObjectName("brushSize");
+    d->brushSize->setRange(1, 255);
+    d->brushSize->setValue(d->brush.diameter());
+    d->brushSize->setToolTip(tr("Brush diameter in voxels ([ and ])"));
+    tb->addWidget(d->brushSize);
+    d->brushRound = new QCheckBox(tr("Round"));
+    d->brushRound->setChecked(true);
+    tb->addWidget(d->brushRound);
+    connect(d->brushSize, &QSpinBox::valueChanged, this, [this](int v) {
+        d->brush.setDiameter(v);
+        d->eraser.setDiameter(v);
+    });
+    connect(d->brushRound, &QCheckBox::toggled, this, [this](bool on) {
+        d->brush.setRound(on);
+        d->eraser.setRound(on);
+    });
+    tb->addSeparator();
+    tb->addWidget(new QLabel(tr(" Tolerance ")));
+    d->tolerance = new QDoubleSpinBox;
+    d->tolerance->setRange(0, 1e6);
+    d->tolerance->setValue(d->flood.tolerance());
+    d->tolerance->setToolTip(tr("Flood fill: largest intensity difference from the clicked pixel"));
+    tb->addWidget(d->tolerance);
+    connect(d->tolerance, &QDoubleSpinBox::valueChanged, this, [this](double v) { d->flood.setTolerance(v); });
+    tb->addWidget(new QLabel(tr(" Threshold ")));
+    d->thresholdLow = new QDoubleSpinBox;
+    d->thresholdHigh = new QDoubleSpinBox;
+    for (auto* s : {d->thresholdLow, d->thresholdHigh}) {
+        s->setRange(-1e6, 1e6);
+        tb->addWidget(s);
+        connect(s, &QDoubleSpinBox::valueChanged, this,
+                [this] { d->threshold.setRange(d->thresholdLow->value(), d->thresholdHigh->value()); });
+    }
+    d->thresholdLow->setValue(d->threshold.low());
+    d->thresholdHigh->setValue(d->threshold.high());
+    tb->addSeparator();
+    tb->addAction(d->actions["preserve"]);
+    tb->addAction(d->actions["undo"]);
+    tb->addAction(d->actions["redo"]);
+}
+
+void MainWindow::buildMenus()
+{
+    auto* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(d->actions["openProject"]);
+    file->addAction(d->actions["openImage"]);
+    file->addAction(d->actions["save"]);
+    file->addSeparator();
+    file->addAction(d->actions["quit"]);
+    auto* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(d->actions["undo"]);
+    edit->addAction(d->actions["redo"]);
+    edit->addSeparator();
+    edit->addAction(d->actions["preserve"]);
+    edit->addAction(d->actions["brushSmaller"]);
+    edit->addAction(d->actions["brushLarger"]);
+    auto* tools = menuBar()->addMenu(tr("&Tools"));
+    tools->addActions(d->toolGroup->actions());
+    auto* view = menuBar()->addMenu(tr("&View"));
+    for (const char* n : {"axial", "coronal", "sagittal"})
+        view->addAction(d->actions[n]);
+    view->addSeparator();
+    view->addAction(d->actions["fit"]);
+    view->addAction(d->actions["oneToOne"]);
+    d->presetMenu = view->addMenu(tr("Window/level presets"));
+    connect(d->presetMenu, &QMenu::aboutToShow, this, [this] {
+        d->presetMenu->clear();
+        for (const auto& p : d->view->windowLevelPresets()) {
+            const double w = p.window, l = p.level;
+            d->presetMenu->addAction(QString("%1  (W %2, L %3)").arg(p.name).arg(w, 0, 'g', 4).arg(l, 0, 'g', 4), this,
+                                     [this, w, l] { d->view->setWindowLevel(w, l); });
+        }
+    });
+    view->addSeparator();
+    view->addAction(d->actions["outline"]);
+    view->addAction(d->actions["showPrediction"]);
+    view->addAction(d->actions["predictionFill"]);
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("Mouse and keys"), this, [this] {
+        d->messages->showMessage(
+            tr("Wheel: zoom. Ctrl/Shift+wheel or Up/Down: slice. Right drag: window/level. Middle drag or Alt+drag: pan. "
+               "F: fit, 1: actual pixels, R: reset window/level. Tools: N B E P L G T I; K preserve other labels; "
+               "[ ] brush size; Shift while painting erases; Enter closes a polygon, Esc cancels."),
+            MessageBar::Level::Info);
+    });
+}
+
+void MainWindow::setTool(Tool tool)
+{
+    if (d->tool != tool)
+        d->interactor->cancel(*d->view);
+    d->tool = tool;
+    ToolModel* model = nullptr;
+    const char* name = "toolNavigate";
+    switch (tool) {
+    case Tool::Navigate: break;
+    case Tool::Brush: model = &d->brush; name = "toolBrush"; break;
+    case Tool::Eraser: model = &d->eraser; name = "toolEraser"; break;
+    case Tool::Polygon: model = &d->polygon; name = "toolPolygon"; break;
+    case Tool::Lasso: model = &d->lasso; name = "toolLasso"; break;
+    case Tool::FloodFill: model = &d->flood; name = "toolFlood"; break;
+    case Tool::ThresholdBox: model = &d->threshold; name = "toolThreshold"; break;
+    case Tool::PickLabel: model = &d->pick; name = "toolPick"; break;
+    }
+    d->actions[name]->setChecked(true);
+    d->interactor->setTool(model);
+    d->view->setInteractor(model ? d->interactor : nullptr);
+}
+
+MainWindow::Tool MainWindow::tool() const { return d->tool; }
+
+void MainWindow::showError(const QString& text)
+{
+    d->messages->showMessage(text, MessageBar::Level::Error);
+    statusBar()->showMessage(text, 10000);
+}
+
+bool MainWindow::openProject(const QString& file)
+{
+    Project p;
+    try {
+        p = Project::load(file.toStdString());
+    } catch (const std::exception& e) {
+        showError(tr("Could not open project: %1").arg(QString::fromUtf8(e.what())));
+        return false;
+    }
+    flushSaves();
+    d->messages->hide();
+    d->project = std::move(p);
+    d->standalone = false;
+    d->doc.reset();
+    d->editor.setData(nullptr, nullptr);
+    d->view->setImage(nullptr);
+    d->view->setLabels(nullptr);
+    d->view->setPrediction(nullptr);
+    d->labels->setLabels(labelDisplayOf(d->project->task));
+    applyLabelStyles();
+    populateBrowser();
+    startValidation();
+    updateTitle();
+    updateUndoActions();
+    return true;
+}
+
+void MainWindow::populateBrowser()
+{
+    d->browser->clear();
+    d->domains.clear();
+    for (const auto& pd : d->project->domains) {
+        const QString name = QString::fromStdString(pd.name);
+        try {
+            Domain dom = scanDomain(d->project->resolve(pd.root));
+            dom.name = pd.name;
+            d->browser->addDomain(name);
+            for (const auto& c : dom.cases) {
+                ProjectBrowser::CaseState s;
+                s.datasetMask = c.hasMask();
+                auto it = d->project->annotations.find(Project::caseKey(pd.name, c.id));
+                std::error_code ec;
+                s.annotated = it != d->project->annotations.end() && fs::exists(d->project->resolve(it->second.labelFile), ec);
+                s.predicted = !findPrediction(*d->project, pd.name, c.id).empty();
+                d->browser->addCase(name, QString::fromStdString(c.id), s);
+            }
+            d->domains.push_back(std::move(dom));
+        } catch (const std::exception& e) {
+            d->browser->addDomain(name, QString::fromUtf8(e.what()));
+            showError(tr("Domain %1: %2").arg(name, QString::fromUtf8(e.what())));
+        }
+    }
+}
+
+void MainWindow::startValidation()
+{
+    // Validation reads every header and mask: off the GUI thread, results posted back. A newer
+    // project makes older results stale (generation counter).
+    const int generation = ++*d->validationGeneration;
+    d->pendingValidations = static_cast<int>(d->domains.size());
+    if (d->pendingValidations == 0) {
+        Q_EMIT validationFinished();
+        return;
+    }
+    QPointer<MainWindow> self(this);
+    auto gen = d->validationGeneration;
+    for (const auto& dom : d->domains) {
+        std::thread([self, gen, generation, dom, task = d->project->task] {
+            ValidationReport report;
+            try {
+                report = validateDomain(dom, task);
+            } catch (const std::exception& e) {
+                report.issues.push_back({CaseIssue::Kind::Unreadable, "", dom.root, e.what()});
+            }
+            QMetaObject::invokeMethod(
+                qApp, [self, gen, generation, report, name = dom.name] {
+                    if (!self || *gen != generation)
+                        return;
+                    const QString domain = QString::fromStdString(name);
+                    QStringList problems;
+                    for (const auto& issue : report.issues) {
+                        if (issue.kind == CaseIssue::Kind::MissingMask)
+                            continue;  // an unlabeled case, not a bad one
+                        const QString msg = QString::fromStdString(issue.message);
+                        if (!issue.caseId.empty() && self->d->browser->hasCase(domain, QString::fromStdString(issue.caseId))) {
+                            auto s = self->d->browser->caseState(domain, QString::fromStdString(issue.caseId));
+                            s.problem = s.problem.isEmpty() ? msg : s.problem + "\n" + msg;
+                            self->d->browser->setCaseState(domain, QString::fromStdString(issue.caseId), s);
+                        }
+                        problems << msg;
+                    }
+                    if (!problems.isEmpty()) {
+                        self->d->browser->addDomain(domain, problems.join("\n"));
+                        self->d->messages->showMessage(
+                            tr("%1 problem(s) in domain %2, marked in the project browser. First: %3")
+                                .arg(problems.size())
+                                .arg(domain, problems.first()),
+                            MessageBar::Level::Warning);
+                    }
+                    if (--self->d->pendingValidations == 0)
+                        Q_EMIT self->validationFinished();
+                },
+                Qt::QueuedConnection);
+        }).detach();
+    }
+}
+
+bool MainWindow::validationDone() const { return d->pendingValidations == 0; }
+
+bool MainWindow::openCase(const QString& domain, const QString& caseId)
+{
+    if (!d->project) {
+        showError(tr("Open a project first."));
+        return false;
+    }
+    const Domain* dom = nullptr;
+    for (const auto& x : d->domains)
+        if (x.name == domain.toStdString())
+            dom = &x;
+    const Case* c = dom ? dom->find(caseId.toStdString()) : nullptr;
+    if (!c) {
+        showError(tr("No case %1 in domain %2.").arg(caseId, domain));
+        return false;
+    }
+    CaseDocument doc;
+    try {
+        doc = CaseDocument::open(*d->project, *dom, *c);
+    } catch (const std::exception& e) {
+        const QString reason = QString::fromUtf8(e.what());
+        auto s = d->browser->caseState(domain, caseId);
+        s.problem = reason;
+        d->browser->setCaseState(domain, caseId, s);
+        showError(tr("Could not open case %1: %2").arg(caseId, reason));
+        if (d->doc)
+            d->browser->selectCase(QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId));
+        return false;
+    }
+    flushSaves();
+    d->interactor->cancel(*d->view);
+    d->doc = std::move(doc);
+    d->standalone = false;
+    d->editor.setData(d->doc->image, d->doc->labels);
+    d->view->setImage(d->doc->image);
+    d->view->setLabels(d->doc->labels);
+    d->view->setPrediction(d->doc->prediction);
+    d->view->fit();
+    d->actions["axial"]->setChecked(true);
+    d->browser->selectCase(domain, caseId);
+    if (!d->doc->warning.empty())
+        d->messages->showMessage(QString::fromStdString(d->doc->warning), MessageBar::Level::Warning);
+    const auto [lo, hi] = d->doc->image->range();
+    d->thresholdLow->setValue((lo + hi) / 2.0);
+    d->thresholdHigh->setValue(hi);
+    d->saveInfo->setText(d->doc->source == CaseDocument::LabelSource::Workbench ? tr("Saved labels loaded")
+                         : d->doc->source == CaseDocument::LabelSource::Dataset ? tr("Labels from the dataset mask")
+                                                                                : tr("New label"));
+    updateTitle();
+    updateUndoActions();
+    Q_EMIT caseOpened(domain, caseId);
+    return true;
+}
+
+bool MainWindow::openImageFile(const QString& file)
+{
+    std::shared_ptr<Image> image;
+    try {
+        image = std::make_shared<Image>(readImageOrSeries(file.toStdString()));
+    } catch (const std::exception& e) {
+        showError(tr("Could not open %1: %2").arg(QFileInfo(file).fileName(), QString::fromUtf8(e.what())));
+        return false;
+    }
+    flushSaves();
+    d->doc = CaseDocument{};
+    d->doc->caseId = QFileInfo(file).fileName().toStdString();
+    d->doc->image = image;
+    d->doc->labels = std::make_shared<LabelMap>(image->geometry());
+    d->standalone = true;
+    d->editor.setData(d->doc->image, d->doc->labels);
+    d->view->setImage(image);
+    d->view->setLabels(d->doc->labels);
+    d->view->setPrediction(nullptr);
+    d->view->fit();
+    if (d->labels->labels().empty())
+        d->labels->setLabels(labelDisplayOf(Task::fundus()));
+    d->messages->showMessage(tr("%1 is open outside a project: labels painted on it are not saved.").arg(QFileInfo(file).fileName()),
+                             MessageBar::Level::Info);
+    updateTitle();
+    updateUndoActions();
+    return true;
+}
+
+void MainWindow::flushSaves() { d->autosaver->flush(); }
+
+void MainWindow::applyLabelStyles()
+{
+    auto& p = d->view->pipeline();
+    for (int v = 1; v < 256; ++v) {
+        LabelStyle s;
+        if (const LabelDisplay* l = d->labels->label(v)) {
+            s.color = l->info.color;
+            s.opacity = l->opacity;
+            s.visible = l->visible;
+        } else {
+            s = p.labelStyle(static_cast<std::uint8_t>(v));
+        }
+        p.setLabelStyle(static_cast<std::uint8_t>(v), s);
+    }
+    d->view->requestRender();
+}
+
+void MainWindow::onDefinitionsChanged()
+{
+    applyLabelStyles();
+    if (!d->project || d->standalone)
+        return;
+    d->project->task.labels.clear();
+    for (const auto& l : d->labels->labels())
+        d->project->task.labels.push_back(l.info);
+    try {
+        flushSaves();
+        d->project->save();
+        writeLabelDescriptions(d->project->folder() / "labels", d->labels->labels());
+    } catch (const std::exception& e) {
+        showError(tr("Could not save the label definitions: %1").arg(QString::fromUtf8(e.what())));
+    }
+}
+
+void MainWindow::undoRedo(bool redo)
+{
+    d->interactor->cancel(*d->view);
+    SliceFrame touched;
+    const bool done = redo ? d->editor.redo(&touched) : d->editor.undo(&touched);
+    if (!done)
+        return;
+    // Show the slice the step touched, so that the user sees what was undone.
+    if (touched.axis != d->view->pipeline().axis())
+        d->view->setAxis(touched.axis);
+    if (touched.slice != d->view->pipeline().slice())
+        d->view->setSlice(touched.slice);
+    d->view->labelsChanged();
+    d->autosaver->editFinished();
+    updateUndoActions();
+}
+
+void MainWindow::updateUndoActions()
+{
+    d->actions["undo"]->setEnabled(d->editor.history().canUndo());
+    d->actions["redo"]->setEnabled(d->editor.history().canRedo());
+}
+
+void MainWindow::updateTitle()
+{
+    QString t = "DAC Workbench";
+    if (d->project)
+        t = QString::fromStdString(d->project->name.empty() ? d->project->file().stem().string() : d->project->name) + " - " + t;
+    if (d->doc)
+        t = QString::fromStdString(d->doc->domain.empty() ? d->doc->caseId : d->doc->domain + "/" + d->doc->caseId) + " - " + t;
+    setWindowTitle(t);
+}
+
+void MainWindow::closeEvent(QCloseEvent* e)
+{
+    flushSaves();
+    QMainWindow::closeEvent(e);
+}
+
+SliceView* MainWindow::view() const { return d->view; }
+LabelEditor& MainWindow::editor() const { return d->editor; }
+ProjectBrowser* MainWindow::browser() const { return d->browser; }
+LabelTable* MainWindow::labelTable() const { return d->labels; }
+MessageBar* MainWindow::messageBar() const { return d->messages; }
+Autosaver* MainWindow::autosaver() const { return d->autosaver; }
+BrushTool& MainWindow::brushTool() const { return d->brush; }
+FloodFillTool& MainWindow::floodFillTool() const { return d->flood; }
+ThresholdBoxTool& MainWindow::thresholdTool() const { return d->threshold; }
+const Project* MainWindow::project() const { return d->project ? &*d->project : nullptr; }
+const CaseDocument* MainWindow::currentCase() const { return d->doc ? &*d->doc : nullptr; }
+QAction* MainWindow::action(const QString& name) const
+{
+    auto it = d->actions.find(name);
+    return it == d->actions.end() ? nullptr : it->second;
+}
+
+}  // namespace dacw

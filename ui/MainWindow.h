@@ -1,0 +1,89 @@
+#pragma once
+// The annotation workbench: project browser, slice view, label table, tools. Thin: file work is
+// done by CaseDocument and the core, painting by the tool models, rendering by the viewers.
+#include <memory>
+
+#include <QMainWindow>
+
+#include "project/Project.h"
+#include "ui/model/CaseDocument.h"
+
+class QAction;
+
+namespace dacw {
+
+class Autosaver;
+class BrushTool;
+class FloodFillTool;
+class LabelEditor;
+class LabelTable;
+class MessageBar;
+class ProjectBrowser;
+class SliceView;
+class ThresholdBoxTool;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    enum class Tool { Navigate, Brush, Eraser, Polygon, Lasso, FloodFill, ThresholdBox, PickLabel };
+
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// Opens a .dacproj; on failure shows the reason in the message bar, keeps the current state
+    /// and returns false.
+    bool openProject(const QString& file);
+    /// Opens a case of the open project (saving the current one first). False + message on error.
+    bool openCase(const QString& domain, const QString& caseId);
+    /// Opens an image outside any project (labels are not saved).
+    bool openImageFile(const QString& file);
+    /// Writes pending labels now and waits for the write.
+    void flushSaves();
+
+    void setTool(Tool tool);
+    Tool tool() const;
+
+    // For tests and scripting.
+    SliceView* view() const;
+    LabelEditor& editor() const;
+    ProjectBrowser* browser() const;
+    LabelTable* labelTable() const;
+    MessageBar* messageBar() const;
+    Autosaver* autosaver() const;
+    BrushTool& brushTool() const;
+    FloodFillTool& floodFillTool() const;
+    ThresholdBoxTool& thresholdTool() const;
+    const Project* project() const;
+    const CaseDocument* currentCase() const;
+    /// Actions by object name ("undo", "redo", "toolBrush", ...).
+    QAction* action(const QString& name) const;
+    /// Finished asynchronous validation of the project's domains.
+    bool validationDone() const;
+
+Q_SIGNALS:
+    void caseOpened(const QString& domain, const QString& caseId);
+    void editFinished();
+    void validationFinished();
+
+protected:
+    void closeEvent(QCloseEvent* e) override;
+
+private:
+    void buildActions();
+    void buildToolBar();
+    void buildMenus();
+    void buildDocks();
+    void populateBrowser();
+    void startValidation();
+    void applyLabelStyles();
+    void updateTitle();
+    void updateUndoActions();
+    void undoRedo(bool redo);
+    void onDefinitionsChanged();
+    void showError(const QString& text);
+
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+}  // namespace dacw

@@ -1,0 +1,117 @@
+#include "ui/model/CaseDocument.h"
+
+#include "util/Errors.h"
+
+namespace dacw {
+
+namespace fs = std::filesystem;
+
+std::filesystem::path findPrediction(const Project& project, const std::string& domain, const std::string& caseId)
+{
+    std::vector<fs::path> folders{project.folder() / "predictions"};
+    for (auto it = project.runs.rbegin(); it != project.runs.rend(); ++it)
+        folders.push_back(project.resolve(it->folder) / "predictions");
+    std::error_code ec;
+    for (const auto& f : folders)
+        for (const char* ext : {".png", ".nii.gz", ".nii"}) {
+            const fs::path p = f / domain / (caseId + ext);
+            if (fs::exists(p, ec))
+                return p;
+        }
+    return {};
+}
+
+std::vector<LabelDisplay> labelDisplayOf(const Task& task)
+{
+    std::vector<LabelDisplay> out;
+    for (const auto& l : task.labels)
+        out.push_back({l, 1.0, true});
+    return out;
+}
+
+CaseDocument CaseDocument::open(const Project& project, const Domain& domain, const Case& c, const ReadOptions& opt)
+{
+    CaseDocument doc;
+    doc.domain = domain.name;
+    doc.caseId = c.id;
+    doc.image = std::make_shared<Image>(readImage(c.image, opt));
+    const Geometry& g = doc.image->geometry();
+    const bool volume = g.dimension == 3 && g.size[2] > 1;
+
+    auto it = project.annotations.find(doc.key());
+    doc.labelFile = it != project.annotations.end() && !it->second.labelFile.empty()
+                        ? project.resolve(it->second.labelFile)
+                        : project.labelPathFor(domain.name, c.id, volume);
+
+    auto fits = [&](const LabelMap& m) { return m.geometry().sameSize(g); };
+    std::error_code ec;
+    if (fs::exists(doc.labelFile, ec)) {
+        try {
+            LabelMap m = readLabelMap(doc.labelFile, opt);
+            if (fits(m)) {
+                doc.labels = std::make_shared<LabelMap>(std::move(m));
+                doc.source = LabelSource::Workbench;
+            } else {
+                doc.warning = "The saved label " + doc.labelFile.filename().string() + " does not match the image size; it was not loaded.";
+            }
+        } catch (const InputError& e) {
+            doc.warning = std::string("The saved label could not be read: ") + e.what();
+        }
+    }
+    if (!doc.labels && c.hasMask()) {
+        try {
+            LabelMap m = readCaseMask(c, opt);
+            if (fits(m)) {
+                doc.labels = std::make_shared<LabelMap>(std::move(m));
+                doc.source = LabelSource::Dataset;
+            } else if (doc.warning.empty()) {
+                doc.warning = "The mask " + c.mask.filename().string() + " does not match the image size; starting from an empty label.";
+            }
+        } catch (const InputError& e) {
+            if (doc.warning.empty())
+                doc.warning = std::string("The mask could not be read: ") + e.what();
+        }
+    }
+    if (!doc.labels) {
+        doc.labels = std::make_shared<LabelMap>(g);
+        doc.source = LabelSource::Empty;
+    }
+    // Keep the image's geometry on the label so that it is written with it.
+    doc.labels->geometry() = g;
+
+    const fs::path pred = findPrediction(project, domain.name, c.id);
+    if (!pred.empty()) {
+        try {
+            LabelMap m = readLabelMap(pred, opt);
+            if (fits(m))
+                doc.prediction = std::make_shared<LabelMap>(std::move(m));
+        } catch (const InputError&) {
+        }
+    }
+    return doc;
+}
+
+bool CaseDocument::save(Project& project, const std::vector<LabelDisplay>& labelDisplay) const
+{
+    if (!labels)
+        return false;
+    std::error_code ec;
+    fs::create_directories(labelFile.parent_path(), ec);
+    writeLabelMap(*labels, labelFile);
+    writeLabelDescriptions(project.folder() / "labels", labelDisplay);
+    return recordAnnotation(project);
+}
+
+bool CaseDocument::recordAnnotation(Project& project) const
+{
+    std::error_code ec;
+    auto& a = project.annotations[key()];
+    const fs::path rel = fs::relative(labelFile, project.folder(), ec);
+    const fs::path stored = ec || rel.empty() ? labelFile : rel;
+    if (a.labelFile == stored)
+        return false;
+    a.labelFile = stored;
+    return true;
+}
+
+}  // namespace dacw

@@ -1,0 +1,51 @@
+#pragma once
+// One case open for annotation: its image, the label map being edited and where it is saved.
+// Labels come from the workbench's own file under the project folder when there is one, else
+// from the dataset's mask (read, never written), else start empty. The source image and the
+// dataset mask are never modified. Plain C++: no Qt, no VTK.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "dataset/Domain.h"
+#include "image/Image.h"
+#include "image/ImageIO.h"
+#include "project/Project.h"
+#include "ui/model/LabelDescription.h"
+
+namespace dacw {
+
+struct CaseDocument {
+    enum class LabelSource { Workbench, Dataset, Empty };
+
+    std::string domain;
+    std::string caseId;
+    std::shared_ptr<Image> image;
+    std::shared_ptr<LabelMap> labels;
+    std::shared_ptr<LabelMap> prediction;  // null when there is none
+    std::filesystem::path labelFile;       // absolute; where save() writes
+    LabelSource source = LabelSource::Empty;
+    std::string warning;                   // a problem that did not stop the case from opening
+
+    bool isVolume() const { return image && image->geometry().dimension == 3 && image->depth() > 1; }
+    std::string key() const { return Project::caseKey(domain, caseId); }
+
+    /// Throws InputError (naming the file) when the image cannot be read.
+    static CaseDocument open(const Project& project, const Domain& domain, const Case& c, const ReadOptions& opt = {});
+
+    /// Records the annotation (the label file) in the project. Returns true when the project
+    /// changed (save it then).
+    bool recordAnnotation(Project& project) const;
+    /// Writes the label map atomically and the label descriptions beside it, and records the
+    /// annotation in the project. Returns true when the project changed (save it then).
+    bool save(Project& project, const std::vector<LabelDisplay>& labelDisplay) const;
+};
+
+/// Where a prediction for a case is looked for: <project>/predictions/<domain>/<id>.(png|nii.gz),
+/// then <run folder>/predictions/<domain>/<id>.* for each run, newest first.
+std::filesystem::path findPrediction(const Project& project, const std::string& domain, const std::string& caseId);
+
+/// The label display of a task (all visible, opaque).
+std::vector<LabelDisplay> labelDisplayOf(const Task& task);
+
+}  // namespace dacw

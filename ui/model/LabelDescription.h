@@ -1,0 +1,28 @@
+#pragma once
+// Label description files written next to the label maps so that other tools show the labels
+// with their names and colours: ITK-SNAP's label description (labels.txt; ITK-SNAP: Segmentation
+// > Import Label Descriptions) and a 3D Slicer colour table (labels.ctbl; Slicer loads it with
+// the label map as a colour node).
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dataset/Task.h"
+
+namespace dacw {
+
+struct LabelDisplay {
+    LabelInfo info;
+    double opacity = 1.0;
+    bool visible = true;
+};
+
+std::string itkSnapLabelDescription(const std::vector<LabelDisplay>& labels);
+std::string slicerColorTable(const std::vector<LabelDisplay>& labels);
+/// Parses an ITK-SNAP label description (background entry 0 skipped).
+std::vector<LabelDisplay> parseItkSnapLabelDescription(const std::string& text);
+
+/// Writes labels.txt and labels.ctbl into `folder`, atomically. Throws InputError.
+void writeLabelDescriptions(const std::filesystem::path& folder, const std::vector<LabelDisplay>& labels);
+
+}  // namespace dacw

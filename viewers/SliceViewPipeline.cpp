@@ -1,0 +1,658 @@
+#include "viewers/SliceViewPipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include <vtkActor.h>
+#include <vtkCamera.h>
+#include <vtkCellArray.h>
+#include <vtkImageData.h>
+#include <vtkImageProperty.h>
+#include <vtkImageSlice.h>
+#include <vtkImageSliceMapper.h>
+#include <vtkLookupTable.h>
+#include <vtkNew.h>
+#include <vtkPoints.h>
+#include <vtkPolyData.h>
+#include <vtkPolyDataMapper.h>
+#include <vtkProperty.h>
+#include <vtkRenderWindow.h>
+#include <vtkRenderer.h>
+#include <vtkSmartPointer.h>
+
+namespace dacw {
+
+namespace {
+
+// Default colours for labels without a style (ITK-SNAP's first colours).
+const std::array<std::array<std::uint8_t, 3>, 8> kPalette{{{255, 0, 0},
+                                                          {0, 255, 0},
+                                                          {0, 0, 255},
+                                                          {255, 255, 0},
+                                                          {0, 255, 255},
+                                                          {255, 0, 255},
+                                                          {255, 239, 213},
+                                                          {0, 0, 205}}};
+
+struct Layer {
+    vtkNew<vtkImageData> data;
+    vtkNew<vtkImageSliceMapper> mapper;
+    vtkNew<vtkImageSlice> slice;
+    vtkNew<vtkLookupTable> lut;
+
+    void init(int layerNumber)
+    {
+        mapper->SetInputData(data);
+        mapper->SetOrientationToZ();
+        mapper->SetSliceNumber(0);
+        mapper->SliceAtFocalPointOff();
+        mapper->SliceFacesCameraOff();
+        mapper->BorderOn();  // show whole pixels up to the image edge
+        slice->SetMapper(mapper);
+        slice->GetProperty()->SetInterpolationTypeToNearest();
+        slice->GetProperty()->SetLayerNumber(layerNumber);
+        slice->VisibilityOff();
+        slice->PickableOff();
+    }
+    void useLookupTable()
+    {
+        lut->SetNumberOfTableValues(256);
+        lut->SetTableRange(0.0, 255.0);
+        lut->SetRampToLinear();
+        lut->Build();
+        slice->GetProperty()->SetLookupTable(lut);
+        slice->GetProperty()->UseLookupTableScalarRangeOn();
+    }
+};
+
+struct Outline {
+    vtkNew<vtkPolyData> poly;
+    vtkNew<vtkPolyDataMapper> mapper;
+    vtkNew<vtkActor> actor;
+
+    void init(double r, double g, double b)
+    {
+        mapper->SetInputData(poly);
+        actor->SetMapper(mapper);
+        actor->GetProperty()->SetColor(r, g, b);
+        actor->GetProperty()->SetLineWidth(1.0);
+        actor->GetProperty()->LightingOff();
+        actor->VisibilityOff();
+        actor->PickableOff();
+    }
+    void set(const std::vector<std::array<double, 2>>& pts, bool closed)
+    {
+        vtkNew<vtkPoints> points;
+        vtkNew<vtkCellArray> lines;
+        if (pts.size() >= 2) {
+            const vtkIdType n = static_cast<vtkIdType>(pts.size());
+            for (const auto& p : pts)
+                points->InsertNextPoint(p[0], p[1], 0.0);
+            lines->InsertNextCell(closed ? n + 1 : n);
+            for (vtkIdType i = 0; i < n; ++i)
+                lines->InsertCellPoint(i);
+            if (closed)
+                lines->InsertCellPoint(0);
+        }
+        poly->SetPoints(points);
+        poly->SetLines(lines);
+        poly->Modified();
+        actor->SetVisibility(pts.size() >= 2);
+    }
+};
+
+}  // namespace
+
+std::string PickResult::describe() const
+{
+    if (!inside)
+        return "outside the image";
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(1);
+    s << "x " << voxel[0] << "  y " << voxel[1] << "  z " << voxel[2] << "  |  " << mm[0] << ", " << mm[1] << ", "
+      << mm[2] << " mm  |  ";
+    s.precision(value.size() > 1 || (!value.empty() && value[0] == std::floor(value[0])) ? 0 : 3);
+    for (std::size_t i = 0; i < value.size(); ++i)
+        s << (i ? ", " : "") << value[i];
+    if (label >= 0)
+        s << "  |  label " << label;
+    if (prediction >= 0)
+        s << "  |  predicted " << prediction;
+    return s.str();
+}
+
+struct SliceViewPipeline::Private {
+    vtkNew<vtkRenderer> scene;
+    vtkNew<vtkRenderer> overlay;  // layer 1: cursor and tool outlines, always on top
+    Layer image, labels, prediction;
+    Outline cursor, toolOutline;
+
+    std::shared_ptr<const Image> img;
+    std::shared_ptr<const LabelMap> lab;
+    std::shared_ptr<const LabelMap> pred;
+
+    std::map<std::uint8_t, LabelStyle> styles;
+    double labelOpacity = 0.5;
+    OverlayStyle labelStyle = OverlayStyle::Fill;
+    double predOpacity = 0.8;
+    OverlayStyle predStyle = OverlayStyle::Outline;
+    bool predVisible = true;
+
+    double window = 255.0, level = 127.5;
+    SliceAxis axis = SliceAxis::Axial;
+    std::array<std::size_t, 3> sliceOf{0, 0, 0};  // remembered slice per axis
+    std::array<int, 2> viewport{400, 400};
+    std::array<double, 2> focal{0.0, 0.0};
+    double scale = 1.0;
+    bool cursorVisible = false;
+    std::uint64_t revision = 1;
+
+    Geometry geometry() const { return img ? img->geometry() : Geometry{}; }
+    SliceFrame frame() const { return SliceFrame::of(geometry(), axis, sliceOf[static_cast<int>(axis)]); }
+    std::array<double, 2> spacing() const
+    {
+        const auto g = geometry();
+        const auto f = frame();
+        return {g.spacing[f.uAxis()], g.spacing[f.vAxis()]};
+    }
+    // Screen "up" in slice space: axial images put row 0 on top; coronal and sagittal put z up.
+    double upSign() const { return axis == SliceAxis::Axial ? -1.0 : 1.0; }
+    double mmPerPixel() const { return 2.0 * scale / std::max(1, viewport[1]); }
+
+    void applyCamera()
+    {
+        vtkCamera* cam = scene->GetActiveCamera();
+        cam->ParallelProjectionOn();
+        // Axial: look along +z so that x runs right while y runs down.
+        const double side = axis == SliceAxis::Axial ? -1.0 : 1.0;
+        cam->SetFocalPoint(focal[0], focal[1], 0.0);
+        cam->SetPosition(focal[0], focal[1], side * 1000.0);
+        cam->SetViewUp(0.0, upSign(), 0.0);
+        cam->SetParallelScale(scale);
+        cam->SetClippingRange(1.0, 2000.0);
+        // Overlays sit slightly in front of the image, towards the camera.
+        labels.slice->SetPosition(0.0, 0.0, side * 0.01);
+        prediction.slice->SetPosition(0.0, 0.0, side * 0.02);
+        ++revision;
+    }
+
+    void fit()
+    {
+        const auto f = frame();
+        const auto sp = spacing();
+        const double w = std::max<double>(1.0, static_cast<double>(f.width())) * sp[0];
+        const double h = std::max<double>(1.0, static_cast<double>(f.height())) * sp[1];
+        const double aspect = static_cast<double>(std::max(1, viewport[0])) / std::max(1, viewport[1]);
+        focal = {(static_cast<double>(f.width()) - 1.0) * 0.5 * sp[0], (static_cast<double>(f.height()) - 1.0) * 0.5 * sp[1]};
+        scale = 0.5 * std::max(h, w / aspect) * 1.02;
+        applyCamera();
+    }
+
+    void updateImageSlice()
+    {
+        if (!img || img->empty()) {
+            image.slice->VisibilityOff();
+            ++revision;
+            return;
+        }
+        const auto f = frame();
+        const auto sp = spacing();
+        const int comps = img->components();
+        const bool rgb = img->isRgb();
+        const int w = static_cast<int>(f.width()), h = static_cast<int>(f.height());
+        vtkImageData* out = image.data;
+        out->SetExtent(0, w - 1, 0, h - 1, 0, 0);
+        out->SetSpacing(sp[0], sp[1], 1.0);
+        out->SetOrigin(0.0, 0.0, 0.0);
+        const float* src = img->data().data();
+        const std::size_t us = f.uStride() * comps, vs = f.vStride() * comps;
+        const std::size_t base = f.index(0, 0) * comps;
+        if (rgb) {
+            out->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
+            auto* dst = static_cast<unsigned char*>(out->GetScalarPointer());
+            for (int v = 0; v < h; ++v) {
+                const float* row = src + base + v * vs;
+                for (int u = 0; u < w; ++u, dst += 3) {
+                    const float* p = row + u * us;
+                    for (int c = 0; c < 3; ++c)
+                        dst[c] = static_cast<unsigned char>(std::clamp(p[c], 0.0f, 255.0f) + 0.5f);
+                }
+            }
+        } else {
+            out->AllocateScalars(VTK_FLOAT, 1);
+            auto* dst = static_cast<float*>(out->GetScalarPointer());
+            if (us == 1) {
+                for (int v = 0; v < h; ++v)
+                    std::copy_n(src + base + v * vs, w, dst + static_cast<std::size_t>(v) * w);
+            } else {
+                for (int v = 0; v < h; ++v)
+                    for (int u = 0; u < w; ++u)
+                        *dst++ = src[base + v * vs + u * us];
+            }
+        }
+        out->Modified();
+        image.slice->VisibilityOn();
+        ++revision;
+    }
+
+    static void extractLabels(const LabelMap& m, const SliceFrame& f, OverlayStyle style, vtkImageData* out,
+                              const std::array<double, 2>& sp)
+    {
+        const int w = static_cast<int>(f.width()), h = static_cast<int>(f.height());
+        out->SetExtent(0, w - 1, 0, h - 1, 0, 0);
+        out->SetSpacing(sp[0], sp[1], 1.0);
+        out->SetOrigin(0.0, 0.0, 0.0);
+        out->AllocateScalars(VTK_UNSIGNED_CHAR, 1);
+        auto* dst = static_cast<unsigned char*>(out->GetScalarPointer());
+        const auto* src = m.data().data();
+        const std::size_t us = f.uStride(), vs = f.vStride(), base = f.index(0, 0);
+        for (int v = 0; v < h; ++v) {
+            const auto* row = src + base + v * vs;
+            if (us == 1)
+                std::copy_n(row, w, dst + static_cast<std::size_t>(v) * w);
+            else
+                for (int u = 0; u < w; ++u)
+                    dst[static_cast<std::size_t>(v) * w + u] = row[u * us];
+        }
+        if (style == OverlayStyle::Outline) {
+            // Keep the pixels of each region that touch another value (4-neighbourhood).
+            std::vector<unsigned char> in(dst, dst + static_cast<std::size_t>(w) * h);
+            for (int v = 0; v < h; ++v)
+                for (int u = 0; u < w; ++u) {
+                    const std::size_t i = static_cast<std::size_t>(v) * w + u;
+                    const unsigned char c = in[i];
+                    if (!c)
+                        continue;
+                    const bool edge = u == 0 || v == 0 || u == w - 1 || v == h - 1 || in[i - 1] != c || in[i + 1] != c ||
+                                      in[i - w] != c || in[i + w] != c;
+                    if (!edge)
+                        dst[i] = 0;
+                }
+        }
+        out->Modified();
+    }
+
+    void updateLabelSlice()
+    {
+        if (!img || !lab || lab->empty() || !lab->geometry().sameSize(img->geometry())) {
+            labels.slice->VisibilityOff();
+        } else {
+            extractLabels(*lab, frame(), labelStyle, labels.data, spacing());
+            labels.slice->VisibilityOn();
+        }
+        ++revision;
+    }
+
+    void updatePredictionSlice()
+    {
+        if (!img || !pred || pred->empty() || !pred->geometry().sameSize(img->geometry()) || !predVisible) {
+            prediction.slice->VisibilityOff();
+        } else {
+            extractLabels(*pred, frame(), predStyle, prediction.data, spacing());
+            prediction.slice->VisibilityOn();
+        }
+        ++revision;
+    }
+
+    LabelStyle styleOf(std::uint8_t v) const
+    {
+        auto it = styles.find(v);
+        if (it != styles.end())
+            return it->second;
+        LabelStyle s;
+        s.color = kPalette[(v + kPalette.size() - 1) % kPalette.size()];
+        return s;
+    }
+
+    void updateLookupTables()
+    {
+        for (int v = 0; v < 256; ++v) {
+            const LabelStyle s = styleOf(static_cast<std::uint8_t>(v));
+            const double r = s.color[0] / 255.0, g = s.color[1] / 255.0, b = s.color[2] / 255.0;
+            const double a = (v == 0 || !s.visible) ? 0.0 : std::clamp(s.opacity, 0.0, 1.0);
+            labels.lut->SetTableValue(v, r, g, b, a * labelOpacity);
+            prediction.lut->SetTableValue(v, r, g, b, a * predOpacity);
+        }
+        labels.lut->Modified();
+        prediction.lut->Modified();
+        ++revision;
+    }
+};
+
+SliceViewPipeline::SliceViewPipeline() : d(std::make_unique<Private>())
+{
+    d->image.init(0);
+    d->labels.init(1);
+    d->labels.useLookupTable();
+    d->prediction.init(2);
+    d->prediction.useLookupTable();
+    // Separate props lifted towards the camera (see applyCamera) render faster than a
+    // vtkImageStack, which draws every layer in several passes.
+    d->scene->AddViewProp(d->image.slice);
+    d->scene->AddViewProp(d->labels.slice);
+    d->scene->AddViewProp(d->prediction.slice);
+    d->scene->SetBackground(0.0, 0.0, 0.0);
+    d->overlay->SetLayer(1);
+    d->overlay->InteractiveOff();
+    d->overlay->SetActiveCamera(d->scene->GetActiveCamera());
+    d->cursor.init(1.0, 0.9, 0.2);
+    d->toolOutline.init(0.2, 0.9, 1.0);
+    d->overlay->AddActor(d->cursor.actor);
+    d->overlay->AddActor(d->toolOutline.actor);
+    d->updateLookupTables();
+    d->image.slice->GetProperty()->SetColorWindow(d->window);
+    d->image.slice->GetProperty()->SetColorLevel(d->level);
+    d->applyCamera();
+}
+
+SliceViewPipeline::~SliceViewPipeline() = default;
+
+void SliceViewPipeline::attach(vtkRenderWindow* window)
+{
+    window->SetNumberOfLayers(std::max(2, window->GetNumberOfLayers()));
+    window->AddRenderer(d->scene);
+    window->AddRenderer(d->overlay);
+}
+
+vtkRenderer* SliceViewPipeline::renderer() const { return d->scene; }
+
+void SliceViewPipeline::setImage(std::shared_ptr<const Image> image)
+{
+    const bool sameGrid = d->img && image && d->img->geometry().size == image->geometry().size;
+    d->img = std::move(image);
+    if (!sameGrid) {
+        const auto g = d->geometry();
+        d->sliceOf = {g.size[0] / 2, g.size[1] / 2, g.size[2] / 2};
+        d->axis = SliceAxis::Axial;
+    }
+    d->updateImageSlice();
+    d->updateLabelSlice();
+    d->updatePredictionSlice();
+    resetWindowLevel();
+    if (!sameGrid)
+        d->fit();
+}
+
+const std::shared_ptr<const Image>& SliceViewPipeline::image() const { return d->img; }
+void SliceViewPipeline::imageChanged() { d->updateImageSlice(); }
+
+void SliceViewPipeline::setLabels(std::shared_ptr<const LabelMap> labels)
+{
+    d->lab = std::move(labels);
+    d->updateLabelSlice();
+}
+const std::shared_ptr<const LabelMap>& SliceViewPipeline::labels() const { return d->lab; }
+void SliceViewPipeline::labelsChanged() { d->updateLabelSlice(); }
+
+void SliceViewPipeline::setPrediction(std::shared_ptr<const LabelMap> prediction)
+{
+    d->pred = std::move(prediction);
+    d->updatePredictionSlice();
+}
+void SliceViewPipeline::predictionChanged() { d->updatePredictionSlice(); }
+
+void SliceViewPipeline::setLabelStyle(std::uint8_t value, const LabelStyle& style)
+{
+    d->styles[value] = style;
+    d->updateLookupTables();
+}
+LabelStyle SliceViewPipeline::labelStyle(std::uint8_t value) const { return d->styleOf(value); }
+
+void SliceViewPipeline::setLabelOpacity(double opacity)
+{
+    d->labelOpacity = std::clamp(opacity, 0.0, 1.0);
+    d->updateLookupTables();
+}
+double SliceViewPipeline::labelOpacity() const { return d->labelOpacity; }
+
+void SliceViewPipeline::setLabelOverlayStyle(OverlayStyle s)
+{
+    d->labelStyle = s;
+    d->updateLabelSlice();
+}
+OverlayStyle SliceViewPipeline::labelOverlayStyle() const { return d->labelStyle; }
+
+void SliceViewPipeline::setPredictionOpacity(double opacity)
+{
+    d->predOpacity = std::clamp(opacity, 0.0, 1.0);
+    d->updateLookupTables();
+}
+double SliceViewPipeline::predictionOpacity() const { return d->predOpacity; }
+
+void SliceViewPipeline::setPredictionOverlayStyle(OverlayStyle s)
+{
+    d->predStyle = s;
+    d->updatePredictionSlice();
+}
+OverlayStyle SliceViewPipeline::predictionOverlayStyle() const { return d->predStyle; }
+
+void SliceViewPipeline::setPredictionVisible(bool on)
+{
+    d->predVisible = on;
+    d->updatePredictionSlice();
+}
+bool SliceViewPipeline::predictionVisible() const { return d->predVisible; }
+
+void SliceViewPipeline::setWindowLevel(double window, double level)
+{
+    d->window = std::max(window, 1e-6);
+    d->level = level;
+    d->image.slice->GetProperty()->SetColorWindow(d->window);
+    d->image.slice->GetProperty()->SetColorLevel(d->level);
+    ++d->revision;
+}
+double SliceViewPipeline::window() const { return d->window; }
+double SliceViewPipeline::level() const { return d->level; }
+
+std::pair<double, double> SliceViewPipeline::defaultWindowLevel() const
+{
+    if (!d->img || d->img->empty() || d->img->isRgb())
+        return {255.0, 127.5};
+    const PixelType t = d->img->originalPixelType();
+    if (t == PixelType::UInt8)
+        return {255.0, 127.5};
+    // Percentiles of a subsample: robust to a few hot voxels, fast on big volumes.
+    const auto& data = d->img->data();
+    const std::size_t step = std::max<std::size_t>(1, data.size() / 200000);
+    std::vector<float> sample;
+    sample.reserve(data.size() / step + 1);
+    for (std::size_t i = 0; i < data.size(); i += step)
+        sample.push_back(data[i]);
+    const auto lo = sample.begin() + static_cast<long>(sample.size() * 0.005);
+    const auto hi = sample.begin() + static_cast<long>((sample.size() - 1) * 0.995);
+    std::nth_element(sample.begin(), lo, sample.end());
+    const double vlo = *lo;
+    std::nth_element(sample.begin(), hi, sample.end());
+    const double vhi = *hi;
+    const double w = std::max(vhi - vlo, 1e-3);
+    return {w, vlo + w / 2.0};
+}
+
+void SliceViewPipeline::resetWindowLevel()
+{
+    const auto [w, l] = defaultWindowLevel();
+    setWindowLevel(w, l);
+}
+
+void SliceViewPipeline::setAxis(SliceAxis axis)
+{
+    if (axis == d->axis)
+        return;
+    d->axis = axis;
+    d->updateImageSlice();
+    d->updateLabelSlice();
+    d->updatePredictionSlice();
+    d->fit();
+}
+SliceAxis SliceViewPipeline::axis() const { return d->axis; }
+
+void SliceViewPipeline::setSlice(std::size_t slice)
+{
+    const std::size_t n = sliceCount();
+    const std::size_t s = n == 0 ? 0 : std::min(slice, n - 1);
+    auto& cur = d->sliceOf[static_cast<int>(d->axis)];
+    if (cur == s)
+        return;
+    cur = s;
+    d->updateImageSlice();
+    d->updateLabelSlice();
+    d->updatePredictionSlice();
+}
+std::size_t SliceViewPipeline::slice() const { return d->sliceOf[static_cast<int>(d->axis)]; }
+std::size_t SliceViewPipeline::sliceCount() const { return d->frame().sliceCount(); }
+SliceFrame SliceViewPipeline::frame() const { return d->frame(); }
+
+void SliceViewPipeline::setViewportSize(int width, int height)
+{
+    if (width <= 0 || height <= 0 || (width == d->viewport[0] && height == d->viewport[1]))
+        return;
+    d->viewport = {width, height};
+    d->applyCamera();
+}
+std::array<int, 2> SliceViewPipeline::viewportSize() const { return d->viewport; }
+
+void SliceViewPipeline::fit() { d->fit(); }
+
+void SliceViewPipeline::oneToOne()
+{
+    const auto sp = d->spacing();
+    d->scale = 0.5 * d->viewport[1] * std::min(sp[0], sp[1]);
+    d->applyCamera();
+}
+
+void SliceViewPipeline::zoom(double factor, double x, double y)
+{
+    if (factor <= 0.0)
+        return;
+    const auto anchor = displayToSlice(x, y);
+    const auto sp = d->spacing();
+    const double ax = anchor[0] * sp[0], ay = anchor[1] * sp[1];
+    d->focal = {ax + (d->focal[0] - ax) / factor, ay + (d->focal[1] - ay) / factor};
+    d->scale /= factor;
+    d->applyCamera();
+}
+
+void SliceViewPipeline::zoom(double factor) { zoom(factor, d->viewport[0] / 2.0, d->viewport[1] / 2.0); }
+
+void SliceViewPipeline::pan(double dx, double dy)
+{
+    const double k = d->mmPerPixel();
+    d->focal[0] -= dx * k;
+    d->focal[1] -= -dy * k * d->upSign();
+    d->applyCamera();
+}
+
+double SliceViewPipeline::pixelsPerVoxel() const { return std::min(d->spacing()[0], d->spacing()[1]) / d->mmPerPixel(); }
+
+ViewState SliceViewPipeline::viewState() const
+{
+    ViewState s;
+    s.axis = d->axis;
+    s.slice = slice();
+    s.focal = d->focal;
+    s.parallelScale = d->scale;
+    return s;
+}
+
+void SliceViewPipeline::setViewState(const ViewState& s)
+{
+    if (s.axis != d->axis) {
+        d->axis = s.axis;
+    }
+    const std::size_t n = sliceCount();
+    d->sliceOf[static_cast<int>(d->axis)] = n == 0 ? 0 : std::min(s.slice, n - 1);
+    d->updateImageSlice();
+    d->updateLabelSlice();
+    d->updatePredictionSlice();
+    d->focal = s.focal;
+    d->scale = s.parallelScale;
+    d->applyCamera();
+}
+
+std::array<double, 2> SliceViewPipeline::displayToSlice(double x, double y) const
+{
+    const double k = d->mmPerPixel();
+    const double dx = x - d->viewport[0] / 2.0;
+    const double dy = d->viewport[1] / 2.0 - y;  // screen up
+    const double wx = d->focal[0] + dx * k;
+    const double wy = d->focal[1] + dy * k * d->upSign();
+    const auto sp = d->spacing();
+    return {wx / sp[0], wy / sp[1]};
+}
+
+std::array<double, 2> SliceViewPipeline::sliceToDisplay(double u, double v) const
+{
+    const double k = d->mmPerPixel();
+    const auto sp = d->spacing();
+    const double dx = (u * sp[0] - d->focal[0]) / k;
+    const double dy = (v * sp[1] - d->focal[1]) / k * d->upSign();
+    return {d->viewport[0] / 2.0 + dx, d->viewport[1] / 2.0 - dy};
+}
+
+PickResult SliceViewPipeline::pick(double x, double y) const
+{
+    PickResult r;
+    r.slicePoint = displayToSlice(x, y);
+    if (!d->img || d->img->empty())
+        return r;
+    const auto f = d->frame();
+    const long u = std::lround(r.slicePoint[0]), v = std::lround(r.slicePoint[1]);
+    if (!f.contains(u, v))
+        return r;
+    r.inside = true;
+    const auto vox = f.voxel(static_cast<std::size_t>(u), static_cast<std::size_t>(v));
+    r.voxel = {static_cast<long>(vox[0]), static_cast<long>(vox[1]), static_cast<long>(vox[2])};
+    r.mm = voxelToPhysical(d->img->geometry(), {double(vox[0]), double(vox[1]), double(vox[2])});
+    for (int c = 0; c < d->img->components(); ++c)
+        r.value.push_back(d->img->at(vox[0], vox[1], vox[2], c));
+    if (d->lab && d->lab->geometry().sameSize(d->img->geometry()))
+        r.label = d->lab->at(vox[0], vox[1], vox[2]);
+    if (d->pred && d->pred->geometry().sameSize(d->img->geometry()))
+        r.prediction = d->pred->at(vox[0], vox[1], vox[2]);
+    return r;
+}
+
+void SliceViewPipeline::setBrushCursor(double u, double v, double radius, bool round, bool visible)
+{
+    d->cursorVisible = visible;
+    if (!visible) {
+        d->cursor.set({}, false);
+        ++d->revision;
+        return;
+    }
+    const auto sp = d->spacing();
+    const double cx = u * sp[0], cy = v * sp[1];
+    const double rx = std::max(radius, 0.5) * sp[0], ry = std::max(radius, 0.5) * sp[1];
+    std::vector<std::array<double, 2>> pts;
+    if (round) {
+        const int n = 48;
+        for (int i = 0; i < n; ++i) {
+            const double a = 2.0 * M_PI * i / n;
+            pts.push_back({cx + rx * std::cos(a), cy + ry * std::sin(a)});
+        }
+    } else {
+        pts = {{cx - rx, cy - ry}, {cx + rx, cy - ry}, {cx + rx, cy + ry}, {cx - rx, cy + ry}};
+    }
+    d->cursor.set(pts, true);
+    ++d->revision;
+}
+
+bool SliceViewPipeline::brushCursorVisible() const { return d->cursorVisible; }
+
+void SliceViewPipeline::setToolOutline(const std::vector<std::array<double, 2>>& points, bool closed)
+{
+    const auto sp = d->spacing();
+    std::vector<std::array<double, 2>> mm;
+    mm.reserve(points.size());
+    for (const auto& p : points)
+        mm.push_back({p[0] * sp[0], p[1] * sp[1]});
+    d->toolOutline.set(mm, closed);
+    ++d->revision;
+}
+
+std::uint64_t SliceViewPipeline::revision() const { return d->revision; }
+
+}  // namespace dacw
