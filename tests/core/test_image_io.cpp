@@ -18,18 +18,6 @@ class TestImageIO : public QObject {
     QTemporaryDir tmp_;
     fs::path dir() const { return fs::path(tmp_.path().toStdString()); }
 
-    /// Expects `fn` to throw InputError whose message contains `part`.
-    template <class Fn>
-    void expectInputError(Fn fn, const std::string& part) {
-        try {
-            fn();
-            QFAIL(("no error; expected one mentioning '" + part + "'").c_str());
-        } catch (const InputError& e) {
-            const std::string msg = e.what();
-            if (msg.find(part) == std::string::npos)
-                QFAIL(("message '" + msg + "' does not mention '" + part + "'").c_str());
-        }
-    }
 
 private Q_SLOTS:
     void roundTrip_data() {
@@ -134,15 +122,15 @@ private Q_SLOTS:
         LabelMap back2 = readLabelMap(dir() / "lab.png");
         QVERIFY(back2 == flat);
         QCOMPARE(back2.values(), (std::vector<LabelMap::Value>{0, 1, 2}));
-        expectInputError([&] { writeLabelMap(lab, dir() / "vol.png"); }, "cannot be written as .png");
+        test::expectInputError([&] { writeLabelMap(lab, dir() / "vol.png"); }, "cannot be written as .png");
     }
 
     void badInputCorpus() {
         const fs::path d = dir() / "bad";
         fs::create_directories(d);
-        expectInputError([&] { readImage(d / "missing.png"); }, "not found");
+        test::expectInputError([&] { readImage(d / "missing.png"); }, "not found");
         { std::ofstream(d / "zero.png"); }
-        expectInputError([&] { readImage(d / "zero.png"); }, "empty (0 bytes)");
+        test::expectInputError([&] { readImage(d / "zero.png"); }, "empty (0 bytes)");
         // Truncated PNG: a valid file cut in half.
         writeImage(test::pattern2d(64, 64, 3, PixelType::UInt8, 255), d / "full.png");
         {
@@ -150,14 +138,14 @@ private Q_SLOTS:
             std::string bytes((std::istreambuf_iterator<char>(in)), {});
             std::ofstream(d / "truncated.png", std::ios::binary).write(bytes.data(), long(bytes.size() / 2));
         }
-        expectInputError([&] { readImage(d / "truncated.png"); }, "truncated.png");
+        test::expectInputError([&] { readImage(d / "truncated.png"); }, "truncated.png");
         // Cut inside the header chunks: libpng would abort the process if it saw this.
         writeImage(test::pattern2d(32, 32, 1, PixelType::UInt8, 255), d / "small.png");
         for (long cut : {10L, 20L, 33L, 40L}) {
             std::ifstream in(d / "small.png", std::ios::binary);
             std::string bytes((std::istreambuf_iterator<char>(in)), {});
             std::ofstream(d / "cut.png", std::ios::binary | std::ios::trunc).write(bytes.data(), std::min<long>(cut, long(bytes.size() / 2)));
-            expectInputError([&] { readImageInfo(d / "cut.png"); }, "cut.png");
+            test::expectInputError([&] { readImageInfo(d / "cut.png"); }, "cut.png");
         }
         // A truncated JPEG.
         writeImage(test::pattern2d(64, 64, 3, PixelType::UInt8, 255), d / "full.jpg");
@@ -166,12 +154,12 @@ private Q_SLOTS:
             std::string bytes((std::istreambuf_iterator<char>(in)), {});
             for (long cut : {4L, 100L, long(bytes.size() / 2)}) {
                 std::ofstream(d / "cut.jpg", std::ios::binary | std::ios::trunc).write(bytes.data(), cut);
-                expectInputError([&] { readImage(d / "cut.jpg"); }, "cut.jpg");
+                test::expectInputError([&] { readImage(d / "cut.jpg"); }, "cut.jpg");
             }
         }
         { std::ofstream(d / "text.nii.gz") << "this is a text file, not a NIfTI volume\n"; }
-        expectInputError([&] { readImage(d / "text.nii.gz"); }, "not an image in a format");
-        expectInputError([&] { readImage(d); }, "is a folder");
+        test::expectInputError([&] { readImage(d / "text.nii.gz"); }, "not an image in a format");
+        test::expectInputError([&] { readImage(d); }, "is a folder");
     }
 
     void hugeHeaderRefusedBeforeAllocation() {
@@ -183,8 +171,8 @@ private Q_SLOTS:
                  "ElementDataFile = huge.raw\n";
             std::ofstream(d / "huge.raw") << "x";
         }
-        expectInputError([&] { readImageInfo(d / "huge.mhd"); }, "100000 x 100000 x 1000");
-        expectInputError([&] { readImage(d / "huge.mhd"); }, "over the limit");
+        test::expectInputError([&] { readImageInfo(d / "huge.mhd"); }, "100000 x 100000 x 1000");
+        test::expectInputError([&] { readImage(d / "huge.mhd"); }, "over the limit");
         // A NIfTI header patched to claim 30000 x 30000 x 1000 voxels.
         Geometry g;
         g.dimension = 3;
@@ -196,11 +184,11 @@ private Q_SLOTS:
             f.seekp(40);
             f.write(reinterpret_cast<const char*>(dims), sizeof dims);
         }
-        expectInputError([&] { readImage(d / "small.nii"); }, "over the limit");
+        test::expectInputError([&] { readImage(d / "small.nii"); }, "over the limit");
         // The budget is configurable: a 64x64 RGB PNG needs 64*64*3*(1+4) bytes.
         ReadOptions tight;
         tight.maxBytes = 1000;
-        expectInputError([&] { readImage(dir() / "bad" / "full.png", tight); }, "over the limit");
+        test::expectInputError([&] { readImage(dir() / "bad" / "full.png", tight); }, "over the limit");
         ReadOptions roomy;
         roomy.maxBytes = 64 * 64 * 3 * 5;
         QCOMPARE(readImage(dir() / "bad" / "full.png", roomy).width(), std::size_t(64));

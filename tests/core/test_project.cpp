@@ -18,15 +18,6 @@ class TestProject : public QObject {
     QTemporaryDir tmp_;
     fs::path dir() const { return fs::path(tmp_.path().toStdString()); }
 
-    template <class Fn>
-    void expectInputError(Fn fn, const std::string& part) {
-        try {
-            fn();
-            QFAIL("no error");
-        } catch (const InputError& e) {
-            QVERIFY2(std::string(e.what()).find(part) != std::string::npos, e.what());
-        }
-    }
 
 private Q_SLOTS:
     void roundTrip() {
@@ -62,7 +53,7 @@ private Q_SLOTS:
         const std::string before = readText(p.file());
         // A save into a folder that cannot be written fails with a message and leaves the old file.
         p.name = "b";
-        expectInputError([&] { p.save(dir() / "atomic.dacproj" / "inside-a-file.dacproj"); }, "Cannot write");
+        test::expectInputError([&] { p.save(dir() / "atomic.dacproj" / "inside-a-file.dacproj"); }, "Cannot write");
         QCOMPARE(readText(p.file()), before);
         p.save();
         QVERIFY(readText(p.file()) != before);
@@ -72,16 +63,16 @@ private Q_SLOTS:
 
     void corruptAndNewerFiles() {
         std::ofstream(dir() / "corrupt.dacproj") << "{ \"format\": \"dac-workbench-project\", ";
-        expectInputError([&] { Project::load(dir() / "corrupt.dacproj"); }, "corrupt JSON");
+        test::expectInputError([&] { Project::load(dir() / "corrupt.dacproj"); }, "corrupt JSON");
         std::ofstream(dir() / "other.dacproj") << "{\"hello\": 1}";
-        expectInputError([&] { Project::load(dir() / "other.dacproj"); }, "not a DAC Workbench project");
+        test::expectInputError([&] { Project::load(dir() / "other.dacproj"); }, "not a DAC Workbench project");
         nlohmann::json j = {{"format", "dac-workbench-project"}, {"schema_version", 7}, {"task", {}}};
         std::ofstream(dir() / "newer.dacproj") << j.dump();
-        expectInputError([&] { Project::load(dir() / "newer.dacproj"); }, "newer DAC Workbench");
-        expectInputError([&] { Project::load(dir() / "absent.dacproj"); }, "not found");
+        test::expectInputError([&] { Project::load(dir() / "newer.dacproj"); }, "newer DAC Workbench");
+        test::expectInputError([&] { Project::load(dir() / "absent.dacproj"); }, "not found");
         nlohmann::json bad = {{"format", "dac-workbench-project"}, {"schema_version", 1}, {"task", {{"name", "x"}}}};
         std::ofstream(dir() / "incomplete.dacproj") << bad.dump();
-        expectInputError([&] { Project::load(dir() / "incomplete.dacproj"); }, "not a valid project file");
+        test::expectInputError([&] { Project::load(dir() / "incomplete.dacproj"); }, "not a valid project file");
     }
 };
 

@@ -1,0 +1,27 @@
+#pragma once
+// "Suggest what to label next": unlabeled cases ranked by how much the two sub-models of a
+// co-training run disagree on them. The signal comes free with DAC: where two differently
+// initialised and differently supervised networks disagree, a label teaches the most.
+#include <atomic>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dataset/Domain.h"
+
+namespace dacw {
+
+struct CaseDisagreement {
+    std::string domain, caseId;
+    double score = 0.0;      // mean over pixels of half the L1 distance of the class probabilities
+    double labelFlip = 0.0;  // fraction of pixels whose predicted class differs
+};
+
+/// Loads both sub-models from <runDir>/checkpoint.pt (using the run's config.json) and scores
+/// every case of `domains` (with `onlyUnlabeled`, cases without a mask only), most disagreement
+/// first. Throws InputError for a run without two sub-models or without a checkpoint. Cases
+/// that cannot be decoded are left out.
+std::vector<CaseDisagreement> rankByDisagreement(const std::filesystem::path& runDir, const std::vector<Domain>& domains,
+                                                 bool onlyUnlabeled = true, const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace dacw
