@@ -26,6 +26,10 @@
 #include "ui/MessageBar.h"
 #include "ui/ProjectBrowser.h"
 #include "ui/ToolInteractor.h"
+#include "ui/train/Dashboard.h"
+#include "ui/train/RunController.h"
+#include "ui/train/TrainingCentre.h"
+#include "ui/model/AcceptPrediction.h"
 #include "ui/model/BrushTool.h"
 #include "ui/model/FloodFillTool.h"
 #include "ui/model/LabelEditor.h"
@@ -78,6 +82,8 @@ struct MainWindow::Private {
     QSlider* predictionOpacity = nullptr;
     QMenu* presetMenu = nullptr;
     QActionGroup* toolGroup = nullptr;
+    TrainingCentre* training = nullptr;
+    QDockWidget* dashboardDock = nullptr;
     std::map<QString, QAction*> actions;
 
     QAction* add(QObject* parent, const QString& name, const QString& text, const QKeySequence& key = {})
@@ -197,6 +203,52 @@ void MainWindow::buildDocks()
     left->setObjectName("projectDock");
     left->setWidget(d->browser);
     addDockWidget(Qt::LeftDockWidgetArea, left);
+
+    TrainingHost host;
+    host.project = [this]() -> Project* { return d->project ? &*d->project : nullptr; };
+    host.saveProject = [this] {
+        flushSaves();   // a pending autosave carries an older copy of the project
+        if (d->project)
+            d->project->save();
+    };
+    host.domains = [this] { return d->domains; };
+    host.predictionsChanged = [this] {
+        if (!d->project)
+            return;
+        for (const auto& dom : d->domains)
+            for (const auto& c : dom.cases) {
+                const QString dn = QString::fromStdString(dom.name), id = QString::fromStdString(c.id);
+                auto s = d->browser->caseState(dn, id);
+                s.predicted = !findPrediction(*d->project, dom.name, c.id).empty();
+                d->browser->setCaseState(dn, id, s);
+            }
+        if (d->doc && !d->standalone) {
+            const fs::path f = findPrediction(*d->project, d->doc->domain, d->doc->caseId);
+            try {
+                d->doc->prediction = f.empty() ? nullptr : std::make_shared<LabelMap>(readLabelMap(f));
+            } catch (const std::exception& e) {
+                d->doc->prediction = nullptr;
+                showError(tr("Could not read the prediction: %1").arg(QString::fromUtf8(e.what())));
+            }
+            d->view->setPrediction(d->doc->prediction);
+        }
+    };
+    host.showRanking = [this](const QList<QPair<QString, QString>>& cases, const QList<double>& scores) {
+        d->browser->setLabelNextRanking(cases, scores);
+    };
+    host.message = [this](const QString& text, bool error) {
+        if (error)
+            showError(text);
+        else
+            d->messages->showMessage(text, MessageBar::Level::Info);
+    };
+    d->training = new TrainingCentre(host, this);
+    d->dashboardDock = new QDockWidget(tr("Training dashboard"), this);
+    d->dashboardDock->setObjectName("dashboardDock");
+    d->dashboardDock->setWidget(d->training->dashboard());
+    addDockWidget(Qt::BottomDockWidgetArea, d->dashboardDock);
+    d->dashboardDock->hide();
+    connect(d->training->controller(), &RunController::started, d->dashboardDock, &QWidget::show);
 
     d->labels = new LabelTable;
     auto* right = new QDockWidget(tr("Labels"), this);
@@ -328,6 +380,58 @@ void MainWindow::buildActions()
     });
     auto* predFill = d->add(this, "predictionFill", tr("Prediction filled"));
     predFill->setCheckable(true);
+    auto* accept = d->add(this, "acceptPrediction", tr("Accept prediction as starting label"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    connect(accept, &QAction::triggered, this, [this] { acceptPrediction(); });
+    auto* newRun = d->add(this, "newRun", tr("New training run..."));
+    connect(newRun, &QAction::triggered, this, [this] { d->training->newRun(); });
+    auto* predict = d->add(this, "predictDomain", tr("Predict this domain with the latest run"));
+    connect(predict, &QAction::triggered, this, [this] {
+        const QString run = d->training->latestRun();
+        if (run.isEmpty())
+            return showError(tr("No finished training run in this project"));
+        d->training->predict(run, d->doc ? QStringList{QString::fromStdString(d->doc->domain)} : QStringList{});
+    });
+    auto* predictCase = d->add(this, "predictCase", tr("Predict this case with the latest run"));
+    connect(predictCase, &QAction::triggered, this, [this] {
+        const QString run = d->training->latestRun();
+        if (run.isEmpty())
+            return showError(tr("No finished training run in this project"));
+        if (!d->doc || d->standalone)
+            return showError(tr("Open a case of the project first"));
+        d->training->predictCases(run, {{QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId)}});
+    });
+    auto* predictAll = d->add(this, "predictAll", tr("Predict every domain with the latest run"));
+    connect(predictAll, &QAction::triggered, this, [this] {
+        const QString run = d->training->latestRun();
+        if (run.isEmpty())
+            return showError(tr("No finished training run in this project"));
+        d->training->predict(run, {});
+    });
+    auto* labelNext = d->add(this, "labelNext", tr("Suggest what to label next"));
+    connect(labelNext, &QAction::triggered, this, [this] {
+        const QString run = d->training->latestRun();
+        if (run.isEmpty())
+            return showError(tr("No finished training run in this project"));
+        d->training->suggestLabelNext(run);
+    });
+    auto* review = d->add(this, "reviewRun", tr("Review the latest run"));
+    connect(review, &QAction::triggered, this, [this] {
+        const QString run = d->training->latestRun();
+        if (run.isEmpty())
+            return showError(tr("No finished training run in this project"));
+        d->training->review(run);
+    });
+    auto* compare = d->add(this, "reviewCompare", tr("Review the latest two runs side by side"));
+    connect(compare, &QAction::triggered, this, [this] {
+        QStringList runs;
+        if (d->project)
+            for (auto it = d->project->runs.rbegin(); it != d->project->runs.rend() && runs.size() < 2; ++it)
+                if (it->status == "finished")
+                    runs << QString::fromStdString(d->project->resolve(it->folder).string());
+        if (runs.size() < 2)
+            return showError(tr("Comparing needs two finished runs"));
+        d->training->review(runs[0], runs[1]);
+    });
     connect(predFill, &QAction::toggled, this, [this](bool on) {
         d->view->pipeline().setPredictionOverlayStyle(on ? OverlayStyle::Fill : OverlayStyle::Outline);
         d->view->requestRender();
@@ -401,6 +505,8 @@ void MainWindow::buildMenus()
     edit->addAction(d->actions["preserve"]);
     edit->addAction(d->actions["brushSmaller"]);
     edit->addAction(d->actions["brushLarger"]);
+    edit->addSeparator();
+    edit->addAction(d->actions["acceptPrediction"]);
     auto* tools = menuBar()->addMenu(tr("&Tools"));
     tools->addActions(d->toolGroup->actions());
     auto* view = menuBar()->addMenu(tr("&View"));
@@ -422,6 +528,18 @@ void MainWindow::buildMenus()
     view->addAction(d->actions["outline"]);
     view->addAction(d->actions["showPrediction"]);
     view->addAction(d->actions["predictionFill"]);
+    auto* training = menuBar()->addMenu(tr("T&raining"));
+    training->addAction(d->actions["newRun"]);
+    training->addAction(d->dashboardDock->toggleViewAction());
+    training->addSeparator();
+    training->addAction(d->actions["predictCase"]);
+    training->addAction(d->actions["predictDomain"]);
+    training->addAction(d->actions["predictAll"]);
+    training->addAction(d->actions["acceptPrediction"]);
+    training->addAction(d->actions["labelNext"]);
+    training->addSeparator();
+    training->addAction(d->actions["reviewRun"]);
+    training->addAction(d->actions["reviewCompare"]);
     auto* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("Mouse and keys"), this, [this] {
         d->messages->showMessage(
@@ -483,6 +601,10 @@ bool MainWindow::openProject(const QString& file)
     d->labels->setLabels(labelDisplayOf(d->project->task));
     applyLabelStyles();
     populateBrowser();
+    d->training->dashboard()->setProject(&*d->project, [this] {
+        flushSaves();
+        d->project->save();
+    });
     startValidation();
     updateTitle();
     updateUndoActions();
@@ -504,7 +626,9 @@ void MainWindow::populateBrowser()
                 s.datasetMask = c.hasMask();
                 auto it = d->project->annotations.find(Project::caseKey(pd.name, c.id));
                 std::error_code ec;
-                s.annotated = it != d->project->annotations.end() && fs::exists(d->project->resolve(it->second.labelFile), ec);
+                // A review flag or note alone is an annotation without a label file.
+                s.annotated = it != d->project->annotations.end() && !it->second.labelFile.empty() &&
+                              fs::exists(d->project->resolve(it->second.labelFile), ec);
                 s.predicted = !findPrediction(*d->project, pd.name, c.id).empty();
                 d->browser->addCase(name, QString::fromStdString(c.id), s);
             }
@@ -655,6 +779,31 @@ bool MainWindow::openImageFile(const QString& file)
 
 void MainWindow::flushSaves() { d->autosaver->flush(); }
 
+bool MainWindow::acceptPrediction()
+{
+    if (!d->doc || !d->doc->prediction || !d->editor.hasData()) {
+        showError(tr("This case has no prediction to accept: predict it with a run first (Training menu)"));
+        return false;
+    }
+    d->interactor->cancel(*d->view);
+    d->autosaver->editStarting();
+    std::size_t slices = 0;
+    try {
+        slices = dacw::acceptPrediction(d->editor, *d->doc->prediction);
+    } catch (const std::exception& e) {
+        showError(tr("Cannot accept the prediction: %1").arg(QString::fromUtf8(e.what())));
+        return false;
+    }
+    d->view->labelsChanged();
+    d->autosaver->editFinished();
+    updateUndoActions();
+    d->messages->showMessage(slices ? tr("The prediction is now the label (%1 slice(s) changed); correct it, or undo").arg(slices)
+                                    : tr("The label already equals the prediction"),
+                             MessageBar::Level::Info);
+    Q_EMIT editFinished();
+    return true;
+}
+
 void MainWindow::applyLabelStyles()
 {
     auto& p = d->view->pipeline();
@@ -737,6 +886,7 @@ Autosaver* MainWindow::autosaver() const { return d->autosaver; }
 BrushTool& MainWindow::brushTool() const { return d->brush; }
 FloodFillTool& MainWindow::floodFillTool() const { return d->flood; }
 ThresholdBoxTool& MainWindow::thresholdTool() const { return d->threshold; }
+TrainingCentre* MainWindow::training() const { return d->training; }
 const Project* MainWindow::project() const { return d->project ? &*d->project : nullptr; }
 const CaseDocument* MainWindow::currentCase() const { return d->doc ? &*d->doc : nullptr; }
 QAction* MainWindow::action(const QString& name) const

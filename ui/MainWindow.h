@@ -21,6 +21,7 @@ class MessageBar;
 class ProjectBrowser;
 class SliceView;
 class ThresholdBoxTool;
+class TrainingCentre;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -39,6 +40,8 @@ public:
     bool openImageFile(const QString& file);
     /// Writes pending labels now and waits for the write.
     void flushSaves();
+    /// Copies the open case's prediction into its labels (undoable); false + message without one.
+    bool acceptPrediction();
 
     void setTool(Tool tool);
     Tool tool() const;
@@ -53,6 +56,8 @@ public:
     BrushTool& brushTool() const;
     FloodFillTool& floodFillTool() const;
     ThresholdBoxTool& thresholdTool() const;
+    /// Training runs, dashboard, predictions, label-next ranking and review.
+    TrainingCentre* training() const;
     const Project* project() const;
     const CaseDocument* currentCase() const;
     /// Actions by object name ("undo", "redo", "toolBrush", ...).

@@ -1,5 +1,7 @@
 #include "ui/ProjectBrowser.h"
 
+#include <algorithm>
+
 #include <QComboBox>
 #include <QHeaderView>
 #include <QLineEdit>
@@ -95,6 +97,43 @@ QTreeWidgetItem* ProjectBrowser::caseItem(const QString& domain, const QString& 
         if (d->child(i)->data(0, kCaseRole).toString() == caseId)
             return d->child(i);
     return nullptr;
+}
+
+void ProjectBrowser::setLabelNextRanking(const QList<QPair<QString, QString>>& cases, const QList<double>& scores)
+{
+    constexpr int kRankRole = Qt::UserRole + 20;
+    tree_->setColumnCount(cases.isEmpty() ? 2 : 3);
+    tree_->setHeaderLabels(cases.isEmpty() ? QStringList{tr("Case"), tr("Status")}
+                                           : QStringList{tr("Case"), tr("Status"), tr("Label next")});
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i)
+        for (int j = 0; j < tree_->topLevelItem(i)->childCount(); ++j) {
+            tree_->topLevelItem(i)->child(j)->setText(2, {});
+            tree_->topLevelItem(i)->child(j)->setData(2, kRankRole, 0);
+        }
+    for (int r = 0; r < cases.size(); ++r)
+        if (auto* item = caseItem(cases[r].first, cases[r].second)) {
+            item->setText(2, QString("#%1  %2").arg(r + 1).arg(scores.value(r), 0, 'f', 3));
+            item->setData(2, kRankRole, r + 1);
+            item->setToolTip(2, tr("Disagreement of the two sub-models: labeling this case teaches the most"));
+        }
+    // Ranked cases first, in rank order, within each domain.
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i) {
+        QTreeWidgetItem* dom = tree_->topLevelItem(i);
+        QList<QTreeWidgetItem*> kids = dom->takeChildren();
+        std::stable_sort(kids.begin(), kids.end(), [](QTreeWidgetItem* a, QTreeWidgetItem* b) {
+            const int ra = a->data(2, kRankRole).toInt(), rb = b->data(2, kRankRole).toInt();
+            return ra && (!rb || ra < rb);
+        });
+        dom->addChildren(kids);
+    }
+    if (!cases.isEmpty())
+        tree_->resizeColumnToContents(2);
+}
+
+int ProjectBrowser::labelNextRank(const QString& domain, const QString& caseId) const
+{
+    auto* item = caseItem(domain, caseId);
+    return item ? item->data(2, Qt::UserRole + 20).toInt() : 0;
 }
 
 void ProjectBrowser::addDomain(const QString& domain, const QString& problem)

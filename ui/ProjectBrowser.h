@@ -34,6 +34,12 @@ public:
     QStringList visibleCases() const;
     int caseCount() const;
 
+    /// "Label next": ranks cases (most informative first) in a third column, sorts each domain
+    /// by it, and clears the ranking of cases not listed. An empty list removes the column.
+    void setLabelNextRanking(const QList<QPair<QString, QString>>& cases, const QList<double>& scores);
+    /// The rank shown for a case (1 = label first), 0 when it is not ranked.
+    int labelNextRank(const QString& domain, const QString& caseId) const;
+
     QLineEdit* searchField() const;
     QComboBox* statusFilter() const;
     QTreeWidget* tree() const;

@@ -1,0 +1,15 @@
+#pragma once
+// "Accept prediction as starting label": copies a predicted label map into the label map being
+// edited, through the editor, so that it is one undo step per slice touched (one for a 2D image)
+// and autosave sees the change. The clinician then corrects rather than paints from scratch.
+// Plain C++: no Qt, no VTK.
+#include "image/Image.h"
+#include "ui/model/LabelEditor.h"
+
+namespace dacw {
+
+/// Returns the number of slices changed (0 when the labels equal the prediction already).
+/// Throws std::invalid_argument when the prediction's size is not the image's.
+std::size_t acceptPrediction(LabelEditor& editor, const LabelMap& prediction);
+
+}  // namespace dacw
