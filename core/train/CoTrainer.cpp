@@ -1,0 +1,741 @@
+#include "core/train/CoTrainer.h"
+
+#include <dlfcn.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "core/train/Augment.h"
+#include "core/train/Autocast.h"
+#include "core/train/Errors.h"
+#include "core/train/Losses.h"
+#include "core/train/ModelFile.h"
+#include "core/train/Networks.h"
+#include "core/train/Optimizers.h"
+#include "core/train/Predictor.h"
+#include "core/train/Serialization.h"
+
+namespace dacw::train {
+namespace F = torch::nn::functional;
+namespace nn = torch::nn;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kCheckpointKind = "dacw-checkpoint";
+constexpr int64_t kCheckpointVersion = 1;
+constexpr int64_t kFeatureStride = 4;  // decoder features are at 1/4 of the input resolution
+
+// SplitMix64: turns (seed, stream, index) into independent generator seeds, so every random draw
+// of iteration i is a pure function of (seed, i). Resuming needs no generator state at all.
+uint64_t mixSeed(uint64_t seed, uint64_t stream, uint64_t index) {
+    uint64_t z = seed * 0x9E3779B97F4A7C15ull ^ (stream + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull ^ index;
+    for (int i = 0; i < 2; ++i) {
+        z += 0x9E3779B97F4A7C15ull;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+    }
+    return z;
+}
+at::Generator generatorFor(uint64_t seed, uint64_t stream, uint64_t index) {
+    return at::make_generator<at::CPUGeneratorImpl>(mixSeed(seed, stream, index));
+}
+enum Stream : uint64_t { kInitA = 1, kInitB, kLabeledOrder, kUnlabeledOrder, kAugment, kDropoutA, kDropoutB };
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// The batch producer runs torch ops on its own thread; keep that thread to one OpenMP thread so it
+// does not compete with the trainer's parallel regions (and its idle team does not spin). ATen
+// initialises a thread's OpenMP thread count lazily on its first parallel op, so run one first.
+void useOneOmpThreadHere() {
+    (void)at::ones({1 << 16}).sum();
+    using SetThreads = void (*)(int);
+    if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) fn(1);
+}
+
+struct Batch {
+    int64_t iteration = 0;
+    at::Tensor labeledImages, labeledMasks;
+    at::Tensor unlabeledWeak;  // teacher input
+    at::Tensor mixedImages;    // student input: strong, CutMix-mixed, region-rotated
+    MixPlan plan;
+    at::Tensor regionTarget;   // pasted region after rotation, [Bu,1,H,W]
+};
+
+// Everything random about batch i comes from generators derived from (seed, i).
+class BatchFactory {
+public:
+    BatchFactory(const TensorDataset& labeled, const TensorDataset& unlabeled, const TrainConfig& cfg, bool coTraining,
+                 bool rotation)
+        : labeled_(labeled), unlabeled_(unlabeled), cfg_(cfg), co_(coTraining), rotation_(rotation) {}
+
+    Batch make(int64_t it) {
+        torch::NoGradGuard noGrad;
+        Batch b;
+        b.iteration = it;
+        at::Tensor li = indices(labeled_.size(), cfg_.labeledBatch, it, kLabeledOrder, labeledPerm_);
+        at::Generator gen = generatorFor(cfg_.seed, kAugment, static_cast<uint64_t>(it));
+        ImageMaskBatch l = weakAugment({labeled_.images.index_select(0, li), labeled_.masks.index_select(0, li)},
+                                       cfg_.augment, gen);
+        b.labeledImages = cfg_.augment.strongOnLabeled ? strongAugment(l.images, cfg_.augment, gen)
+                                                       : normalizeImages(l.images, cfg_.augment.normalization);
+        b.labeledMasks = l.masks;
+        if (co_) {
+            at::Tensor ui = indices(unlabeled_.size(), cfg_.unlabeledBatch, it, kUnlabeledOrder, unlabeledPerm_);
+            ImageMaskBatch u = weakAugment({unlabeled_.images.index_select(0, ui), at::Tensor()}, cfg_.augment, gen);
+            b.unlabeledWeak = normalizeImages(u.images, cfg_.augment.normalization);
+            at::Tensor strong = strongAugment(u.images, cfg_.augment, gen);
+            b.plan = makeMixPlan(strong.size(0), strong.size(2), strong.size(3), cfg_.augment, rotation_, kFeatureStride, gen);
+            b.mixedImages = applyMix(b.plan, strong);
+            b.regionTarget = pastedRegionTarget(b.plan);
+        }
+        return b;
+    }
+
+private:
+    // Sampling without replacement within an epoch: position p of the stream is element p % n of
+    // the permutation drawn for epoch p / n.
+    at::Tensor indices(int64_t n, int64_t batch, int64_t it, Stream stream, std::pair<int64_t, at::Tensor>& cache) {
+        std::vector<int64_t> out;
+        for (int64_t j = 0; j < batch; ++j) {
+            const int64_t p = it * batch + j, epoch = p / n;
+            if (!cache.second.defined() || cache.first != epoch) {
+                at::Generator g = generatorFor(cfg_.seed, stream, static_cast<uint64_t>(epoch));
+                cache = {epoch, at::randperm(n, g, at::kLong)};
+            }
+            out.push_back(cache.second[p % n].item<int64_t>());
+        }
+        return at::tensor(out, at::kLong);
+    }
+    const TensorDataset& labeled_;
+    const TensorDataset& unlabeled_;
+    const TrainConfig& cfg_;
+    bool co_, rotation_;
+    std::pair<int64_t, at::Tensor> labeledPerm_{-1, at::Tensor()}, unlabeledPerm_{-1, at::Tensor()};
+};
+
+// Prepares batches ahead on a background thread, in iteration order (so timing never changes the
+// data). With depth 0 it produces inline.
+class BatchProducer {
+public:
+    BatchProducer(BatchFactory factory, int64_t first, int64_t end, int depth)
+        : factory_(std::move(factory)), next_(first), end_(end), depth_(depth) {
+        if (depth_ > 0) thread_ = std::thread([this] { loop(); });
+    }
+    ~BatchProducer() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+    // Returns the next batch and the seconds spent waiting for it.
+    std::pair<Batch, double> next() {
+        const auto t0 = Clock::now();
+        if (depth_ == 0) {
+            Batch b = factory_.make(next_++);
+            return {std::move(b), seconds(Clock::now() - t0)};
+        }
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [this] { return !queue_.empty() || error_; });
+        if (queue_.empty() && error_) std::rethrow_exception(error_);
+        Batch b = std::move(queue_.front());
+        queue_.pop_front();
+        lock.unlock();
+        cv_.notify_all();
+        return {std::move(b), seconds(Clock::now() - t0)};
+    }
+
+private:
+    void loop() {
+        try {
+            useOneOmpThreadHere();
+            for (;;) {
+                int64_t it;
+                {
+                    std::unique_lock<std::mutex> lock(mutex_);
+                    cv_.wait(lock, [this] { return stop_ || static_cast<int>(queue_.size()) < depth_; });
+                    if (stop_ || next_ >= end_) return;
+                    it = next_++;
+                }
+                Batch b = factory_.make(it);
+                {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    queue_.push_back(std::move(b));
+                }
+                cv_.notify_all();
+            }
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            error_ = std::current_exception();
+            cv_.notify_all();
+        }
+    }
+    BatchFactory factory_;
+    int64_t next_, end_;
+    int depth_;
+    std::thread thread_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<Batch> queue_;
+    bool stop_ = false;
+    std::exception_ptr error_;
+};
+
+// One sub-model: the segmentation network and the training-only heads its method needs.
+class SubModelImpl : public nn::Module {
+public:
+    SubModelImpl(const NetworkSpec& spec, bool projection, bool cutmix, bool rotation) {
+        net = register_module("net", DeepLabV3Plus(spec));
+        const int64_t d = net->featureChannels();
+        if (projection) proj = register_module("proj", ProjectionHead(d));
+        if (cutmix) cutmixHead = register_module("cutmix_head", CutMixHead(d));
+        if (rotation) rotationHead = register_module("rotation_head", RotationHead(d));
+    }
+    DeepLabV3Plus net{nullptr};
+    ProjectionHead proj{nullptr};
+    CutMixHead cutmixHead{nullptr};
+    RotationHead rotationHead{nullptr};
+};
+TORCH_MODULE(SubModel);
+
+std::string letter(size_t m) { return m == 0 ? "a" : "b"; }
+
+}  // namespace
+
+struct CoTrainer::Impl {
+    TrainConfig cfg;
+    MethodParts parts;
+    torch::Device device{torch::kCPU};
+    bool bf16 = false;
+    NetworkSpec spec;
+    int64_t size = 0;
+    std::vector<SubModel> models;
+    std::vector<std::unique_ptr<ParamOptimizer>> optimizers;
+    std::vector<std::vector<at::Tensor>> bufferSnapshots;  // BN statistics before the step
+    int64_t iteration = 0;  // completed iterations
+    int nanStreak = 0;
+    int64_t skipped = 0;
+    std::string chosen = "A";
+    std::map<std::string, DomainDice> lastValidation;
+    std::vector<std::string> pendingMessages;
+
+    explicit Impl(TrainConfig c) : cfg(std::move(c)) {
+        validateConfig(cfg);
+        parts = partsOf(cfg.method);
+        if (cfg.device != "cpu") {
+            if (!torch::cuda::is_available())
+                throw ConfigError("device '" + cfg.device + "' requested but this LibTorch has no usable CUDA device");
+            device = torch::Device(cfg.device);
+        }
+        bf16 = cfg.bf16 && (device.is_cuda() || cpuSupportsBf16());
+        if (cfg.bf16 && !bf16)
+            pendingMessages.push_back("bfloat16 autocast needs AVX-512 BF16 on the CPU; training in float32");
+    }
+
+    int64_t rampLength() const { return cfg.rampUp >= 0 ? cfg.rampUp : cfg.iterations / 5; }
+
+    double lrAt(int64_t it) const {
+        LrSchedule s = cfg.schedule;
+        if (s == LrSchedule::Auto) s = cfg.optimizer == OptimizerKind::Sgd ? LrSchedule::Poly : LrSchedule::Constant;
+        if (s == LrSchedule::Constant) return cfg.lr;
+        const double t = std::min(1.0, static_cast<double>(it) / static_cast<double>(cfg.iterations));
+        return cfg.lr * std::pow(1.0 - t, cfg.polyPower);
+    }
+
+    // What must match between a checkpoint and the run that resumes it.
+    std::string identity() const {
+        std::ostringstream os;
+        os << "method=" << toString(cfg.method) << " backbone=" << toString(spec.backbone) << " width=" << spec.width
+           << " in=" << spec.inChannels << " classes=" << spec.numClasses << " size=" << size
+           << " optimizer=" << toString(cfg.optimizer) << (cfg.fusedAdamW ? "" : "-torch") << " seed=" << cfg.seed << " batch=" << cfg.labeledBatch << "+"
+           << cfg.unlabeledBatch;
+        return os.str();
+    }
+
+    void build(const NetworkSpec& s) {
+        spec = s;
+        models.clear();
+        optimizers.clear();
+        const size_t count = parts.coTraining ? 2 : 1;
+        for (size_t m = 0; m < count; ++m) {
+            const bool cutmix = m == 0 ? parts.cutmixHeadA : parts.cutmixHeadB;
+            const bool rotation = m == 1 && parts.rotationHeadB;
+            SubModel sm(spec, parts.featureSupervision, cutmix, rotation);
+            // Different, seeded initialisations: the two views must start apart.
+            initializeWeights(*sm, mixSeed(cfg.seed, m == 0 ? kInitA : kInitB, 0));
+            if (!cfg.encoderWeights.empty()) {
+                ResNetEncoder enc = sm->net->encoder();
+                loadEncoderWeights(enc, cfg.encoderWeights);
+            }
+            if (cfg.channelsLast) toChannelsLast(*sm);
+            sm->to(device);
+            models.push_back(sm);
+            optimizers.push_back(makeOptimizer(cfg, sm->parameters()));
+        }
+        bufferSnapshots.clear();
+        iteration = 0;
+        nanStreak = 0;
+        skipped = 0;
+        chosen = "A";
+        lastValidation.clear();
+    }
+
+    void setLr(double lr) {
+        for (auto& opt : optimizers) opt->setLr(lr);
+    }
+
+    at::Tensor prepareInput(const at::Tensor& x) const {
+        at::Tensor y = x.to(device, at::kFloat);
+        return cfg.channelsLast ? y.contiguous(at::MemoryFormat::ChannelsLast) : y.contiguous();
+    }
+
+    struct StepResult {
+        std::map<std::string, double> losses;
+        bool skipped = false;
+    };
+
+    StepResult step(const Batch& batch) {
+        const int64_t it = batch.iteration;
+        const double ramp = sigmoidRampUp(it, rampLength());
+        const double auxScale = cfg.rampAux ? ramp : 1.0;
+        setLr(lrAt(it));
+        for (auto& m : models) m->train();
+        // Buffers (BN running statistics) are restored if the step is skipped.
+        {
+            torch::NoGradGuard noGrad;
+            const bool fresh = bufferSnapshots.empty();
+            for (size_t m = 0; m < models.size(); ++m) {
+                auto bufs = models[m]->buffers();
+                if (fresh) bufferSnapshots.emplace_back();
+                for (size_t i = 0; i < bufs.size(); ++i) {
+                    if (fresh) bufferSnapshots[m].push_back(bufs[i].clone());
+                    else bufferSnapshots[m][i].copy_(bufs[i]);
+                }
+            }
+        }
+        std::vector<at::Generator> dropout;
+        for (size_t m = 0; m < models.size(); ++m)
+            dropout.push_back(generatorFor(cfg.seed, m == 0 ? kDropoutA : kDropoutB, static_cast<uint64_t>(it)));
+
+        const at::Tensor xl = prepareInput(batch.labeledImages);
+        const at::Tensor yl = batch.labeledMasks.to(device);
+        const int64_t nl = xl.size(0);
+        const size_t count = models.size();
+        std::vector<at::Tensor> pseudo(count);
+        at::Tensor x = xl;
+        if (parts.coTraining) x = torch::cat({xl, prepareInput(batch.mixedImages)}, 0);
+        if (cfg.channelsLast) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        std::vector<SegOutput> out(count);
+        {
+            // One autocast region for the students and then the teachers: the teachers reuse the
+            // students' bf16 weight casts instead of casting every weight again.
+            AutocastGuard ac(bf16, device.type());
+            for (size_t m = 0; m < count; ++m) out[m] = models[m]->net->forward(x, dropout[m]);
+            if (parts.coTraining) {
+                // Teachers: hard pseudo-labels on the weak views, without an autograd graph, then
+                // mixed and rotated with the same plan as the student images.
+                torch::NoGradGuard noGrad;
+                const at::Tensor uw = prepareInput(batch.unlabeledWeak);
+                for (size_t m = 0; m < count; ++m) {
+                    at::Tensor logits = models[m]->net->forward(uw, dropout[m]).logits;
+                    pseudo[m] = applyMix(batch.plan, makePseudoLabels(logits, cfg.cpsThreshold).labels.cpu()).to(device);
+                }
+            }
+        }
+
+        std::vector<std::pair<std::string, at::Tensor>> terms;  // weighted pieces of the total
+        std::map<std::string, at::Tensor> named;               // unweighted, for reporting
+        auto add = [&](const std::string& name, const at::Tensor& value, double weight) {
+            named[name] = value;
+            if (weight != 0.0) terms.emplace_back(name, value * weight);
+        };
+        for (size_t m = 0; m < count; ++m) {
+            const std::string s = letter(m);
+            at::Tensor lab = out[m].logits.slice(0, 0, nl);
+            add("sup_ce_" + s, crossEntropyLoss(lab, yl), cfg.weights.ce);
+            add("sup_dice_" + s, softDiceLoss(lab, yl, cfg.diceIncludeBackground), cfg.weights.dice);
+        }
+        if (parts.coTraining) {
+            const at::Tensor target = batch.regionTarget.to(device);
+            const at::Tensor rotK = batch.plan.rotation() ? batch.plan.rotK.to(device) : at::Tensor();
+            for (size_t m = 0; m < count; ++m) {
+                const size_t o = 1 - m;
+                const std::string s = letter(m);
+                at::Tensor unlLogits = out[m].logits.slice(0, nl);
+                at::Tensor feat = out[m].features.slice(0, nl);
+                add("cps_" + s, crossEntropyLoss(unlLogits, pseudo[o]), cfg.weights.cps * ramp);
+                AutocastGuard ac(bf16, device.type());
+                if (models[m]->proj)
+                    add("feat_" + s, featureCosineLoss(models[m]->proj->forward(feat), out[o].features.slice(0, nl)),
+                        cfg.weights.feature * ramp);
+                if (models[m]->cutmixHead) {
+                    at::Tensor map = models[m]->cutmixHead->forward(feat).to(at::kFloat);
+                    map = F::interpolate(map, F::InterpolateFuncOptions()
+                                                  .size(std::vector<int64_t>{target.size(2), target.size(3)})
+                                                  .mode(torch::kBilinear)
+                                                  .align_corners(false));
+                    add("aux_cutmix_" + s, binaryMapLoss(map, target), cfg.weights.auxCutmix * auxScale);
+                }
+                if (models[m]->rotationHead) {
+                    const int64_t stride = x.size(2) / feat.size(2);
+                    add("aux_rot_" + s, classificationLoss(models[m]->rotationHead->forward(feat, batch.plan.rotBox, stride), rotK),
+                        cfg.weights.auxRotation * auxScale);
+                }
+            }
+        }
+        if (terms.empty()) throw ConfigError("every loss weight of method " + toString(cfg.method) + " is zero");
+        at::Tensor total = terms.front().second;
+        for (size_t i = 1; i < terms.size(); ++i) total = total + terms[i].second;
+        for (int64_t p : cfg.testHooks.poisonLossAt)
+            if (p == it) total = total * std::numeric_limits<double>::quiet_NaN();
+
+        StepResult r;
+        std::vector<at::Tensor> values;
+        std::vector<std::string> names;
+        for (auto& [k, v] : named) {
+            names.push_back(k);
+            values.push_back(v.detach().to(at::kCPU, at::kDouble).reshape({}));
+        }
+        values.push_back(total.detach().to(at::kCPU, at::kDouble).reshape({}));
+        names.push_back("total");
+        at::Tensor all = torch::stack(values);
+        for (size_t i = 0; i < names.size(); ++i) r.losses[names[i]] = all[static_cast<int64_t>(i)].item<double>();
+        r.losses["ramp"] = ramp;
+
+        if (!std::isfinite(r.losses["total"])) {
+            r.skipped = true;
+            torch::NoGradGuard noGrad;
+            for (size_t m = 0; m < count; ++m) {
+                auto bufs = models[m]->buffers();
+                for (size_t i = 0; i < bufs.size(); ++i) bufs[i].copy_(bufferSnapshots[m][i]);
+            }
+            return r;
+        }
+        // Dropping the gradients (instead of zeroing them) lets backward write them directly.
+        for (auto& m : models) m->zero_grad(/*set_to_none=*/true);
+        total.backward();
+        for (auto& opt : optimizers) opt->step();
+        return r;
+    }
+
+    DomainDice validate(size_t m, const std::map<std::string, TensorDataset>& sets) {
+        DomainDice result;
+        SubModel& model = models.at(m);
+        model->eval();
+        {
+            c10::InferenceMode inference;
+            for (const auto& [domain, ds] : sets) {
+                if (ds.empty()) continue;
+                if (!ds.hasMasks()) throw ConfigError("validation set '" + domain + "' has no masks");
+                std::vector<at::Tensor> dice;
+                for (int64_t i = 0; i < ds.size(); i += cfg.validationBatch) {
+                    const int64_t e = std::min(ds.size(), i + cfg.validationBatch);
+                    at::Tensor logits;
+                    {
+                        AutocastGuard ac(bf16, device.type());
+                        logits = model->net->forward(prepareInput(ds.images.slice(0, i, e))).logits;
+                    }
+                    dice.push_back(hardDicePerImage(logits.argmax(1).cpu(), ds.masks.slice(0, i, e), spec.numClasses));
+                }
+                at::Tensor mean = torch::cat(dice, 0).mean(0);
+                result[domain] = std::vector<double>(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
+            }
+        }
+        model->train();
+        return result;
+    }
+
+    static double meanDice(const DomainDice& d) {
+        double sum = 0.0;
+        int n = 0;
+        for (const auto& [k, v] : d)
+            for (double x : v) {
+                sum += x;
+                ++n;
+            }
+        return n ? sum / n : 0.0;
+    }
+
+    void runValidation(const std::map<std::string, TensorDataset>& sets) {
+        lastValidation.clear();
+        for (size_t m = 0; m < models.size(); ++m) lastValidation[m == 0 ? "A" : "B"] = validate(m, sets);
+        chosen = "A";
+        if (models.size() == 2 && meanDice(lastValidation["B"]) > meanDice(lastValidation["A"])) chosen = "B";
+    }
+
+    void saveCheckpoint(const std::string& path) const {
+        torch::serialize::OutputArchive ar;
+        writeString(ar, "dacw_kind", kCheckpointKind);
+        ar.write("version", at::tensor(kCheckpointVersion));
+        writeString(ar, "identity", identity());
+        std::string config;
+        for (const auto& [k, v] : toKeyValues(cfg)) config += k + "=" + v + "\n";
+        writeString(ar, "config", config);
+        ar.write("iteration", at::tensor(iteration));
+        ar.write("nan_streak", at::tensor(static_cast<int64_t>(nanStreak)));
+        ar.write("skipped", at::tensor(skipped));
+        writeString(ar, "chosen", chosen);
+        for (size_t m = 0; m < models.size(); ++m) {
+            torch::serialize::OutputArchive model, optim;
+            models[m]->save(model);
+            optimizers[m]->save(optim);
+            ar.write("model_" + letter(m), model);
+            ar.write("optim_" + letter(m), optim);
+        }
+        saveArchiveAtomically(ar, path);
+    }
+
+    void loadCheckpoint(const std::string& path) {
+        torch::serialize::InputArchive ar;
+        loadArchive(ar, path, "checkpoint");
+        std::string kind;
+        try {
+            kind = readString(ar, "dacw_kind");
+        } catch (const std::exception&) {
+        }
+        if (kind != kCheckpointKind) throw FileFormatError("'" + path + "' is not a DAC Workbench checkpoint");
+        try {
+            at::Tensor version, it, streak, skip;
+            ar.read("version", version);
+            if (version.item<int64_t>() > kCheckpointVersion)
+                throw FileFormatError("checkpoint '" + path + "' was written by a newer version");
+            const std::string id = readString(ar, "identity");
+            if (id != identity())
+                throw FileFormatError("checkpoint '" + path + "' belongs to another run (" + id + "), this run is (" +
+                                      identity() + ")");
+            ar.read("iteration", it);
+            ar.read("nan_streak", streak);
+            ar.read("skipped", skip);
+            const std::string ch = readString(ar, "chosen");
+            for (size_t m = 0; m < models.size(); ++m) {
+                torch::serialize::InputArchive model, optim;
+                ar.read("model_" + letter(m), model);
+                ar.read("optim_" + letter(m), optim);
+                models[m]->load(model);
+                optimizers[m]->load(optim);
+            }
+            iteration = it.item<int64_t>();
+            nanStreak = static_cast<int>(streak.item<int64_t>());
+            skipped = skip.item<int64_t>();
+            chosen = ch;
+        } catch (const FileFormatError&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw FileFormatError("checkpoint '" + path + "' is incomplete or corrupt: " + firstLine(e.what()));
+        }
+        // Loading replaces parameter storage with what the file holds; restore the layout and
+        // device this run trains with.
+        for (auto& m : models) {
+            m->to(device);
+            if (cfg.channelsLast) toChannelsLast(*m);
+        }
+    }
+};
+
+CoTrainer::CoTrainer(TrainConfig config) : d_(std::make_unique<Impl>(std::move(config))) {}
+CoTrainer::~CoTrainer() = default;
+
+const TrainConfig& CoTrainer::config() const { return d_->cfg; }
+bool CoTrainer::hasModels() const { return !d_->models.empty(); }
+
+RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& unlabeledIn,
+                         const std::map<std::string, TensorDataset>& validation, const ProgressCallback& callback,
+                         const CancelToken* cancel) {
+    Impl& d = *d_;
+    const TrainConfig& cfg = d.cfg;
+    // ---- inputs
+    labeledIn.validate();
+    unlabeledIn.validate();
+    if (labeledIn.empty()) throw ConfigError("no labeled images");
+    if (!labeledIn.hasMasks()) throw ConfigError("the labeled images have no masks");
+    if (d.parts.coTraining && unlabeledIn.size() < 2)
+        throw ConfigError("method " + toString(cfg.method) + " needs at least 2 unlabeled images");
+    if (labeledIn.height() != labeledIn.width()) throw ConfigError("training images must be square");
+    const int64_t size = labeledIn.height();
+    if (cfg.size != 0 && cfg.size != size)
+        throw ConfigError("labeled images are " + std::to_string(size) + " pixels, configured size is " +
+                          std::to_string(cfg.size));
+    if (size % 16 != 0 || size < 32) throw ConfigError("training image side must be a multiple of 16, at least 32");
+    if (d.parts.coTraining && (unlabeledIn.height() != size || unlabeledIn.width() != size ||
+                               unlabeledIn.channels() != labeledIn.channels()))
+        throw ConfigError("unlabeled images must have the labeled images' size and channels");
+    NetworkSpec spec;
+    spec.backbone = cfg.backbone;
+    spec.width = cfg.width;
+    spec.dropout = cfg.dropout;
+    spec.atrousShortcut = cfg.atrousShortcut;
+    spec.inChannels = labeledIn.channels();
+    spec.numClasses = cfg.numClasses > 0 ? cfg.numClasses : std::max<int64_t>(2, labeledIn.labelCount());
+    if (labeledIn.labelCount() > spec.numClasses)
+        throw ConfigError("labeled masks contain label " + std::to_string(labeledIn.labelCount() - 1) + " but num-classes is " +
+                          std::to_string(spec.numClasses));
+    for (const auto& [name, ds] : validation) {
+        ds.validate();
+        if (!ds.empty() && (!ds.hasMasks() || ds.channels() != spec.inChannels))
+            throw ConfigError("validation set '" + name + "' needs masks and " + std::to_string(spec.inChannels) + " channels");
+    }
+    // Contiguous CPU copies: the producer thread reads them while training runs.
+    TensorDataset labeled = labeledIn, unlabeled = unlabeledIn;
+    labeled.images = labeled.images.to(at::kCPU).contiguous();
+    labeled.masks = labeled.masks.to(at::kCPU).contiguous();
+    if (!unlabeled.empty()) unlabeled.images = unlabeled.images.to(at::kCPU).contiguous();
+
+    const int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(threads);
+
+    RunResult result;
+    std::vector<std::string> messages = std::move(d.pendingMessages);
+    d.pendingMessages.clear();
+    d.size = size;
+    d.build(spec);
+    if (cfg.resume && std::filesystem::exists(cfg.checkpointPath)) {
+        d.loadCheckpoint(cfg.checkpointPath);
+        messages.push_back("resumed from " + cfg.checkpointPath + " at iteration " + std::to_string(d.iteration));
+    }
+    result.startIteration = d.iteration;
+
+    const int64_t total = cfg.iterations;
+    BatchProducer producer(BatchFactory(labeled, unlabeled, cfg, d.parts.coTraining, d.parts.rotationHeadB), d.iteration,
+                           total, cfg.prefetch);
+    const auto runStart = Clock::now();
+    double waited = 0.0, emaIter = 0.0;
+    const double imagesPerIter = static_cast<double>(cfg.labeledBatch + (d.parts.coTraining ? cfg.unlabeledBatch : 0));
+    bool cancelled = false;
+    std::map<std::string, double> lastLosses;
+
+    while (d.iteration < total) {
+        if (cancel && cancel->load()) {
+            cancelled = true;
+            break;
+        }
+        const auto t0 = Clock::now();
+        auto [batch, wait] = producer.next();
+        waited += wait;
+        Impl::StepResult sr = d.step(batch);
+        const int64_t it = batch.iteration;
+        d.iteration = it + 1;
+        Progress p;
+        if (sr.skipped) {
+            ++d.nanStreak;
+            ++d.skipped;
+            p.skipped = true;
+            messages.push_back("iteration " + std::to_string(it + 1) + ": loss is not finite, step skipped (" +
+                               std::to_string(d.nanStreak) + " in a row)");
+            if (d.nanStreak >= cfg.nanPatience) {
+                throw DivergenceError("training diverged: the loss was NaN or infinite for " + std::to_string(d.nanStreak) +
+                                      " iterations in a row (last at iteration " + std::to_string(it + 1) +
+                                      "); lower the learning rate, check the input data, or turn off bf16");
+            }
+        } else {
+            d.nanStreak = 0;
+            lastLosses = sr.losses;
+        }
+        const double dt = seconds(Clock::now() - t0);
+        emaIter = emaIter == 0.0 ? dt : 0.9 * emaIter + 0.1 * dt;
+
+        if (!cfg.checkpointPath.empty() && cfg.checkpointInterval > 0 && d.iteration % cfg.checkpointInterval == 0) {
+            d.saveCheckpoint(cfg.checkpointPath);
+            messages.push_back("checkpoint at iteration " + std::to_string(d.iteration) + " written to " + cfg.checkpointPath);
+        }
+        const bool last = d.iteration == total;
+        if (!validation.empty() &&
+            (last || (cfg.validationInterval > 0 && d.iteration % cfg.validationInterval == 0))) {
+            d.runValidation(validation);
+            p.validated = true;
+            p.validation = d.lastValidation;
+        }
+        p.iteration = d.iteration;
+        p.total = total;
+        p.losses = sr.losses;
+        p.lr = d.lrAt(it);
+        p.secondsPerIteration = emaIter;
+        p.imagesPerSecond = emaIter > 0.0 ? imagesPerIter / emaIter : 0.0;
+        p.etaSeconds = emaIter * static_cast<double>(total - d.iteration);
+        const double wall = seconds(Clock::now() - runStart);
+        p.dataWaitFraction = wall > 0.0 ? waited / wall : 0.0;
+        p.messages = std::move(messages);
+        messages.clear();
+        if (callback) callback(p);
+        // Honour a cancellation that arrived during the iteration before starting another.
+    }
+    if (cancelled && d.iteration > result.startIteration && !cfg.checkpointPath.empty() && cfg.checkpointInterval > 0)
+        d.saveCheckpoint(cfg.checkpointPath);
+    if (!validation.empty() && d.lastValidation.empty()) d.runValidation(validation);
+
+    result.status = cancelled ? RunStatus::Cancelled : RunStatus::Finished;
+    result.iterations = d.iteration;
+    result.chosen = d.chosen;
+    result.validation = d.lastValidation;
+    result.lastLosses = lastLosses;
+    result.seconds = seconds(Clock::now() - runStart);
+    result.dataWaitFraction = result.seconds > 0.0 ? waited / result.seconds : 0.0;
+    result.skippedSteps = d.skipped;
+    return result;
+}
+
+DomainDice CoTrainer::validate(const std::string& subModel, const std::map<std::string, TensorDataset>& sets) {
+    if (d_->models.empty()) throw TrainError("no trained models: run() first");
+    const size_t m = subModel == "B" ? 1 : 0;
+    if (m >= d_->models.size()) throw ConfigError("this method trains no sub-model B");
+    return d_->validate(m, sets);
+}
+
+void CoTrainer::exportModel(const std::string& path, const std::string& subModel, const std::string& userMetadata) const {
+    if (d_->models.empty()) throw TrainError("no trained models to export: run() first");
+    const std::string which = subModel == "chosen" ? d_->chosen : subModel;
+    if (which != "A" && which != "B") throw ConfigError("sub-model must be A, B or chosen, not '" + subModel + "'");
+    const size_t m = which == "B" ? 1 : 0;
+    if (m >= d_->models.size()) throw ConfigError("this method trains no sub-model B");
+    ModelInfo info;
+    info.backbone = d_->spec.backbone;
+    info.width = d_->spec.width;
+    info.inChannels = d_->spec.inChannels;
+    info.numClasses = d_->spec.numClasses;
+    info.size = d_->size;
+    info.method = toString(d_->cfg.method);
+    info.subModel = which;
+    info.iterations = d_->iteration;
+    info.userMetadata = userMetadata;
+    DeepLabV3Plus net = d_->models[m]->net;
+    writeModelFile(path, net, info);
+}
+
+Disagreement CoTrainer::disagreement(const at::Tensor& images) const {
+    if (d_->models.size() < 2) throw TrainError("disagreement needs two trained sub-models (a co-training method)");
+    std::vector<at::Tensor> probs(2);
+    for (size_t m = 0; m < 2; ++m) {
+        auto& model = d_->models[m];
+        model->eval();
+        std::vector<at::Tensor> chunks;
+        {
+            c10::InferenceMode inference;
+            for (int64_t i = 0; i < images.size(0); i += d_->cfg.validationBatch) {
+                const int64_t e = std::min(images.size(0), i + d_->cfg.validationBatch);
+                AutocastGuard ac(d_->bf16, d_->device.type());
+                chunks.push_back(torch::softmax(model->net->forward(d_->prepareInput(images.slice(0, i, e))).logits, 1).cpu());
+            }
+        }
+        model->train();
+        probs[m] = torch::cat(chunks, 0);
+    }
+    return disagreementOf(probs[0], probs[1]);
+}
+
+void CoTrainer::saveCheckpoint(const std::string& path) const {
+    if (d_->models.empty()) throw TrainError("no models to checkpoint: run() first");
+    d_->saveCheckpoint(path);
+}
+
+}  // namespace dacw::train

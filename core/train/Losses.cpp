@@ -1,0 +1,75 @@
+#include "core/train/Losses.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace dacw::train {
+namespace F = torch::nn::functional;
+
+at::Tensor crossEntropyLoss(const at::Tensor& logits, const at::Tensor& labels) {
+    at::Tensor perPixel = F::cross_entropy(logits.to(at::kFloat), labels,
+                                           F::CrossEntropyFuncOptions().ignore_index(kIgnoreLabel).reduction(torch::kNone));
+    at::Tensor count = labels.ne(kIgnoreLabel).sum().clamp_min(1).to(at::kFloat);
+    return perPixel.sum() / count;
+}
+
+at::Tensor softDiceLoss(const at::Tensor& logits, const at::Tensor& labels, bool includeBackground, double eps) {
+    const int64_t k = logits.size(1);
+    at::Tensor probs = torch::softmax(logits.to(at::kFloat), 1);
+    at::Tensor valid = labels.ne(kIgnoreLabel);
+    at::Tensor onehot = F::one_hot(labels.clamp_min(0), k).permute({0, 3, 1, 2}).to(at::kFloat);
+    at::Tensor validF = valid.unsqueeze(1).to(at::kFloat);
+    probs = probs * validF;
+    onehot = onehot * validF;
+    at::Tensor inter = (probs * onehot).sum({0, 2, 3});
+    at::Tensor denom = probs.sum({0, 2, 3}) + onehot.sum({0, 2, 3});
+    at::Tensor dice = (2.0 * inter + eps) / (denom + eps);
+    if (!includeBackground && k > 1) dice = dice.slice(0, 1, k);
+    return 1.0 - dice.mean();
+}
+
+PseudoLabels makePseudoLabels(const at::Tensor& logits, double threshold) {
+    torch::NoGradGuard noGrad;
+    at::Tensor probs = torch::softmax(logits.detach().to(at::kFloat), 1);
+    auto [conf, labels] = probs.max(1);
+    if (threshold > 0.0) labels = labels.masked_fill(conf.lt(threshold), kIgnoreLabel);
+    return {labels, conf};
+}
+
+at::Tensor featureCosineLoss(const at::Tensor& projected, const at::Tensor& target) {
+    at::Tensor cos = F::cosine_similarity(projected.to(at::kFloat), target.detach().to(at::kFloat),
+                                          F::CosineSimilarityFuncOptions().dim(1).eps(1e-6));
+    return (1.0 - cos).mean();
+}
+
+at::Tensor binaryMapLoss(const at::Tensor& logits, const at::Tensor& target) {
+    return F::binary_cross_entropy_with_logits(logits.to(at::kFloat), target.to(at::kFloat));
+}
+
+at::Tensor classificationLoss(const at::Tensor& logits, const at::Tensor& labels) {
+    return F::cross_entropy(logits.to(at::kFloat), labels);
+}
+
+double sigmoidRampUp(int64_t iteration, int64_t length) {
+    if (length <= 0 || iteration >= length) return 1.0;
+    const double t = 1.0 - static_cast<double>(std::max<int64_t>(iteration, 0)) / static_cast<double>(length);
+    return std::exp(-5.0 * t * t);
+}
+
+at::Tensor hardDicePerImage(const at::Tensor& predicted, const at::Tensor& truth, int64_t numClasses) {
+    const int64_t n = predicted.size(0);
+    at::Tensor out = at::empty({n, std::max<int64_t>(numClasses - 1, 1)}, at::kDouble);
+    at::Tensor p = predicted.reshape({n, -1}).to(at::kCPU);
+    at::Tensor t = truth.reshape({n, -1}).to(at::kCPU);
+    for (int64_t c = 1; c < std::max<int64_t>(numClasses, 2); ++c) {
+        at::Tensor pc = p.eq(c), tc = t.eq(c);
+        at::Tensor inter = (pc & tc).sum(1).to(at::kDouble);
+        at::Tensor total = (pc.sum(1) + tc.sum(1)).to(at::kDouble);
+        at::Tensor dice = torch::where(total.gt(0), 2.0 * inter / total.clamp_min(1), torch::ones_like(total));
+        out.select(1, c - 1).copy_(dice);
+    }
+    return out;
+}
+
+}  // namespace dacw::train

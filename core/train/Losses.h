@@ -1,0 +1,44 @@
+#pragma once
+// Loss functions of the co-trainer. All take logits in any floating type and compute in float32.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace dacw::train {
+
+constexpr int64_t kIgnoreLabel = -1;
+
+/// Mean cross-entropy over pixels whose label is not kIgnoreLabel; 0 when every pixel is ignored.
+/// logits [N,K,H,W], labels [N,H,W] int64.
+at::Tensor crossEntropyLoss(const at::Tensor& logits, const at::Tensor& labels);
+
+/// 1 - mean over classes of the soft Dice (2 sum(p g) + eps) / (sum p + sum g + eps), sums over
+/// the whole batch, ignored pixels excluded. Background (class 0) is left out unless asked for or
+/// there is only one class column.
+at::Tensor softDiceLoss(const at::Tensor& logits, const at::Tensor& labels, bool includeBackground = false,
+                        double eps = 1e-5);
+
+struct PseudoLabels {
+    at::Tensor labels;      // [N,H,W] int64, kIgnoreLabel where confidence < threshold
+    at::Tensor confidence;  // [N,H,W] float, max softmax probability
+};
+/// Hard argmax pseudo-labels, detached. threshold <= 0 keeps every pixel.
+PseudoLabels makePseudoLabels(const at::Tensor& logits, double threshold);
+
+/// Feature-level supervision: mean over pixels of 1 - cos(projected, target) along channels.
+/// The target is detached here, so no gradient ever reaches the model that produced it.
+at::Tensor featureCosineLoss(const at::Tensor& projected, const at::Tensor& target);
+
+/// Binary cross-entropy with logits of a per-pixel map against a 0/1 target of the same size.
+at::Tensor binaryMapLoss(const at::Tensor& logits, const at::Tensor& target);
+
+/// Cross-entropy of [N,K] logits against [N] class indices.
+at::Tensor classificationLoss(const at::Tensor& logits, const at::Tensor& labels);
+
+/// Sigmoid-shaped ramp exp(-5 (1 - t/length)^2), 1 from `length` on (and for length <= 0).
+double sigmoidRampUp(int64_t iteration, int64_t length);
+
+/// Per-image Dice of hard predictions for classes 1..K-1 (1 when both are empty): [N, K-1].
+at::Tensor hardDicePerImage(const at::Tensor& predicted, const at::Tensor& truth, int64_t numClasses);
+
+}  // namespace dacw::train

@@ -1,0 +1,156 @@
+#include "core/train/Optimizers.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+#include "core/train/Errors.h"
+
+namespace dacw::train {
+namespace {
+
+struct AdamCoefficients {
+    float decay, beta1, beta2, oneMinusBeta1, oneMinusBeta2, stepSize, invBc2Sqrt, eps;
+};
+
+// p <- p * decay - stepSize * m / (sqrt(v) / sqrt(bc2) + eps), after the moment updates; the same
+// arithmetic as torch::optim::AdamW, in float32.
+void adamwRange(float* p, const float* g, float* m, float* v, int64_t begin, int64_t end, const AdamCoefficients& c) {
+    int64_t i = begin;
+#if defined(__SSE2__)
+    const __m128 decay = _mm_set1_ps(c.decay), b1 = _mm_set1_ps(c.beta1), b2 = _mm_set1_ps(c.beta2);
+    const __m128 ob1 = _mm_set1_ps(c.oneMinusBeta1), ob2 = _mm_set1_ps(c.oneMinusBeta2);
+    const __m128 step = _mm_set1_ps(c.stepSize), ibc = _mm_set1_ps(c.invBc2Sqrt), eps = _mm_set1_ps(c.eps);
+    for (; i + 4 <= end; i += 4) {
+        const __m128 gv = _mm_loadu_ps(g + i);
+        const __m128 mv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + i), b1), _mm_mul_ps(gv, ob1));
+        const __m128 vv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + i), b2), _mm_mul_ps(_mm_mul_ps(gv, gv), ob2));
+        const __m128 denom = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vv), ibc), eps);
+        const __m128 pv = _mm_sub_ps(_mm_mul_ps(_mm_loadu_ps(p + i), decay), _mm_div_ps(_mm_mul_ps(step, mv), denom));
+        _mm_storeu_ps(m + i, mv);
+        _mm_storeu_ps(v + i, vv);
+        _mm_storeu_ps(p + i, pv);
+    }
+#endif
+    for (; i < end; ++i) {
+        const float mv = m[i] * c.beta1 + g[i] * c.oneMinusBeta1;
+        const float vv = v[i] * c.beta2 + g[i] * g[i] * c.oneMinusBeta2;
+        m[i] = mv;
+        v[i] = vv;
+        p[i] = p[i] * c.decay - c.stepSize * mv / (std::sqrt(vv) * c.invBc2Sqrt + c.eps);
+    }
+}
+
+class TorchSgd : public ParamOptimizer {
+public:
+    TorchSgd(const std::vector<at::Tensor>& params, const TrainConfig& cfg)
+        : opt_(params, torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weightDecay)) {}
+    void step() override { opt_.step(); }
+    void setLr(double lr) override {
+        for (auto& g : opt_.param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+    }
+    void save(torch::serialize::OutputArchive& ar) const override { opt_.save(ar); }
+    void load(torch::serialize::InputArchive& ar) override { opt_.load(ar); }
+
+private:
+    torch::optim::SGD opt_;
+};
+
+// torch's own AdamW, kept for the benchmark's step-by-step comparison.
+class TorchAdamW : public ParamOptimizer {
+public:
+    TorchAdamW(const std::vector<at::Tensor>& params, const TrainConfig& cfg)
+        : opt_(params, torch::optim::AdamWOptions(cfg.lr).weight_decay(cfg.weightDecay)) {}
+    void step() override { opt_.step(); }
+    void setLr(double lr) override {
+        for (auto& g : opt_.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    }
+    void save(torch::serialize::OutputArchive& ar) const override { opt_.save(ar); }
+    void load(torch::serialize::InputArchive& ar) override { opt_.load(ar); }
+
+private:
+    torch::optim::AdamW opt_;
+};
+
+}  // namespace
+
+FusedAdamW::FusedAdamW(std::vector<at::Tensor> params, double lr, double weightDecay)
+    : params_(std::move(params)), lr_(lr), weightDecay_(weightDecay) {
+    for (const auto& p : params_) {
+        expAvg_.push_back(at::zeros_like(p));  // same strides as the parameter
+        expAvgSq_.push_back(at::zeros_like(p));
+    }
+}
+
+void FusedAdamW::step() {
+    torch::NoGradGuard noGrad;
+    ++step_;
+    const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(step_));
+    const double bc2 = 1.0 - std::pow(beta2_, static_cast<double>(step_));
+    AdamCoefficients c{static_cast<float>(1.0 - lr_ * weightDecay_), static_cast<float>(beta1_), static_cast<float>(beta2_),
+                       static_cast<float>(1.0 - beta1_), static_cast<float>(1.0 - beta2_), static_cast<float>(lr_ / bc1),
+                       static_cast<float>(1.0 / std::sqrt(bc2)), static_cast<float>(eps_)};
+    for (size_t i = 0; i < params_.size(); ++i) {
+        at::Tensor& p = params_[i];
+        at::Tensor g = p.grad();
+        if (!g.defined()) continue;
+        at::Tensor& m = expAvg_[i];
+        at::Tensor& v = expAvgSq_[i];
+        const bool fusable = p.is_cpu() && p.scalar_type() == at::kFloat && p.is_non_overlapping_and_dense() &&
+                             m.strides() == p.strides() && v.strides() == p.strides();
+        if (fusable) {
+            if (g.scalar_type() != at::kFloat || g.strides() != p.strides()) g = at::empty_like(p).copy_(g);
+            float* pp = p.data_ptr<float>();
+            const float* gp = g.data_ptr<float>();
+            float* mp = m.data_ptr<float>();
+            float* vp = v.data_ptr<float>();
+            at::parallel_for(0, p.numel(), 1 << 15, [&](int64_t b, int64_t e) { adamwRange(pp, gp, mp, vp, b, e, c); });
+        } else {
+            p.mul_(c.decay);
+            m.mul_(beta1_).add_(g, 1.0 - beta1_);
+            v.mul_(beta2_).addcmul_(g, g, 1.0 - beta2_);
+            p.addcdiv_(m, (v.sqrt() / std::sqrt(bc2)).add_(eps_), -lr_ / bc1);
+        }
+    }
+}
+
+void FusedAdamW::save(torch::serialize::OutputArchive& ar) const {
+    ar.write("kind", at::tensor(int64_t{1}));
+    ar.write("step", at::tensor(step_));
+    for (size_t i = 0; i < params_.size(); ++i) {
+        ar.write("exp_avg_" + std::to_string(i), expAvg_[i], /*is_buffer=*/true);
+        ar.write("exp_avg_sq_" + std::to_string(i), expAvgSq_[i], /*is_buffer=*/true);
+    }
+}
+
+void FusedAdamW::load(torch::serialize::InputArchive& ar) {
+    at::Tensor kind, step;
+    ar.read("kind", kind);
+    if (kind.item<int64_t>() != 1) throw FileFormatError("optimizer state is not AdamW");
+    ar.read("step", step);
+    std::vector<at::Tensor> m(params_.size()), v(params_.size());
+    for (size_t i = 0; i < params_.size(); ++i) {
+        ar.read("exp_avg_" + std::to_string(i), m[i], true);
+        ar.read("exp_avg_sq_" + std::to_string(i), v[i], true);
+        if (!m[i].sizes().equals(params_[i].sizes()) || !v[i].sizes().equals(params_[i].sizes()))
+            throw FileFormatError("optimizer state does not match the parameters");
+    }
+    torch::NoGradGuard noGrad;
+    for (size_t i = 0; i < params_.size(); ++i) {
+        expAvg_[i].copy_(m[i]);  // keeps this run's layout and device
+        expAvgSq_[i].copy_(v[i]);
+    }
+    step_ = step.item<int64_t>();
+}
+
+std::unique_ptr<ParamOptimizer> makeOptimizer(const TrainConfig& cfg, const std::vector<at::Tensor>& params) {
+    if (cfg.optimizer == OptimizerKind::Sgd) return std::make_unique<TorchSgd>(params, cfg);
+    if (!cfg.fusedAdamW) return std::make_unique<TorchAdamW>(params, cfg);
+    return std::make_unique<FusedAdamW>(params, cfg.lr, cfg.weightDecay);
+}
+
+}  // namespace dacw::train

@@ -1,0 +1,46 @@
+#pragma once
+// Internal: the optimizers the co-trainer steps, behind one small interface so a checkpoint can
+// hold either. AdamW is a fused single-pass implementation (same update as torch::optim::AdamW);
+// SGD is torch's.
+#include <torch/serialize/archive.h>
+#include <torch/types.h>
+
+#include <memory>
+#include <vector>
+
+#include "core/train/TrainConfig.h"
+
+namespace dacw::train {
+
+class ParamOptimizer {
+public:
+    virtual ~ParamOptimizer() = default;
+    /// Applies one update from the parameters' .grad(); parameters without a gradient are left alone.
+    virtual void step() = 0;
+    virtual void setLr(double lr) = 0;
+    virtual void save(torch::serialize::OutputArchive& ar) const = 0;
+    virtual void load(torch::serialize::InputArchive& ar) = 0;
+};
+
+/// AdamW (decoupled weight decay, betas 0.9/0.999, eps 1e-8) in one pass over each parameter's
+/// memory on the CPU: reads p, g, m, v and writes p, m, v once, where torch's implementation makes
+/// about ten passes and allocates temporaries. Other devices fall back to tensor operations.
+class FusedAdamW : public ParamOptimizer {
+public:
+    FusedAdamW(std::vector<at::Tensor> params, double lr, double weightDecay);
+    void step() override;
+    void setLr(double lr) override { lr_ = lr; }
+    void save(torch::serialize::OutputArchive& ar) const override;
+    void load(torch::serialize::InputArchive& ar) override;
+    int64_t steps() const { return step_; }
+
+private:
+    std::vector<at::Tensor> params_, expAvg_, expAvgSq_;
+    int64_t step_ = 0;
+    double lr_, weightDecay_;
+    double beta1_ = 0.9, beta2_ = 0.999, eps_ = 1e-8;
+};
+
+std::unique_ptr<ParamOptimizer> makeOptimizer(const TrainConfig& cfg, const std::vector<at::Tensor>& params);
+
+}  // namespace dacw::train

@@ -1,0 +1,172 @@
+#include "core/train/Predictor.h"
+
+#include <torch/torch.h>
+
+#include <thread>
+
+#include "core/train/Autocast.h"
+#include "core/train/Errors.h"
+#include "core/train/ModelFile.h"
+#include "core/train/Networks.h"
+#include "core/train/Serialization.h"
+
+namespace dacw::train {
+namespace {
+constexpr const char* kModelKind = "dacw-model";
+constexpr int64_t kModelVersion = 1;
+
+ModelInfo readInfo(torch::serialize::InputArchive& ar, const std::string& path) {
+    std::string kind;
+    try {
+        kind = readString(ar, "dacw_kind");
+    } catch (const std::exception&) {
+    }
+    if (kind != kModelKind) throw FileFormatError("'" + path + "' is not an exported DAC Workbench model");
+    ModelInfo info;
+    try {
+        at::Tensor version, ints, width;
+        ar.read("version", version);
+        if (version.item<int64_t>() > kModelVersion)
+            throw FileFormatError("model '" + path + "' was written by a newer version");
+        info.backbone = parseBackbone(readString(ar, "backbone"));
+        ar.read("ints", ints);  // inChannels, numClasses, size, iterations
+        ar.read("width", width);
+        if (ints.numel() != 4) throw FileFormatError("model '" + path + "' has a malformed header");
+        info.inChannels = ints[0].item<int64_t>();
+        info.numClasses = ints[1].item<int64_t>();
+        info.size = ints[2].item<int64_t>();
+        info.iterations = ints[3].item<int64_t>();
+        info.width = width.item<double>();
+        info.method = readString(ar, "method");
+        info.subModel = readString(ar, "sub_model");
+        info.userMetadata = readString(ar, "user_metadata");
+    } catch (const FileFormatError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw FileFormatError("model '" + path + "' is incomplete or corrupt: " + firstLine(e.what()));
+    }
+    return info;
+}
+}  // namespace
+
+void writeModelFile(const std::string& path, DeepLabV3Plus& net, const ModelInfo& info) {
+    torch::serialize::OutputArchive ar;
+    writeString(ar, "dacw_kind", kModelKind);
+    ar.write("version", at::tensor(kModelVersion));
+    writeString(ar, "backbone", toString(info.backbone));
+    ar.write("ints", at::tensor(std::vector<int64_t>{info.inChannels, info.numClasses, info.size, info.iterations}));
+    ar.write("width", at::tensor(info.width, at::kDouble));
+    writeString(ar, "method", info.method);
+    writeString(ar, "sub_model", info.subModel);
+    writeString(ar, "user_metadata", info.userMetadata);
+    torch::serialize::OutputArchive netArchive;
+    // Stored on the CPU in the default layout, loadable anywhere.
+    DeepLabV3Plus copy(net->spec());
+    {
+        torch::NoGradGuard noGrad;
+        auto src = net->named_parameters(true);
+        for (auto& p : copy->named_parameters(true)) p.value().copy_(src[p.key()].cpu());
+        auto srcBuf = net->named_buffers(true);
+        for (auto& b : copy->named_buffers(true)) b.value().copy_(srcBuf[b.key()].cpu());
+    }
+    copy->save(netArchive);
+    ar.write("network", netArchive);
+    saveArchiveAtomically(ar, path);
+}
+
+ModelInfo readModelInfo(const std::string& path) {
+    torch::serialize::InputArchive ar;
+    loadArchive(ar, path, "model");
+    return readInfo(ar, path);
+}
+
+struct Predictor::Impl {
+    ModelInfo info;
+    DeepLabV3Plus net{nullptr};
+    torch::Device device{torch::kCPU};
+    bool bf16 = false;
+    bool channelsLast = true;
+};
+
+Predictor::Predictor(const std::string& path, const std::string& device, int threads) : d_(std::make_unique<Impl>()) {
+    if (device != "cpu") {
+        if (!torch::cuda::is_available()) throw ConfigError("device '" + device + "' requested but CUDA is not available");
+        d_->device = torch::Device(device);
+    }
+    if (threads > 0) torch::set_num_threads(threads);
+    torch::serialize::InputArchive ar;
+    loadArchive(ar, path, "model");
+    d_->info = readInfo(ar, path);
+    NetworkSpec spec;
+    spec.backbone = d_->info.backbone;
+    spec.width = d_->info.width;
+    spec.inChannels = d_->info.inChannels;
+    spec.numClasses = d_->info.numClasses;
+    spec.dropout = 0.0;
+    try {
+        d_->net = DeepLabV3Plus(spec);
+        torch::serialize::InputArchive netArchive;
+        ar.read("network", netArchive);
+        d_->net->load(netArchive);
+        DeepLabV3Plus reference(spec);
+        auto ref = reference->named_parameters(true);
+        for (auto& p : d_->net->named_parameters(true))
+            if (!p.value().sizes().equals(ref[p.key()].sizes()))
+                throw FileFormatError("model '" + path + "': parameter " + p.key() + " has the wrong shape");
+    } catch (const TrainError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw FileFormatError("model '" + path + "' is incomplete or corrupt: " + firstLine(e.what()));
+    }
+    d_->net->eval();
+    toChannelsLast(*d_->net);
+    d_->net->to(d_->device);
+    d_->bf16 = d_->device.is_cuda() || cpuSupportsBf16();
+}
+
+Predictor::~Predictor() = default;
+Predictor::Predictor(Predictor&&) noexcept = default;
+Predictor& Predictor::operator=(Predictor&&) noexcept = default;
+
+const ModelInfo& Predictor::info() const { return d_->info; }
+void Predictor::setBf16(bool on) { d_->bf16 = on && (d_->device.is_cuda() || cpuSupportsBf16()); }
+void Predictor::setChannelsLast(bool on) {
+    d_->channelsLast = on;
+    torch::NoGradGuard noGrad;
+    for (auto& p : d_->net->parameters())
+        if (p.dim() == 4)
+            p.set_data(p.data().contiguous(on ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+}
+
+at::Tensor Predictor::predict(const at::Tensor& images, int64_t batch) const {
+    if (images.dim() != 4 || images.size(1) != d_->info.inChannels)
+        throw ConfigError("predict expects images [N," + std::to_string(d_->info.inChannels) + ",H,W], got " +
+                          c10::str(images.sizes()));
+    c10::InferenceMode inference;
+    std::vector<at::Tensor> out;
+    for (int64_t i = 0; i < images.size(0); i += std::max<int64_t>(1, batch)) {
+        const int64_t e = std::min(images.size(0), i + std::max<int64_t>(1, batch));
+        at::Tensor x = images.slice(0, i, e).to(d_->device, at::kFloat);
+        x = x.contiguous(d_->channelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+        at::Tensor logits;
+        {
+            AutocastGuard ac(d_->bf16, d_->device.type());
+            logits = d_->net->forward(x).logits;
+        }
+        out.push_back(torch::softmax(logits.to(at::kFloat), 1).cpu().contiguous());
+    }
+    return torch::cat(out, 0);
+}
+
+Disagreement disagreementOf(const at::Tensor& probsA, const at::Tensor& probsB) {
+    if (!probsA.sizes().equals(probsB.sizes()) || probsA.dim() != 4)
+        throw ConfigError("disagreement needs two probability maps [N,K,H,W] of the same shape");
+    Disagreement d;
+    at::Tensor diff = (probsA - probsB).abs().sum(1).mul(0.5).mean({1, 2}).to(at::kDouble).contiguous();
+    at::Tensor flip = probsA.argmax(1).ne(probsB.argmax(1)).to(at::kDouble).mean({1, 2}).contiguous();
+    d.meanAbsDiff.assign(diff.data_ptr<double>(), diff.data_ptr<double>() + diff.numel());
+    d.labelFlip.assign(flip.data_ptr<double>(), flip.data_ptr<double>() + flip.numel());
+    return d;
+}
+
+}  // namespace dacw::train

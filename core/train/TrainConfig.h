@@ -1,0 +1,139 @@
+#pragma once
+// Configuration of a co-training run: plain data, no torch types, so that callers (the command
+// line, the GUI, config.json writers) can fill, print and parse it without including LibTorch.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dacw::train {
+
+/// The training methods of one engine. `Supervised` trains sub-model A alone on labeled data.
+enum class Method { Supervised, Cps, Dac, DacNoFeat, DacNoAux, DacSymAux };
+enum class Backbone { ResNet18, ResNet34, ResNet50 };
+enum class OptimizerKind { AdamW, Sgd };
+enum class LrSchedule { Auto, Constant, Poly };  // Auto: Poly for SGD, Constant for AdamW
+/// Per-image normalisation the caller applied; augmentation re-applies it after intensity jitter
+/// so the network only ever sees inputs with the statistics it will see at test time.
+enum class Normalization { None, PerImage, PerImageChannel };
+
+std::string toString(Method m);
+std::string toString(Backbone b);
+std::string toString(OptimizerKind o);
+std::string toString(LrSchedule s);
+std::string toString(Normalization n);
+/// Parsers accept the names toString produces (e.g. "dac-no-feat", "resnet18", "adamw", "sgd");
+/// they throw ConfigError listing the valid names otherwise.
+Method parseMethod(const std::string& s);
+Backbone parseBackbone(const std::string& s);
+OptimizerKind parseOptimizer(const std::string& s);
+LrSchedule parseLrSchedule(const std::string& s);
+Normalization parseNormalization(const std::string& s);
+std::vector<std::string> methodNames();
+
+/// Which parts of DAC a method switches on.
+struct MethodParts {
+    bool coTraining = false;       // two sub-models, CPS on CutMix-mixed unlabeled images
+    bool featureSupervision = false;
+    bool cutmixHeadA = false;      // A localises the pasted CutMix region
+    bool cutmixHeadB = false;      // B too (only for the symmetric ablation)
+    bool rotationHeadB = false;    // B recognises the rotation of a rotated square region
+};
+MethodParts partsOf(Method m);
+
+struct AugmentConfig {
+    // weak (geometric, shared by image and mask)
+    bool hflip = true;
+    bool vflip = false;
+    bool rot90 = false;           // add a random multiple of 90 degrees
+    double rotateDeg = 15.0;      // uniform in [-rotateDeg, rotateDeg]
+    double scaleMin = 0.85;       // zoom factor of the scale-crop
+    double scaleMax = 1.25;
+    double translate = 0.08;      // fraction of the image side
+    // strong (photometric, image only)
+    bool strongOnLabeled = true;
+    double brightness = 0.0;      // additive shift in normalised units (cancelled by z-scoring)
+    double contrast = 0.0;        // multiplicative gain around the mean (cancelled by z-scoring)
+    double gamma = 0.4;           // gamma drawn log-uniformly in [1/(1+g), 1+g]
+    double saturation = 0.4;      // colour saturation factor in [1-s, 1+s] (3 channels only)
+    double channelMix = 0.1;      // off-diagonal colour mixing (3 channels only)
+    double blurProb = 0.3;
+    double blurSigmaMax = 1.2;    // pixels
+    double noiseStd = 0.08;       // max std of additive Gaussian noise, normalised units
+    Normalization normalization = Normalization::PerImageChannel;
+    // mixing
+    double cutmixMinArea = 0.25;  // fraction of the image covered by the pasted box
+    double cutmixMaxArea = 0.5;
+    double rotRegionMin = 0.25;   // side of the rotated square, fraction of the image side
+    double rotRegionMax = 0.5;
+};
+
+struct LossWeights {
+    double ce = 1.0;              // supervised cross-entropy
+    double dice = 1.0;            // supervised soft Dice
+    double cps = 1.0;             // cross pseudo supervision (ramped up)
+    double feature = 0.1;         // feature-level supervision (ramped up)
+    double auxCutmix = 0.2;       // CutMix-region localisation head
+    double auxRotation = 0.2;     // region-rotation head
+};
+
+/// Test hooks: not for users. Iterations listed here get a NaN loss injected.
+struct TestHooks {
+    std::vector<int64_t> poisonLossAt;
+};
+
+struct TrainConfig {
+    Method method = Method::Dac;
+    int64_t iterations = 1000;
+    int64_t labeledBatch = 4;
+    int64_t unlabeledBatch = 4;
+    int64_t size = 0;             // expected image side (square); 0 = take it from the data
+    int64_t numClasses = 0;       // 0 = max label in the labeled masks + 1
+    // network
+    Backbone backbone = Backbone::ResNet18;
+    double width = 1.0;           // channel multiplier (0.25 / 0.5 for CPU presets)
+    double dropout = 0.1;         // after the ASPP projection
+    bool atrousShortcut = true;   // exact 1x1 form of ASPP branches dilated beyond the map
+    std::string encoderWeights;   // optional file with encoder weights (see loadEncoderWeights)
+    // optimisation
+    OptimizerKind optimizer = OptimizerKind::AdamW;
+    LrSchedule schedule = LrSchedule::Auto;
+    double lr = 3e-4;
+    double weightDecay = 0.01;
+    double momentum = 0.9;        // SGD only
+    double polyPower = 0.9;
+    bool fusedAdamW = true;       // single-pass AdamW (same update as torch's; false = torch's own)
+    LossWeights weights;
+    int64_t rampUp = -1;          // ramp-up length in iterations; -1 = 20% of the iterations
+    bool rampAux = false;         // ramp the auxiliary terms too (their targets are exact)
+    double cpsThreshold = 0.0;    // pseudo-labels with confidence below are ignored (0 = none)
+    bool diceIncludeBackground = false;
+    AugmentConfig augment;
+    // reproducibility and execution
+    uint64_t seed = 0;
+    int threads = 0;              // 0 = all cores
+    std::string device = "cpu";   // "cpu" or "cuda" / "cuda:N"
+    bool bf16 = true;             // bfloat16 autocast (CPU with AVX-512 BF16, or CUDA)
+    bool channelsLast = true;
+    int prefetch = 2;             // batches prepared ahead on a background thread (0 = inline)
+    // run management
+    std::string checkpointPath;   // where checkpoints go ("" = none)
+    int64_t checkpointInterval = 0;
+    bool resume = false;          // continue from checkpointPath if it exists
+    int64_t validationInterval = 0;   // 0 = validate only at the end
+    int64_t validationBatch = 8;
+    int nanPatience = 5;          // stop after this many non-finite losses in a row
+    TestHooks testHooks;
+};
+
+/// The configuration as ordered key/value pairs (for config files and logs) and the inverse:
+/// set one option by key from its text. Unknown keys or bad values throw ConfigError.
+std::vector<std::pair<std::string, std::string>> toKeyValues(const TrainConfig& c);
+void applyOption(TrainConfig& c, const std::string& key, const std::string& value);
+/// Checks ranges and consistency; throws ConfigError naming the offending option.
+void validateConfig(const TrainConfig& c);
+/// Whether this CPU (or build) can run bfloat16 convolutions fast; the trainer falls back to
+/// float32 otherwise and says so.
+bool cpuSupportsBf16();
+
+}  // namespace dacw::train

@@ -1,0 +1,310 @@
+// Tests that train: tiny networks on synthetic disks (<= 64 pixels), a few dozen iterations.
+#include <QtTest>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "core/train/CoTrainer.h"
+#include "core/train/Errors.h"
+#include "core/train/Losses.h"
+#include "core/train/Predictor.h"
+#include "core/train/TensorDataset.h"
+#include "core/train/TrainConfig.h"
+
+using namespace dacw::train;
+
+namespace {
+
+std::string tempPath(const std::string& name) {
+    auto dir = std::filesystem::temp_directory_path() / ("dacw_train_runs_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    return (dir / name).string();
+}
+
+TrainConfig tiny(Method method, int64_t iterations) {
+    TrainConfig c;
+    c.method = method;
+    c.iterations = iterations;
+    c.labeledBatch = 2;
+    c.unlabeledBatch = 2;
+    c.width = 0.25;
+    c.threads = 1;  // one thread per test process: ctest -j runs several side by side
+    c.seed = 3;
+    c.lr = 1e-3;
+    c.rampUp = 4;
+    c.prefetch = 1;
+    return c;
+}
+
+TensorDataset labeledSet(int64_t n, int64_t size) { return makeSyntheticDataset({n, size, 3, 2, 0.0, 21, "siteA", true}); }
+TensorDataset unlabeledSet(int64_t n, int64_t size) { return makeSyntheticDataset({n, size, 3, 2, 0.6, 22, "siteB", false}); }
+
+struct Recorder {
+    std::vector<Progress> steps;
+    ProgressCallback callback() {
+        return [this](const Progress& p) { steps.push_back(p); };
+    }
+};
+
+template <typename E, typename Fn>
+QString expectThrow(Fn fn) {
+    try {
+        fn();
+    } catch (const E& e) {
+        return QString::fromStdString(e.what());
+    } catch (const std::exception& e) {
+        return QStringLiteral("WRONG EXCEPTION TYPE: ") + e.what();
+    }
+    return QStringLiteral("NO EXCEPTION");
+}
+
+double meanDice(const DomainDice& d) {
+    double s = 0;
+    int n = 0;
+    for (const auto& [k, v] : d)
+        for (double x : v) s += x, ++n;
+    return n ? s / n : 0.0;
+}
+
+}  // namespace
+
+class RunTests : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void cleanupTestCase() {
+        std::error_code ec;
+        std::filesystem::remove_all(std::filesystem::path(tempPath("x")).parent_path(), ec);
+    }
+
+    void overfitSupervised_data() {
+        QTest::addColumn<bool>("bf16");
+        QTest::addRow("float32") << false;
+        QTest::addRow("bfloat16 autocast") << true;
+    }
+    // A few labeled 64x64 images are learned to Dice > 0.9, in float32 and with bf16 autocast.
+    void overfitSupervised() {
+        QFETCH(bool, bf16);
+        TrainConfig c = tiny(Method::Supervised, 60);
+        c.labeledBatch = 4;
+        c.lr = 3e-3;
+        c.bf16 = bf16;
+        c.augment.hflip = false;
+        c.augment.rotateDeg = 0.0;
+        c.augment.scaleMin = c.augment.scaleMax = 1.0;
+        c.augment.translate = 0.0;
+        c.augment.strongOnLabeled = false;
+        TensorDataset labeled = labeledSet(4, 64);
+        CoTrainer trainer(c);
+        RunResult r = trainer.run(labeled, TensorDataset{}, {{"train", labeled}});
+        QCOMPARE(r.iterations, int64_t{60});
+        const double dice = meanDice(r.validation.at("A"));
+        qInfo("training-set Dice after 60 iterations (%s): %.3f", bf16 ? "bf16" : "fp32", dice);
+        QVERIFY2(dice > 0.9, qPrintable(QString::number(dice)));
+        // The exported network predicts the same thing through Predictor.
+        const std::string path = tempPath(bf16 ? "overfit_bf16.pt" : "overfit.pt");
+        trainer.exportModel(path);
+        Predictor p(path);
+        p.setBf16(bf16);
+        at::Tensor probs = p.predict(labeled.images);
+        QCOMPARE(probs.sizes().vec(), (std::vector<int64_t>{4, 2, 64, 64}));
+        QVERIFY((probs.sum(1) - 1.0).abs().max().item<double>() < 1e-4);
+        const double pdice = hardDicePerImage(probs.argmax(1), labeled.masks, 2).mean().item<double>();
+        QVERIFY2(std::abs(pdice - dice) < 0.02, qPrintable(QString("%1 vs %2").arg(pdice).arg(dice)));
+    }
+
+    // Every DAC term is computed and finite; validation, export, Predictor and disagreement work.
+    void dacEndToEnd() {
+        TrainConfig c = tiny(Method::Dac, 24);
+        c.validationInterval = 12;
+        TensorDataset labeled = labeledSet(8, 32), unlabeled = unlabeledSet(8, 32);
+        std::map<std::string, TensorDataset> val{{"siteA", labeledSet(4, 32)}, {"siteB", makeSyntheticDataset({4, 32, 3, 2, 0.6, 23, "siteB", true})}};
+        Recorder rec;
+        CoTrainer trainer(c);
+        RunResult r = trainer.run(labeled, unlabeled, val, rec.callback());
+        QCOMPARE(static_cast<int64_t>(rec.steps.size()), int64_t{24});
+        for (const char* term : {"total", "sup_ce_a", "sup_dice_a", "sup_ce_b", "sup_dice_b", "cps_a", "cps_b", "feat_a",
+                                 "feat_b", "aux_cutmix_a", "aux_rot_b"}) {
+            QVERIFY2(rec.steps.back().losses.count(term), term);
+            QVERIFY2(std::isfinite(rec.steps.back().losses.at(term)), term);
+        }
+        QVERIFY(!rec.steps.back().losses.count("aux_rot_a") && !rec.steps.back().losses.count("aux_cutmix_b"));
+        // The unsupervised terms ramp up, so compare the supervised ones.
+        QVERIFY(rec.steps.back().losses.at("sup_ce_a") < rec.steps.front().losses.at("sup_ce_a"));
+        QVERIFY(rec.steps.back().losses.at("sup_ce_b") < rec.steps.front().losses.at("sup_ce_b"));
+        const Progress& last = rec.steps.back();
+        QVERIFY(last.imagesPerSecond > 0.0 && last.dataWaitFraction >= 0.0 && last.dataWaitFraction <= 1.0);
+        QCOMPARE(last.etaSeconds, 0.0);
+        QVERIFY(rec.steps[11].validated && !rec.steps[12].validated && last.validated);
+        QVERIFY(last.validation.at("A").count("siteB") && last.validation.at("B").at("siteA").size() == 1);
+        QVERIFY(r.chosen == "A" || r.chosen == "B");
+        QVERIFY2(meanDice(r.validation.at(r.chosen)) > 0.5, qPrintable(QString::number(meanDice(r.validation.at(r.chosen)))));
+
+        const std::string path = tempPath("dac_model.pt");
+        trainer.exportModel(path, "chosen", "{\"task\":\"test\"}");
+        ModelInfo info = readModelInfo(path);
+        QCOMPARE(QString::fromStdString(info.subModel), QString::fromStdString(r.chosen));
+        QVERIFY(info.method == "dac" && info.numClasses == 2 && info.inChannels == 3 && info.size == 32);
+        QVERIFY(info.width == 0.25 && info.iterations == 24 && info.userMetadata == "{\"task\":\"test\"}");
+        Predictor p(path);
+        at::Tensor probs = p.predict(unlabeled.images, 3);
+        QCOMPARE(probs.sizes().vec(), (std::vector<int64_t>{8, 2, 32, 32}));
+        // The exported file holds the plain network only, so it is smaller than a checkpoint.
+        trainer.saveCheckpoint(tempPath("dac_ckpt.pt"));
+        QVERIFY(std::filesystem::file_size(path) * 2 < std::filesystem::file_size(tempPath("dac_ckpt.pt")));
+
+        Disagreement d = trainer.disagreement(unlabeled.images);
+        QCOMPARE(static_cast<int64_t>(d.meanAbsDiff.size()), int64_t{8});
+        for (size_t i = 0; i < d.meanAbsDiff.size(); ++i)
+            QVERIFY(d.meanAbsDiff[i] >= 0.0 && d.meanAbsDiff[i] <= 1.0 && d.labelFlip[i] >= 0.0 && d.labelFlip[i] <= 1.0);
+        Disagreement same = disagreementOf(probs, probs);
+        QCOMPARE(same.meanAbsDiff[0], 0.0);
+    }
+
+    // 8 iterations straight == 4 iterations, interruption, resume for 4: the same loss curve.
+    void resumeContinuesSameCurve() {
+        TensorDataset labeled = labeledSet(6, 32), unlabeled = unlabeledSet(6, 32);
+        TrainConfig c = tiny(Method::Dac, 8);
+        c.checkpointInterval = 2;
+        c.checkpointPath = tempPath("straight.ckpt");
+        Recorder straight;
+        CoTrainer(c).run(labeled, unlabeled, {}, straight.callback());
+
+        c.checkpointPath = tempPath("interrupted.ckpt");
+        CancelToken cancel{false};
+        Recorder first;
+        RunResult r1 = CoTrainer(c).run(labeled, unlabeled, {}, [&](const Progress& p) {
+            first.steps.push_back(p);
+            if (p.iteration == 4) cancel = true;
+        }, &cancel);
+        QCOMPARE(r1.iterations, int64_t{4});
+        QVERIFY(r1.status == RunStatus::Cancelled);
+        c.resume = true;
+        Recorder second;
+        RunResult r2 = CoTrainer(c).run(labeled, unlabeled, {}, second.callback());
+        QCOMPARE(r2.startIteration, int64_t{4});
+        QCOMPARE(r2.iterations, int64_t{8});
+        QCOMPARE(static_cast<int64_t>(second.steps.size()), int64_t{4});
+        QVERIFY(!second.steps.front().messages.empty());
+        for (size_t i = 0; i < 4; ++i) {
+            const auto& a = straight.steps[i + 4].losses;
+            const auto& b = second.steps[i].losses;
+            QCOMPARE(second.steps[i].iteration, straight.steps[i + 4].iteration);
+            for (const auto& [name, v] : a) {
+                const double tol = 1e-5 * std::max(1.0, std::abs(v));
+                QVERIFY2(std::abs(v - b.at(name)) <= tol,
+                         qPrintable(QString("iteration %1 %2: %3 vs %4").arg(i + 5).arg(name.c_str()).arg(v, 0, 'g', 10).arg(b.at(name), 0, 'g', 10)));
+            }
+        }
+    }
+
+    void sameSeedSameCurve() {
+        TensorDataset labeled = labeledSet(6, 32), unlabeled = unlabeledSet(6, 32);
+        TrainConfig c = tiny(Method::Dac, 5);
+        Recorder a, b, other;
+        CoTrainer(c).run(labeled, unlabeled, {}, a.callback());
+        CoTrainer(c).run(labeled, unlabeled, {}, b.callback());
+        c.seed = 4;
+        CoTrainer(c).run(labeled, unlabeled, {}, other.callback());
+        for (size_t i = 0; i < a.steps.size(); ++i)
+            for (const auto& [name, v] : a.steps[i].losses)
+                QVERIFY2(std::abs(v - b.steps[i].losses.at(name)) <= 1e-6 * std::max(1.0, std::abs(v)), name.c_str());
+        QVERIFY(std::abs(a.steps.back().losses.at("total") - other.steps.back().losses.at("total")) > 1e-4);
+    }
+
+    void cancellation() {
+        TensorDataset labeled = labeledSet(4, 32), unlabeled = unlabeledSet(4, 32);
+        TrainConfig c = tiny(Method::Cps, 1000);
+        // From the callback: the run stops before the next iteration.
+        CancelToken cancel{false};
+        RunResult r = CoTrainer(c).run(labeled, unlabeled, {}, [&](const Progress& p) {
+            if (p.iteration == 2) cancel = true;
+        }, &cancel);
+        QVERIFY(r.status == RunStatus::Cancelled);
+        QCOMPARE(r.iterations, int64_t{2});
+        // From another thread, mid-iteration: at most the iteration under way completes.
+        CancelToken cancel2{false};
+        std::atomic<int64_t> seen{0}, atCancel{-1};
+        std::thread canceller([&] {
+            while (seen.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            atCancel = seen.load();
+            cancel2 = true;
+        });
+        const auto t0 = std::chrono::steady_clock::now();
+        RunResult r2 = CoTrainer(c).run(labeled, unlabeled, {}, [&](const Progress& p) { seen = p.iteration; }, &cancel2);
+        canceller.join();
+        QVERIFY(r2.status == RunStatus::Cancelled);
+        QVERIFY2(r2.iterations <= atCancel.load() + 1, qPrintable(QString("%1 vs %2").arg(r2.iterations).arg(atCancel.load())));
+        QVERIFY(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60));
+    }
+
+    void nanGuard() {
+        TensorDataset labeled = labeledSet(4, 32), unlabeled = unlabeledSet(4, 32);
+        // Two poisoned steps in a row, patience 3: skipped, reported, training goes on.
+        TrainConfig c = tiny(Method::Dac, 6);
+        c.nanPatience = 3;
+        c.testHooks.poisonLossAt = {2, 3};
+        Recorder rec;
+        CoTrainer trainer(c);
+        RunResult r = trainer.run(labeled, unlabeled, {}, rec.callback());
+        QCOMPARE(r.iterations, int64_t{6});
+        QCOMPARE(r.skippedSteps, int64_t{2});
+        QVERIFY(rec.steps[2].skipped && rec.steps[3].skipped && !rec.steps[4].skipped);
+        QVERIFY(!rec.steps[2].messages.empty() && QString::fromStdString(rec.steps[2].messages[0]).contains("skipped"));
+        QVERIFY(std::isfinite(r.lastLosses.at("total")));
+        // The skipped steps left the weights finite (BN statistics restored).
+        const std::string path = tempPath("nan_model.pt");
+        trainer.exportModel(path);
+        QVERIFY(torch::isfinite(Predictor(path).predict(labeled.images)).all().item<bool>());
+        // K in a row: a clear error.
+        c.testHooks.poisonLossAt = {1, 2, 3, 4, 5};
+        QString msg = expectThrow<DivergenceError>([&] { CoTrainer(c).run(labeled, unlabeled); });
+        QVERIFY2(msg.contains("3 iterations in a row") && msg.contains("iteration 4"), qPrintable(msg));
+    }
+
+    void badCheckpointAndModelFiles() {
+        TensorDataset labeled = labeledSet(4, 32), unlabeled = unlabeledSet(4, 32);
+        TrainConfig c = tiny(Method::Cps, 2);
+        c.checkpointPath = tempPath("bad.ckpt");
+        c.resume = true;
+        std::ofstream(c.checkpointPath) << "this is not a checkpoint";
+        QString msg = expectThrow<FileFormatError>([&] { CoTrainer(c).run(labeled, unlabeled); });
+        QVERIFY2(msg.contains("bad.ckpt"), qPrintable(msg));
+        // A real checkpoint, truncated.
+        c.resume = false;
+        c.checkpointInterval = 2;
+        CoTrainer(c).run(labeled, unlabeled);
+        const std::string good = c.checkpointPath;
+        std::filesystem::copy_file(good, tempPath("cut.ckpt"), std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::resize_file(tempPath("cut.ckpt"), std::filesystem::file_size(good) - 100);
+        TrainConfig cut = c;
+        cut.checkpointPath = tempPath("cut.ckpt");
+        cut.resume = true;
+        msg = expectThrow<FileFormatError>([&] { CoTrainer(cut).run(labeled, unlabeled); });
+        QVERIFY2(msg.contains("cut.ckpt"), qPrintable(msg));
+        // Another run's checkpoint.
+        TrainConfig other = c;
+        other.width = 0.5;
+        other.resume = true;
+        msg = expectThrow<FileFormatError>([&] { CoTrainer(other).run(labeled, unlabeled); });
+        QVERIFY2(msg.contains("another run"), qPrintable(msg));
+        // Predictor: a checkpoint is not a model; garbage; missing.
+        QVERIFY(expectThrow<FileFormatError>([&] { Predictor p(good); }).contains("not an exported"));
+        QVERIFY(expectThrow<FileFormatError>([&] { Predictor p(tempPath("cut.ckpt")); }).contains("cut.ckpt"));
+        QVERIFY(expectThrow<FileFormatError>([&] { Predictor p(tempPath("nothing.pt")); }).contains("does not exist"));
+        // Bad datasets for run().
+        TensorDataset noMasks = unlabeled;
+        QVERIFY(expectThrow<ConfigError>([&] { CoTrainer(tiny(Method::Dac, 1)).run(noMasks, unlabeled); }).contains("masks"));
+        QVERIFY(expectThrow<ConfigError>([&] { CoTrainer(tiny(Method::Dac, 1)).run(labeled, TensorDataset{}); }).contains("unlabeled"));
+    }
+};
+
+std::unique_ptr<QObject> makeRunTests() { return std::make_unique<RunTests>(); }
+
+#include "RunTests.moc"

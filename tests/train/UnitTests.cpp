@@ -1,0 +1,374 @@
+// Unit tests of the training library: losses on hand-computed values, augmentation invariants,
+// networks, files and configuration.
+#include <QtTest>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "core/train/Augment.h"
+#include "core/train/Errors.h"
+#include "core/train/Losses.h"
+#include "core/train/Networks.h"
+#include "core/train/TensorDataset.h"
+#include "core/train/TrainConfig.h"
+
+using namespace dacw::train;
+namespace F = torch::nn::functional;
+
+namespace {
+
+// logits [1,K,1,P] from per-pixel rows.
+at::Tensor pixels(const std::vector<std::vector<double>>& rows) {
+    const int64_t p = static_cast<int64_t>(rows.size()), k = static_cast<int64_t>(rows[0].size());
+    at::Tensor t = at::zeros({1, k, 1, p}, at::kFloat);
+    for (int64_t i = 0; i < p; ++i)
+        for (int64_t c = 0; c < k; ++c) t[0][c][0][i] = rows[static_cast<size_t>(i)][static_cast<size_t>(c)];
+    return t;
+}
+at::Tensor labels(const std::vector<int64_t>& v) {
+    return at::tensor(v, at::kLong).view({1, 1, static_cast<int64_t>(v.size())});
+}
+double val(const at::Tensor& t) { return t.item<double>(); }
+
+std::string tempPath(const std::string& name) {
+    auto dir = std::filesystem::temp_directory_path() / ("dacw_train_unit_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    return (dir / name).string();
+}
+
+template <typename E, typename Fn>
+QString expectThrow(Fn fn) {
+    try {
+        fn();
+    } catch (const E& e) {
+        return QString::fromStdString(e.what());
+    } catch (const std::exception& e) {
+        return QStringLiteral("WRONG EXCEPTION TYPE: ") + e.what();
+    }
+    return QStringLiteral("NO EXCEPTION");
+}
+
+}  // namespace
+
+class UnitTests : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { torch::set_num_threads(1); }
+    void cleanupTestCase() {
+        std::error_code ec;
+        std::filesystem::remove_all(std::filesystem::path(tempPath("x")).parent_path(), ec);
+    }
+
+    void crossEntropyHandComputed() {
+        // pixel 0: logits (0, ln 3) -> p1 = 3/4, label 1; pixel 1: (0, 0) -> 1/2, label 0; pixel 2 ignored.
+        at::Tensor l = pixels({{0.0, std::log(3.0)}, {0.0, 0.0}, {5.0, -5.0}});
+        const double expected = (-std::log(0.75) + std::log(2.0)) / 2.0;
+        QVERIFY(std::abs(val(crossEntropyLoss(l, labels({1, 0, kIgnoreLabel}))) - expected) < 1e-6);
+        QCOMPARE(val(crossEntropyLoss(l, labels({kIgnoreLabel, kIgnoreLabel, kIgnoreLabel}))), 0.0);
+    }
+
+    void softDiceHandComputed() {
+        at::Tensor l = pixels({{0.0, std::log(3.0)}, {0.0, 0.0}});
+        at::Tensor y = labels({1, 0});
+        // class 1: inter 0.75, sum p 1.25, sum g 1 -> dice 2/3.
+        QVERIFY(std::abs(val(softDiceLoss(l, y, false, 1e-9)) - (1.0 - 2.0 / 3.0)) < 1e-5);
+        // class 0: inter 0.5, sum p 0.75, sum g 1 -> 1/1.75.
+        const double both = 1.0 - 0.5 * (2.0 / 3.0 + 1.0 / 1.75);
+        QVERIFY(std::abs(val(softDiceLoss(l, y, true, 1e-9)) - both) < 1e-5);
+        // Perfect, confident prediction -> loss ~ 0.
+        at::Tensor perfect = pixels({{-20.0, 20.0}, {20.0, -20.0}});
+        QVERIFY(val(softDiceLoss(perfect, y)) < 1e-6);
+    }
+
+    void pseudoLabelsThresholdAndDetach() {
+        at::Tensor l = pixels({{0.0, std::log(3.0)}, {0.0, 0.1}, {3.0, 0.0}}).requires_grad_(true);
+        PseudoLabels pl = makePseudoLabels(l, 0.7);
+        QVERIFY(!pl.labels.requires_grad());
+        QCOMPARE(pl.labels[0][0][0].item<int64_t>(), 1);
+        QCOMPARE(pl.labels[0][0][1].item<int64_t>(), kIgnoreLabel);  // confidence ~0.52
+        QCOMPARE(pl.labels[0][0][2].item<int64_t>(), 0);
+        QCOMPARE(makePseudoLabels(l, 0.0).labels[0][0][1].item<int64_t>(), 1);
+    }
+
+    void featureCosineHandComputed() {
+        // pixel 0: (1,0) vs (0,1): cos 0 -> 1; pixel 1: (1,1) vs (2,2): cos 1 -> 0.
+        at::Tensor p = at::tensor({1.0f, 1.0f, 0.0f, 1.0f}).view({1, 2, 1, 2});
+        at::Tensor t = at::tensor({0.0f, 2.0f, 1.0f, 2.0f}).view({1, 2, 1, 2});
+        QVERIFY(std::abs(val(featureCosineLoss(p, t)) - 0.5) < 1e-6);
+    }
+
+    void auxiliaryLossesHandComputed() {
+        at::Tensor logit = at::zeros({1, 1, 1, 2});
+        QVERIFY(std::abs(val(binaryMapLoss(logit, at::tensor({0.0f, 1.0f}).view({1, 1, 1, 2}))) - std::log(2.0)) < 1e-6);
+        at::Tensor cls = at::tensor({0.0f, 0.0f, 0.0f, 0.0f}).view({1, 4});
+        QVERIFY(std::abs(val(classificationLoss(cls, at::tensor({int64_t{2}}))) - std::log(4.0)) < 1e-6);
+    }
+
+    void rampUpValues() {
+        QVERIFY(std::abs(sigmoidRampUp(0, 100) - std::exp(-5.0)) < 1e-12);
+        QVERIFY(std::abs(sigmoidRampUp(50, 100) - std::exp(-1.25)) < 1e-12);
+        QCOMPARE(sigmoidRampUp(100, 100), 1.0);
+        QCOMPARE(sigmoidRampUp(7, 0), 1.0);
+    }
+
+    void hardDice() {
+        at::Tensor pred = at::tensor({0, 1, 1, 2}, at::kLong).view({1, 2, 2});
+        at::Tensor truth = at::tensor({0, 1, 0, 0}, at::kLong).view({1, 2, 2});
+        at::Tensor d = hardDicePerImage(pred, truth, 3);
+        QVERIFY(std::abs(d[0][0].item<double>() - 2.0 / 3.0) < 1e-9);  // class 1: 2*1/(2+1)
+        QCOMPARE(d[0][1].item<double>(), 0.0);                          // class 2: predicted, absent
+        QCOMPARE(hardDicePerImage(truth, truth, 3)[0][1].item<double>(), 1.0);  // both empty
+    }
+
+    void cutMixMaskAgreesWithMixedImageAndTarget() {
+        AugmentConfig cfg;
+        for (uint64_t seed = 0; seed < 20; ++seed) {
+            at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+            const int64_t b = 4, h = 48, w = 64;
+            MixPlan plan = makeMixPlan(b, h, w, cfg, false, 4, gen);
+            at::Tensor img = at::randn({b, 3, h, w}, gen, at::kFloat);
+            at::Tensor lab = at::randint(0, 5, {b, h, w}, gen, at::kLong);
+            at::Tensor mixed = applyMix(plan, img), mixedLab = applyMix(plan, lab);
+            at::Tensor target = pastedRegionTarget(plan);
+            for (int64_t i = 0; i < b; ++i) {
+                const int64_t j = plan.partner[i].item<int64_t>();
+                QVERIFY(j != i);
+                at::Tensor m = target[i][0].gt(0.5);
+                const double frac = m.to(at::kDouble).mean().item<double>();
+                QVERIFY2(frac >= cfg.cutmixMinArea - 1e-9 && frac <= cfg.cutmixMaxArea + 1e-9, qPrintable(QString::number(frac)));
+                // The pasted region is one axis-aligned box.
+                at::Tensor rows = m.any(1), cols = m.any(0);
+                QCOMPARE(m.sum().item<int64_t>(), rows.sum().item<int64_t>() * cols.sum().item<int64_t>());
+                // Inside the target the image and labels come from the partner, outside from itself.
+                QVERIFY(torch::equal(mixed[i].masked_select(m.expand({3, h, w})), img[j].masked_select(m.expand({3, h, w}))));
+                QVERIFY(torch::equal(mixed[i].masked_select(~m.expand({3, h, w})), img[i].masked_select(~m.expand({3, h, w}))));
+                QVERIFY(torch::equal(mixedLab[i].masked_select(m), lab[j].masked_select(m)));
+                QVERIFY(torch::equal(mixedLab[i].masked_select(~m), lab[i].masked_select(~m)));
+            }
+        }
+    }
+
+    void rotationLabelMatchesRotatedRegion() {
+        AugmentConfig cfg;
+        int kSeen[4] = {0, 0, 0, 0};
+        for (uint64_t seed = 0; seed < 30; ++seed) {
+            at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed + 100);
+            const int64_t b = 4, s = 64;
+            MixPlan plan = makeMixPlan(b, s, s, cfg, true, 4, gen);
+            at::Tensor img = at::randn({b, 2, s, s}, gen, at::kFloat);
+            at::Tensor cut = applyCutMix(plan, img);
+            at::Tensor out = applyMix(plan, img);
+            at::Tensor target = pastedRegionTarget(plan);
+            for (int64_t i = 0; i < b; ++i) {
+                const int64_t y0 = plan.rotBox[i][0].item<int64_t>(), x0 = plan.rotBox[i][1].item<int64_t>();
+                const int64_t side = plan.rotBox[i][2].item<int64_t>(), k = plan.rotK[i].item<int64_t>();
+                QVERIFY(y0 % 4 == 0 && x0 % 4 == 0 && side % 4 == 0 && side >= 16 && side <= 32);
+                QVERIFY(y0 + side <= s && x0 + side <= s);
+                at::Tensor before = cut[i].slice(1, y0, y0 + side).slice(2, x0, x0 + side);
+                at::Tensor after = out[i].slice(1, y0, y0 + side).slice(2, x0, x0 + side);
+                // Exactly one rotation of the (random) region reproduces it: the label's.
+                int matches = 0, found = -1;
+                for (int64_t r = 0; r < 4; ++r)
+                    if (torch::equal(torch::rot90(before, r, {1, 2}), after)) {
+                        ++matches;
+                        found = static_cast<int>(r);
+                    }
+                QCOMPARE(matches, 1);
+                QCOMPARE(static_cast<int64_t>(found), k);
+                ++kSeen[k];
+                // Outside the square nothing moved.
+                at::Tensor outside = at::ones({s, s}, at::kBool);
+                outside.slice(0, y0, y0 + side).slice(1, x0, x0 + side).fill_(false);
+                QVERIFY(torch::equal(out[i].masked_select(outside.expand({2, s, s})), cut[i].masked_select(outside.expand({2, s, s}))));
+                // The localisation target moved with the image: pasted pixels are the partner's.
+                at::Tensor m = target[i][0].gt(0.5).expand({2, s, s});
+                at::Tensor partnerRot = applyRegionRotation(plan, img.index_select(0, plan.partner))[i];
+                QVERIFY(torch::equal(out[i].masked_select(m), partnerRot.masked_select(m)));
+            }
+        }
+        for (int k = 0; k < 4; ++k) QVERIFY(kSeen[k] > 0);
+    }
+
+    void weakAugmentKeepsImageAndMaskAligned() {
+        // The image is the mask itself: after the warp, bilinear image and nearest mask agree
+        // except along label borders.
+        TensorDataset d = makeSyntheticDataset({4, 64, 1, 3, 0.0, 7, "x", true});
+        at::Tensor img = d.masks.unsqueeze(1).to(at::kFloat);
+        AugmentConfig cfg;
+        cfg.rot90 = true;
+        at::Generator g1 = at::make_generator<at::CPUGeneratorImpl>(3), g2 = at::make_generator<at::CPUGeneratorImpl>(3);
+        ImageMaskBatch a = weakAugment({img, d.masks}, cfg, g1);
+        ImageMaskBatch b = weakAugment({img, d.masks}, cfg, g2);
+        QVERIFY(torch::equal(a.images, b.images) && torch::equal(a.masks, b.masks));  // seeded
+        QVERIFY(!torch::equal(a.masks, d.masks));
+        const double agree = a.images.squeeze(1).round().to(at::kLong).eq(a.masks).to(at::kDouble).mean().item<double>();
+        QVERIFY2(agree > 0.97, qPrintable(QString::number(agree)));
+    }
+
+    void strongAugmentChangesImageKeepsNormalisation() {
+        TensorDataset d = makeSyntheticDataset({4, 32, 3, 2, 0.0, 5, "x", false});
+        AugmentConfig cfg;
+        cfg.blurProb = 1.0;
+        at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
+        at::Tensor s = strongAugment(d.images, cfg, gen);
+        QVERIFY((s - d.images).abs().mean().item<double>() > 0.05);
+        QVERIFY(s.mean({2, 3}).abs().max().item<double>() < 1e-4);
+        QVERIFY((s.std({2, 3}, false) - 1.0).abs().max().item<double>() < 1e-3);
+    }
+
+    void networkShapes_data() {
+        QTest::addColumn<QString>("backbone");
+        QTest::addColumn<int>("channels");
+        QTest::addRow("resnet18 rgb") << "resnet18" << 3;
+        QTest::addRow("resnet34 gray") << "resnet34" << 1;
+        QTest::addRow("resnet50 rgb") << "resnet50" << 3;
+    }
+    void networkShapes() {
+        QFETCH(QString, backbone);
+        QFETCH(int, channels);
+        NetworkSpec spec{parseBackbone(backbone.toStdString()), 0.25, channels, 3, 0.1};
+        DeepLabV3Plus net(spec);
+        at::Tensor x = at::randn({2, channels, 64, 64});
+        SegOutput out = net->forward(x);
+        QCOMPARE(out.logits.sizes().vec(), (std::vector<int64_t>{2, 3, 64, 64}));
+        QCOMPARE(out.features.sizes().vec(), (std::vector<int64_t>{2, net->featureChannels(), 16, 16}));
+        QCOMPARE(net->encoder()->highChannels(), spec.backbone == Backbone::ResNet50 ? int64_t{512} : int64_t{128});
+        net->eval();
+        QCOMPARE(net->forward(at::randn({1, channels, 48, 80})).logits.sizes().vec(), (std::vector<int64_t>{1, 3, 48, 80}));
+    }
+
+    void initialisationIsSeeded() {
+        NetworkSpec spec{Backbone::ResNet18, 0.25, 3, 2, 0.0};
+        DeepLabV3Plus a(spec), b(spec), c(spec);
+        initializeWeights(*a, 1);
+        initializeWeights(*b, 1);
+        initializeWeights(*c, 2);
+        auto pa = a->parameters(), pb = b->parameters(), pc = c->parameters();
+        bool allEqual = true, anyEqual = false;
+        for (size_t i = 0; i < pa.size(); ++i) {
+            allEqual &= torch::equal(pa[i], pb[i]);
+            if (pa[i].dim() == 4) anyEqual |= torch::equal(pa[i], pc[i]);
+        }
+        QVERIFY(allEqual);
+        QVERIFY(!anyEqual);
+    }
+
+    void featureSupervisionStopsGradient() {
+        NetworkSpec spec{Backbone::ResNet18, 0.25, 3, 2, 0.0};
+        DeepLabV3Plus a(spec), b(spec);
+        initializeWeights(*a, 1);
+        initializeWeights(*b, 2);
+        ProjectionHead proj(a->featureChannels());
+        at::Tensor x = at::randn({2, 3, 32, 32});
+        at::Tensor loss = featureCosineLoss(proj->forward(a->forward(x).features), b->forward(x).features);
+        loss.backward();
+        double gradA = 0.0;
+        for (auto& p : a->parameters())
+            if (p.grad().defined()) gradA += p.grad().abs().sum().item<double>();
+        for (auto& p : proj->parameters()) QVERIFY(p.grad().defined());
+        QVERIFY(gradA > 0.0);
+        for (auto& p : b->parameters()) QVERIFY(!p.grad().defined() || p.grad().abs().sum().item<double>() == 0.0);
+    }
+
+    void atrousShortcutIsExact() {
+        // At 64x64 the ASPP input is 4x4, smaller than every dilation (6, 12, 18).
+        NetworkSpec on{Backbone::ResNet18, 0.25, 3, 2, 0.0, true}, off = on;
+        off.atrousShortcut = false;
+        DeepLabV3Plus a(on), b(off);
+        initializeWeights(*a, 5);
+        initializeWeights(*b, 5);
+        at::Tensor x = at::randn({2, 3, 64, 64});
+        at::Tensor la = a->forward(x).logits, lb = b->forward(x).logits;
+        QVERIFY((la - lb).abs().max().item<double>() < 1e-4);
+        la.square().sum().backward();
+        lb.square().sum().backward();
+        auto ga = a->named_parameters(), gb = b->named_parameters();
+        for (const auto& p : ga) {
+            const at::Tensor& g1 = p.value().grad();
+            const at::Tensor& g2 = gb[p.key()].grad();
+            QVERIFY2((g1 - g2).abs().max().item<double>() <= 1e-3 * std::max(1.0, g2.abs().max().item<double>()), p.key().c_str());
+        }
+    }
+
+    void bilinearMatrixMatchesInterpolate() {
+        at::Tensor x = at::randn({2, 5, 8, 6});
+        at::Tensor ref = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{32, 24}).mode(torch::kBilinear).align_corners(false));
+        at::Tensor m = torch::matmul(torch::matmul(interpolationMatrix(8, 32, x.options()), x), interpolationMatrix(6, 24, x.options()).t());
+        QVERIFY((m - ref).abs().max().item<double>() < 1e-5);
+        at::Tensor bf = resizeBilinear(x.to(at::kBFloat16), 32, 24).to(at::kFloat);
+        QVERIFY((bf - ref).abs().max().item<double>() < 0.05);
+    }
+
+    void encoderWeightsLoadAndMismatch() {
+        ResNetEncoder a(Backbone::ResNet18, 0.25, 3), b(Backbone::ResNet18, 0.25, 3), wide(Backbone::ResNet18, 0.5, 3);
+        initializeWeights(*a, 11);
+        initializeWeights(*b, 12);
+        const std::string path = tempPath("encoder.pt");
+        torch::save(a, path);
+        loadEncoderWeights(b, path);
+        auto pa = a->parameters(), pb = b->parameters();
+        for (size_t i = 0; i < pa.size(); ++i) QVERIFY(torch::equal(pa[i], pb[i]));
+        QString msg = expectThrow<FileFormatError>([&] { loadEncoderWeights(wide, path); });
+        QVERIFY2(msg.contains("do not match") || msg.contains("shape"), qPrintable(msg));
+        std::ofstream(tempPath("junk.pt")) << "not an archive";
+        msg = expectThrow<FileFormatError>([&] { loadEncoderWeights(b, tempPath("junk.pt")); });
+        QVERIFY2(msg.contains("junk.pt"), qPrintable(msg));
+    }
+
+    void datasetRoundTripAndCorruptFiles() {
+        TensorDataset d = makeSyntheticDataset({5, 32, 3, 3, 0.3, 9, "siteA", true});
+        const std::string path = tempPath("data.pt");
+        d.save(path);
+        TensorDataset e = TensorDataset::load(path);
+        QVERIFY(torch::equal(d.images, e.images) && torch::equal(d.masks, e.masks));
+        QVERIFY(d.caseIds == e.caseIds && d.domains == e.domains);
+        QCOMPARE(e.labelCount(), int64_t{3});
+        TensorDataset u = makeSyntheticDataset({3, 32, 1, 2, 0.0, 9, "siteB", false});
+        u.save(path);
+        QVERIFY(!TensorDataset::load(path).hasMasks());
+        // truncated
+        d.save(path);
+        const auto full = std::filesystem::file_size(path);
+        std::filesystem::resize_file(path, full / 2);
+        QString msg = expectThrow<FileFormatError>([&] { TensorDataset::load(path); });
+        QVERIFY2(msg.contains("data.pt"), qPrintable(msg));
+        // garbage, missing, and an archive of another kind
+        std::ofstream(path, std::ios::trunc) << "garbage garbage garbage";
+        QVERIFY(!expectThrow<FileFormatError>([&] { TensorDataset::load(path); }).startsWith("NO"));
+        QVERIFY(expectThrow<FileFormatError>([&] { TensorDataset::load(tempPath("missing.pt")); }).contains("does not exist"));
+        torch::save(at::ones({3}), path);
+        msg = expectThrow<FileFormatError>([&] { TensorDataset::load(path); });
+        QVERIFY2(msg.contains("not a DAC Workbench tensor dataset") || msg.contains("corrupt"), qPrintable(msg));
+        // inconsistent data is refused before writing
+        TensorDataset bad = d;
+        bad.caseIds.pop_back();
+        QVERIFY(expectThrow<ConfigError>([&] { bad.save(path); }).contains("case ids"));
+    }
+
+    void configOptionsRoundTrip() {
+        TrainConfig c;
+        applyOption(c, "method", "dac-no-feat");
+        applyOption(c, "lr", "0.001");
+        applyOption(c, "bf16", "false");
+        applyOption(c, "test-poison-loss-at", "3,4");
+        TrainConfig d;
+        for (const auto& [k, v] : toKeyValues(c)) applyOption(d, k, v);
+        QCOMPARE(toKeyValues(d), toKeyValues(c));
+        QVERIFY(d.method == Method::DacNoFeat && d.lr == 0.001 && !d.bf16 && d.testHooks.poisonLossAt.size() == 2);
+        QVERIFY(expectThrow<ConfigError>([&] { applyOption(c, "method", "magic"); }).contains("dac-sym-aux"));
+        QVERIFY(expectThrow<ConfigError>([&] { applyOption(c, "nope", "1"); }).contains("nope"));
+        QVERIFY(expectThrow<ConfigError>([&] { applyOption(c, "lr", "fast"); }).contains("lr"));
+        c.unlabeledBatch = 1;
+        QVERIFY(expectThrow<ConfigError>([&] { validateConfig(c); }).contains("unlabeled-batch"));
+        QVERIFY(partsOf(Method::Dac).rotationHeadB && !partsOf(Method::Dac).cutmixHeadB);
+        QVERIFY(partsOf(Method::DacSymAux).cutmixHeadB && !partsOf(Method::DacSymAux).rotationHeadB);
+        QVERIFY(!partsOf(Method::Cps).featureSupervision && partsOf(Method::DacNoAux).featureSupervision);
+    }
+};
+
+std::unique_ptr<QObject> makeUnitTests() { return std::make_unique<UnitTests>(); }
+
+#include "UnitTests.moc"

@@ -1,0 +1,32 @@
+// test_train GROUP [Qt Test arguments]: GROUP is "unit" or "runs"; the rest (e.g. a test function
+// name) goes to QTest::qExec. Without a group, every group runs.
+#include <QCoreApplication>
+#include <QtTest>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+std::unique_ptr<QObject> makeUnitTests();
+std::unique_ptr<QObject> makeRunTests();
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    std::string group = argc > 1 ? argv[1] : "";
+    std::vector<char*> rest{argv[0]};
+    for (int i = group.empty() ? 1 : 2; i < argc; ++i) rest.push_back(argv[i]);
+    int status = 0;
+    if (group.empty() || group == "unit") {
+        auto t = makeUnitTests();
+        status |= QTest::qExec(t.get(), static_cast<int>(rest.size()), rest.data());
+    }
+    if (group.empty() || group == "runs") {
+        auto t = makeRunTests();
+        status |= QTest::qExec(t.get(), static_cast<int>(rest.size()), rest.data());
+    }
+    if (!group.empty() && group != "unit" && group != "runs") {
+        qWarning("unknown test group '%s' (unit, runs)", group.c_str());
+        return 2;
+    }
+    return status;
+}
