@@ -27,17 +27,18 @@ namespace {
 
 struct Variant {
     std::string name;
-    bool prefetch, channelsLast, bf16, fusedAdamW, atrousShortcut;
+    bool prefetch, channelsLast, bf16, fusedAdamW, atrousShortcut, modelParallel;
 };
 
 // Each variant adds one optimisation to the one before.
 const std::vector<Variant> kVariants = {
-    {"fp32-nchw-inline", false, false, false, false, false},       // a straight port
-    {"fp32-nchw-prefetch", true, false, false, false, false},      // + batches prepared on a background thread
-    {"fp32-cl-prefetch", true, true, false, false, false},         // + channels-last
-    {"bf16-cl-prefetch", true, true, true, false, false},          // + bfloat16 autocast
-    {"bf16-cl-prefetch-fused", true, true, true, true, false},     // + single-pass AdamW
-    {"bf16-cl-prefetch-fused-aspp", true, true, true, true, true}, // + exact 1x1 ASPP shortcut (the defaults)
+    {"fp32-nchw-inline", false, false, false, false, false, false},         // a straight port
+    {"fp32-nchw-prefetch", true, false, false, false, false, false},        // + batches prepared on a background thread
+    {"fp32-cl-prefetch", true, true, false, false, false, false},           // + channels-last
+    {"bf16-cl-prefetch", true, true, true, false, false, false},            // + bfloat16 autocast
+    {"bf16-cl-prefetch-fused", true, true, true, true, false, false},       // + single-pass AdamW
+    {"bf16-cl-prefetch-fused-aspp", true, true, true, true, true, false},   // + exact 1x1 ASPP shortcut
+    {"bf16-cl-prefetch-fused-aspp-mp", true, true, true, true, true, true}, // + A and B on two threads (the defaults)
 };
 
 double processCpuSeconds() {
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
         c.bf16 = v.bf16;
         c.fusedAdamW = v.fusedAdamW;
         c.atrousShortcut = v.atrousShortcut;
+        c.modelParallel = v.modelParallel;
         c.device = device;
         Clock::time_point start;
         double waitAtStart = 0.0, waitAtEnd = 0.0;

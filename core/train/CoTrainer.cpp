@@ -9,6 +9,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <sstream>
@@ -212,6 +213,74 @@ TORCH_MODULE(SubModel);
 
 std::string letter(size_t m) { return m == 0 ? "a" : "b"; }
 
+// Runs jobs on one persistent thread (sub-model B's), so A and B can step concurrently: on a few
+// cores two single-threaded streams of work beat one two-threaded stream, whose many small
+// operations each pay a parallel-region fork/join and wait for the slower half.
+class ModelWorker {
+public:
+    ModelWorker() : thread_([this] { loop(); }) {}
+    ~ModelWorker() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+    // Runs fn(1) on the worker and fn(0) here; returns when both are done, rethrowing the first error.
+    void both(const std::function<void(size_t)>& fn) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            job_ = [&fn] { fn(1); };
+            done_ = false;
+            error_ = nullptr;
+        }
+        cv_.notify_all();
+        std::exception_ptr local;
+        try {
+            fn(0);
+        } catch (...) {
+            local = std::current_exception();
+        }
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [this] { return done_; });
+        if (local) std::rethrow_exception(local);
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    void loop() {
+        for (;;) {
+            std::function<void()> job;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                cv_.wait(lock, [this] { return stop_ || job_; });
+                if (stop_) return;
+                job = std::move(job_);
+                job_ = nullptr;
+            }
+            std::exception_ptr err;
+            try {
+                job();
+            } catch (...) {
+                err = std::current_exception();
+            }
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                error_ = err;
+                done_ = true;
+            }
+            cv_.notify_all();
+        }
+    }
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::function<void()> job_;
+    bool done_ = true, stop_ = false;
+    std::exception_ptr error_;
+    std::thread thread_;
+};
+
 }  // namespace
 
 struct CoTrainer::Impl {
@@ -224,6 +293,16 @@ struct CoTrainer::Impl {
     std::vector<SubModel> models;
     std::vector<std::unique_ptr<ParamOptimizer>> optimizers;
     std::vector<std::vector<at::Tensor>> bufferSnapshots;  // BN statistics before the step
+    std::unique_ptr<ModelWorker> worker;                  // set when A and B step concurrently
+
+    // fn(m) for every sub-model, concurrently when a worker exists.
+    void perModel(const std::function<void(size_t)>& fn) {
+        if (worker && models.size() == 2) {
+            worker->both(fn);
+            return;
+        }
+        for (size_t m = 0; m < models.size(); ++m) fn(m);
+    }
     int64_t iteration = 0;  // completed iterations
     int nanStreak = 0;
     int64_t skipped = 0;
@@ -338,30 +417,32 @@ struct CoTrainer::Impl {
         if (parts.coTraining) x = torch::cat({xl, prepareInput(batch.mixedImages)}, 0);
         if (cfg.channelsLast) x = x.contiguous(at::MemoryFormat::ChannelsLast);
         std::vector<SegOutput> out(count);
-        {
-            // One autocast region for the students and then the teachers: the teachers reuse the
-            // students' bf16 weight casts instead of casting every weight again.
+        perModel([&](size_t m) {
+            // One autocast region for the student and then the teacher pass: the teacher reuses
+            // the student's bf16 weight casts instead of casting every weight again.
             AutocastGuard ac(bf16, device.type());
-            for (size_t m = 0; m < count; ++m) out[m] = models[m]->net->forward(x, dropout[m]);
+            out[m] = models[m]->net->forward(x, dropout[m]);
             if (parts.coTraining) {
-                // Teachers: hard pseudo-labels on the weak views, without an autograd graph, then
+                // Teacher: hard pseudo-labels on the weak views, without an autograd graph, then
                 // mixed and rotated with the same plan as the student images.
                 torch::NoGradGuard noGrad;
                 const at::Tensor uw = prepareInput(batch.unlabeledWeak);
-                for (size_t m = 0; m < count; ++m) {
-                    at::Tensor logits = models[m]->net->forward(uw, dropout[m]).logits;
-                    pseudo[m] = applyMix(batch.plan, makePseudoLabels(logits, cfg.cpsThreshold).labels.cpu()).to(device);
-                }
+                at::Tensor logits = models[m]->net->forward(uw, dropout[m]).logits;
+                pseudo[m] = applyMix(batch.plan, makePseudoLabels(logits, cfg.cpsThreshold).labels.cpu()).to(device);
             }
-        }
+        });
 
-        std::vector<std::pair<std::string, at::Tensor>> terms;  // weighted pieces of the total
-        std::map<std::string, at::Tensor> named;               // unweighted, for reporting
+        // Every term belongs to one sub-model (the other's outputs enter detached), so each
+        // sub-model's sum has its own autograd graph and the two backward passes are independent.
+        std::vector<std::vector<at::Tensor>> terms(count);  // weighted pieces, per sub-model
+        std::map<std::string, at::Tensor> named;            // unweighted, for reporting
+        size_t current = 0;
         auto add = [&](const std::string& name, const at::Tensor& value, double weight) {
             named[name] = value;
-            if (weight != 0.0) terms.emplace_back(name, value * weight);
+            if (weight != 0.0) terms[current].push_back(value * weight);
         };
         for (size_t m = 0; m < count; ++m) {
+            current = m;
             const std::string s = letter(m);
             at::Tensor lab = out[m].logits.slice(0, 0, nl);
             add("sup_ce_" + s, crossEntropyLoss(lab, yl), cfg.weights.ce);
@@ -371,6 +452,7 @@ struct CoTrainer::Impl {
             const at::Tensor target = batch.regionTarget.to(device);
             const at::Tensor rotK = batch.plan.rotation() ? batch.plan.rotK.to(device) : at::Tensor();
             for (size_t m = 0; m < count; ++m) {
+                current = m;
                 const size_t o = 1 - m;
                 const std::string s = letter(m);
                 at::Tensor unlLogits = out[m].logits.slice(0, nl);
@@ -395,11 +477,17 @@ struct CoTrainer::Impl {
                 }
             }
         }
-        if (terms.empty()) throw ConfigError("every loss weight of method " + toString(cfg.method) + " is zero");
-        at::Tensor total = terms.front().second;
-        for (size_t i = 1; i < terms.size(); ++i) total = total + terms[i].second;
+        std::vector<at::Tensor> modelTotal(count);
+        for (size_t m = 0; m < count; ++m) {
+            if (terms[m].empty())
+                throw ConfigError("every loss weight of sub-model " + letter(m) + " is zero for method " + toString(cfg.method));
+            modelTotal[m] = terms[m].front();
+            for (size_t i = 1; i < terms[m].size(); ++i) modelTotal[m] = modelTotal[m] + terms[m][i];
+        }
         for (int64_t p : cfg.testHooks.poisonLossAt)
-            if (p == it) total = total * std::numeric_limits<double>::quiet_NaN();
+            if (p == it) modelTotal[0] = modelTotal[0] * std::numeric_limits<double>::quiet_NaN();
+        at::Tensor total = modelTotal[0].detach();
+        for (size_t m = 1; m < count; ++m) total = total + modelTotal[m].detach();
 
         StepResult r;
         std::vector<at::Tensor> values;
@@ -423,10 +511,12 @@ struct CoTrainer::Impl {
             }
             return r;
         }
-        // Dropping the gradients (instead of zeroing them) lets backward write them directly.
-        for (auto& m : models) m->zero_grad(/*set_to_none=*/true);
-        total.backward();
-        for (auto& opt : optimizers) opt->step();
+        perModel([&](size_t m) {
+            // Dropping the gradients (instead of zeroing them) lets backward write them directly.
+            models[m]->zero_grad(/*set_to_none=*/true);
+            modelTotal[m].backward();
+            optimizers[m]->step();
+        });
         return r;
     }
 
@@ -593,7 +683,9 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
     if (!unlabeled.empty()) unlabeled.images = unlabeled.images.to(at::kCPU).contiguous();
 
     const int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    torch::set_num_threads(threads);
+    const bool modelParallel = cfg.modelParallel && d.parts.coTraining && threads >= 2 && !d.device.is_cuda();
+    torch::set_num_threads(modelParallel ? threads / 2 : threads);
+    d.worker = modelParallel ? std::make_unique<ModelWorker>() : nullptr;
 
     RunResult result;
     std::vector<std::string> messages = std::move(d.pendingMessages);

@@ -162,6 +162,7 @@ const std::vector<Option>& options() {
         BOOL("bf16", bf16),
         BOOL("channels-last", channelsLast),
         INT("prefetch", prefetch),
+        BOOL("model-parallel", modelParallel),
         Option{"checkpoint", [](const TrainConfig& c) { return c.checkpointPath; },
                [](TrainConfig& c, const std::string& v) { c.checkpointPath = v; }},
         INT("checkpoint-interval", checkpointInterval),

@@ -116,6 +116,8 @@ struct TrainConfig {
     bool bf16 = true;             // bfloat16 autocast (CPU with AVX-512 BF16, or CUDA)
     bool channelsLast = true;
     int prefetch = 2;             // batches prepared ahead on a background thread (0 = inline)
+    bool modelParallel = true;    // co-training on the CPU with >= 2 threads: A and B each on its
+                                  // own thread with threads/2 intra-op threads
     // run management
     std::string checkpointPath;   // where checkpoints go ("" = none)
     int64_t checkpointInterval = 0;

@@ -170,6 +170,7 @@ private Q_SLOTS:
     void resumeContinuesSameCurve() {
         TensorDataset labeled = labeledSet(6, 32), unlabeled = unlabeledSet(6, 32);
         TrainConfig c = tiny(Method::Dac, 8);
+        c.threads = 2;  // model-parallel stepping
         c.checkpointInterval = 2;
         c.checkpointPath = tempPath("straight.ckpt");
         Recorder straight;
@@ -206,6 +207,7 @@ private Q_SLOTS:
     void sameSeedSameCurve() {
         TensorDataset labeled = labeledSet(6, 32), unlabeled = unlabeledSet(6, 32);
         TrainConfig c = tiny(Method::Dac, 5);
+        c.threads = 2;  // A and B step on two threads (model-parallel), one intra-op thread each
         Recorder a, b, other;
         CoTrainer(c).run(labeled, unlabeled, {}, a.callback());
         CoTrainer(c).run(labeled, unlabeled, {}, b.callback());
