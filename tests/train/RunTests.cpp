@@ -1,4 +1,5 @@
 // Tests that train: tiny networks on synthetic disks (<= 64 pixels), a few dozen iterations.
+#include "TestUtil.h"
 #include <QtTest>
 #include <torch/torch.h>
 
@@ -52,17 +53,7 @@ struct Recorder {
     }
 };
 
-template <typename E, typename Fn>
-QString expectThrow(Fn fn) {
-    try {
-        fn();
-    } catch (const E& e) {
-        return QString::fromStdString(e.what());
-    } catch (const std::exception& e) {
-        return QStringLiteral("WRONG EXCEPTION TYPE: ") + e.what();
-    }
-    return QStringLiteral("NO EXCEPTION");
-}
+using dacw::train::test::expectThrow;
 
 double meanDice(const DomainDice& d) {
     double s = 0;

@@ -1,5 +1,6 @@
 // Unit tests of the training library: losses on hand-computed values, augmentation invariants,
 // networks, files and configuration.
+#include "TestUtil.h"
 #include <QtTest>
 #include <torch/torch.h>
 
@@ -39,17 +40,7 @@ std::string tempPath(const std::string& name) {
     return (dir / name).string();
 }
 
-template <typename E, typename Fn>
-QString expectThrow(Fn fn) {
-    try {
-        fn();
-    } catch (const E& e) {
-        return QString::fromStdString(e.what());
-    } catch (const std::exception& e) {
-        return QStringLiteral("WRONG EXCEPTION TYPE: ") + e.what();
-    }
-    return QStringLiteral("NO EXCEPTION");
-}
+using dacw::train::test::expectThrow;
 
 }  // namespace
 

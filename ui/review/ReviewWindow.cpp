@@ -334,18 +334,8 @@ void ReviewWindow::showRow(int row)
 
 void ReviewWindow::setFlag(const QString& flag)
 {
-    if (!d->project || d->shown < 0)
+    if (!updateAnnotation(&CaseAnnotation::flag, flag, d->table->columnCount() - 2))
         return;
-    const ReviewCase& c = d->data.cases[std::size_t(d->shown)];
-    auto& a = d->project->annotations[c.key()];
-    if (a.flag == flag.toStdString())
-        return;
-    a.flag = flag.toStdString();
-    if (d->save)
-        d->save();
-    for (int r = 0; r < d->table->rowCount(); ++r)
-        if (d->table->item(r, 0)->data(kCaseRole).toInt() == d->shown)
-            d->table->item(r, d->table->columnCount() - 2)->setText(flag);
     if (d->flag->currentText() != flag) {
         d->updating = true;
         d->flag->setCurrentText(flag);
@@ -355,20 +345,27 @@ void ReviewWindow::setFlag(const QString& flag)
 
 void ReviewWindow::setNote(const QString& note)
 {
+    if (!updateAnnotation(&CaseAnnotation::note, note, d->table->columnCount() - 1))
+        return;
+    if (d->note->text() != note)
+        d->note->setText(note);
+}
+
+bool ReviewWindow::updateAnnotation(std::string CaseAnnotation::*field, const QString& value, int column)
+{
     if (!d->project || d->shown < 0)
-        return;
+        return false;
     const ReviewCase& c = d->data.cases[std::size_t(d->shown)];
-    auto& a = d->project->annotations[c.key()];
-    if (a.note == note.toStdString())
-        return;
-    a.note = note.toStdString();
+    std::string& stored = d->project->annotations[c.key()].*field;
+    if (stored == value.toStdString())
+        return false;
+    stored = value.toStdString();
     if (d->save)
         d->save();
     for (int r = 0; r < d->table->rowCount(); ++r)
         if (d->table->item(r, 0)->data(kCaseRole).toInt() == d->shown)
-            d->table->item(r, d->table->columnCount() - 1)->setText(note);
-    if (d->note->text() != note)
-        d->note->setText(note);
+            d->table->item(r, column)->setText(value);
+    return true;
 }
 
 bool ReviewWindow::exportCsv(const QString& file)

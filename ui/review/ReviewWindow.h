@@ -5,6 +5,7 @@
 // the project, and CSV and HTML exports.
 #include <functional>
 #include <memory>
+#include <string>
 
 #include <QWidget>
 
@@ -15,6 +16,7 @@ class QTableWidget;
 namespace dacw {
 
 class Project;
+struct CaseAnnotation;
 class SliceView;
 struct ReviewData;
 
@@ -46,6 +48,9 @@ public:
 
 private:
     void fillTable();
+    /// Stores one text field of the shown case's annotation, saves the project and updates the
+    /// table's `column`; false when nothing changed.
+    bool updateAnnotation(std::string CaseAnnotation::*field, const QString& value, int column);
     struct Private;
     std::unique_ptr<Private> d;
 };
