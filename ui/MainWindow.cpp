@@ -13,6 +13,7 @@
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QLabel>
+#include <QMenu>
 #include <QMenuBar>
 #include <QPointer>
 #include <QSlider>
@@ -384,53 +385,55 @@ void MainWindow::buildActions()
     connect(accept, &QAction::triggered, this, [this] { acceptPrediction(); });
     auto* newRun = d->add(this, "newRun", tr("New training run..."));
     connect(newRun, &QAction::triggered, this, [this] { d->training->newRun(); });
-    auto* predict = d->add(this, "predictDomain", tr("Predict this domain with the latest run"));
+    auto* predict = d->add(this, "predictDomain", tr("Predict this domain with the current run"));
     connect(predict, &QAction::triggered, this, [this] {
-        const QString run = d->training->latestRun();
+        const QString run = d->training->currentRun();
         if (run.isEmpty())
             return showError(tr("No finished training run in this project"));
         d->training->predict(run, d->doc ? QStringList{QString::fromStdString(d->doc->domain)} : QStringList{});
     });
-    auto* predictCase = d->add(this, "predictCase", tr("Predict this case with the latest run"));
+    auto* predictCase = d->add(this, "predictCase", tr("Predict this case with the current run"));
     connect(predictCase, &QAction::triggered, this, [this] {
-        const QString run = d->training->latestRun();
+        const QString run = d->training->currentRun();
         if (run.isEmpty())
             return showError(tr("No finished training run in this project"));
         if (!d->doc || d->standalone)
             return showError(tr("Open a case of the project first"));
         d->training->predictCases(run, {{QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId)}});
     });
-    auto* predictAll = d->add(this, "predictAll", tr("Predict every domain with the latest run"));
+    auto* predictAll = d->add(this, "predictAll", tr("Predict every domain with the current run"));
     connect(predictAll, &QAction::triggered, this, [this] {
-        const QString run = d->training->latestRun();
+        const QString run = d->training->currentRun();
         if (run.isEmpty())
             return showError(tr("No finished training run in this project"));
         d->training->predict(run, {});
     });
     auto* labelNext = d->add(this, "labelNext", tr("Suggest what to label next"));
     connect(labelNext, &QAction::triggered, this, [this] {
-        const QString run = d->training->latestRun();
+        const QString run = d->training->currentRun();
         if (run.isEmpty())
             return showError(tr("No finished training run in this project"));
         d->training->suggestLabelNext(run);
     });
-    auto* review = d->add(this, "reviewRun", tr("Review the latest run"));
+    auto* review = d->add(this, "reviewRun", tr("Review the current run"));
     connect(review, &QAction::triggered, this, [this] {
-        const QString run = d->training->latestRun();
+        const QString run = d->training->currentRun();
         if (run.isEmpty())
             return showError(tr("No finished training run in this project"));
         d->training->review(run);
     });
-    auto* compare = d->add(this, "reviewCompare", tr("Review the latest two runs side by side"));
+    auto* compare = d->add(this, "reviewCompare", tr("Review the current run beside the newest other run"));
     connect(compare, &QAction::triggered, this, [this] {
-        QStringList runs;
-        if (d->project)
-            for (auto it = d->project->runs.rbegin(); it != d->project->runs.rend() && runs.size() < 2; ++it)
-                if (it->status == "finished")
-                    runs << QString::fromStdString(d->project->resolve(it->folder).string());
-        if (runs.size() < 2)
+        const QString current = d->training->currentRun();
+        QString other;
+        for (const auto& run : d->training->finishedRuns())
+            if (run.second != current) {
+                other = run.second;
+                break;
+            }
+        if (current.isEmpty() || other.isEmpty())
             return showError(tr("Comparing needs two finished runs"));
-        d->training->review(runs[0], runs[1]);
+        d->training->review(current, other);
     });
     connect(predFill, &QAction::toggled, this, [this](bool on) {
         d->view->pipeline().setPredictionOverlayStyle(on ? OverlayStyle::Fill : OverlayStyle::Outline);
@@ -532,6 +535,25 @@ void MainWindow::buildMenus()
     training->addAction(d->actions["newRun"]);
     training->addAction(d->dashboardDock->toggleViewAction());
     training->addSeparator();
+    // The run the actions below use; rebuilt each time from the project's finished runs.
+    auto* runMenu = training->addMenu(tr("Current run"));
+    connect(runMenu, &QMenu::aboutToShow, this, [this, runMenu] {
+        runMenu->clear();
+        const QString current = d->training->currentRun();
+        const auto runs = d->training->finishedRuns();
+        if (runs.isEmpty())
+            runMenu->addAction(tr("(no finished run)"))->setEnabled(false);
+        auto* group = new QActionGroup(runMenu);
+        for (const auto& run : runs) {
+            QAction* a = runMenu->addAction(run.first);
+            a->setCheckable(true);
+            a->setChecked(run.second == current);
+            a->setToolTip(run.second);
+            group->addAction(a);
+            const QString folder = run.second;
+            connect(a, &QAction::triggered, this, [this, folder] { d->training->setCurrentRun(folder); });
+        }
+    });
     training->addAction(d->actions["predictCase"]);
     training->addAction(d->actions["predictDomain"]);
     training->addAction(d->actions["predictAll"]);

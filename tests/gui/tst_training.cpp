@@ -314,6 +314,16 @@ private Q_SLOTS:
         QVERIFY(w.openProject(QString::fromStdString(demo_.file.string())));
         const QString run = w.training()->latestRun();
         QVERIFY(!run.isEmpty());
+        // The current run follows the newest finished run until another one is chosen.
+        const auto runs = w.training()->finishedRuns();
+        QVERIFY(runs.size() >= 2);
+        QCOMPARE(runs.front().second, run);
+        QCOMPARE(w.training()->currentRun(), run);
+        QVERIFY(w.training()->setCurrentRun(runs.back().second));
+        QCOMPARE(w.training()->currentRun(), runs.back().second);
+        QVERIFY(!w.training()->setCurrentRun("/no/such/run"));
+        QCOMPARE(w.training()->currentRun(), runs.back().second);
+        QVERIFY(w.training()->setCurrentRun(run));
         // A case of the unlabeled centre: no prediction yet.
         const Project& p = *w.project();
         const Domain centreB = scanDomain(p.resolve(p.domains[1].root));

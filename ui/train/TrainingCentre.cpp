@@ -28,6 +28,7 @@ struct TrainingCentre::Private {
     std::thread job;                       // prediction or ranking
     std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
     std::atomic<bool> jobRunning{false};
+    QString chosenRun;   // "" = follow the newest finished run
 
     void joinJob()
     {
@@ -102,6 +103,38 @@ QString TrainingCentre::latestRun(bool finishedOnly) const
         if (!finishedOnly || it->status == "finished")
             return QString::fromStdString(p->resolve(it->folder).string());
     return {};
+}
+
+QList<QPair<QString, QString>> TrainingCentre::finishedRuns() const
+{
+    QList<QPair<QString, QString>> out;
+    Project* p = d->host.project ? d->host.project() : nullptr;
+    if (!p)
+        return out;
+    for (auto it = p->runs.rbegin(); it != p->runs.rend(); ++it)
+        if (it->status == "finished")
+            out.append({QString::fromStdString(it->name + (it->method.empty() ? "" : " (" + it->method + ")")),
+                        QString::fromStdString(p->resolve(it->folder).string())});
+    return out;
+}
+
+QString TrainingCentre::currentRun() const
+{
+    if (!d->chosenRun.isEmpty())
+        for (const auto& run : finishedRuns())
+            if (run.second == d->chosenRun)
+                return d->chosenRun;
+    return latestRun();
+}
+
+bool TrainingCentre::setCurrentRun(const QString& folder)
+{
+    for (const auto& run : finishedRuns())
+        if (run.second == folder) {
+            d->chosenRun = folder;
+            return true;
+        }
+    return false;
 }
 
 bool TrainingCentre::predict(const QString& runFolder, const QStringList& domains)

@@ -43,6 +43,13 @@ public:
     bool newRun();
     /// The newest run folder of the project (finished ones only with `finishedOnly`); "" if none.
     QString latestRun(bool finishedOnly = true) const;
+    /// The finished runs of the project, newest first, as (label, folder).
+    QList<QPair<QString, QString>> finishedRuns() const;
+    /// The run that prediction, label-next and review act on: the one chosen with setCurrentRun
+    /// while it is still a finished run of the project, else the newest finished run.
+    QString currentRun() const;
+    /// Chooses the current run; false (and no change) when `folder` is not a finished run.
+    bool setCurrentRun(const QString& folder);
     /// Predicts every case of the named project domains with a run's model.pt in the background,
     /// into <project>/predictions/<domain>/ (where the viewers look first).
     bool predict(const QString& runFolder, const QStringList& domains);
