@@ -1,4 +1,4 @@
-// GUI benchmarks (issue 4): prints figures, checks nothing but that the code runs.
+// GUI benchmarks (issue 4): prints figures; fails only when the measured work did not happen.
 //   1. re-render of a 512x512 image with a label overlay (frames/s; target >= 60)
 //   2. brush stroke segment -> updated pixels on screen (ms; target <= 16)
 //   3. open a 512x512x64 NIfTI volume and show its first slice (s; target <= 1)
@@ -55,6 +55,16 @@ void renderNow(SliceView& view)
         QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
 }
 
+/// The figures are only worth printing when the work really happened: these checks make the
+/// benchmark fail (exit 1) when it did not. No check is on a time.
+#define EXPECT_TRUE(cond, what)                                                   \
+    do {                                                                          \
+        if (!(cond)) {                                                            \
+            std::fprintf(stderr, "BENCH FAILED: %s (%s)\n", what, #cond);         \
+            return 1;                                                             \
+        }                                                                         \
+    } while (0)
+
 void report(const char* what, double value, const char* unit, const char* target, bool met)
 {
     std::printf("BENCH %-52s %10.2f %-6s (target %s: %s)\n", what, value, unit, target, met ? "met" : "NOT met");
@@ -96,6 +106,7 @@ int main(int argc, char** argv)
         QApplication::processEvents();
         const double ms = msSince(t0);
         std::printf("BENCH   (%llu frames rendered by VTK)\n", static_cast<unsigned long long>(view.frameCount() - f0));
+        EXPECT_TRUE(static_cast<long long>(view.frameCount() - f0) >= frames, "every requested frame was rendered");
         report("re-render 512x512 + label overlay", frames * 1000.0 / ms, "fps", ">= 60", frames * 1000.0 / ms >= 60);
         view.makeCurrent();
         gl = reinterpret_cast<const char*>(view.context()->functions()->glGetString(GL_RENDERER));
@@ -134,6 +145,7 @@ int main(int argc, char** argv)
             lat.push_back(msSince(t0));
         }
         QTest::mouseRelease(&view, Qt::LeftButton, {}, QPoint(100, 100));
+        EXPECT_TRUE(std::count(labels->data().begin(), labels->data().end(), 1) > 200 * 12, "the brush painted along the stroke");
         std::sort(lat.begin(), lat.end());
         double mean = 0;
         for (double x : lat)
@@ -161,6 +173,7 @@ int main(int argc, char** argv)
         view.setSlice(0);
         renderNow(view);
         const double s = msSince(t0) / 1000.0;
+        EXPECT_TRUE(img->depth() == 64 && img->width() == 512, "the volume was read whole");
         std::printf("BENCH   (read %.0f ms, %.1f MB on disk)\n", readMs, std::filesystem::file_size(file) / 1e6);
         report("open 512x512x64 NIfTI (.nii.gz) + show first slice", s, "s", "<= 1", s <= 1.0);
     }
@@ -193,10 +206,13 @@ int main(int argc, char** argv)
         const double mb = editor.history().memoryBytes() / 1e6;
         std::printf("BENCH   (volume labels %.1f MB; one raw slice %.2f MB; %zu undo steps kept, %.2f ms per stroke)\n",
                     labels->data().size() / 1e6, 512.0 * 512 / 1e6, editor.history().undoCount(), ms / 200);
+        EXPECT_TRUE(editor.history().undoCount() == 200, "all 200 strokes are undoable");
         report("undo memory, 200 strokes on 512x512x64", mb, "MB", "bounded (cap 256 MB)", mb < 256);
         const auto t1 = Clock::now();
         while (editor.undo()) {
         }
+        EXPECT_TRUE(std::all_of(labels->data().begin(), labels->data().end(), [](auto v) { return v == 0; }),
+                    "undoing every stroke restored the empty label map");
         report("undo all 200 strokes", msSince(t1), "ms", "-", true);
     }
     return 0;
