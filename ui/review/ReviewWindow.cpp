@@ -251,14 +251,7 @@ void ReviewWindow::fillTable()
         scores(c.a, c.meanDiceA());
         if (data.hasB())
             scores(c.b, c.meanDiceB());
-        QString flag, note;
-        if (d->project) {
-            auto it = d->project->annotations.find(c.key());
-            if (it != d->project->annotations.end()) {
-                flag = QString::fromStdString(it->second.flag);
-                note = QString::fromStdString(it->second.note);
-            }
-        }
+        const auto [flag, note] = flagAndNote(c);
         d->table->setItem(i, col++, new QTableWidgetItem(flag));
         d->table->setItem(i, col++, new QTableWidgetItem(note));
     }
@@ -292,14 +285,7 @@ void ReviewWindow::showRow(int row)
     d->updating = true;
     d->caseTitle->setText(tr("<b>%1 / %2</b>  mean Dice A %3").arg(QString::fromStdString(c.domain), QString::fromStdString(c.caseId))
                               .arg(c.meanDiceA(), 0, 'f', 3));
-    QString flag, note;
-    if (d->project) {
-        auto it = d->project->annotations.find(c.key());
-        if (it != d->project->annotations.end()) {
-            flag = QString::fromStdString(it->second.flag);
-            note = QString::fromStdString(it->second.note);
-        }
-    }
+    const auto [flag, note] = flagAndNote(c);
     d->flag->setCurrentText(flag);
     d->note->setText(note);
     d->flag->setEnabled(d->project != nullptr);
@@ -330,6 +316,16 @@ void ReviewWindow::showRow(int row)
         d->views[i]->setLabels(layers[i]);
     }
     d->views[0]->fit();   // the link brings the others along
+}
+
+QPair<QString, QString> ReviewWindow::flagAndNote(const ReviewCase& c) const
+{
+    if (d->project) {
+        auto it = d->project->annotations.find(c.key());
+        if (it != d->project->annotations.end())
+            return {QString::fromStdString(it->second.flag), QString::fromStdString(it->second.note)};
+    }
+    return {};
 }
 
 void ReviewWindow::setFlag(const QString& flag)

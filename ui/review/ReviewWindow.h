@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include <QPair>
+#include <QString>
 #include <QWidget>
 
 class QComboBox;
@@ -19,6 +21,7 @@ class Project;
 struct CaseAnnotation;
 class SliceView;
 struct ReviewData;
+struct ReviewCase;
 
 class ReviewWindow : public QWidget {
     Q_OBJECT
@@ -50,6 +53,8 @@ private:
     void fillTable();
     /// Stores one text field of the shown case's annotation, saves the project and updates the
     /// table's `column`; false when nothing changed.
+    /// The review flag and note the project holds for a case ("" when none).
+    QPair<QString, QString> flagAndNote(const ReviewCase& c) const;
     bool updateAnnotation(std::string CaseAnnotation::*field, const QString& value, int column);
     struct Private;
     std::unique_ptr<Private> d;
