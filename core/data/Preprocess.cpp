@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 namespace dacw {
 namespace {
 
-constexpr int kCacheVersion = 1;
+// 2: masks resampled by area-weighted class votes (pixel-centred), not nearest neighbour.
+constexpr int kCacheVersion = 2;
 
 /// FNV-1a over the things that decide a cached dataset's content.
 struct Hasher {
@@ -169,12 +170,10 @@ train::TensorDataset loadDomainTensors(const Domain& d, const Task& task, const 
                 auto in = networkInput(img, z, opt.channels, opt.size);
                 images.insert(images.end(), in.begin(), in.end());
                 if (withMasks) {
-                    cv::Mat m(int(mask.height()), int(mask.width()), CV_8U,
-                              const_cast<LabelMap::Value*>(&mask.data()[z * mask.width() * mask.height()]));
-                    cv::Mat r;
-                    cv::resize(m, r, cv::Size(opt.size, opt.size), 0, 0, cv::INTER_NEAREST);
-                    for (int y = 0; y < opt.size; ++y)
-                        for (int x = 0; x < opt.size; ++x) masks.push_back(r.at<std::uint8_t>(y, x));
+                    std::vector<std::uint8_t> r =
+                        resampleLabels(&mask.data()[z * mask.width() * mask.height()], int(mask.width()), int(mask.height()),
+                                       task.classCount(), opt.size, opt.size);
+                    masks.insert(masks.end(), r.begin(), r.end());
                 }
                 out.caseIds.push_back(sampleId(c->id, z, img.depth()));
                 out.domains.push_back(d.name);
@@ -200,6 +199,37 @@ train::TensorDataset loadDomainTensors(const Domain& d, const Task& task, const 
             out.save(cacheFile.string());
         } catch (const std::exception&) {
             // A cache that cannot be written only costs time next run.
+        }
+    }
+    return out;
+}
+
+std::vector<std::uint8_t> resampleLabels(const std::uint8_t* labels, int width, int height, int classes, int outWidth,
+                                         int outHeight) {
+    // Each class's indicator is resampled like the image (area average when shrinking, bilinear
+    // when enlarging: both pixel-centred), and every output pixel takes the class with the largest
+    // share. Nearest-neighbour sampling in OpenCV reads the source at floor(x * scale), which puts
+    // mask edges up to one output pixel away from the image's edges.
+    const bool shrink = width > outWidth || height > outHeight;
+    const int interp = shrink ? cv::INTER_AREA : cv::INTER_LINEAR;
+    const std::size_t outPlane = std::size_t(outWidth) * std::size_t(outHeight);
+    std::vector<std::uint8_t> out(outPlane, 0);
+    std::vector<float> best(outPlane, -1.0f);
+    cv::Mat src(height, width, CV_8U, const_cast<std::uint8_t*>(labels)), ind, r;
+    for (int k = 0; k < std::max(classes, 1); ++k) {
+        cv::compare(src, cv::Scalar(k), ind, cv::CMP_EQ);  // 0 or 255
+        if (k > 0 && cv::countNonZero(ind) == 0) continue;
+        ind.convertTo(ind, CV_32F, 1.0 / 255.0);
+        cv::resize(ind, r, cv::Size(outWidth, outHeight), 0, 0, interp);
+        for (int y = 0; y < outHeight; ++y) {
+            const float* row = r.ptr<float>(y);
+            for (int x = 0; x < outWidth; ++x) {
+                const std::size_t i = std::size_t(y) * std::size_t(outWidth) + std::size_t(x);
+                if (row[x] > best[i]) {
+                    best[i] = row[x];
+                    out[i] = std::uint8_t(k);
+                }
+            }
         }
     }
     return out;

@@ -4,6 +4,7 @@
 // into 2D slices, and keep the result in a disk cache so that a second run does not decode again.
 // Predictions go the other way: probabilities at the training size back to each image's grid.
 #include <filesystem>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -42,6 +43,12 @@ struct LoadReport {
 /// and listed in the report; an empty result throws InputError saying why.
 train::TensorDataset loadDomainTensors(const Domain& d, const Task& task, const PreprocessOptions& opt, bool withMasks,
                                        const std::vector<std::string>& onlyCases = {}, LoadReport* report = nullptr);
+
+/// A label plane resampled to outWidth x outHeight so that its pixel centres match the image's
+/// (resampled with INTER_AREA / INTER_LINEAR): every output pixel takes the label with the largest
+/// area-weighted share. Labels >= classes are ignored (they cannot win).
+std::vector<std::uint8_t> resampleLabels(const std::uint8_t* labels, int width, int height, int classes, int outWidth,
+                                         int outHeight);
 
 /// Label map on `g` from per-slice class probabilities, each [K*size*size] floats (class-major),
 /// resampled bilinearly to the slice size before the arg-max. Class index = label value.

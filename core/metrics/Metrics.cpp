@@ -120,6 +120,11 @@ double dice(const std::vector<bool>& a, const std::vector<bool>& b) {
     return 2.0 * double(inter) / double(sa + sb);
 }
 
+std::string hd95Unit(const Geometry& g) {
+    const bool unitSpacing = std::fabs(g.spacing[0] - 1.0) < 1e-9 && std::fabs(g.spacing[1] - 1.0) < 1e-9;
+    return g.size[2] <= 1 && unitSpacing ? "px@512" : "mm";
+}
+
 double hd95(const std::vector<bool>& a, const std::vector<bool>& b, const Geometry& g) {
     const bool ea = std::none_of(a.begin(), a.end(), [](bool x) { return x; });
     const bool eb = std::none_of(b.begin(), b.end(), [](bool x) { return x; });
@@ -139,6 +144,15 @@ std::map<std::string, RegionScore> evaluateCase(const LabelMap& prediction, cons
     if (!prediction.geometry().sameSize(reference.geometry()))
         throw InputError("Prediction is " + prediction.geometry().describe() + " but the reference is " +
                          reference.geometry().describe());
+    // Photographs: distances in pixels of the image scaled to a 512-pixel longer side.
+    Geometry g = reference.geometry();
+    if (hd95Unit(g) == "px@512") {
+        const double scale = kHd95ReferenceSide / double(std::max(g.size[0], g.size[1]));
+        g.spacing[0] = g.spacing[1] = scale;
+    }
+    double diagonal = 0;
+    for (int i = 0; i < 3; ++i) diagonal += std::pow(double(g.size[i] > 1 ? g.size[i] : 0) * g.spacing[i], 2);
+    diagonal = std::sqrt(diagonal);
     std::map<std::string, RegionScore> out;
     for (const Region& r : task.regions) {
         bool in[256] = {};
@@ -150,12 +164,143 @@ std::map<std::string, RegionScore> evaluateCase(const LabelMap& prediction, cons
         }
         RegionScore s;
         s.dice = dice(p, t);
-        s.hd95 = hd95(p, t, reference.geometry());
+        s.hd95 = hd95(p, t, g);
+        if (std::isnan(s.hd95)) {
+            s.hd95 = diagonal;
+            s.hd95Penalised = true;
+        }
         s.predictionEmpty = std::none_of(p.begin(), p.end(), [](bool x) { return x; });
         s.referenceEmpty = std::none_of(t.begin(), t.end(), [](bool x) { return x; });
         out[r.name] = s;
     }
     return out;
+}
+
+double verticalExtent(const std::vector<bool>& m, const Geometry& g) {
+    const std::size_t nx = g.size[0], ny = g.size[1];
+    std::size_t top = ny, bottom = 0;
+    for (std::size_t y = 0; y < ny; ++y)
+        for (std::size_t x = 0; x < nx; ++x)
+            if (m[y * nx + x]) {
+                top = std::min(top, y);
+                bottom = std::max(bottom, y);
+                break;
+            }
+    return top > bottom ? 0.0 : double(bottom - top + 1);
+}
+
+namespace {
+
+const Region* regionNamed(const Task& task, const std::string& name) {
+    for (const auto& r : task.regions)
+        if (r.name == name) return &r;
+    return nullptr;
+}
+
+std::vector<bool> regionMask(const LabelMap& labels, const Region& r, std::size_t z = 0) {
+    bool in[256] = {};
+    for (auto v : r.values) in[v] = true;
+    const std::size_t plane = labels.width() * labels.height();
+    std::vector<bool> m(plane);
+    for (std::size_t i = 0; i < plane; ++i) m[i] = in[labels.data()[z * plane + i]];
+    return m;
+}
+
+/// 4-connected components of a 2D mask: the label of each pixel (0 = outside) and each size.
+std::vector<std::size_t> components(const std::vector<bool>& m, std::size_t nx, std::size_t ny, std::vector<int>& label) {
+    label.assign(m.size(), 0);
+    std::vector<std::size_t> sizes{0};
+    std::vector<std::size_t> stack;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        if (!m[i] || label[i]) continue;
+        const int id = int(sizes.size());
+        sizes.push_back(0);
+        stack.assign(1, i);
+        label[i] = id;
+        while (!stack.empty()) {
+            const std::size_t j = stack.back();
+            stack.pop_back();
+            ++sizes.back();
+            const std::size_t x = j % nx, y = j / nx;
+            auto visit = [&](std::size_t k) {
+                if (m[k] && !label[k]) {
+                    label[k] = id;
+                    stack.push_back(k);
+                }
+            };
+            if (x > 0) visit(j - 1);
+            if (x + 1 < nx) visit(j + 1);
+            if (y > 0) visit(j - nx);
+            if (y + 1 < ny) visit(j + nx);
+        }
+    }
+    return sizes;
+}
+
+/// The largest component of `m`, with holes (background not connected to the border) filled.
+std::vector<bool> largestFilled(const std::vector<bool>& m, std::size_t nx, std::size_t ny) {
+    std::vector<int> label;
+    auto sizes = components(m, nx, ny, label);
+    std::vector<bool> out(m.size(), false);
+    if (sizes.size() < 2) return out;
+    const int best = int(std::max_element(sizes.begin() + 1, sizes.end()) - sizes.begin());
+    for (std::size_t i = 0; i < m.size(); ++i) out[i] = label[i] == best;
+    std::vector<bool> outside(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i) outside[i] = !out[i];
+    std::vector<int> bl;
+    auto bsizes = components(outside, nx, ny, bl);
+    std::vector<bool> touches(bsizes.size(), false);
+    for (std::size_t x = 0; x < nx; ++x) touches[std::size_t(bl[x])] = touches[std::size_t(bl[(ny - 1) * nx + x])] = true;
+    for (std::size_t y = 0; y < ny; ++y) touches[std::size_t(bl[y * nx])] = touches[std::size_t(bl[y * nx + nx - 1])] = true;
+    for (std::size_t i = 0; i < m.size(); ++i)
+        if (outside[i] && !touches[std::size_t(bl[i])]) out[i] = true;
+    return out;
+}
+
+}  // namespace
+
+double verticalCupToDisc(const LabelMap& labels, const Task& task) {
+    const Region* disc = regionNamed(task, "disc");
+    const Region* cup = regionNamed(task, "cup");
+    if (!disc || !cup || labels.depth() != 1) return std::numeric_limits<double>::quiet_NaN();
+    const double d = verticalExtent(regionMask(labels, *disc), labels.geometry());
+    if (d <= 0) return std::numeric_limits<double>::quiet_NaN();
+    return verticalExtent(regionMask(labels, *cup), labels.geometry()) / d;
+}
+
+AnatomyCheck checkAnatomy(const LabelMap& labels, const Task& task) {
+    AnatomyCheck c;
+    const Region* disc = regionNamed(task, "disc");
+    const Region* cup = regionNamed(task, "cup");
+    if (!disc || !cup || labels.depth() != 1) return c;
+    c.applicable = true;
+    const std::size_t nx = labels.width(), ny = labels.height();
+    const auto d = regionMask(labels, *disc), k = regionMask(labels, *cup);
+    std::vector<int> label;
+    const auto ds = components(d, nx, ny, label), ks = components(k, nx, ny, label);
+    bool cupInside = true;
+    for (std::size_t i = 0; i < d.size(); ++i) cupInside = cupInside && (!k[i] || d[i]);
+    c.valid = ds.size() == 2 && ks.size() <= 2 && cupInside && largestFilled(d, nx, ny) == d &&
+              (ks.size() < 2 || largestFilled(k, nx, ny) == k);
+    return c;
+}
+
+void enforceAnatomy(LabelMap& labels, const Task& task) {
+    const Region* disc = regionNamed(task, "disc");
+    const Region* cup = regionNamed(task, "cup");
+    if (!disc || !cup || labels.depth() != 1 || cup->values.size() != 1) return;
+    const std::size_t nx = labels.width(), ny = labels.height();
+    const std::vector<bool> d = largestFilled(regionMask(labels, *disc), nx, ny);
+    std::vector<bool> k = regionMask(labels, *cup);
+    for (std::size_t i = 0; i < k.size(); ++i) k[i] = k[i] && d[i];
+    k = largestFilled(k, nx, ny);
+    // The disc label that is not the cup (fundus: 1 = rim).
+    LabelMap::Value rim = 0;
+    for (auto v : disc->values)
+        if (v != cup->values.front()) rim = v;
+    if (rim == 0) return;
+    auto& data = labels.data();
+    for (std::size_t i = 0; i < d.size(); ++i) data[i] = k[i] && d[i] ? cup->values.front() : d[i] ? rim : LabelMap::Value(0);
 }
 
 }  // namespace dacw

@@ -113,6 +113,36 @@ fs::path predictionFile(const fs::path& dir, const std::string& caseId, bool vol
     return dir / (caseId + (volume ? ".nii.gz" : ".png"));
 }
 
+double meanOf(const std::vector<double>& v) {
+    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+    double m = 0;
+    for (double x : v) m += x;
+    return m / double(v.size());
+}
+
+}  // namespace
+
+CaseResult scoreCase(const std::string& domain, const std::string& caseId, LabelMap& pred, const LabelMap& truth,
+                     const Task& task) {
+    CaseResult c;
+    c.domain = domain;
+    c.caseId = caseId;
+    const AnatomyCheck a = checkAnatomy(pred, task);
+    c.anatomyChecked = a.applicable;
+    c.anatomyValid = a.valid;
+    if (a.applicable) {
+        for (const auto& [region, s] : evaluateCase(pred, truth, task)) c.rawDice[region] = s.dice;
+        enforceAnatomy(pred, task);
+    }
+    c.scores = evaluateCase(pred, truth, task);
+    if (!a.applicable)
+        for (const auto& [region, s] : c.scores) c.rawDice[region] = s.dice;
+    c.vcdr = verticalCupToDisc(pred, task);
+    c.vcdrTruth = verticalCupToDisc(truth, task);
+    if (std::isnan(c.vcdr) && !std::isnan(c.vcdrTruth)) c.vcdr = 0.0;  // no disc predicted: no cup either
+    return c;
+}
+
 void summarise(EvaluationResult& r) {
     std::map<std::string, std::vector<const CaseResult*>> byDomain;
     std::vector<std::string> order;
@@ -122,49 +152,41 @@ void summarise(EvaluationResult& r) {
     }
     r.domains.clear();
     std::map<std::string, std::vector<double>> diceMeans, hdMeans;
+    std::vector<double> vcdrMaes;
     for (const auto& name : order) {
         DomainResult d;
         d.name = name;
         d.cases = byDomain[name].size();
-        std::map<std::string, std::vector<double>> dv, hv;
-        for (const CaseResult* c : byDomain[name])
+        std::map<std::string, std::vector<double>> dv, hv, rv;
+        std::vector<double> vcdrErr;
+        for (const CaseResult* c : byDomain[name]) {
             for (const auto& [region, s] : c->scores) {
                 dv[region].push_back(s.dice);
-                if (std::isnan(s.hd95)) ++d.hd95Undefined[region];
-                else hv[region].push_back(s.hd95);
-                if (!hv.count(region)) hv[region];
+                hv[region].push_back(s.hd95);
+                if (s.hd95Penalised) ++d.hd95Penalised[region];
             }
-        for (auto& [region, v] : dv) {
-            double m = 0;
-            for (double x : v) m += x;
-            d.dice[region] = m / double(v.size());
-            diceMeans[region].push_back(d.dice[region]);
-        }
-        for (auto& [region, v] : hv) {
-            if (v.empty()) {
-                d.hd95[region] = std::numeric_limits<double>::quiet_NaN();
-                continue;
+            for (const auto& [region, v] : c->rawDice) rv[region].push_back(v);
+            if (!std::isnan(c->vcdr) && !std::isnan(c->vcdrTruth)) vcdrErr.push_back(std::fabs(c->vcdr - c->vcdrTruth));
+            if (c->anatomyChecked) {
+                ++d.anatomyChecked;
+                d.anatomyValid += c->anatomyValid ? 1 : 0;
             }
-            double m = 0;
-            for (double x : v) m += x;
-            d.hd95[region] = m / double(v.size());
-            hdMeans[region].push_back(d.hd95[region]);
         }
+        for (auto& [region, v] : dv) diceMeans[region].push_back(d.dice[region] = meanOf(v));
+        for (auto& [region, v] : hv) hdMeans[region].push_back(d.hd95[region] = meanOf(v));
+        for (auto& [region, v] : rv) d.rawDice[region] = meanOf(v);
+        d.vcdrMae = meanOf(vcdrErr);
+        if (!vcdrErr.empty()) vcdrMaes.push_back(d.vcdrMae);
         r.domains.push_back(d);
     }
     r.meanDice.clear();
     r.meanHd95.clear();
-    for (auto& [region, v] : diceMeans) {
-        double m = 0;
-        for (double x : v) m += x;
-        r.meanDice[region] = m / double(v.size());
-    }
-    for (auto& [region, v] : hdMeans) {
-        double m = 0;
-        for (double x : v) m += x;
-        r.meanHd95[region] = m / double(v.size());
-    }
+    for (auto& [region, v] : diceMeans) r.meanDice[region] = meanOf(v);
+    for (auto& [region, v] : hdMeans) r.meanHd95[region] = meanOf(v);
+    r.meanVcdrMae = meanOf(vcdrMaes);
 }
+
+namespace {
 
 json number(double v) { return std::isfinite(v) ? json(std::round(v * 1e6) / 1e6) : json(nullptr); }
 
@@ -178,8 +200,9 @@ void evaluateDomain(const train::Predictor& p, const Domain& d, const Task& task
             LabelMap truth = readCaseMask(c);
             LabelMap pred = labelsFromProbabilities(predictImage(p, img), int(p.info().numClasses), int(p.info().size),
                                                     img.geometry());
+            r.cases.push_back(scoreCase(d.name, c.id, pred, truth, task));
+            if (r.hd95Unit.empty()) r.hd95Unit = hd95Unit(truth.geometry());
             if (!outDir.empty()) writeLabelMap(pred, predictionFile(outDir / d.name, c.id, img.depth() > 1));
-            r.cases.push_back({d.name, c.id, evaluateCase(pred, truth, task)});
         } catch (const InputError& e) {
             if (log) (*log)("skipped test case " + d.name + "/" + c.id + ": " + e.what());
         }
@@ -191,13 +214,17 @@ void evaluateDomain(const train::Predictor& p, const Domain& d, const Task& task
 std::string evaluationToJson(const EvaluationResult& r, const std::map<std::string, std::string>& extra) {
     json doms = json::object();
     for (const auto& d : r.domains) {
-        json dice = json::object(), hd = json::object(), undef = json::object();
+        json dice = json::object(), raw = json::object(), hd = json::object(), pen = json::object();
         for (const auto& [k, v] : d.dice) dice[k] = number(v);
+        for (const auto& [k, v] : d.rawDice) raw[k] = number(v);
         for (const auto& [k, v] : d.hd95) hd[k] = number(v);
-        for (const auto& [k, v] : d.hd95Undefined) undef[k] = v;
-        doms[d.name] = {{"cases", d.cases}, {"dice", dice}, {"hd95", hd}, {"hd95_undefined", undef}};
+        for (const auto& [k, v] : d.hd95Penalised) pen[k] = v;
+        json dj = {{"cases", d.cases}, {"dice", dice}, {"dice_before_postprocessing", raw}, {"hd95", hd},
+                   {"hd95_penalised", pen}, {"vcdr_mae", number(d.vcdrMae)}};
+        if (d.anatomyChecked) dj["anatomy_valid"] = {{"valid", d.anatomyValid}, {"checked", d.anatomyChecked}};
+        doms[d.name] = dj;
     }
-    json mean = {{"dice", json::object()}, {"hd95", json::object()}};
+    json mean = {{"dice", json::object()}, {"hd95", json::object()}, {"vcdr_mae", number(r.meanVcdrMae)}};
     for (const auto& [k, v] : r.meanDice) mean["dice"][k] = number(v);
     for (const auto& [k, v] : r.meanHd95) mean["hd95"][k] = number(v);
     json cases = json::array();
@@ -207,33 +234,59 @@ std::string evaluationToJson(const EvaluationResult& r, const std::map<std::stri
             dice[k] = number(s.dice);
             hd[k] = number(s.hd95);
         }
-        cases.push_back({{"domain", c.domain}, {"case", c.caseId}, {"dice", dice}, {"hd95", hd}});
+        json cj = {{"domain", c.domain}, {"case", c.caseId}, {"dice", dice}, {"hd95", hd}};
+        if (!std::isnan(c.vcdrTruth)) {
+            cj["vcdr"] = number(c.vcdr);
+            cj["vcdr_truth"] = number(c.vcdrTruth);
+        }
+        if (c.anatomyChecked) cj["anatomy_valid"] = c.anatomyValid;
+        cases.push_back(cj);
     }
-    json j = {{"domains", doms}, {"mean", mean}, {"cases", cases}};
+    json j = {{"domains", doms},
+              {"mean", mean},
+              {"cases", cases},
+              {"hd95_unit", r.hd95Unit.empty() ? "mm" : r.hd95Unit},
+              {"hd95_note", "HD95 of a case whose prediction or reference is empty is the image diagonal"}};
     for (const auto& [k, v] : extra) j[k] = v;
     return j.dump(2) + "\n";
 }
 
 EvaluationResult evaluationFromJson(const std::string& text) {
     EvaluationResult r;
+    auto num = [](const json& v) { return v.is_null() ? NAN : v.get<double>(); };
     try {
         json j = json::parse(text);
+        r.hd95Unit = j.value("hd95_unit", std::string("mm"));
         for (const auto& [name, d] : j.at("domains").items()) {
             DomainResult dr;
             dr.name = name;
             dr.cases = d.value("cases", std::size_t(0));
-            for (const auto& [k, v] : d.at("dice").items()) dr.dice[k] = v.is_null() ? NAN : v.get<double>();
-            for (const auto& [k, v] : d.at("hd95").items()) dr.hd95[k] = v.is_null() ? NAN : v.get<double>();
+            for (const auto& [k, v] : d.at("dice").items()) dr.dice[k] = num(v);
+            for (const auto& [k, v] : d.at("hd95").items()) dr.hd95[k] = num(v);
+            if (d.contains("dice_before_postprocessing"))
+                for (const auto& [k, v] : d.at("dice_before_postprocessing").items()) dr.rawDice[k] = num(v);
+            if (d.contains("vcdr_mae")) dr.vcdrMae = num(d.at("vcdr_mae"));
+            if (d.contains("anatomy_valid")) {
+                dr.anatomyValid = d.at("anatomy_valid").value("valid", std::size_t(0));
+                dr.anatomyChecked = d.at("anatomy_valid").value("checked", std::size_t(0));
+            }
             r.domains.push_back(dr);
         }
-        for (const auto& [k, v] : j.at("mean").at("dice").items()) r.meanDice[k] = v.is_null() ? NAN : v.get<double>();
-        for (const auto& [k, v] : j.at("mean").at("hd95").items()) r.meanHd95[k] = v.is_null() ? NAN : v.get<double>();
+        for (const auto& [k, v] : j.at("mean").at("dice").items()) r.meanDice[k] = num(v);
+        for (const auto& [k, v] : j.at("mean").at("hd95").items()) r.meanHd95[k] = num(v);
+        if (j.at("mean").contains("vcdr_mae")) r.meanVcdrMae = num(j.at("mean").at("vcdr_mae"));
         for (const auto& c : j.value("cases", json::array())) {
             CaseResult cr;
             cr.domain = c.at("domain").get<std::string>();
             cr.caseId = c.at("case").get<std::string>();
-            for (const auto& [k, v] : c.at("dice").items()) cr.scores[k].dice = v.is_null() ? NAN : v.get<double>();
-            for (const auto& [k, v] : c.at("hd95").items()) cr.scores[k].hd95 = v.is_null() ? NAN : v.get<double>();
+            for (const auto& [k, v] : c.at("dice").items()) cr.scores[k].dice = num(v);
+            for (const auto& [k, v] : c.at("hd95").items()) cr.scores[k].hd95 = num(v);
+            if (c.contains("vcdr")) cr.vcdr = num(c.at("vcdr"));
+            if (c.contains("vcdr_truth")) cr.vcdrTruth = num(c.at("vcdr_truth"));
+            if (c.contains("anatomy_valid")) {
+                cr.anatomyChecked = true;
+                cr.anatomyValid = c.at("anatomy_valid").get<bool>();
+            }
             r.cases.push_back(cr);
         }
     } catch (const json::exception& e) {
@@ -305,6 +358,13 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     pre.cacheDir = req.cacheDir;
     cfg.size = pre.size;
     cfg.numClasses = req.task.classCount();
+    // Validation chooses between sub-models A and B: score what the test scores, the task's regions.
+    cfg.validationRegions.clear();
+    for (const Region& reg : req.task.regions) {
+        std::vector<int64_t> classes;
+        for (auto v : reg.values) classes.push_back(int64_t(v));
+        cfg.validationRegions.push_back(classes);
+    }
     cfg.checkpointPath = checkpoint.string();
     cfg.resume = resuming;
     if (cfg.checkpointInterval <= 0) cfg.checkpointInterval = std::max<int64_t>(50, cfg.iterations / 10);
@@ -385,7 +445,7 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     std::ofstream csv;
     std::vector<std::string> lossKeys;
     std::ofstream valCsv(req.outDir / "validation.csv", resuming ? std::ios::app : std::ios::trunc);
-    if (!resuming) valCsv << "iteration,submodel,domain,class,dice\n";
+    if (!resuming) valCsv << "iteration,submodel,domain,region,dice\n";
     const int64_t logEvery = std::max<int64_t>(1, cfg.iterations / 200);
     bool first = true;
 
@@ -417,7 +477,9 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
             for (const auto& [sub, doms] : p.validation)
                 for (const auto& [dom, values] : doms)
                     for (std::size_t k = 0; k < values.size(); ++k)
-                        valCsv << p.iteration << "," << sub << ",\"" << dom << "\"," << k + 1 << "," << values[k] << "\n";
+                        valCsv << p.iteration << "," << sub << ",\"" << dom << "\","
+                               << (k < req.task.regions.size() ? req.task.regions[k].name : std::to_string(k + 1)) << ","
+                               << values[k] << "\n";
             valCsv.flush();
         }
         for (const auto& m : p.messages) log(m);
@@ -482,27 +544,44 @@ std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, 
     if (!fs::exists(input, ec)) throw InputError("Input not found: " + input.string());
     fs::create_directories(outDir, ec);
     std::vector<fs::path> written;
-    auto one = [&](const Image& img, const std::string& id) {
+    // The task decides post-processing: the caller's, else the one the model was trained for.
+    std::unique_ptr<Task> modelTask;
+    if (!task) {
+        try {
+            const json meta = json::parse(p->info().userMetadata);
+            if (meta.contains("task")) modelTask = std::make_unique<Task>(Task::byName(meta.at("task").get<std::string>()));
+        } catch (const std::exception&) {
+            // No or foreign metadata: predictions are written as the network gives them.
+        }
+    }
+    const Task* post = task ? task : modelTask.get();
+    std::string domainName;
+    auto one = [&](const Image& img, const std::string& id, const Case* c) {
         LabelMap pred = labelsFromProbabilities(predictImage(*p, img), int(p->info().numClasses), int(p->info().size), img.geometry());
+        if (scores && task && c && c->hasMask()) {
+            LabelMap truth = readCaseMask(*c);
+            scores->cases.push_back(scoreCase(domainName, c->id, pred, truth, *task));
+            if (scores->hd95Unit.empty()) scores->hd95Unit = hd95Unit(truth.geometry());
+        } else if (post) {
+            enforceAnatomy(pred, *post);
+        }
         fs::path f = predictionFile(outDir, id, img.depth() > 1);
         writeLabelMap(pred, f);
         written.push_back(f);
-        return pred;
     };
     if (fs::is_directory(input, ec)) {
         if (!listDicomSeries(input).empty()) {
-            one(readDicomSeries(input), input.filename().string());
+            one(readDicomSeries(input), input.filename().string(), nullptr);
             return written;
         }
         Domain d = scanDomain(input);
         if (d.cases.empty()) throw InputError(input.string() + " holds no images");
+        domainName = d.name;
         std::size_t failed = 0;
         std::string firstError;
         for (const auto& c : d.cases) {
             try {
-                Image img = readImage(c.image);
-                LabelMap pred = one(img, c.id);
-                if (scores && task && c.hasMask()) scores->cases.push_back({d.name, c.id, evaluateCase(pred, readCaseMask(c), *task)});
+                one(readImage(c.image), c.id, &c);
             } catch (const InputError& e) {
                 if (!failed++) firstError = e.what();
             }
@@ -512,7 +591,7 @@ std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, 
         if (failed) std::fprintf(stderr, "warning: %zu case(s) skipped; first: %s\n", failed, firstError.c_str());
         return written;
     }
-    one(readImage(input), fileStem(input));
+    one(readImage(input), fileStem(input), nullptr);
     return written;
 }
 
@@ -547,7 +626,9 @@ EvaluationResult evaluateFolders(const fs::path& predDir, const fs::path& truthD
         LabelMap ref;
         if (truth.layout == DomainLayout::Flat) ref = readLabelMap(maskPath);
         else ref = readCaseMask(*truth.find(id));
-        r.cases.push_back({truth.name, id, evaluateCase(readLabelMap(it->second), ref, task)});
+        LabelMap pred = readLabelMap(it->second);
+        r.cases.push_back(scoreCase(truth.name, id, pred, ref, task));
+        if (r.hd95Unit.empty()) r.hd95Unit = hd95Unit(ref.geometry());
     }
     if (!missing.empty())
         throw InputError(std::to_string(missing.size()) + " reference case(s) have no prediction in " + predDir.string() +

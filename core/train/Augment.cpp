@@ -1,5 +1,6 @@
 #include "core/train/Augment.h"
 
+#include <torch/fft.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -27,7 +28,8 @@ ImageMaskBatch weakAugment(const ImageMaskBatch& in, const AugmentConfig& cfg, a
         double deg = (2.0 * a[i][2] - 1.0) * cfg.rotateDeg;
         if (cfg.rot90) deg += 90.0 * std::floor(a[i][3] * 4.0 - 1e-9);
         const double rad = deg * kPi / 180.0;
-        const double s = cfg.scaleMin + (cfg.scaleMax - cfg.scaleMin) * a[i][4];  // zoom factor
+        // Zoom factor, log-uniform so that zooming in and out by the same ratio are equally likely.
+        const double s = std::exp(std::log(cfg.scaleMin) + (std::log(cfg.scaleMax) - std::log(cfg.scaleMin)) * a[i][4]);
         const double c = std::cos(rad) / s, sn = std::sin(rad) / s;
         // theta maps output (normalised) coordinates to input coordinates.
         t[i][0][0] = static_cast<float>(c * fx);
@@ -113,6 +115,37 @@ at::Tensor strongAugment(const at::Tensor& images, const AugmentConfig& cfg, at:
         x = x + noise * (col(6) * cfg.noiseStd);
     }
     return normalizeImages(x, cfg.normalization);
+}
+
+at::Tensor fourierStyleMix(const at::Tensor& content, const at::Tensor& style, const AugmentConfig& cfg, at::Generator& gen) {
+    const int64_t b = content.size(0), h = content.size(2), w = content.size(3);
+    if (cfg.fourierProb <= 0.0 || !style.defined() || style.size(0) == 0) return content;
+    TORCH_CHECK(style.size(1) == content.size(1) && style.size(2) == h && style.size(3) == w,
+                "fourierStyleMix: style images differ in shape from the content images");
+    at::Tensor u = uniform({b, 3}, gen);
+    auto a = u.accessor<double, 2>();
+    std::vector<int64_t> partner(static_cast<size_t>(b));
+    at::Tensor lam = at::zeros({b, 1, 1, 1}, at::kFloat);
+    for (int64_t i = 0; i < b; ++i) {
+        partner[static_cast<size_t>(i)] = std::min<int64_t>(style.size(0) - 1, static_cast<int64_t>(a[i][1] * style.size(0)));
+        if (a[i][0] < cfg.fourierProb) lam[i][0][0][0] = static_cast<float>(a[i][2]);
+    }
+    // The low-frequency window: |fy| <= r and |fx| <= r in integer frequencies (unshifted layout).
+    const int64_t r = std::max<int64_t>(1, static_cast<int64_t>(std::floor(cfg.fourierBeta * std::min(h, w) / 2.0)));
+    auto low = [&](int64_t n) {
+        at::Tensor f = at::arange(n, at::kLong);
+        f = torch::where(f.gt(n / 2), f - n, f);
+        return f.abs().le(r).to(at::kFloat);
+    };
+    const auto dev = content.device();
+    at::Tensor window = (low(h).view({h, 1}) * low(w).view({1, w})).to(dev);
+    at::Tensor x = content.to(at::kFloat);
+    at::Tensor sx = style.to(at::kFloat).index_select(0, at::tensor(partner, at::kLong).to(style.device())).to(dev);
+    at::Tensor fc = torch::fft::fft2(x), fs = torch::fft::fft2(sx);
+    at::Tensor amp = fc.abs(), phase = fc.angle();
+    at::Tensor mixed = amp + window * lam.to(dev) * (fs.abs() - amp);
+    at::Tensor out = at::real(torch::fft::ifft2(torch::polar(mixed, phase))).contiguous();
+    return normalizeImages(out, cfg.normalization);
 }
 
 MixPlan makeMixPlan(int64_t batch, int64_t height, int64_t width, const AugmentConfig& cfg, bool withRotation,

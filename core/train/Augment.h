@@ -23,6 +23,13 @@ ImageMaskBatch weakAugment(const ImageMaskBatch& in, const AugmentConfig& cfg, a
 /// per image, followed by the configured per-image normalisation.
 at::Tensor strongAugment(const at::Tensor& images, const AugmentConfig& cfg, at::Generator& gen);
 
+/// Style transfer without labels (as FDA/EPL): for a share `fourierProb` of the content images,
+/// the low-frequency part (a window of side fourierBeta of the image side) of the Fourier
+/// amplitude is moved towards a randomly chosen style image's by a factor drawn in [0,1]; the
+/// phase, which carries the structure and so stays aligned with the mask, is kept. Then the
+/// configured normalisation. Identity when fourierProb is 0 or `style` is empty.
+at::Tensor fourierStyleMix(const at::Tensor& content, const at::Tensor& style, const AugmentConfig& cfg, at::Generator& gen);
+
 /// Re-applies per-image (or per-image-per-channel) z-scoring.
 at::Tensor normalizeImages(const at::Tensor& images, Normalization n);
 

@@ -88,12 +88,17 @@ public:
         at::Generator gen = generatorFor(cfg_.seed, kAugment, static_cast<uint64_t>(it));
         ImageMaskBatch l = weakAugment({labeled_.images.index_select(0, li), labeled_.masks.index_select(0, li)},
                                        cfg_.augment, gen);
-        b.labeledImages = cfg_.augment.strongOnLabeled ? strongAugment(l.images, cfg_.augment, gen)
-                                                       : normalizeImages(l.images, cfg_.augment.normalization);
+        ImageMaskBatch u;
+        if (co_ || styleFromUnlabeled()) {
+            at::Tensor ui = indices(unlabeled_.size(), cfg_.unlabeledBatch, it, kUnlabeledOrder, unlabeledPerm_);
+            u = weakAugment({unlabeled_.images.index_select(0, ui), at::Tensor()}, cfg_.augment, gen);
+        }
+        // The labeled images, the only clean supervision, see the unlabeled centres' styles.
+        at::Tensor labeledImages = styleFromUnlabeled() ? fourierStyleMix(l.images, u.images, cfg_.augment, gen) : l.images;
+        b.labeledImages = cfg_.augment.strongOnLabeled ? strongAugment(labeledImages, cfg_.augment, gen)
+                                                       : normalizeImages(labeledImages, cfg_.augment.normalization);
         b.labeledMasks = l.masks;
         if (co_) {
-            at::Tensor ui = indices(unlabeled_.size(), cfg_.unlabeledBatch, it, kUnlabeledOrder, unlabeledPerm_);
-            ImageMaskBatch u = weakAugment({unlabeled_.images.index_select(0, ui), at::Tensor()}, cfg_.augment, gen);
             b.unlabeledWeak = normalizeImages(u.images, cfg_.augment.normalization);
             at::Tensor strong = strongAugment(u.images, cfg_.augment, gen);
             b.plan = makeMixPlan(strong.size(0), strong.size(2), strong.size(3), cfg_.augment, rotation_, kFeatureStride, gen);
@@ -102,6 +107,8 @@ public:
         }
         return b;
     }
+
+    bool styleFromUnlabeled() const { return cfg_.augment.fourierProb > 0.0 && unlabeled_.size() > 0; }
 
 private:
     // Sampling without replacement within an epoch: position p of the stream is element p % n of
@@ -412,7 +419,7 @@ struct CoTrainer::Impl {
         const at::Tensor yl = batch.labeledMasks.to(device);
         const int64_t nl = xl.size(0);
         const size_t count = models.size();
-        std::vector<at::Tensor> pseudo(count);
+        std::vector<at::Tensor> pseudo(count), pseudoWeight(count);
         at::Tensor x = xl;
         if (parts.coTraining) x = torch::cat({xl, prepareInput(batch.mixedImages)}, 0);
         if (cfg.channelsLast) x = x.contiguous(at::MemoryFormat::ChannelsLast);
@@ -427,8 +434,11 @@ struct CoTrainer::Impl {
                 // mixed and rotated with the same plan as the student images.
                 torch::NoGradGuard noGrad;
                 const at::Tensor uw = prepareInput(batch.unlabeledWeak);
-                at::Tensor logits = models[m]->net->forward(uw, dropout[m]).logits;
-                pseudo[m] = applyMix(batch.plan, makePseudoLabels(logits, cfg.cpsThreshold).labels.cpu()).to(device);
+                at::Tensor logits = models[m]->net->forwardNoDropout(uw).logits;
+                PseudoLabels pl = makePseudoLabels(logits, cfg.cpsThreshold);
+                pseudo[m] = applyMix(batch.plan, pl.labels.cpu()).to(device);
+                if (cfg.cpsWeighting == CpsWeighting::Confidence)
+                    pseudoWeight[m] = applyMix(batch.plan, pl.confidence.cpu()).to(device);
             }
         });
 
@@ -457,7 +467,10 @@ struct CoTrainer::Impl {
                 const std::string s = letter(m);
                 at::Tensor unlLogits = out[m].logits.slice(0, nl);
                 at::Tensor feat = out[m].features.slice(0, nl);
-                add("cps_" + s, crossEntropyLoss(unlLogits, pseudo[o]), cfg.weights.cps * ramp);
+                add("cps_" + s,
+                    pseudoWeight[o].defined() ? weightedCrossEntropyLoss(unlLogits, pseudo[o], pseudoWeight[o])
+                                              : crossEntropyLoss(unlLogits, pseudo[o]),
+                    cfg.weights.cps * ramp);
                 AutocastGuard ac(bf16, device.type());
                 if (models[m]->proj)
                     add("feat_" + s, featureCosineLoss(models[m]->proj->forward(feat), out[o].features.slice(0, nl)),
@@ -520,6 +533,15 @@ struct CoTrainer::Impl {
         return r;
     }
 
+    // The regions validation scores: the configured ones (the task's evaluation regions), or each
+    // foreground class.
+    std::vector<std::vector<int64_t>> validationRegions() const {
+        if (!cfg.validationRegions.empty()) return cfg.validationRegions;
+        std::vector<std::vector<int64_t>> r;
+        for (int64_t c = 1; c < spec.numClasses; ++c) r.push_back({c});
+        return r;
+    }
+
     DomainDice validate(size_t m, const std::map<std::string, TensorDataset>& sets) {
         DomainDice result;
         SubModel& model = models.at(m);
@@ -537,7 +559,7 @@ struct CoTrainer::Impl {
                         AutocastGuard ac(bf16, device.type());
                         logits = model->net->forward(prepareInput(ds.images.slice(0, i, e))).logits;
                     }
-                    dice.push_back(hardDicePerImage(logits.argmax(1).cpu(), ds.masks.slice(0, i, e), spec.numClasses));
+                    dice.push_back(hardDicePerRegion(logits.argmax(1).cpu(), ds.masks.slice(0, i, e), validationRegions()));
                 }
                 at::Tensor mean = torch::cat(dice, 0).mean(0);
                 result[domain] = std::vector<double>(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
@@ -690,6 +712,13 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
     RunResult result;
     std::vector<std::string> messages = std::move(d.pendingMessages);
     d.pendingMessages.clear();
+    if (cfg.augment.fourierProb > 0.0 && unlabeled.empty())
+        messages.push_back("Fourier style mixing needs unlabeled images; the labeled images keep their own style");
+    for (const auto& r : cfg.validationRegions)
+        for (int64_t k : r)
+            if (k >= spec.numClasses)
+                throw ConfigError("validation-regions: class " + std::to_string(k) + " is not one of the " +
+                                  std::to_string(spec.numClasses) + " classes");
     d.size = size;
     d.build(spec);
     if (cfg.resume && std::filesystem::exists(cfg.checkpointPath)) {

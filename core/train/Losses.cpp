@@ -14,6 +14,13 @@ at::Tensor crossEntropyLoss(const at::Tensor& logits, const at::Tensor& labels) 
     return perPixel.sum() / count;
 }
 
+at::Tensor weightedCrossEntropyLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& weights) {
+    at::Tensor perPixel = F::cross_entropy(logits.to(at::kFloat), labels,
+                                           F::CrossEntropyFuncOptions().ignore_index(kIgnoreLabel).reduction(torch::kNone));
+    at::Tensor w = weights.detach().to(at::kFloat) * labels.ne(kIgnoreLabel).to(at::kFloat);
+    return (perPixel * w).sum() / w.sum().clamp_min(1e-6);
+}
+
 at::Tensor softDiceLoss(const at::Tensor& logits, const at::Tensor& labels, bool includeBackground, double eps) {
     const int64_t k = logits.size(1);
     at::Tensor probs = torch::softmax(logits.to(at::kFloat), 1);
@@ -57,19 +64,30 @@ double sigmoidRampUp(int64_t iteration, int64_t length) {
     return std::exp(-5.0 * t * t);
 }
 
-at::Tensor hardDicePerImage(const at::Tensor& predicted, const at::Tensor& truth, int64_t numClasses) {
+at::Tensor hardDicePerRegion(const at::Tensor& predicted, const at::Tensor& truth,
+                             const std::vector<std::vector<int64_t>>& regions) {
     const int64_t n = predicted.size(0);
-    at::Tensor out = at::empty({n, std::max<int64_t>(numClasses - 1, 1)}, at::kDouble);
+    at::Tensor out = at::empty({n, static_cast<int64_t>(regions.size())}, at::kDouble);
     at::Tensor p = predicted.reshape({n, -1}).to(at::kCPU);
     at::Tensor t = truth.reshape({n, -1}).to(at::kCPU);
-    for (int64_t c = 1; c < std::max<int64_t>(numClasses, 2); ++c) {
-        at::Tensor pc = p.eq(c), tc = t.eq(c);
+    for (size_t r = 0; r < regions.size(); ++r) {
+        at::Tensor pc = at::zeros_like(p, at::kBool), tc = at::zeros_like(t, at::kBool);
+        for (int64_t c : regions[r]) {
+            pc = pc | p.eq(c);
+            tc = tc | t.eq(c);
+        }
         at::Tensor inter = (pc & tc).sum(1).to(at::kDouble);
         at::Tensor total = (pc.sum(1) + tc.sum(1)).to(at::kDouble);
         at::Tensor dice = torch::where(total.gt(0), 2.0 * inter / total.clamp_min(1), torch::ones_like(total));
-        out.select(1, c - 1).copy_(dice);
+        out.select(1, static_cast<int64_t>(r)).copy_(dice);
     }
     return out;
+}
+
+at::Tensor hardDicePerImage(const at::Tensor& predicted, const at::Tensor& truth, int64_t numClasses) {
+    std::vector<std::vector<int64_t>> regions;
+    for (int64_t c = 1; c < std::max<int64_t>(numClasses, 2); ++c) regions.push_back({c});
+    return hardDicePerRegion(predicted, truth, regions);
 }
 
 }  // namespace dacw::train

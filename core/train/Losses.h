@@ -3,6 +3,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace dacw::train {
 
@@ -11,6 +12,10 @@ constexpr int64_t kIgnoreLabel = -1;
 /// Mean cross-entropy over pixels whose label is not kIgnoreLabel; 0 when every pixel is ignored.
 /// logits [N,K,H,W], labels [N,H,W] int64.
 at::Tensor crossEntropyLoss(const at::Tensor& logits, const at::Tensor& labels);
+
+/// Cross-entropy weighted per pixel: sum(w * ce) / sum(w) over pixels that are not ignored
+/// (confidence-aware CPS: a teacher's unsure pixels count less). 0 when nothing is left.
+at::Tensor weightedCrossEntropyLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& weights);
 
 /// 1 - mean over classes of the soft Dice (2 sum(p g) + eps) / (sum p + sum g + eps), sums over
 /// the whole batch, ignored pixels excluded. Background (class 0) is left out unless asked for or
@@ -40,5 +45,8 @@ double sigmoidRampUp(int64_t iteration, int64_t length);
 
 /// Per-image Dice of hard predictions for classes 1..K-1 (1 when both are empty): [N, K-1].
 at::Tensor hardDicePerImage(const at::Tensor& predicted, const at::Tensor& truth, int64_t numClasses);
+/// Per-image Dice of regions, each a union of classes (fundus disc = {1,2}): [N, regions].
+at::Tensor hardDicePerRegion(const at::Tensor& predicted, const at::Tensor& truth,
+                             const std::vector<std::vector<int64_t>>& regions);
 
 }  // namespace dacw::train

@@ -125,11 +125,11 @@ AsppImpl::AsppImpl(int64_t in, int64_t out, double dropout, bool atrousShortcut)
     project = register_module("project", convBnRelu(5 * out, out, 1));
 }
 
-at::Tensor AsppImpl::forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen) {
+at::Tensor AsppImpl::forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen, bool dropout) {
     const int64_t h = x.size(2), w = x.size(3);
     at::Tensor pooled = pool->forward(x.mean({2, 3}, true)).expand({-1, -1, h, w});
     at::Tensor y = project->forward(torch::cat({b0->forward(x), atrous(b1, 6, x), atrous(b2, 12, x), atrous(b3, 18, x), pooled}, 1));
-    if (is_training() && dropout_ > 0.0) {
+    if (dropout && is_training() && dropout_ > 0.0) {
         // Elementwise dropout with the mask drawn on the CPU from the given generator (so it is
         // reproducible and resumable on any device), or from torch's global one without it.
         at::Tensor keep = dropoutGen ? at::empty(y.sizes(), at::kFloat).bernoulli_(1.0 - dropout_, *dropoutGen)
@@ -166,8 +166,14 @@ DeepLabV3PlusImpl::DeepLabV3PlusImpl(const NetworkSpec& spec) : spec_(spec) {
 }
 
 SegOutput DeepLabV3PlusImpl::forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen) {
+    return run(x, dropoutGen, true);
+}
+
+SegOutput DeepLabV3PlusImpl::forwardNoDropout(const at::Tensor& x) { return run(x, c10::nullopt, false); }
+
+SegOutput DeepLabV3PlusImpl::run(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen, bool dropout) {
     EncoderOutput e = encoder_->forward(x);
-    at::Tensor high = aspp_->forward(e.high, dropoutGen);
+    at::Tensor high = aspp_->forward(e.high, dropoutGen, dropout);
     at::Tensor low = lowProject_->forward(e.low);
     high = resizeBilinear(high, low.size(2), low.size(3));
     if (low.suggest_memory_format() == at::MemoryFormat::ChannelsLast)

@@ -65,7 +65,8 @@ public:
     AsppImpl(int64_t in, int64_t out, double dropout, bool atrousShortcut = true);
     /// `dropoutGen` (may be undefined) draws the dropout mask, so training randomness comes from
     /// the trainer's own generator and not from torch's global one.
-    at::Tensor forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen);
+    /// `dropout` false skips dropout even in training mode (the teachers' pseudo-label pass).
+    at::Tensor forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen, bool dropout = true);
 
 private:
     at::Tensor atrous(torch::nn::Sequential& branch, int64_t dilation, const at::Tensor& x);
@@ -84,11 +85,15 @@ class DeepLabV3PlusImpl : public torch::nn::Module {
 public:
     explicit DeepLabV3PlusImpl(const NetworkSpec& spec);
     SegOutput forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen = c10::nullopt);
+    /// The forward pass without dropout, BatchNorm as the module's mode says: what the teachers
+    /// use, so that pseudo-labels are a deterministic function of the weights and the batch.
+    SegOutput forwardNoDropout(const at::Tensor& x);
     const NetworkSpec& spec() const { return spec_; }
     int64_t featureChannels() const { return featureChannels_; }
     ResNetEncoder encoder() const { return encoder_; }
 
 private:
+    SegOutput run(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen, bool dropout);
     NetworkSpec spec_;
     int64_t featureChannels_;
     ResNetEncoder encoder_{nullptr};

@@ -42,6 +42,7 @@ const Names<Backbone> kBackbones{
 const Names<OptimizerKind> kOptimizers{{{OptimizerKind::AdamW, "adamw"}, {OptimizerKind::Sgd, "sgd"}}};
 const Names<LrSchedule> kSchedules{
     {{LrSchedule::Auto, "auto"}, {LrSchedule::Constant, "constant"}, {LrSchedule::Poly, "poly"}}};
+const Names<CpsWeighting> kCpsWeightings{{{CpsWeighting::None, "none"}, {CpsWeighting::Confidence, "confidence"}}};
 const Names<Normalization> kNorms{{{Normalization::None, "none"},
                                    {Normalization::PerImage, "per-image"},
                                    {Normalization::PerImageChannel, "per-image-channel"}}};
@@ -76,6 +77,27 @@ std::string joinInts(const std::vector<int64_t>& v) {
     std::string s;
     for (auto i : v) s += (s.empty() ? "" : ",") + std::to_string(i);
     return s;
+}
+
+std::vector<int64_t> splitInts(const std::string& key, const std::string& v) {
+    std::vector<int64_t> out;
+    std::stringstream ss(v);
+    for (std::string item; std::getline(ss, item, ',');)
+        if (!item.empty()) out.push_back(toInt(key, item));
+    return out;
+}
+// Regions as "1,2;2": classes joined by commas, regions by semicolons.
+std::string joinRegions(const std::vector<std::vector<int64_t>>& regions) {
+    std::string s;
+    for (const auto& r : regions) s += (s.empty() ? "" : ";") + joinInts(r);
+    return s;
+}
+std::vector<std::vector<int64_t>> parseRegions(const std::string& v) {
+    std::vector<std::vector<int64_t>> out;
+    std::stringstream ss(v);
+    for (std::string item; std::getline(ss, item, ';');)
+        if (!item.empty()) out.push_back(splitInts("validation-regions", item));
+    return out;
 }
 
 // One table drives printing and parsing, so the two cannot drift apart.
@@ -127,6 +149,8 @@ const std::vector<Option>& options() {
         INT("ramp-up", rampUp),
         BOOL("ramp-aux", rampAux),
         DBL("cps-threshold", cpsThreshold),
+        Option{"cps-weighting", [](const TrainConfig& c) { return toString(c.cpsWeighting); },
+               [](TrainConfig& c, const std::string& v) { c.cpsWeighting = parseCpsWeighting(v); }},
         BOOL("dice-background", diceIncludeBackground),
         BOOL("aug-hflip", augment.hflip),
         BOOL("aug-vflip", augment.vflip),
@@ -146,6 +170,8 @@ const std::vector<Option>& options() {
         DBL("aug-noise", augment.noiseStd),
         Option{"normalization", [](const TrainConfig& c) { return toString(c.augment.normalization); },
                [](TrainConfig& c, const std::string& v) { c.augment.normalization = parseNormalization(v); }},
+        DBL("aug-fourier-prob", augment.fourierProb),
+        DBL("aug-fourier-beta", augment.fourierBeta),
         DBL("cutmix-min-area", augment.cutmixMinArea),
         DBL("cutmix-max-area", augment.cutmixMaxArea),
         DBL("rot-region-min", augment.rotRegionMin),
@@ -170,6 +196,8 @@ const std::vector<Option>& options() {
         INT("validation-interval", validationInterval),
         INT("validation-batch", validationBatch),
         INT("nan-patience", nanPatience),
+        Option{"validation-regions", [](const TrainConfig& c) { return joinRegions(c.validationRegions); },
+               [](TrainConfig& c, const std::string& v) { c.validationRegions = parseRegions(v); }},
         Option{"test-poison-loss-at", [](const TrainConfig& c) { return joinInts(c.testHooks.poisonLossAt); },
                [](TrainConfig& c, const std::string& v) {
                    c.testHooks.poisonLossAt.clear();
@@ -192,6 +220,8 @@ std::string toString(Backbone b) { return kBackbones.name(b); }
 std::string toString(OptimizerKind o) { return kOptimizers.name(o); }
 std::string toString(LrSchedule s) { return kSchedules.name(s); }
 std::string toString(Normalization n) { return kNorms.name(n); }
+std::string toString(CpsWeighting w) { return kCpsWeightings.name(w); }
+CpsWeighting parseCpsWeighting(const std::string& s) { return kCpsWeightings.parse(s, "cps weighting"); }
 Method parseMethod(const std::string& s) { return kMethods.parse(s, "method"); }
 Backbone parseBackbone(const std::string& s) { return kBackbones.parse(s, "backbone"); }
 OptimizerKind parseOptimizer(const std::string& s) { return kOptimizers.parse(s, "optimizer"); }
@@ -267,6 +297,14 @@ void validateConfig(const TrainConfig& c) {
     need(a.rotRegionMin > 0.0 && a.rotRegionMin <= a.rotRegionMax && a.rotRegionMax <= 1.0,
          "rotation region sides must satisfy 0 < min <= max <= 1");
     need(a.blurProb >= 0.0 && a.blurProb <= 1.0, "aug-blur-prob must be in [0, 1]");
+    need(a.fourierProb >= 0.0 && a.fourierProb <= 1.0, "aug-fourier-prob must be in [0, 1]");
+    need(a.fourierBeta > 0.0 && a.fourierBeta <= 1.0, "aug-fourier-beta must be in (0, 1]");
+    for (const auto& r : c.validationRegions) {
+        need(!r.empty(), "validation-regions: a region lists no class");
+        for (int64_t k : r)
+            need(k >= 1 && (c.numClasses == 0 || k < c.numClasses), "validation-regions: class " + std::to_string(k) +
+                                                                         " is not a foreground class");
+    }
     need(a.gamma >= 0.0 && a.saturation >= 0.0 && a.noiseStd >= 0.0 && a.channelMix >= 0.0 &&
              a.brightness >= 0.0 && a.contrast >= 0.0 && a.contrast < 1.0,
          "augmentation magnitudes must be >= 0 (contrast < 1)");

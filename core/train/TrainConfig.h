@@ -16,12 +16,15 @@ enum class LrSchedule { Auto, Constant, Poly };  // Auto: Poly for SGD, Constant
 /// Per-image normalisation the caller applied; augmentation re-applies it after intensity jitter
 /// so the network only ever sees inputs with the statistics it will see at test time.
 enum class Normalization { None, PerImage, PerImageChannel };
+/// How CPS weighs pseudo-labelled pixels: all alike (CPS), or by the teacher's confidence.
+enum class CpsWeighting { None, Confidence };
 
 std::string toString(Method m);
 std::string toString(Backbone b);
 std::string toString(OptimizerKind o);
 std::string toString(LrSchedule s);
 std::string toString(Normalization n);
+std::string toString(CpsWeighting w);
 /// Parsers accept the names toString produces (e.g. "dac-no-feat", "resnet18", "adamw", "sgd");
 /// they throw ConfigError listing the valid names otherwise.
 Method parseMethod(const std::string& s);
@@ -29,6 +32,7 @@ Backbone parseBackbone(const std::string& s);
 OptimizerKind parseOptimizer(const std::string& s);
 LrSchedule parseLrSchedule(const std::string& s);
 Normalization parseNormalization(const std::string& s);
+CpsWeighting parseCpsWeighting(const std::string& s);
 std::vector<std::string> methodNames();
 
 /// Which parts of DAC a method switches on.
@@ -47,8 +51,8 @@ struct AugmentConfig {
     bool vflip = false;
     bool rot90 = false;           // add a random multiple of 90 degrees
     double rotateDeg = 15.0;      // uniform in [-rotateDeg, rotateDeg]
-    double scaleMin = 0.85;       // zoom factor of the scale-crop
-    double scaleMax = 1.25;
+    double scaleMin = 0.8;        // zoom factor of the scale-crop, drawn log-uniformly; wide enough
+    double scaleMax = 1.8;        // for centres that frame the structure at different sizes
     double translate = 0.08;      // fraction of the image side
     // strong (photometric, image only)
     bool strongOnLabeled = true;
@@ -61,6 +65,9 @@ struct AugmentConfig {
     double blurSigmaMax = 1.2;    // pixels
     double noiseStd = 0.08;       // max std of additive Gaussian noise, normalised units
     Normalization normalization = Normalization::PerImageChannel;
+    // style: low-frequency Fourier amplitude of a labeled image mixed with an unlabeled one's
+    double fourierProb = 0.5;     // share of labeled images that get another domain's style
+    double fourierBeta = 0.1;     // side of the low-frequency window, fraction of the image side
     // mixing
     double cutmixMinArea = 0.25;  // fraction of the image covered by the pasted box
     double cutmixMaxArea = 0.5;
@@ -107,6 +114,7 @@ struct TrainConfig {
     int64_t rampUp = -1;          // ramp-up length in iterations; -1 = 20% of the iterations
     bool rampAux = false;         // ramp the auxiliary terms too (their targets are exact)
     double cpsThreshold = 0.0;    // pseudo-labels with confidence below are ignored (0 = none)
+    CpsWeighting cpsWeighting = CpsWeighting::None;
     bool diceIncludeBackground = false;
     AugmentConfig augment;
     // reproducibility and execution
@@ -124,6 +132,9 @@ struct TrainConfig {
     bool resume = false;          // continue from checkpointPath if it exists
     int64_t validationInterval = 0;   // 0 = validate only at the end
     int64_t validationBatch = 8;
+    /// Regions validation scores (and model selection uses), each a set of class indices; the
+    /// task's evaluation regions (fundus: disc = {1,2}, cup = {2}). Empty: each foreground class.
+    std::vector<std::vector<int64_t>> validationRegions;
     int nanPatience = 5;          // stop after this many non-finite losses in a row
     TestHooks testHooks;
 };

@@ -2,6 +2,7 @@
 // networks, files and configuration.
 #include "TestUtil.h"
 #include <QtTest>
+#include <torch/fft.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -112,6 +113,68 @@ private Q_SLOTS:
         QVERIFY(std::abs(d[0][0].item<double>() - 2.0 / 3.0) < 1e-9);  // class 1: 2*1/(2+1)
         QCOMPARE(d[0][1].item<double>(), 0.0);                          // class 2: predicted, absent
         QCOMPARE(hardDicePerImage(truth, truth, 3)[0][1].item<double>(), 1.0);  // both empty
+    }
+
+    void weightedCrossEntropyAndRegionDice() {
+        // pixel 0: p1 = 3/4 (label 1, weight 1); pixel 1: p0 = 1/2 (label 0, weight 3); pixel 2 ignored.
+        at::Tensor l = pixels({{0.0, std::log(3.0)}, {0.0, 0.0}, {5.0, -5.0}});
+        at::Tensor w = at::tensor({1.0f, 3.0f, 5.0f}).view({1, 1, 3});
+        const double expected = (-std::log(0.75) * 1.0 + std::log(2.0) * 3.0) / 4.0;
+        QVERIFY(std::abs(val(weightedCrossEntropyLoss(l, labels({1, 0, kIgnoreLabel}), w)) - expected) < 1e-6);
+        // Equal weights give plain cross-entropy.
+        at::Tensor ones = at::ones({1, 1, 3});
+        QVERIFY(std::abs(val(weightedCrossEntropyLoss(l, labels({1, 0, kIgnoreLabel}), ones)) -
+                         val(crossEntropyLoss(l, labels({1, 0, kIgnoreLabel})))) < 1e-6);
+        // Regions as unions of classes: disc = {1,2}, cup = {2}.
+        at::Tensor pred = at::tensor({0, 1, 2, 2}, at::kLong).view({1, 2, 2});
+        at::Tensor truth = at::tensor({0, 2, 2, 1}, at::kLong).view({1, 2, 2});
+        at::Tensor d = hardDicePerRegion(pred, truth, {{1, 2}, {2}});
+        QCOMPARE(d[0][0].item<double>(), 1.0);                          // the disc agrees exactly
+        QVERIFY(std::abs(d[0][1].item<double>() - 0.5) < 1e-9);         // cup: 2*1/(2+2)
+    }
+
+    void fourierStyleMixKeepsStructureMovesStyle() {
+        TensorDataset d = makeSyntheticDataset({4, 32, 3, 2, 0.0, 5, "x", false});
+        TensorDataset other = makeSyntheticDataset({2, 32, 3, 2, 0.0, 9, "y", false});
+        // A style dominated by one low frequency (one period across the image) that the labeled
+        // images lack.
+        at::Tensor wave = at::cos(at::arange(32, at::kFloat) * (2.0 * 3.14159265358979 / 32.0)).view({1, 1, 1, 32}).expand({2, 3, 32, 32});
+        at::Tensor style = normalizeImages(other.images + 4.0 * wave, Normalization::PerImageChannel);
+        AugmentConfig cfg;
+        cfg.fourierProb = 0.0;
+        at::Generator g0 = at::make_generator<at::CPUGeneratorImpl>(2);
+        QVERIFY(torch::equal(fourierStyleMix(d.images, style, cfg, g0), d.images));  // off: identity
+        cfg.fourierProb = 1.0;
+        at::Generator g1 = at::make_generator<at::CPUGeneratorImpl>(2), g2 = at::make_generator<at::CPUGeneratorImpl>(2);
+        at::Tensor a = fourierStyleMix(d.images, style, cfg, g1), b = fourierStyleMix(d.images, style, cfg, g2);
+        QVERIFY(torch::equal(a, b));  // seeded
+        QVERIFY(a.mean({2, 3}).abs().max().item<double>() < 1e-4);  // normalised again
+        // Style moved: the share of energy at that frequency rises towards the style's.
+        auto share = [](const at::Tensor& x) {
+            at::Tensor p = torch::fft::fft2(x).abs().pow(2);
+            return ((p.select(3, 1).select(2, 0) + p.select(3, 31).select(2, 0)).sum() / p.sum()).item<double>();
+        };
+        QVERIFY2(share(a) > 2.0 * share(d.images) && share(a) < share(style),
+                 qPrintable(QString("%1 vs content %2, style %3").arg(share(a)).arg(share(d.images)).arg(share(style))));
+        // Structure kept: the high frequencies (the image minus its blur) barely change.
+        auto high = [](const at::Tensor& x) { return x - F::avg_pool2d(x, F::AvgPool2dFuncOptions(5).stride(1).padding(2)); };
+        const double corr = torch::cosine_similarity(high(a).flatten(), high(d.images).flatten(), 0).item<double>();
+        QVERIFY2(corr > 0.9, qPrintable(QString::number(corr)));
+        // A style identical to the content changes nothing (up to the FFT's rounding).
+        at::Generator g3 = at::make_generator<at::CPUGeneratorImpl>(4);
+        at::Tensor same = fourierStyleMix(d.images.slice(0, 0, 1), d.images.slice(0, 0, 1), cfg, g3);
+        QVERIFY((same - d.images.slice(0, 0, 1)).abs().max().item<double>() < 1e-4);
+    }
+
+    void teacherPassHasNoDropout() {
+        NetworkSpec spec{Backbone::ResNet18, 0.25, 3, 3, 0.5};
+        DeepLabV3Plus net(spec);
+        net->train();
+        at::Tensor x = at::randn({2, 3, 32, 32});
+        torch::NoGradGuard noGrad;
+        // Batch statistics depend on the batch alone; without dropout two passes agree exactly.
+        QVERIFY(torch::equal(net->forwardNoDropout(x).logits, net->forwardNoDropout(x).logits));
+        QVERIFY(!torch::equal(net->forward(x).logits, net->forward(x).logits));  // dropout 0.5 is on
     }
 
     void cutMixMaskAgreesWithMixedImageAndTarget() {
@@ -345,10 +408,18 @@ private Q_SLOTS:
         applyOption(c, "lr", "0.001");
         applyOption(c, "bf16", "false");
         applyOption(c, "test-poison-loss-at", "3,4");
+        applyOption(c, "validation-regions", "1,2;2");
+        applyOption(c, "cps-weighting", "confidence");
         TrainConfig d;
         for (const auto& [k, v] : toKeyValues(c)) applyOption(d, k, v);
         QCOMPARE(toKeyValues(d), toKeyValues(c));
         QVERIFY(d.method == Method::DacNoFeat && d.lr == 0.001 && !d.bf16 && d.testHooks.poisonLossAt.size() == 2);
+        QVERIFY(d.validationRegions == (std::vector<std::vector<int64_t>>{{1, 2}, {2}}));
+        QVERIFY(d.cpsWeighting == CpsWeighting::Confidence);
+        TrainConfig e;
+        e.numClasses = 3;
+        applyOption(e, "validation-regions", "1,3");
+        QVERIFY(expectThrow<ConfigError>([&] { validateConfig(e); }).contains("class 3"));
         QVERIFY(expectThrow<ConfigError>([&] { applyOption(c, "method", "magic"); }).contains("dac-sym-aux"));
         QVERIFY(expectThrow<ConfigError>([&] { applyOption(c, "nope", "1"); }).contains("nope"));
         QVERIFY(expectThrow<ConfigError>([&] { applyOption(c, "lr", "fast"); }).contains("lr"));
