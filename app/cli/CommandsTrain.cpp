@@ -1,12 +1,14 @@
 // dacw train, predict, evaluate, experiment.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -133,10 +135,14 @@ RunRequest requestFrom(const Args& a) {
 }
 
 void printEvaluation(const EvaluationResult& e) {
+    const std::string unit = e.hd95Unit.empty() ? "mm" : e.hd95Unit;
     for (const auto& d : e.domains) {
         std::cout << "  " << d.name << " (" << d.cases << " cases):";
         for (const auto& [k, v] : d.dice) std::cout << "  Dice " << k << " " << std::fixed << std::setprecision(3) << v;
-        for (const auto& [k, v] : d.hd95) std::cout << "  HD95 " << k << " " << std::fixed << std::setprecision(2) << v;
+        for (const auto& [k, v] : d.hd95)
+            std::cout << "  HD95 " << k << " " << std::fixed << std::setprecision(2) << v << " " << unit;
+        if (!std::isnan(d.vcdrMae)) std::cout << "  vCDR MAE " << std::fixed << std::setprecision(3) << d.vcdrMae;
+        if (d.anatomyChecked) std::cout << "  anatomically valid " << d.anatomyValid << "/" << d.anatomyChecked;
         std::cout << "\n";
     }
 }
@@ -199,12 +205,64 @@ int evaluateCommand(const std::vector<std::string>& argv) {
     return kOk;
 }
 
+struct Stat {
+    double mean = NAN, sd = NAN;
+    std::size_t n = 0;
+};
+Stat statOf(const std::vector<double>& v) {
+    Stat s;
+    for (double x : v)
+        if (std::isfinite(x)) {
+            s.mean = (s.n == 0 ? 0.0 : s.mean) + x;
+            ++s.n;
+        }
+    if (s.n == 0) return s;
+    s.mean /= double(s.n);
+    if (s.n > 1) {
+        double q = 0;
+        for (double x : v)
+            if (std::isfinite(x)) q += (x - s.mean) * (x - s.mean);
+        s.sd = std::sqrt(q / double(s.n - 1));  // sample standard deviation
+    }
+    return s;
+}
+std::string show(const Stat& s, int digits = 3) {
+    if (s.n == 0) return "-";
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(digits) << s.mean;
+    if (s.n > 1) o << " ± " << std::setprecision(digits) << s.sd;
+    return o.str();
+}
+nlohmann::json statJson(const Stat& s, const std::vector<double>& values) {
+    auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(std::round(v * 1e6) / 1e6) : nlohmann::json(nullptr); };
+    nlohmann::json per = nlohmann::json::array();
+    for (double v : values) per.push_back(num(v));
+    return {{"mean", num(s.mean)}, {"sd", num(s.sd)}, {"n", s.n}, {"per_seed", per}};
+}
+
+std::vector<std::uint64_t> seedList(const Args& a, std::uint64_t fallback) {
+    if (!a.has("seeds")) return {fallback};
+    std::vector<std::uint64_t> out;
+    std::stringstream ss(a.get("seeds"));
+    for (std::string item; std::getline(ss, item, ',');) {
+        if (item.empty()) continue;
+        char* end = nullptr;
+        const long long v = std::strtoll(item.c_str(), &end, 10);
+        if (*end != '\0' || v < 0) throw UsageError("--seeds takes non-negative integers separated by commas, not '" + item + "'");
+        out.push_back(std::uint64_t(v));
+    }
+    if (out.empty()) throw UsageError("--seeds lists no seed");
+    return out;
+}
+
 int experimentCommand(const std::vector<std::string>& argv) {
     Args a(argv, {"resume", "no-cache", "no-predictions"});
     auto known = kTrainOptions;
     known.push_back("methods");
+    known.push_back("seeds");
     a.allowOnly(known);
     if (a.has("method")) throw UsageError("experiment takes --methods a,b,c");
+    if (a.has("seed") && a.has("seeds")) throw UsageError("give --seed or --seeds, not both");
     RunRequest base = requestFrom(a);
     if (base.testDirs.empty()) throw UsageError("experiment needs at least one --test folder");
     const fs::path out = a.require("out");
@@ -217,59 +275,136 @@ int experimentCommand(const std::vector<std::string>& argv) {
         throw UsageError(e.what());
     }
     if (methods.empty()) throw UsageError("--methods lists no method");
+    const std::vector<std::uint64_t> seeds = seedList(a, base.config.seed);
+    const bool multi = a.has("seeds");
     std::signal(SIGINT, onInterrupt);
-    std::vector<std::pair<std::string, EvaluationResult>> results;
-    for (auto m : methods) {
-        RunRequest r = base;
-        r.config.method = m;
-        r.outDir = out / train::toString(m);
-        std::cerr << "== " << train::toString(m) << " -> " << r.outDir.string() << "\n";
-        ProgressPrinter printer;
-        RunObserver obs;
-        obs.progress = [&](const train::Progress& p) { printer(p); };
-        RunOutcome o;
-        try {
-            o = executeRun(r, obs, &gCancel);
-        } catch (const train::TrainError& e) {
-            throw InputError(train::toString(m) + ": " + e.what());
+    // results[method][seed index]
+    std::map<std::string, std::vector<EvaluationResult>> results;
+    std::vector<std::string> order;
+    for (std::size_t si = 0; si < seeds.size(); ++si) {
+        for (auto m : methods) {
+            const std::string name = train::toString(m);
+            if (!results.count(name)) order.push_back(name);
+            RunRequest r = base;
+            r.config.method = m;
+            r.config.seed = seeds[si];
+            r.outDir = multi ? out / name / ("seed-" + std::to_string(seeds[si])) : out / name;
+            // With --resume, a finished run (its metrics.json exists) is read back, not retrained.
+            std::error_code ec;
+            if (r.resume && fs::exists(r.outDir / "metrics.json", ec)) {
+                std::cerr << "== " << name << " seed " << seeds[si] << ": finished earlier, read from " << r.outDir.string() << "\n";
+                results[name].push_back(evaluationFromJson(readText(r.outDir / "metrics.json")));
+                continue;
+            }
+            std::cerr << "== " << name << " seed " << seeds[si] << " -> " << r.outDir.string() << "\n";
+            ProgressPrinter printer;
+            RunObserver obs;
+            obs.progress = [&](const train::Progress& p) { printer(p); };
+            RunOutcome o;
+            try {
+                o = executeRun(r, obs, &gCancel);
+            } catch (const train::TrainError& e) {
+                throw InputError(name + ": " + e.what());
+            }
+            if (o.cancelled) {
+                std::cerr << "cancelled; rerun with --resume to continue\n";
+                return 130;
+            }
+            results[name].push_back(o.evaluation);
         }
-        if (o.cancelled) {
-            std::cerr << "cancelled; rerun with --resume to continue\n";
-            return 130;
-        }
-        results.push_back({train::toString(m), o.evaluation});
     }
-    // The comparison table: Dice per region for every test domain, then the mean.
+    // The comparison: Dice per region for every test domain (mean ± sd over seeds), vCDR error,
+    // and the paired difference of the last co-training method listed against every other.
     std::vector<std::string> domains, regions;
     for (const auto& reg : base.task.regions) regions.push_back(reg.name);
-    for (const auto& d : results.front().second.domains) domains.push_back(d.name);
+    for (const auto& d : results[order.front()].front().domains) domains.push_back(d.name);
+    auto diceOf = [&](const EvaluationResult& e, const std::string& dom, const std::string& reg) {
+        for (const auto& x : e.domains)
+            if (x.name == dom && x.dice.count(reg)) return x.dice.at(reg);
+        return double(NAN);
+    };
+    auto vcdrOf = [&](const EvaluationResult& e, const std::string& dom) {
+        for (const auto& x : e.domains)
+            if (x.name == dom) return x.vcdrMae;
+        return double(NAN);
+    };
+    const bool fundus = std::find(regions.begin(), regions.end(), "cup") != regions.end() &&
+                        std::find(regions.begin(), regions.end(), "disc") != regions.end();
     std::ostringstream md;
-    md << "# Experiment: " << base.task.name << ", labeled " << base.labeledDir.filename().string();
-    md << "\n\nPreset `" << base.preset << "`, " << base.config.iterations << " iterations, size " << base.config.size
-       << ", seed " << base.config.seed << ". Dice (mean over cases).\n\n| method |";
-    for (const auto& d : domains)
+    md << "# Experiment: " << base.task.name << ", labeled " << base.labeledDir.filename().string() << "\n\n";
+    md << "Preset `" << base.preset << "`, " << base.config.iterations << " iterations, size " << base.config.size << ", seeds ";
+    for (std::size_t i = 0; i < seeds.size(); ++i) md << (i ? "," : "") << seeds[i];
+    md << ". Dice (mean over cases" << (seeds.size() > 1 ? "; mean ± sd over seeds" : "") << ").\n\n| method |";
+    for (const auto& d : domains) {
         for (const auto& reg : regions) md << " " << d << " " << reg << " |";
+        if (fundus) md << " " << d << " vCDR MAE |";
+    }
     for (const auto& reg : regions) md << " mean " << reg << " |";
     md << "\n|---|";
-    for (std::size_t i = 0; i < (domains.size() + 1) * regions.size(); ++i) md << "---|";
+    const std::size_t cols = domains.size() * (regions.size() + (fundus ? 1 : 0)) + regions.size();
+    for (std::size_t i = 0; i < cols; ++i) md << "---|";
     md << "\n";
-    nlohmann::json j = {{"task", base.task.name}, {"preset", base.preset}, {"iterations", base.config.iterations},
-                        {"seed", base.config.seed}, {"methods", nlohmann::json::object()}};
-    for (const auto& [name, e] : results) {
+    nlohmann::json j = {{"task", base.task.name},         {"preset", base.preset},
+                        {"iterations", base.config.iterations}, {"size", base.config.size},
+                        {"seeds", seeds},                  {"methods", nlohmann::json::object()}};
+    for (const auto& name : order) {
+        const auto& runs = results[name];
         md << "| " << name << " |";
+        nlohmann::json mj = nlohmann::json::parse(evaluationToJson(runs.front()));
+        mj.erase("cases");
         for (const auto& d : domains) {
-            const DomainResult* dr = nullptr;
-            for (const auto& x : e.domains)
-                if (x.name == d) dr = &x;
             for (const auto& reg : regions) {
-                if (dr && dr->dice.count(reg)) md << " " << std::fixed << std::setprecision(3) << dr->dice.at(reg) << " |";
-                else md << " - |";
+                std::vector<double> v;
+                for (const auto& e : runs) v.push_back(diceOf(e, d, reg));
+                const Stat st = statOf(v);
+                md << " " << show(st) << " |";
+                mj["domains"][d]["dice"][reg] = std::isfinite(st.mean) ? nlohmann::json(st.mean) : nlohmann::json(nullptr);
+                mj["domains"][d]["dice_over_seeds"][reg] = statJson(st, v);
+            }
+            std::vector<double> vc;
+            for (const auto& e : runs) vc.push_back(vcdrOf(e, d));
+            if (fundus) {
+                md << " " << show(statOf(vc)) << " |";
+                mj["domains"][d]["vcdr_mae_over_seeds"] = statJson(statOf(vc), vc);
             }
         }
-        for (const auto& reg : regions) md << " " << std::fixed << std::setprecision(3) << (e.meanDice.count(reg) ? e.meanDice.at(reg) : NAN) << " |";
+        for (const auto& reg : regions) {
+            std::vector<double> v;
+            for (const auto& e : runs) v.push_back(e.meanDice.count(reg) ? e.meanDice.at(reg) : NAN);
+            md << " " << show(statOf(v)) << " |";
+            mj["mean"]["dice_over_seeds"][reg] = statJson(statOf(v), v);
+        }
         md << "\n";
-        j["methods"][name] = nlohmann::json::parse(evaluationToJson(e));
-        j["methods"][name].erase("cases");
+        j["methods"][name] = mj;
+    }
+    // Paired: the same seed means the same labeled cases and the same data order for every method.
+    const std::string focus = order.back();
+    if (order.size() > 1) {
+        md << "\nPaired difference, " << focus << " minus each method, same seed (mean ± sd over seeds; wins = seeds where "
+           << focus << " is higher):\n\n| " << focus << " minus |";
+        for (const auto& d : domains)
+            for (const auto& reg : regions) md << " " << d << " " << reg << " |";
+        md << "\n|---|";
+        for (std::size_t i = 0; i < domains.size() * regions.size(); ++i) md << "---|";
+        md << "\n";
+        for (const auto& name : order) {
+            if (name == focus) continue;
+            md << "| " << name << " |";
+            for (const auto& d : domains)
+                for (const auto& reg : regions) {
+                    std::vector<double> diff;
+                    int wins = 0;
+                    for (std::size_t si = 0; si < seeds.size(); ++si) {
+                        const double x = diceOf(results[focus][si], d, reg) - diceOf(results[name][si], d, reg);
+                        diff.push_back(x);
+                        wins += x > 0 ? 1 : 0;
+                    }
+                    const Stat st = statOf(diff);
+                    md << " " << (st.mean > 0 ? "+" : "") << show(st) << " (" << wins << "/" << seeds.size() << ") |";
+                    j["paired"][focus + " - " + name][d][reg] = statJson(st, diff);
+                }
+            md << "\n";
+        }
     }
     fs::create_directories(out);
     writeTextAtomically(out / "results.md", md.str());
@@ -315,10 +450,12 @@ std::vector<Command> trainCommands() {
          evaluateCommand},
         {"experiment", "train several methods on the same split and tabulate Dice",
          "Usage: dacw experiment --task T --labeled DIR [--labeled-count N] --unlabeled DIR... --test DIR...\n"
-         "                       --methods supervised,cps,dac --out DIR [train options]\n\n"
-         "Runs `dacw train` for each method into DIR/<method>/ with the same labeled cases and seed,\n"
-         "then writes DIR/results.md (a markdown table of Dice per test domain and region) and\n"
-         "DIR/results.json.\n",
+         "                       --methods supervised,cps,dac [--seeds 1,2,3] --out DIR [train options]\n\n"
+         "Runs `dacw train` for each method into DIR/<method>/ (with --seeds: DIR/<method>/seed-<s>/),\n"
+         "every method of a seed on the same labeled cases, then writes DIR/results.md (Dice per test\n"
+         "domain and region, mean ± sd over seeds, fundus vCDR error, and the paired difference of the\n"
+         "last method listed against each other one, seed by seed) and DIR/results.json.\n"
+         "With --resume, runs that finished earlier (metrics.json present) are read back, not retrained.\n",
          experimentCommand},
     };
 }
