@@ -255,29 +255,10 @@ std::vector<std::uint64_t> seedList(const Args& a, std::uint64_t fallback) {
     return out;
 }
 
-int experimentCommand(const std::vector<std::string>& argv) {
-    Args a(argv, {"resume", "no-cache", "no-predictions"});
-    auto known = kTrainOptions;
-    known.push_back("methods");
-    known.push_back("seeds");
-    a.allowOnly(known);
-    if (a.has("method")) throw UsageError("experiment takes --methods a,b,c");
-    if (a.has("seed") && a.has("seeds")) throw UsageError("give --seed or --seeds, not both");
-    RunRequest base = requestFrom(a);
-    if (base.testDirs.empty()) throw UsageError("experiment needs at least one --test folder");
-    const fs::path out = a.require("out");
-    std::vector<train::Method> methods;
-    std::stringstream ss(a.get("methods", "supervised,cps,dac"));
-    try {
-        for (std::string m; std::getline(ss, m, ',');)
-            if (!m.empty()) methods.push_back(train::parseMethod(m));
-    } catch (const train::ConfigError& e) {
-        throw UsageError(e.what());
-    }
-    if (methods.empty()) throw UsageError("--methods lists no method");
-    const std::vector<std::uint64_t> seeds = seedList(a, base.config.seed);
-    const bool multi = a.has("seeds");
-    std::signal(SIGINT, onInterrupt);
+/// One cell of an experiment: every method and seed on one split, into OUT; writes OUT/results.md
+/// and OUT/results.json. Returns 130 when cancelled.
+int experimentBlock(const RunRequest& base, const std::vector<train::Method>& methods, const std::vector<std::uint64_t>& seeds,
+                    bool multi, const fs::path& out, std::string* mdOut, nlohmann::json* jsonOut) {
     // results[method][seed index]
     std::map<std::string, std::vector<EvaluationResult>> results;
     std::vector<std::string> order;
@@ -331,7 +312,11 @@ int experimentCommand(const std::vector<std::string>& argv) {
     const bool fundus = std::find(regions.begin(), regions.end(), "cup") != regions.end() &&
                         std::find(regions.begin(), regions.end(), "disc") != regions.end();
     std::ostringstream md;
-    md << "# Experiment: " << base.task.name << ", labeled " << base.labeledDir.filename().string() << "\n\n";
+    md << "# Experiment: " << base.task.name << ", labeled " << base.labeledDir.filename().string();
+    if (base.labeledCount > 0) md << " (" << base.labeledCount << " cases)";
+    md << ", unlabeled";
+    for (const auto& u : base.unlabeledDirs) md << " " << u.filename().string();
+    md << "\n\n";
     md << "Preset `" << base.preset << "`, " << base.config.iterations << " iterations, size " << base.config.size << ", seeds ";
     for (std::size_t i = 0; i < seeds.size(); ++i) md << (i ? "," : "") << seeds[i];
     md << ". Dice (mean over cases" << (seeds.size() > 1 ? "; mean ± sd over seeds" : "") << ").\n\n| method |";
@@ -409,7 +394,94 @@ int experimentCommand(const std::vector<std::string>& argv) {
     fs::create_directories(out);
     writeTextAtomically(out / "results.md", md.str());
     writeTextAtomically(out / "results.json", j.dump(2) + "\n");
-    std::cout << md.str();
+    if (mdOut) *mdOut = md.str();
+    if (jsonOut) *jsonOut = j;
+    return kOk;
+}
+
+
+int experimentCommand(const std::vector<std::string>& argv) {
+    Args a(argv, {"resume", "no-cache", "no-predictions"});
+    auto known = kTrainOptions;
+    known.push_back("methods");
+    known.push_back("seeds");
+    known.push_back("labeled-counts");
+    known.push_back("leave-one-out");
+    a.allowOnly(known);
+    if (a.has("method")) throw UsageError("experiment takes --methods a,b,c");
+    if (a.has("seed") && a.has("seeds")) throw UsageError("give --seed or --seeds, not both");
+    if (a.has("labeled-counts") && (a.has("labeled-count") || a.has("labeled-ratio")))
+        throw UsageError("give --labeled-counts or --labeled-count/--labeled-ratio, not both");
+    RunRequest base = requestFrom(a);
+    const std::vector<std::string> loo = a.all("leave-one-out");
+    if (!loo.empty() && !base.testDirs.empty()) throw UsageError("--leave-one-out chooses the test folders; give no --test");
+    if (!loo.empty() && loo.size() < 2) throw UsageError("--leave-one-out needs at least two domain folders");
+    if (base.testDirs.empty() && loo.empty()) throw UsageError("experiment needs at least one --test folder");
+    const fs::path out = a.require("out");
+    std::vector<train::Method> methods;
+    std::stringstream ss(a.get("methods", "supervised,cps,dac"));
+    try {
+        for (std::string m; std::getline(ss, m, ',');)
+            if (!m.empty()) methods.push_back(train::parseMethod(m));
+    } catch (const train::ConfigError& e) {
+        throw UsageError(e.what());
+    }
+    if (methods.empty()) throw UsageError("--methods lists no method");
+    const std::vector<std::uint64_t> seeds = seedList(a, base.config.seed);
+    const bool multi = a.has("seeds");
+    std::vector<int> counts;
+    if (a.has("labeled-counts")) {
+        std::stringstream cs(a.get("labeled-counts"));
+        for (std::string item; std::getline(cs, item, ',');) {
+            if (item.empty()) continue;
+            char* end = nullptr;
+            const long v = std::strtol(item.c_str(), &end, 10);
+            if (*end != '\0' || v < 1) throw UsageError("--labeled-counts takes positive integers separated by commas, not '" + item + "'");
+            counts.push_back(int(v));
+        }
+        if (counts.empty()) throw UsageError("--labeled-counts lists no count");
+    }
+    std::signal(SIGINT, onInterrupt);
+    if (counts.empty() && loo.empty()) {
+        std::string md;
+        const int rc = experimentBlock(base, methods, seeds, multi, out, &md, nullptr);
+        if (rc == kOk) std::cout << md;
+        return rc;
+    }
+    // Several cells: labeled counts (a label-efficiency curve) and/or each listed domain in turn as
+    // the unseen test centre, the other listed domains unlabeled (besides any --unlabeled folders).
+    if (counts.empty()) counts.push_back(base.labeledCount);
+    const std::vector<fs::path> tests = paths(loo);
+    std::ostringstream all;
+    nlohmann::json cells = nlohmann::json::array();
+    for (int n : counts) {
+        const std::size_t rounds = tests.empty() ? 1 : tests.size();
+        for (std::size_t t = 0; t < rounds; ++t) {
+            RunRequest r = base;
+            r.labeledCount = n;
+            fs::path cell = out;
+            if (a.has("labeled-counts")) cell /= "labeled-" + std::to_string(n);
+            if (!tests.empty()) {
+                r.testDirs = {tests[t]};
+                for (std::size_t u = 0; u < tests.size(); ++u)
+                    if (u != t) r.unlabeledDirs.push_back(tests[u]);
+                cell /= "test-" + tests[t].filename().string();
+            }
+            std::string md;
+            nlohmann::json j;
+            const int rc = experimentBlock(r, methods, seeds, multi, cell, &md, &j);
+            if (rc != kOk) return rc;
+            all << md << "\n";
+            cells.push_back({{"labeled_count", n},
+                             {"test", r.testDirs.front().filename().string()},
+                             {"folder", fs::relative(cell, out).string()},
+                             {"results", j}});
+        }
+    }
+    fs::create_directories(out);
+    writeTextAtomically(out / "results.md", all.str());
+    writeTextAtomically(out / "results.json", nlohmann::json({{"cells", cells}}).dump(2) + "\n");
+    std::cout << all.str();
     return kOk;
 }
 
@@ -450,11 +522,15 @@ std::vector<Command> trainCommands() {
          evaluateCommand},
         {"experiment", "train several methods on the same split and tabulate Dice",
          "Usage: dacw experiment --task T --labeled DIR [--labeled-count N] --unlabeled DIR... --test DIR...\n"
-         "                       --methods supervised,cps,dac [--seeds 1,2,3] --out DIR [train options]\n\n"
+         "                       --methods supervised,cps,dac [--seeds 1,2,3] --out DIR [train options]\n"
+         "       dacw experiment ... [--labeled-counts 5,10,20,40] [--leave-one-out DIR, repeated, instead of --test]\n\n"
          "Runs `dacw train` for each method into DIR/<method>/ (with --seeds: DIR/<method>/seed-<s>/),\n"
          "every method of a seed on the same labeled cases, then writes DIR/results.md (Dice per test\n"
          "domain and region, mean ± sd over seeds, fundus vCDR error, and the paired difference of the\n"
          "last method listed against each other one, seed by seed) and DIR/results.json.\n"
+         "--labeled-counts repeats the comparison for each number of labeled cases (DIR/labeled-<n>/);\n"
+         "--leave-one-out makes each listed domain in turn the unseen test centre, the others unlabeled\n"
+         "(DIR/test-<domain>/). DIR/results.md then holds every cell's table.\n"
          "With --resume, runs that finished earlier (metrics.json present) are read back, not retrained.\n",
          experimentCommand},
     };

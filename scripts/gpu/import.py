@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
-"""Turns a run's pred.npz (arg-max labels at the training size, from run-experiment.sh) into label
-maps with each test image's own size (nearest-neighbour), as PNG files that `dacw evaluate` scores.
+"""Turns a run's pred.npz (class probabilities at the training size, from run-experiment.sh) into
+label maps with each test image's own size, as PNG files that `dacw evaluate` scores. The
+probabilities are resampled bilinearly with pixel centres aligned (OpenCV's INTER_LINEAR, what
+`dacw train` and `dacw predict` use) and then arg-maxed, so a GPU-node run scores like a local one;
+`dacw evaluate` applies the same anatomy post-processing. An older pred.npz holding arg-max
+`labels` is still read (nearest neighbour; boundaries may then differ by a pixel).
 Usage: import.py PRED.npz IMAGES_DIR OUT_DIR"""
 import os
 import struct
@@ -30,9 +34,36 @@ def write_gray_png(path, a):
                 + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
 
 
+def linear_weights(n_out, n_in):
+    """Source indices and weights of pixel-centred linear interpolation (edge samples repeated)."""
+    src = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
+    lo = np.floor(src).astype(int)
+    frac = src - lo
+    return np.clip(lo, 0, n_in - 1), np.clip(lo + 1, 0, n_in - 1), frac
+
+
+def resample_argmax(probs, h, w):
+    """probs [K,s,s] -> labels [h,w]: bilinear per class, then arg-max (ties to the lower class)."""
+    k, s, _ = probs.shape
+    y0, y1, fy = linear_weights(h, s)
+    x0, x1, fx = linear_weights(w, s)
+    p = probs.astype(np.float32)
+    rows = p[:, y0, :] * (1 - fy)[None, :, None] + p[:, y1, :] * fy[None, :, None]
+    up = rows[:, :, x0] * (1 - fx)[None, None, :] + rows[:, :, x1] * fx[None, None, :]
+    return up.argmax(0).astype(np.uint8)
+
+
 def main():
     pred, images, out = sys.argv[1], sys.argv[2], sys.argv[3]
     d = np.load(pred)
+    if "probs" in d:
+        probs = d["probs"]
+        ids = bytes(d["case_ids"]).decode().split("\0")[: len(probs)]
+        os.makedirs(out, exist_ok=True)
+        for p, cid in zip(probs, ids):
+            w, h = png_size(os.path.join(images, cid + ".png"))
+            write_gray_png(os.path.join(out, cid + ".png"), resample_argmax(p, h, w))
+        return
     labels = d["labels"]
     ids = bytes(d["case_ids"]).decode().split("\0")[: len(labels)]
     os.makedirs(out, exist_ok=True)

@@ -2,7 +2,7 @@
 # Runs the accuracy experiment on a GPU node that has a CUDA PyTorch (its LibTorch builds
 # dacw-train) but no Qt, ITK or OpenCV. Input: a .npz from pack.py with datasets L, V, R1, R2
 # (fundus) and PL, PV, ETIS, CDB (polyp). Every run trains concurrently on the one GPU; each run's
-# test predictions (arg-max, uint8) and logs are gathered into RESULTS/results.tar.gz as they end.
+# test predictions (class probabilities, 8-bit) and logs are gathered into RESULTS/results.tar.gz as they end.
 # Usage: run-experiment.sh DATA.npz RESULTS [ITERATIONS]
 set -uo pipefail
 data=$1 results=$2 iters=${3:-2000}
@@ -32,7 +32,10 @@ probs = list(torch.jit.load(out + "/probs.pt").parameters())[0]
 m = torch.jit.load(test)
 fields = dict(m.named_parameters()); fields.update(dict(m.named_buffers()))
 ids = fields["case_ids"].numpy()
-np.savez_compressed(out + "/pred.npz", labels=probs.argmax(1).to(torch.uint8).cpu().numpy(), case_ids=ids)
+# Class probabilities at the training size, quantised to 8 bits: import.py resamples them to each
+# image's grid before the arg-max, as `dacw train` does, so both routes score alike.
+q = (probs.float().clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+np.savez_compressed(out + "/pred.npz", probs=q, case_ids=ids)
 PY
   rm -f "$out/probs.pt" "$out/model.pt" "$out/checkpoint.pt"
   echo "$name done after $(( $(date +%s) - t0 )) s"

@@ -509,6 +509,47 @@ private Q_SLOTS:
         auto c2 = nlohmann::json::parse(readText(dir() / "exp/dac/config.json"));
         QCOMPARE(c1["labeled_cases"], c2["labeled_cases"]);
     }
+
+    void experimentSeedsCountsAndLeaveOneOut() {
+        const fs::path out = dir() / "exp-loo";
+        QStringList args = {"experiment", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-a"),
+                            "--leave-one-out", s(demo() / "fundus/centre-b"), "--leave-one-out", s(demo() / "fundus/centre-c"),
+                            "--labeled-counts", "2,3", "--seeds", "4,5", "--methods", "supervised,cps", "--iters", "2",
+                            "--size", "32", "--width", "0.25", "--batch", "2", "--no-cache", "--no-predictions",
+                            "--out", s(out)};
+        Result r = dacw(args);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        // Every cell: each listed domain once as the test centre, the other one unlabeled.
+        for (const char* cell : {"labeled-2/test-centre-b", "labeled-2/test-centre-c", "labeled-3/test-centre-b",
+                                 "labeled-3/test-centre-c"}) {
+            QVERIFY2(fs::exists(out / cell / "results.md"), cell);
+            QVERIFY(fs::exists(out / cell / "cps/seed-5/metrics.json"));
+        }
+        auto cfg = nlohmann::json::parse(readText(out / "labeled-3/test-centre-b/cps/seed-4/config.json"));
+        QCOMPARE(cfg["labeled_cases"].size(), std::size_t(3));
+        QCOMPARE(cfg["test_dirs"].size(), std::size_t(1));
+        QVERIFY(cfg["test_dirs"][0].get<std::string>().find("centre-b") != std::string::npos);
+        QVERIFY(cfg["unlabeled_dirs"][0].get<std::string>().find("centre-c") != std::string::npos);
+        // Seeds: mean and sd over two runs, and the paired difference, in the cell's files.
+        auto j = nlohmann::json::parse(readText(out / "labeled-2/test-centre-c/results.json"));
+        auto st = j["methods"]["cps"]["domains"]["centre-c"]["dice_over_seeds"]["disc"];
+        QCOMPARE(st["n"].get<int>(), 2);
+        QCOMPARE(st["per_seed"].size(), std::size_t(2));
+        QVERIFY(j["paired"]["cps - supervised"]["centre-c"].contains("cup"));
+        const std::string md = readText(out / "results.md");
+        QVERIFY(md.find("Paired difference") != std::string::npos && md.find("±") != std::string::npos);
+        QCOMPARE(nlohmann::json::parse(readText(out / "results.json"))["cells"].size(), std::size_t(4));
+        // --resume reads finished runs back instead of training again.
+        args << "--resume";
+        Result again = dacw(args);
+        QVERIFY2(again.code == 0, qPrintable(again.err));
+        QVERIFY(again.err.contains("finished earlier"));
+        QVERIFY(!again.err.contains("iteration 2/2"));
+        QCOMPARE(dacw({"experiment", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-a"), "--leave-one-out",
+                       s(demo() / "fundus/centre-b"), "--test", s(demo() / "fundus/centre-c"), "--out", s(out)})
+                     .code,
+                 2);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPipeline)
