@@ -176,6 +176,26 @@ std::map<std::string, RegionScore> evaluateCase(const LabelMap& prediction, cons
     return out;
 }
 
+std::map<std::string, double> diceOfRegions(const LabelMap& prediction, const LabelMap& reference, const Task& task) {
+    if (!prediction.geometry().sameSize(reference.geometry()))
+        throw InputError("Prediction is " + prediction.geometry().describe() + " but the reference is " +
+                         reference.geometry().describe());
+    std::map<std::string, double> out;
+    for (const Region& r : task.regions) {
+        bool in[256] = {};
+        for (auto v : r.values) in[v] = true;
+        std::size_t inter = 0, sp = 0, st = 0;
+        for (std::size_t i = 0; i < prediction.data().size(); ++i) {
+            const bool p = in[prediction.data()[i]], t = in[reference.data()[i]];
+            sp += p;
+            st += t;
+            inter += p && t;
+        }
+        out[r.name] = sp + st == 0 ? 1.0 : 2.0 * double(inter) / double(sp + st);
+    }
+    return out;
+}
+
 double verticalExtent(const std::vector<bool>& m, const Geometry& g) {
     const std::size_t nx = g.size[0], ny = g.size[1];
     std::size_t top = ny, bottom = 0;

@@ -42,6 +42,9 @@ std::vector<double> squaredDistanceTransform(const std::vector<bool>& feature, c
 /// Scores of every region of the task. Throws InputError when the grids differ in size.
 std::map<std::string, RegionScore> evaluateCase(const LabelMap& prediction, const LabelMap& reference, const Task& task);
 
+/// Dice of every region of the task (what evaluateCase reports, without the distances).
+std::map<std::string, double> diceOfRegions(const LabelMap& prediction, const LabelMap& reference, const Task& task);
+
 /// Vertical cup-to-disc ratio (the glaucoma biomarker read on fundus photographs): vertical extent
 /// of the cup over that of the disc. NaN when the map has no disc or the task no disc/cup regions.
 double verticalCupToDisc(const LabelMap& labels, const Task& task);

@@ -131,7 +131,7 @@ CaseResult scoreCase(const std::string& domain, const std::string& caseId, Label
     c.anatomyChecked = a.applicable;
     c.anatomyValid = a.valid;
     if (a.applicable) {
-        for (const auto& [region, s] : evaluateCase(pred, truth, task)) c.rawDice[region] = s.dice;
+        c.rawDice = diceOfRegions(pred, truth, task);  // Dice only: HD95 of the raw map is not reported
         enforceAnatomy(pred, task);
     }
     c.scores = evaluateCase(pred, truth, task);
