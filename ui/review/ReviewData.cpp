@@ -84,6 +84,7 @@ ReviewData loadReview(const fs::path& runA, const fs::path& runB)
         r.regions.push_back(g.name);
     const EvaluationResult a = metricsOf(runA);
     r.domainsA = a.domains;
+    r.hd95Unit = a.hd95Unit.empty() ? "mm" : a.hd95Unit;
     std::map<std::string, const CaseResult*> bCases;
     EvaluationResult b;
     if (!runB.empty()) {
@@ -106,6 +107,8 @@ ReviewData loadReview(const fs::path& runA, const fs::path& runB)
         rc.domain = c.domain;
         rc.caseId = c.caseId;
         rc.a = c.scores;
+        rc.vcdrA = c.vcdr;
+        rc.vcdrTruth = c.vcdrTruth;
         auto f = folders.find(c.domain);
         if (f != folders.end())
             if (const Case* k = f->second.find(c.caseId)) {
@@ -115,8 +118,10 @@ ReviewData loadReview(const fs::path& runA, const fs::path& runB)
         rc.predictionA = predictionOf(runA, c.domain, c.caseId);
         if (!runB.empty()) {
             auto it = bCases.find(rc.key());
-            if (it != bCases.end())
+            if (it != bCases.end()) {
                 rc.b = it->second->scores;
+                rc.vcdrB = it->second->vcdr;
+            }
             rc.predictionB = predictionOf(runB, c.domain, c.caseId);
         }
         r.cases.push_back(std::move(rc));
@@ -126,6 +131,11 @@ ReviewData loadReview(const fs::path& runA, const fs::path& runB)
         return (std::isfinite(a) ? a : 2.0) < (std::isfinite(b) ? b : 2.0);
     });
     return r;
+}
+
+bool ReviewData::hasVcdr() const
+{
+    return std::any_of(cases.begin(), cases.end(), [](const ReviewCase& c) { return std::isfinite(c.vcdrTruth); });
 }
 
 LabelMap errorMap(const LabelMap& prediction, const LabelMap& reference)
@@ -153,6 +163,12 @@ std::string reviewCsv(const ReviewData& data, const Project* project)
         if (data.hasB())
             s << ",dice_" << reg << "_" << csvField(data.nameB) << ",hd95_" << reg << "_" << csvField(data.nameB);
     }
+    if (data.hasVcdr()) {
+        s << ",vcdr_" << csvField(data.nameA);
+        if (data.hasB())
+            s << ",vcdr_" << csvField(data.nameB);
+        s << ",vcdr_reference";
+    }
     s << ",flag,note\n";
     for (const auto& c : data.cases) {
         s << csvField(c.domain) << "," << csvField(c.caseId);
@@ -164,6 +180,12 @@ std::string reviewCsv(const ReviewData& data, const Project* project)
             s << "," << get(c.a, true) << "," << get(c.a, false);
             if (data.hasB())
                 s << "," << get(c.b, true) << "," << get(c.b, false);
+        }
+        if (data.hasVcdr()) {
+            s << "," << num(c.vcdrA, 3);
+            if (data.hasB())
+                s << "," << num(c.vcdrB, 3);
+            s << "," << num(c.vcdrTruth, 3);
         }
         std::string flag, note;
         if (project) {

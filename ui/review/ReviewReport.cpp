@@ -95,7 +95,11 @@ QString reviewReportHtml(const ReviewData& data, const Project* project, int wor
     for (const auto& [name, _] : runs)
         for (const auto& reg : data.regions)
             h += "<th>Dice " + esc(reg) + (data.hasB() ? " (" + esc(name) + ")" : "") + "</th><th>HD95 " + esc(reg) +
-                 (data.hasB() ? " (" + esc(name) + ")" : "") + " mm</th>";
+                 (data.hasB() ? " (" + esc(name) + ")" : "") + " " + esc(data.hd95Unit) + "</th>";
+    const bool vcdr = data.hasVcdr();
+    if (vcdr)
+        for (const auto& [name, _] : runs)
+            h += "<th>vCDR MAE" + (data.hasB() ? " (" + esc(name) + ")" : QString()) + "</th>";
     h += "</tr>\n";
     for (const auto& dom : data.domainsA) {
         h += "<tr><td class=\"l\">" + esc(dom.name) + "</td><td>" + QString::number(dom.cases) + "</td>";
@@ -107,6 +111,11 @@ QString reviewReportHtml(const ReviewData& data, const Project* project, int wor
                 h += "<td>" + fmt(dice, 3) + "</td><td>" + fmt(hd, 2) + "</td>";
             }
         }
+        if (vcdr)
+            for (const auto& [name, list] : runs) {
+                const DomainResult* dr = domainIn(*list, dom.name);
+                h += "<td>" + fmt(dr ? dr->vcdrMae : NAN, 3) + "</td>";
+            }
         h += "</tr>\n";
     }
     h += "</table>\n";

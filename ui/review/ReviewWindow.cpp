@@ -221,11 +221,20 @@ void ReviewWindow::fillTable()
     const auto& data = d->data;
     QStringList headers = {tr("Domain"), tr("Case"), tr("Mean Dice A")};
     for (const auto& r : data.regions)
-        headers << tr("Dice %1 A").arg(QString::fromStdString(r)) << tr("HD95 %1 A").arg(QString::fromStdString(r));
+        headers << tr("Dice %1 A").arg(QString::fromStdString(r))
+                << tr("HD95 %1 A (%2)").arg(QString::fromStdString(r), QString::fromStdString(data.hd95Unit));
     if (data.hasB()) {
         headers << tr("Mean Dice B");
         for (const auto& r : data.regions)
-            headers << tr("Dice %1 B").arg(QString::fromStdString(r)) << tr("HD95 %1 B").arg(QString::fromStdString(r));
+            headers << tr("Dice %1 B").arg(QString::fromStdString(r))
+                    << tr("HD95 %1 B (%2)").arg(QString::fromStdString(r), QString::fromStdString(data.hd95Unit));
+    }
+    const bool vcdr = data.hasVcdr();
+    if (vcdr) {
+        headers << tr("vCDR A");
+        if (data.hasB())
+            headers << tr("vCDR B");
+        headers << tr("vCDR reference");
     }
     headers << tr("Flag") << tr("Note");
     d->table->setSortingEnabled(false);
@@ -251,6 +260,12 @@ void ReviewWindow::fillTable()
         scores(c.a, c.meanDiceA());
         if (data.hasB())
             scores(c.b, c.meanDiceB());
+        if (vcdr) {
+            d->table->setItem(i, col++, new NumberItem(c.vcdrA, 3));
+            if (data.hasB())
+                d->table->setItem(i, col++, new NumberItem(c.vcdrB, 3));
+            d->table->setItem(i, col++, new NumberItem(c.vcdrTruth, 3));
+        }
         const auto [flag, note] = flagAndNote(c);
         d->table->setItem(i, col++, new QTableWidgetItem(flag));
         d->table->setItem(i, col++, new QTableWidgetItem(note));
