@@ -6,10 +6,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <sstream>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <gdcmTrace.h>
 #include <itkBMPImageIOFactory.h>
@@ -59,6 +61,9 @@ void registerFactories() {
         gdcm::Trace::DebugOff();
     });
 }
+
+std::size_t defaultBudget();
+std::size_t budgetOf(const ReadOptions& opt) { return opt.maxBytes ? opt.maxBytes : defaultBudget(); }
 
 std::size_t defaultBudget() {
     if (const char* env = std::getenv("DACW_MAX_IMAGE_BYTES")) {
@@ -144,9 +149,96 @@ void checkReadableFile(const fs::path& file) {
     }
 }
 
-/// libpng aborts the process (inside ITK's PNG reader) on some damaged headers, so a PNG's chunk
-/// structure is walked here first: every chunk up to IEND must lie inside the file.
-void checkPngStructure(const fs::path& file) {
+std::uint32_t be32(const unsigned char* p) {
+    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+}
+
+long long fileSize(const fs::path& file) {
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    return ec ? -1 : static_cast<long long>(size);
+}
+
+/// Inflates a zlib or gzip stream piece by piece only to count the bytes it holds and to see whether it
+/// ends cleanly (its checksum verified); nothing is kept.
+class InflateCounter {
+public:
+    explicit InflateCounter(int windowBits) { ok_ = inflateInit2(&z_, windowBits) == Z_OK; }
+    ~InflateCounter() { inflateEnd(&z_); }
+    InflateCounter(const InflateCounter&) = delete;
+    InflateCounter& operator=(const InflateCounter&) = delete;
+
+    /// Bytes after the end of the stream are ignored, as the decoders ignore them.
+    void feed(const unsigned char* p, std::size_t n) {
+        z_.next_in = const_cast<Bytef*>(p);
+        z_.avail_in = static_cast<uInt>(n);
+        while (ok_ && !ended_ && z_.avail_in > 0) {
+            z_.next_out = out_;
+            z_.avail_out = sizeof out_;
+            const int r = inflate(&z_, Z_NO_FLUSH);
+            total_ += sizeof out_ - z_.avail_out;
+            if (r == Z_STREAM_END) ended_ = true;
+            else if (r == Z_BUF_ERROR) break;
+            else if (r != Z_OK) {
+                ok_ = false;
+                error_ = z_.msg ? z_.msg : "invalid compressed data";
+            }
+        }
+    }
+    bool damaged() const { return !ok_; }
+    bool ended() const { return ended_; }
+    std::uint64_t total() const { return total_; }
+    const std::string& error() const { return error_; }
+
+private:
+    z_stream z_{};
+    unsigned char out_[1 << 15];
+    std::uint64_t total_ = 0;
+    bool ok_ = false, ended_ = false;
+    std::string error_;
+};
+
+/// Bytes of filtered image data (one filter byte per row) that a PNG's IDAT stream must inflate to.
+std::uint64_t pngRawBytes(std::uint64_t w, std::uint64_t h, unsigned bitsPerPixel, bool interlaced) {
+    const auto rows = [&](std::uint64_t pw, std::uint64_t ph) {
+        return pw == 0 || ph == 0 ? 0 : ph * (1 + (pw * bitsPerPixel + 7) / 8);
+    };
+    if (!interlaced) return rows(w, h);
+    static const unsigned x0[7] = {0, 4, 0, 2, 0, 1, 0}, y0[7] = {0, 0, 4, 0, 2, 0, 1};
+    static const unsigned dx[7] = {8, 8, 4, 4, 2, 2, 1}, dy[7] = {8, 8, 8, 4, 4, 2, 2};
+    std::uint64_t total = 0;
+    for (int p = 0; p < 7; ++p)
+        total += rows(w > x0[p] ? (w - x0[p] + dx[p] - 1) / dx[p] : 0, h > y0[p] ? (h - y0[p] + dy[p] - 1) / dy[p] : 0);
+    return total;
+}
+
+/// What IHDR values libpng accepts (PNG spec 11.2.2); an empty string when they are valid.
+std::string pngHeaderProblem(const unsigned char* h) {
+    const std::uint32_t w = be32(h), ht = be32(h + 4);
+    const unsigned depth = h[8], type = h[9];
+    if (w == 0 || w > 0x7fffffffu) return "its header declares an invalid width (" + std::to_string(w) + ")";
+    if (ht == 0 || ht > 0x7fffffffu) return "its header declares an invalid height (" + std::to_string(ht) + ")";
+    const bool depthOk = type == 0 ? (depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16)
+                         : type == 3 ? (depth == 1 || depth == 2 || depth == 4 || depth == 8)
+                         : (type == 2 || type == 4 || type == 6) ? (depth == 8 || depth == 16)
+                                                                 : true;
+    if (type != 0 && type != 2 && type != 3 && type != 4 && type != 6)
+        return "its header declares an invalid colour type (" + std::to_string(type) + ")";
+    if (!depthOk)
+        return "its header declares an invalid bit depth (" + std::to_string(depth) + ") for colour type " +
+               std::to_string(type);
+    if (h[10] != 0) return "its header declares an unknown compression method (" + std::to_string(h[10]) + ")";
+    if (h[11] != 0) return "its header declares an unknown filter method (" + std::to_string(h[11]) + ")";
+    if (h[12] > 1) return "its header declares an unknown interlace method (" + std::to_string(h[12]) + ")";
+    return {};
+}
+
+/// libpng aborts the process (inside ITK's PNG reader, which installs no error handler) on a chunk whose
+/// CRC is wrong, on invalid header values, on chunks out of place and on image data that runs short. So
+/// the whole chunk sequence is checked here first: every CRC, IHDR first and valid, PLTE where a palette
+/// needs one, contiguous IDAT, IEND present. With `payload`, the IDAT stream is also inflated (without
+/// keeping it) to see that it ends cleanly and holds every row the header declares.
+void checkPngStructure(const fs::path& file, std::size_t budget, bool payload) {
     std::FILE* f = std::fopen(file.c_str(), "rb");
     if (!f) return;
     unsigned char sig[8] = {};
@@ -156,36 +248,89 @@ void checkPngStructure(const fs::path& file) {
         std::fclose(f);
         return;  // not a PNG: other readers decide
     }
-    std::error_code ec;
-    const auto size = static_cast<long long>(fs::file_size(file, ec));
+    const long long size = fileSize(file);
     long long pos = 8;
-    bool sawHeader = false, sawEnd = false;
+    bool sawHeader = false, sawPalette = false, sawEnd = false, inData = false, dataDone = false;
+    unsigned char ihdr[13] = {};
+    std::unique_ptr<InflateCounter> idat;
+    std::uint64_t rawBytes = 0;
+    std::vector<unsigned char> buf(1 << 16);
     std::string problem;
-    while (!sawEnd) {
+    while (!sawEnd && problem.empty()) {
         unsigned char head[8];
         if (pos + 12 > size || std::fseek(f, long(pos), SEEK_SET) != 0 || std::fread(head, 1, 8, f) != 8) {
-            problem = "it ends before its last chunk (truncated file)";
+            problem = "it ends before its IEND chunk (truncated file)";
             break;
         }
-        const long long len = (static_cast<long long>(head[0]) << 24) | (head[1] << 16) | (head[2] << 8) | head[3];
-        const std::string type(reinterpret_cast<char*>(head + 4), 4);
-        if (!sawHeader && type != "IHDR") {
-            problem = "its first chunk is not a header (IHDR)";
+        const std::uint32_t len = be32(head);
+        std::string type(reinterpret_cast<char*>(head + 4), 4);
+        const auto letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
+        if (!std::all_of(type.begin(), type.end(), letter)) {
+            problem = "it holds a chunk with an invalid type (damaged file)";
             break;
         }
-        if (type == "IHDR" && len != 13) {
-            problem = "its header chunk is malformed";
+        if (len > 0x7fffffffu) {
+            problem = "chunk " + type + " declares an invalid length (damaged file)";
             break;
         }
-        sawHeader = true;
         if (pos + 12 + len > size) {
             problem = "chunk " + type + " runs past the end of the file (truncated file)";
             break;
         }
+        const bool isData = type == "IDAT";
+        if (!sawHeader && type != "IHDR") problem = "its first chunk is not a header (IHDR)";
+        else if (type == "IHDR" && sawHeader) problem = "it holds a second header chunk (IHDR)";
+        else if (type == "IHDR" && len != 13) problem = "its header chunk is malformed";
+        else if (isData && dataDone) problem = "its image data (IDAT) is split by other chunks";
+        else if (isData && ihdr[9] == 3 && !sawPalette) problem = "it is a palette image without a palette (PLTE)";
+        else if (type == "PLTE" && (sawPalette || inData || dataDone))
+            problem = "its palette chunk (PLTE) is out of place";
+        else if (type == "PLTE" && (len == 0 || len > 768 || len % 3 != 0))
+            problem = "its palette chunk (PLTE) is malformed";
+        else if (type == "IEND" && !inData && !dataDone) problem = "it has no image data (IDAT)";
+        else if (std::isupper(static_cast<unsigned char>(type[0])) && type != "IHDR" && type != "PLTE" && !isData &&
+                 type != "IEND")
+            problem = "it holds an unknown critical chunk " + type;
+        if (!problem.empty()) break;
+        if (inData && !isData) dataDone = true;
+        inData = isData;
+        // The CRC covers the type and the data; the data is read in blocks, and IDAT's fed to the inflater.
+        uLong crc = crc32(0L, head + 4, 4);
+        for (std::uint32_t done = 0; done < len;) {
+            const std::size_t n = std::min<std::size_t>(buf.size(), len - done);
+            if (std::fread(buf.data(), 1, n, f) != n) {
+                problem = "chunk " + type + " cannot be read";
+                break;
+            }
+            crc = crc32(crc, buf.data(), uInt(n));
+            if (type == "IHDR") std::memcpy(ihdr, buf.data(), 13);
+            if (isData && idat) idat->feed(buf.data(), n);
+            done += std::uint32_t(n);
+        }
+        unsigned char stored[4];
+        if (problem.empty() && (std::fread(stored, 1, 4, f) != 4 || be32(stored) != crc))
+            problem = "chunk " + type + " fails its CRC check (damaged file)";
+        if (!problem.empty()) break;
+        if (type == "IHDR") {
+            problem = pngHeaderProblem(ihdr);
+            if (!problem.empty()) break;
+            static const unsigned channels[7] = {1, 0, 3, 1, 2, 0, 4};
+            rawBytes = pngRawBytes(be32(ihdr), be32(ihdr + 4), channels[ihdr[9]] * ihdr[8], ihdr[12] == 1);
+            // Over the budget the image is refused from its header anyway: no need to inflate it.
+            if (payload && rawBytes <= budget) idat = std::make_unique<InflateCounter>(15);
+        }
+        sawHeader = true;
+        sawPalette = sawPalette || type == "PLTE";
         sawEnd = type == "IEND";
         pos += 12 + len;
     }
     std::fclose(f);
+    if (problem.empty() && idat) {
+        if (idat->damaged()) problem = "its image data is damaged (" + idat->error() + ")";
+        else if (!idat->ended() || idat->total() < rawBytes)
+            problem = "its image data is incomplete (" + std::to_string(idat->total()) + " of " +
+                      std::to_string(rawBytes) + " bytes)";
+    }
     if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged PNG, " + problem);
 }
 
@@ -252,10 +397,11 @@ bool isDicomFile(const fs::path& file) {
     return n == sizeof head && std::memcmp(head + 128, "DICM", 4) == 0;
 }
 
-itk::ImageIOBase::Pointer openIo(const fs::path& file) {
+/// `payload`: also check what only decoding the voxels needs (a second pass through compressed data).
+itk::ImageIOBase::Pointer openIo(const fs::path& file, std::size_t budget, bool payload) {
     registerFactories();
     checkReadableFile(file);
-    checkPngStructure(file);
+    checkPngStructure(file, budget, payload);
     checkJpegStructure(file);
     itk::ImageIOBase::Pointer io =
         itk::ImageIOFactory::CreateImageIO(file.c_str(), itk::IOFileModeEnum::ReadMode);
@@ -385,12 +531,12 @@ bool looksLikeImageFile(const fs::path& file) {
 }
 
 ImageInfo readImageInfo(const fs::path& file, const ReadOptions& opt) {
-    auto io = openIo(file);
+    auto io = openIo(file, budgetOf(opt), false);
     return infoFrom(io.GetPointer(), file, opt);
 }
 
 Image readImage(const fs::path& file, const ReadOptions& opt) {
-    auto io = openIo(file);
+    auto io = openIo(file, budgetOf(opt), true);
     ImageInfo info = infoFrom(io.GetPointer(), file, opt);
     using Reader = itk::ImageFileReader<FloatVolume>;
     auto reader = Reader::New();
@@ -559,7 +705,7 @@ Image readDicomSeries(const fs::path& dir, const std::string& uid, const ReadOpt
         chosen = &*it;
     }
     // Budget from the first slice's header times the slice count.
-    auto io0 = openIo(chosen->files.front());
+    auto io0 = openIo(chosen->files.front(), budgetOf(opt), false);
     ReadOptions sliceOpt = opt;
     ImageInfo first = infoFrom(io0.GetPointer(), chosen->files.front(), sliceOpt);
     const std::size_t budget = opt.maxBytes ? opt.maxBytes : defaultBudget();
