@@ -152,6 +152,10 @@ void checkReadableFile(const fs::path& file) {
 std::uint32_t be32(const unsigned char* p) {
     return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
 }
+std::uint32_t le32(const unsigned char* p) {
+    return (std::uint32_t(p[3]) << 24) | (std::uint32_t(p[2]) << 16) | (std::uint32_t(p[1]) << 8) | p[0];
+}
+std::uint16_t le16(const unsigned char* p) { return std::uint16_t(p[0] | (p[1] << 8)); }
 
 long long fileSize(const fs::path& file) {
     std::error_code ec;
@@ -388,6 +392,107 @@ void checkJpegStructure(const fs::path& file) {
     if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged JPEG, " + problem);
 }
 
+/// GDCM fails an assertion (aborting the process) on a file that ends inside an element: right after
+/// "DICM", inside the File Meta group or anywhere in the data set. So the element structure is walked
+/// here first, reading only element headers and seeking over values: every element must lie inside the
+/// file, a data set must follow the meta group, and every sequence of undefined length must be closed.
+/// What the walk does not understand (a deflated data set, an unknown VR) is left to GDCM.
+void checkDicomStructure(const fs::path& file) {
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) return;
+    unsigned char h[12] = {};
+    const bool dicom =
+        std::fseek(f, 128, SEEK_SET) == 0 && std::fread(h, 1, 4, f) == 4 && std::memcmp(h, "DICM", 4) == 0;
+    if (!dicom) {
+        std::fclose(f);
+        return;
+    }
+    const long long size = fileSize(file);
+    std::string problem, syntax;
+    static const char* kLongVrs[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"};
+    bool meta = true, explicitVr = true, bigEndian = false, understood = true;
+    int open = 0;  // sequences and items of undefined length not closed yet
+    long long p = 132;
+    while (p < size && problem.empty()) {
+        const std::size_t want = std::size_t(std::min<long long>(12, size - p));
+        if (want < 8 || std::fseek(f, long(p), SEEK_SET) != 0 || std::fread(h, 1, want, f) != want) {
+            problem = "it ends inside a data element (truncated file)";
+            break;
+        }
+        const auto u16 = [&](const unsigned char* q) {
+            return bigEndian ? std::uint16_t((q[0] << 8) | q[1]) : le16(q);
+        };
+        const auto u32 = [&](const unsigned char* q) { return bigEndian ? be32(q) : le32(q); };
+        if (meta && le16(h) != 0x0002) {
+            // The meta group is explicit little endian; its transfer syntax says how the data set is coded.
+            meta = false;
+            while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
+            if (syntax == "1.2.840.10008.1.2.1.99") {  // deflated: only an inflater could walk it
+                understood = false;
+                break;
+            }
+            explicitVr = syntax != "1.2.840.10008.1.2";
+            bigEndian = syntax == "1.2.840.10008.1.2.2";
+        }
+        const std::uint16_t group = u16(h), element = u16(h + 2);
+        char tag[16];
+        std::snprintf(tag, sizeof tag, "(%04X,%04X)", group, element);
+        long long head = 8;
+        std::uint32_t len;
+        if (group == 0xfffe) {  // item, item delimiter, sequence delimiter: no VR
+            len = u32(h + 4);
+            if (element == 0xe00d || element == 0xe0dd) {
+                open = std::max(0, open - 1);
+                p += 8;
+                continue;
+            }
+        } else if (explicitVr) {
+            if (!std::isupper(h[4]) || !std::isupper(h[5])) {
+                understood = false;
+                break;
+            }
+            bool longVr = false;
+            for (const char* vr : kLongVrs) longVr = longVr || std::memcmp(h + 4, vr, 2) == 0;
+            if (!longVr) len = u16(h + 6);
+            else if (want < 12) {
+                problem = "it ends inside data element " + std::string(tag) + " (truncated file)";
+                break;
+            } else {
+                len = u32(h + 8);
+                head = 12;
+                if (len == 0xffffffffu && std::memcmp(h + 4, "UN", 2) == 0) {  // implicit VR inside: not walked
+                    understood = false;
+                    break;
+                }
+            }
+        } else {
+            len = u32(h + 4);
+        }
+        if (len == 0xffffffffu) {  // its contents follow as elements or items, up to a delimiter
+            if (meta) problem = "its file meta header is damaged (an element of undefined length)";
+            ++open;
+            p += head;
+            continue;
+        }
+        if (p + head + len > size) {
+            problem = std::string(meta ? "it ends inside its file meta header" : "it ends inside data element " +
+                                  std::string(tag)) + " (truncated file)";
+            break;
+        }
+        if (meta && element == 0x0010 && len < 128) {
+            syntax.resize(len);
+            if (std::fseek(f, long(p + head), SEEK_SET) != 0 || std::fread(&syntax[0], 1, len, f) != len)
+                syntax.clear();
+        }
+        p += head + len;
+    }
+    std::fclose(f);
+    if (problem.empty() && understood && meta)
+        problem = "it holds no data set after its file meta header (truncated file)";
+    if (problem.empty() && understood && open > 0) problem = "it ends inside a sequence (truncated file)";
+    if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged DICOM file, " + problem);
+}
+
 bool isDicomFile(const fs::path& file) {
     char head[132] = {};
     std::FILE* f = std::fopen(file.c_str(), "rb");
@@ -403,6 +508,7 @@ itk::ImageIOBase::Pointer openIo(const fs::path& file, std::size_t budget, bool 
     checkReadableFile(file);
     checkPngStructure(file, budget, payload);
     checkJpegStructure(file);
+    checkDicomStructure(file);
     itk::ImageIOBase::Pointer io =
         itk::ImageIOFactory::CreateImageIO(file.c_str(), itk::IOFileModeEnum::ReadMode);
     if (!io && isDicomFile(file))
@@ -662,6 +768,9 @@ std::vector<DicomSeries> listDicomSeries(const fs::path& dir) {
     registerFactories();
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) throw InputError("Not a folder: " + dir.string());
+    // GDCM's scan of the folder parses every file: a truncated one would abort it, as in readImage.
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.is_regular_file(ec)) checkDicomStructure(entry.path());
     std::vector<DicomSeries> out;
     try {
         auto names = itk::GDCMSeriesFileNames::New();

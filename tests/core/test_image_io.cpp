@@ -321,6 +321,29 @@ private Q_SLOTS:
         QVERIFY(readImage(d / "same.png").data() == readImage(d / "good.png").data());
     }
 
+    void truncatedDicom() {
+        // GDCM hit an assertion (aborting the process) on a file that ends at or just after "DICM".
+        const fs::path d = dir() / "dicom";
+        fs::create_directories(d);
+        writeImage(test::pattern2d(16, 16, 1, PixelType::Int16, 1000), d / "good.dcm");
+        const std::string good = slurp(d / "good.dcm");
+        QVERIFY(good.size() > 200 && good.compare(128, 4, "DICM") == 0);
+        QCOMPARE(readImage(d / "good.dcm").width(), std::size_t(16));
+        for (std::size_t cut : {132, 133, 136, 140, 143, 144, 150, 160, 200}) {
+            spit(d / "cut.dcm", good.substr(0, cut));
+            inChild(QString("DICOM cut at %1").arg(cut),
+                    [&] { test::expectInputError([&] { readImage(d / "cut.dcm"); }, "cut.dcm"); });
+        }
+        // Opening a folder as a series parses every file in it: a cut one must not take the process down.
+        fs::create_directories(d / "series");
+        fs::copy_file(d / "good.dcm", d / "series" / "a.dcm");
+        spit(d / "series" / "b.dcm", good.substr(0, good.size() - 100));
+        inChild("DICOM series with a cut file",
+                [&] { test::expectInputError([&] { readImageOrSeries(d / "series"); }, "b.dcm"); });
+        fs::remove(d / "series" / "b.dcm");
+        QCOMPARE(readImageOrSeries(d / "series").width(), std::size_t(16));
+    }
+
     void hugeHeaderRefusedBeforeAllocation() {
         const fs::path d = dir() / "huge";
         fs::create_directories(d);
