@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -493,6 +495,212 @@ void checkDicomStructure(const fs::path& file) {
     if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged DICOM file, " + problem);
 }
 
+/// Reads up to `n` bytes, of a plain or a gzip-compressed file, from its start.
+std::size_t readHead(const fs::path& file, unsigned char* out, std::size_t n) {
+    gzFile g = gzopen(file.c_str(), "rb");
+    if (!g) return 0;
+    const int got = gzread(g, out, unsigned(n));
+    gzclose(g);
+    return got < 0 ? 0 : std::size_t(got);
+}
+
+/// Counts the bytes of a gzip file's uncompressed stream up to `cap`; `problem` is set when the stream
+/// is damaged, or ends early (a cut file loses its CRC and length trailer: zlib says "unexpected end of file").
+std::uint64_t gzipLength(const fs::path& file, std::uint64_t cap, std::string& problem) {
+    gzFile g = gzopen(file.c_str(), "rb");
+    if (!g) {
+        problem = "it cannot be opened";
+        return 0;
+    }
+    std::vector<unsigned char> buf(1 << 16);
+    std::uint64_t total = 0;
+    int got;
+    while (total <= cap && (got = gzread(g, buf.data(), unsigned(buf.size()))) > 0) total += std::uint64_t(got);
+    int err = Z_OK;
+    const char* msg = gzerror(g, &err);
+    if (err != Z_OK) problem = std::string(err == Z_BUF_ERROR ? "its compressed stream ends early" : "its compressed "
+                                           "stream is damaged") + " (" + (msg ? msg : "zlib error") + ")";
+    gzclose(g);
+    return total;
+}
+
+/// ITK's NIfTI reader fills the voxels a short file lacks and reports success: a silently wrong volume.
+/// So the voxel data the header declares (vox_offset + prod(dim) * bitpix / 8) is measured against the
+/// file; a .nii.gz is decompressed as a stream (nothing kept) for that, and only with `payload`.
+void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
+    const std::string ext = lowerExtension(file);
+    if (ext != ".nii" && ext != ".nii.gz") return;
+    unsigned char h[540] = {};
+    const bool gz = ext == ".nii.gz";
+    if (gz && !payload) return;
+    const std::size_t n = readHead(file, h, sizeof h);
+    if (n < 348) return;  // ITK refuses the header
+    // The byte order is whichever makes sizeof_hdr 348 (NIfTI-1) or 540 (NIfTI-2).
+    bool swap = false;
+    int version = 0;
+    for (bool s : {false, true}) {
+        const std::uint32_t v = s ? be32(h) : le32(h);
+        if (v == 348 || (v == 540 && n >= 540)) {
+            swap = s;
+            version = v == 348 ? 1 : 2;
+            break;
+        }
+    }
+    if (version == 0) return;
+    const auto u16 = [&](std::size_t at) { return swap ? std::uint16_t((h[at] << 8) | h[at + 1]) : le16(h + at); };
+    const auto u32 = [&](std::size_t at) { return swap ? be32(h + at) : le32(h + at); };
+    const auto u64 = [&](std::size_t at) {
+        return swap ? (std::uint64_t(be32(h + at)) << 32) | be32(h + at + 4)
+                    : (std::uint64_t(le32(h + at + 4)) << 32) | le32(h + at);
+    };
+    double voxels = 1, offset;
+    int bitpix, datatype;
+    if (version == 1) {
+        if (std::memcmp(h + 344, "n+1", 4) != 0) return;  // a header/image pair or Analyze: not one file
+        const int dims = std::int16_t(u16(40));
+        if (dims < 1 || dims > 7) return;
+        for (int d = 1; d <= dims; ++d) voxels *= std::int16_t(u16(40 + 2 * d));
+        datatype = std::int16_t(u16(70));
+        bitpix = std::int16_t(u16(72));
+        float vox;
+        const std::uint32_t bits = u32(108);
+        std::memcpy(&vox, &bits, 4);
+        offset = std::max(double(vox), 352.0);  // the NIfTI-1 minimum for a single file
+    } else {
+        if (std::memcmp(h + 4, "n+2", 4) != 0) return;
+        const auto dims = std::int64_t(u64(16));
+        if (dims < 1 || dims > 7) return;
+        for (int d = 1; d <= dims; ++d) voxels *= double(std::int64_t(u64(16 + 8 * d)));
+        datatype = std::int16_t(u16(12));
+        bitpix = std::int16_t(u16(14));
+        offset = std::max(double(std::int64_t(u64(168))), 544.0);
+    }
+    // Like nifticlib, the voxel size comes from the datatype; bitpix only where the datatype is unknown.
+    static const std::map<int, int> kBits = {{1, 1},     {2, 8},     {4, 16},    {8, 32},    {16, 32},   {32, 64},
+                                             {64, 64},   {128, 24},  {256, 8},   {512, 16},  {768, 32},  {1024, 64},
+                                             {1280, 64}, {1536, 128}, {1792, 128}, {2048, 256}, {2304, 32}};
+    if (kBits.count(datatype)) bitpix = kBits.at(datatype);
+    if (!(voxels >= 1) || bitpix <= 0) return;  // an empty or invalid header: ITK's and infoFrom's to refuse
+    const double bytes = std::ceil(voxels * bitpix / 8);
+    if (bytes > double(budget)) return;  // refused from its header anyway
+    const auto declared = static_cast<std::uint64_t>(bytes);
+    const auto needed = static_cast<std::uint64_t>(offset) + declared;
+    std::string problem;
+    // Past what is needed, a stream is read to its end only to check its trailer; a gzip bomb stops early.
+    const std::uint64_t have = gz ? gzipLength(file, needed + (64u << 20), problem) : std::uint64_t(fileSize(file));
+    const std::uint64_t held = have > offset ? have - std::uint64_t(offset) : 0;
+    if (have < needed)
+        throw InputError(file.string() + " is truncated: its header declares " + std::to_string(declared) +
+                         " bytes of voxel data, the file holds " + std::to_string(held) +
+                         (problem.empty() ? std::string() : "; " + problem));
+    if (!problem.empty()) throw InputError(file.string() + " is truncated or damaged: " + problem);
+}
+
+/// MetaImage data (inline in a .mha, or in the data file a .mhd names) that is shorter than DimSize
+/// declares reads "successfully" with the rest left zero, compressed data included. So the raw bytes
+/// are measured against the header, and compressed data is inflated as a stream (only with `payload`).
+void checkMetaImagePayload(const fs::path& file, std::size_t budget, bool payload) {
+    const std::string ext = lowerExtension(file);
+    if (ext != ".mha" && ext != ".mhd") return;
+    std::string head(1 << 16, '\0');
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) return;
+    head.resize(std::fread(head.data(), 1, head.size(), f));
+    std::fclose(f);
+    std::map<std::string, std::string> keys;
+    std::size_t pos = 0, dataStart = std::string::npos;
+    while (pos < head.size()) {
+        std::size_t eol = head.find('\n', pos);
+        // A whole file without a final newline was cut inside its header: MetaIO would read that last
+        // line, even "ElementDataFile = LOCAL" with no data after it, and fill the volume with zeros.
+        if (eol == std::string::npos && static_cast<long long>(head.size()) != fileSize(file)) return;
+        if (eol == std::string::npos) eol = head.size();
+        const std::string line = head.substr(pos, eol - pos);
+        pos = eol + 1;
+        const std::size_t eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        const auto trim = [](std::string t) {
+            while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+            while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.erase(0, 1);
+            return t;
+        };
+        const std::string key = trim(line.substr(0, eq));
+        keys[key] = trim(line.substr(eq + 1));
+        if (key == "ElementDataFile") {  // always the last header line
+            dataStart = pos;
+            break;
+        }
+    }
+    if (dataStart == std::string::npos) return;
+    static const std::map<std::string, int> kSizes = {
+        {"MET_CHAR", 1},  {"MET_UCHAR", 1}, {"MET_SHORT", 2},     {"MET_USHORT", 2},     {"MET_INT", 4},
+        {"MET_UINT", 4},  {"MET_LONG", 4},  {"MET_ULONG", 4},     {"MET_LONG_LONG", 8},  {"MET_ULONG_LONG", 8},
+        {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
+    const auto type = kSizes.find(keys["ElementType"]);
+    const auto isTrue = [&](const char* key) {
+        std::string v = keys[key];
+        std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+        return v == "true" || v == "1";
+    };
+    if (type == kSizes.end() || (keys.count("BinaryData") && !isTrue("BinaryData")) || keys["DimSize"].empty()) return;
+    double declaredD = type->second * std::max(1.0, std::atof(keys["ElementNumberOfChannels"].c_str()));
+    std::istringstream dims(keys["DimSize"]);
+    double d;
+    int nd = 0;
+    while (dims >> d) declaredD *= d, ++nd;
+    if (nd == 0 || !(declaredD >= 1) || declaredD > double(budget)) return;  // infoFrom's to refuse
+    const auto declared = static_cast<std::uint64_t>(declaredD);
+    fs::path data = file;
+    long long offset = static_cast<long long>(dataStart);
+    const std::string& name = keys["ElementDataFile"];
+    if (name.empty())  // MetaIO reads an empty name as a volume of zeros
+        throw InputError(file.string() + " is truncated: its header ends before naming its voxel data "
+                         "(ElementDataFile)");
+    if (name != "LOCAL") {
+        // One data file (not a LIST or a slice pattern), headers skipped by a known HeaderSize.
+        if (name.find_first_of(" %") != std::string::npos || name == "LIST") return;
+        data = fs::path(name).is_absolute() ? fs::path(name) : file.parent_path() / name;
+        offset = keys.count("HeaderSize") ? std::atoll(keys["HeaderSize"].c_str()) : 0;
+        std::error_code ec;
+        if (offset < 0 || !fs::is_regular_file(data, ec)) return;
+    }
+    const long long size = fileSize(data);
+    const long long held = std::max(0LL, size - offset);
+    const auto refuse = [&](std::uint64_t have, const std::string& what) {
+        throw InputError(file.string() + " is truncated: its header declares " + std::to_string(declared) +
+                         " bytes of voxel data, " + what + " " + std::to_string(have));
+    };
+    if (!isTrue("CompressedData")) {
+        if (static_cast<std::uint64_t>(held) < declared) refuse(std::uint64_t(held), "the file holds");
+        return;
+    }
+    long long compressed = held;
+    if (keys.count("CompressedDataSize")) {
+        const long long cds = std::atoll(keys["CompressedDataSize"].c_str());
+        if (cds > held)
+            throw InputError(file.string() + " is truncated: its header declares " + std::to_string(cds) +
+                             " bytes of compressed data, the file holds " + std::to_string(held));
+        if (cds > 0) compressed = cds;
+    }
+    if (!payload) return;
+    std::FILE* in = std::fopen(data.c_str(), "rb");
+    if (!in || std::fseek(in, long(offset), SEEK_SET) != 0) {
+        if (in) std::fclose(in);
+        return;
+    }
+    InflateCounter z(15 + 32);  // zlib or gzip, as MetaIO accepts
+    std::vector<unsigned char> buf(1 << 16);
+    for (long long left = compressed; left > 0 && !z.ended() && !z.damaged();) {
+        const std::size_t got = std::fread(buf.data(), 1, std::min<std::size_t>(buf.size(), std::size_t(left)), in);
+        if (got == 0) break;
+        z.feed(buf.data(), got);
+        left -= static_cast<long long>(got);
+    }
+    std::fclose(in);
+    if (z.damaged()) throw InputError(file.string() + " has damaged compressed voxel data (" + z.error() + ")");
+    if (z.total() < declared || !z.ended()) refuse(z.total(), "its compressed data holds");
+}
+
 bool isDicomFile(const fs::path& file) {
     char head[132] = {};
     std::FILE* f = std::fopen(file.c_str(), "rb");
@@ -509,6 +717,8 @@ itk::ImageIOBase::Pointer openIo(const fs::path& file, std::size_t budget, bool 
     checkPngStructure(file, budget, payload);
     checkJpegStructure(file);
     checkDicomStructure(file);
+    checkNiftiPayload(file, budget, payload);
+    checkMetaImagePayload(file, budget, payload);
     itk::ImageIOBase::Pointer io =
         itk::ImageIOFactory::CreateImageIO(file.c_str(), itk::IOFileModeEnum::ReadMode);
     if (!io && isDicomFile(file))

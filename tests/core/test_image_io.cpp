@@ -344,6 +344,48 @@ private Q_SLOTS:
         QCOMPARE(readImageOrSeries(d / "series").width(), std::size_t(16));
     }
 
+    void shortVoxelPayload() {
+        // These opened "successfully" with the missing voxels filled in: a silently wrong volume.
+        const fs::path d = dir() / "short";
+        fs::create_directories(d);
+        Geometry g;
+        g.dimension = 3;
+        g.size = {8, 8, 4};
+        Image img(g, 1, PixelType::Int16);
+        for (std::size_t i = 0; i < img.data().size(); ++i) img.data()[i] = float(int(i % 97) + 1);
+        writeImage(img, d / "v.nii");
+        const std::string nii = slurp(d / "v.nii");
+        QCOMPARE(nii.size(), std::size_t(352 + 8 * 8 * 4 * 2));
+        for (std::size_t cut : {nii.size() - 1, nii.size() - 2, nii.size() / 2, std::size_t(353)}) {
+            spit(d / "cut.nii", nii.substr(0, cut));
+            test::expectInputError([&] { readImage(d / "cut.nii"); }, "is truncated: its header declares 512 bytes");
+        }
+        writeImage(img, d / "v.nii.gz");
+        const std::string gz = slurp(d / "v.nii.gz");
+        // Cut in half, and cut inside the 8-byte gzip trailer (every voxel there, the CRC lost).
+        for (std::size_t cut : {gz.size() / 2, gz.size() - 1, gz.size() - 4, gz.size() - 8}) {
+            spit(d / "cut.nii.gz", gz.substr(0, cut));
+            test::expectInputError([&] { readImage(d / "cut.nii.gz"); }, "cut.nii.gz is truncated");
+        }
+        // A damaged gzip stream is not a volume either.
+        std::string flipped = gz;
+        flipped[gz.size() - 6] ^= 0x10;
+        spit(d / "bad.nii.gz", flipped);
+        test::expectInputError([&] { readImage(d / "bad.nii.gz"); }, "bad.nii.gz");
+        // MetaImage and NRRD with raw inline data, written by hand: short by one voxel.
+        std::string raw(8 * 8 * 4 * 2 - 2, '\x01');
+        spit(d / "short.mha", "ObjectType = Image\nNDims = 3\nDimSize = 8 8 4\nElementType = MET_SHORT\n"
+                              "ElementDataFile = LOCAL\n" + raw);
+        test::expectInputError([&] { readImage(d / "short.mha"); }, "short.mha");
+        spit(d / "short.nrrd",
+             "NRRD0004\ntype: short\ndimension: 3\nsizes: 8 8 4\nencoding: raw\nendian: little\n\n" + raw);
+        test::expectInputError([&] { readImage(d / "short.nrrd"); }, "short.nrrd");
+        // The complete hand-written files read.
+        spit(d / "full.mha", "ObjectType = Image\nNDims = 3\nDimSize = 8 8 4\nElementType = MET_SHORT\n"
+                             "ElementDataFile = LOCAL\n" + raw + "\x01\x01");
+        QCOMPARE(readImage(d / "full.mha").data()[255], float(0x0101));
+    }
+
     void hugeHeaderRefusedBeforeAllocation() {
         const fs::path d = dir() / "huge";
         fs::create_directories(d);
