@@ -394,6 +394,44 @@ void checkJpegStructure(const fs::path& file) {
     if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged JPEG, " + problem);
 }
 
+/// ITK's BMP reader fills what a short file lacks (headers included) and reports success, so the
+/// headers and the pixel rows they declare must lie inside the file.
+void checkBmpPayload(const fs::path& file) {
+    unsigned char h[54] = {};
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) return;
+    const std::size_t n = std::fread(h, 1, sizeof h, f);
+    std::fclose(f);
+    if (n < 2 || h[0] != 'B' || h[1] != 'M') return;
+    const long long size = fileSize(file);
+    const auto fail = [&](const std::string& problem) {
+        throw InputError("Cannot read " + file.string() + ": a damaged BMP, " + problem);
+    };
+    if (n < 18) fail("it ends inside its header (truncated file)");
+    const std::uint32_t dataOffset = le32(h + 10), infoSize = le32(h + 14);
+    if (infoSize < 12 || 14 + static_cast<long long>(infoSize) > size || (infoSize > 12 && n < 34))
+        fail("it ends inside its header (truncated file)");
+    long long width, height;
+    unsigned bits, compression = 0;
+    if (infoSize == 12) {  // OS/2 BITMAPCOREHEADER
+        width = le16(h + 18);
+        height = le16(h + 20);
+        bits = le16(h + 24);
+    } else {
+        width = static_cast<std::int32_t>(le32(h + 18));
+        height = std::llabs(static_cast<std::int32_t>(le32(h + 22)));  // negative: rows stored top-down
+        bits = le16(h + 28);
+        compression = le32(h + 30);
+    }
+    if (compression != 0 && compression != 3) return;  // run-length coded rows: no fixed size to check
+    const double declared = std::floor((double(width) * bits + 31) / 32) * 4 * double(height);
+    const long long held = std::max(0LL, size - static_cast<long long>(dataOffset));
+    if (width > 0 && bits > 0 && declared > double(held))
+        throw InputError(file.string() + " is truncated: its header declares " +
+                         std::to_string(static_cast<unsigned long long>(declared)) +
+                         " bytes of pixel data, the file holds " + std::to_string(held));
+}
+
 /// GDCM fails an assertion (aborting the process) on a file that ends inside an element: right after
 /// "DICM", inside the File Meta group or anywhere in the data set. So the element structure is walked
 /// here first, reading only element headers and seeking over values: every element must lie inside the
@@ -716,6 +754,7 @@ itk::ImageIOBase::Pointer openIo(const fs::path& file, std::size_t budget, bool 
     checkReadableFile(file);
     checkPngStructure(file, budget, payload);
     checkJpegStructure(file);
+    checkBmpPayload(file);
     checkDicomStructure(file);
     checkNiftiPayload(file, budget, payload);
     checkMetaImagePayload(file, budget, payload);

@@ -386,6 +386,74 @@ private Q_SLOTS:
         QCOMPARE(readImage(d / "full.mha").data()[255], float(0x0101));
     }
 
+    void streamsCutAnywhere() {
+        // Every format, cut at every header byte and at a stride through the payload: each cut is
+        // refused with an InputError, or, when the whole payload is still there, reads back equal.
+        const fs::path d = dir() / "cuts";
+        fs::create_directories(d);
+        Geometry g;
+        g.dimension = 3;
+        g.size = {8, 8, 4};
+        Image vol(g, 1, PixelType::Int16);
+        for (std::size_t i = 0; i < vol.data().size(); ++i) vol.data()[i] = float(int(i * 37 % 1000) - 300);
+        Image volF = vol;
+        volF.setOriginalPixelType(PixelType::Float32);
+        struct Family {
+            const char* name;
+            Image image;
+        };
+        const std::vector<Family> families = {
+            {"png", test::pattern2d(16, 16, 3, PixelType::UInt8, 255)},
+            {"jpg", test::pattern2d(16, 16, 3, PixelType::UInt8, 255)},
+            {"bmp", test::pattern2d(16, 16, 3, PixelType::UInt8, 255)},
+            {"tif", test::pattern2d(16, 16, 1, PixelType::UInt16, 4000)},
+            {"nii", vol},
+            {"nii.gz", volF},
+            {"mha", vol},
+            {"nrrd", vol},
+            {"dcm", test::pattern2d(16, 16, 1, PixelType::Int16, 1000)},
+        };
+        QStringList problems;
+        for (const Family& f : families) {
+            const fs::path full = d / (std::string("full.") + f.name);
+            const fs::path cut = d / (std::string("cut.") + f.name);
+            writeImage(f.image, full);
+            const Image reference = readImage(full);  // lossy JPEG and palette BMP: compare with the decoded file
+            const std::string bytes = slurp(full);
+            std::vector<std::size_t> cuts;
+            const std::size_t header = std::min<std::size_t>(bytes.size(), 400);
+            for (std::size_t n = 1; n < header; ++n) cuts.push_back(n);
+            for (std::size_t n = header; n < bytes.size(); n += 7) cuts.push_back(n);
+            for (std::size_t n = bytes.size() > 16 ? bytes.size() - 16 : 1; n < bytes.size(); ++n)
+                if (cuts.back() < n) cuts.push_back(n);
+            const QString problem = runInChild([&](ChildState& state) {
+                int refused = 0, equal = 0;
+                for (std::size_t n : cuts) {
+                    state.where = long(n);
+                    spit(cut, bytes.substr(0, n));
+                    const QString at = QString("cut at %1 of %2 bytes").arg(n).arg(bytes.size());
+                    try {
+                        const Image back = readImage(cut);
+                        if (!back.geometry().sameSize(reference.geometry()) ||
+                            back.components() != reference.components() || back.data() != reference.data())
+                            return state.fail(at + ": read without error as a different image");
+                        ++equal;
+                    } catch (const InputError&) {
+                        ++refused;
+                    } catch (const std::exception& e) {
+                        return state.fail(at + ": not an InputError: " + e.what());
+                    } catch (...) {
+                        return state.fail(at + ": an exception of unknown type");
+                    }
+                }
+                qInfo("%s: %zu bytes, %zu cut points, %d refused, %d read back equal", f.name, bytes.size(),
+                      cuts.size(), refused, equal);
+            });
+            if (!problem.isEmpty()) problems << QString(f.name) + ": " + problem;
+        }
+        QVERIFY2(problems.isEmpty(), qPrintable(problems.join("\n")));
+    }
+
     void hugeHeaderRefusedBeforeAllocation() {
         const fs::path d = dir() / "huge";
         fs::create_directories(d);
