@@ -2,7 +2,12 @@
 // geometry, and bad files give a clear InputError (never a crash, never a huge allocation).
 #include <QtTest/QtTest>
 
+#include <csignal>
+#include <cstdio>
 #include <fstream>
+#include <functional>
+#include <new>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +17,96 @@
 
 namespace fs = std::filesystem;
 using namespace dacw;
+
+namespace {
+
+std::string slurp(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+void spit(const fs::path& file, const std::string& bytes) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc).write(bytes.data(), long(bytes.size()));
+}
+
+/// PNG's CRC-32, so that the test can forge chunks whose CRC is right but whose contents are not.
+std::uint32_t crc32(const std::string& bytes) {
+    std::uint32_t c = 0xffffffffu;
+    for (unsigned char b : bytes) {
+        c ^= b;
+        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xffffffffu;
+}
+
+void putBe32(std::string& s, std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) s[at + i] = char((v >> (24 - 8 * i)) & 0xff);
+}
+
+/// Rewrites the CRC of the PNG chunk whose length field is at `at`.
+void fixPngCrc(std::string& png, std::size_t at) {
+    const auto b = [&](std::size_t i) { return std::uint32_t(static_cast<unsigned char>(png[i])); };
+    const std::size_t len = (b(at) << 24) | (b(at + 1) << 16) | (b(at + 2) << 8) | b(at + 3);
+    putBe32(png, at + 8 + len, crc32(png.substr(at + 4, 4 + len)));
+}
+
+/// Byte offset of the first chunk of `type` in a PNG.
+std::size_t pngChunk(const std::string& png, const char* type) {
+    std::size_t pos = 8;
+    while (pos + 8 <= png.size()) {
+        const auto b = [&](std::size_t i) { return std::size_t(static_cast<unsigned char>(png[i])); };
+        if (png.compare(pos + 4, 4, type) == 0) return pos;
+        pos += 12 + ((b(pos) << 24) | (b(pos + 1) << 16) | (b(pos + 2) << 8) | b(pos + 3));
+    }
+    return std::string::npos;
+}
+
+/// What a child process left for its parent: where it was, and the first problem it saw.
+struct ChildState {
+    long where = -1;
+    char problem[1024] = {};
+    void fail(const QString& text) { std::snprintf(problem, sizeof problem, "%s", qPrintable(text)); }
+};
+
+/// Runs `fn(state)` in a child process, so that a decoder that aborts fails this test instead of ending the
+/// whole run. Returns "" when the child exited cleanly without a problem, else what went wrong.
+template <class Fn>
+QString runInChild(Fn fn) {
+    void* mem = ::mmap(nullptr, sizeof(ChildState), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return "mmap failed";
+    auto* state = new (mem) ChildState;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // Die quietly: Qt Test's crash handler would print a stack trace for every expected crash.
+        for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, SIG_DFL);
+        fn(*state);
+        std::fflush(stdout);
+        ::_exit(QTest::currentTestFailed() || state->problem[0] ? 1 : 0);
+    }
+    int status = 0;
+    if (pid > 0) ::waitpid(pid, &status, 0);
+    QString result;
+    if (pid < 0) result = "fork failed";
+    else if (WIFSIGNALED(status))
+        result = QString("the process died (signal %1) at step %2").arg(WTERMSIG(status)).arg(state->where);
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        result = state->problem[0] ? state->problem : "failed (see above)";
+    ::munmap(mem, sizeof(ChildState));
+    return result;
+}
+
+/// runInChild for checks that use QVERIFY/QFAIL. Once the test has failed a child cannot tell its own
+/// failure from an earlier one, so later checks are skipped.
+template <class Fn>
+void inChild(const QString& what, Fn fn) {
+    if (QTest::currentTestFailed()) return;
+    const QString problem = runInChild([&](ChildState&) { fn(); });
+    if (!problem.isEmpty()) QFAIL(qPrintable(what + ": " + problem));
+}
+
+}  // namespace
 
 class TestImageIO : public QObject {
     Q_OBJECT
@@ -160,6 +255,203 @@ private Q_SLOTS:
         { std::ofstream(d / "text.nii.gz") << "this is a text file, not a NIfTI volume\n"; }
         test::expectInputError([&] { readImage(d / "text.nii.gz"); }, "not an image in a format");
         test::expectInputError([&] { readImage(d); }, "is a folder");
+    }
+
+    void damagedPngChunks() {
+        // Each of these made libpng abort the process inside ITK's reader.
+        const fs::path d = dir() / "png";
+        fs::create_directories(d);
+        writeImage(test::pattern2d(16, 16, 1, PixelType::UInt8, 255), d / "good.png");
+        const std::string good = slurp(d / "good.png");
+        const std::size_t ihdr = pngChunk(good, "IHDR"), idat = pngChunk(good, "IDAT");
+        QCOMPARE(ihdr, std::size_t(8));
+        QVERIFY(idat != std::string::npos);
+        struct Case {
+            const char* name;
+            std::function<void(std::string&)> damage;
+            const char* message;
+        };
+        const std::vector<Case> cases = {
+            {"idat byte flipped", [&](std::string& s) { s[idat + 10] ^= 0x40; }, "CRC"},
+            {"ihdr crc flipped", [&](std::string& s) { s[ihdr + 8 + 13] ^= 0x01; }, "CRC"},
+            {"width 0", [&](std::string& s) { putBe32(s, ihdr + 8, 0); fixPngCrc(s, ihdr); }, "width"},
+            {"height 2^31", [&](std::string& s) { putBe32(s, ihdr + 12, 0x80000000u); fixPngCrc(s, ihdr); }, "height"},
+            {"bit depth 3", [&](std::string& s) { s[ihdr + 16] = 3; fixPngCrc(s, ihdr); }, "bit depth"},
+            {"rgb at 4 bits",
+             [&](std::string& s) {
+                 s[ihdr + 16] = 4;
+                 s[ihdr + 17] = 2;
+                 fixPngCrc(s, ihdr);
+             },
+             "bit depth"},
+            {"colour type 5", [&](std::string& s) { s[ihdr + 17] = 5; fixPngCrc(s, ihdr); }, "colour type"},
+            {"compression 1", [&](std::string& s) { s[ihdr + 18] = 1; fixPngCrc(s, ihdr); }, "compression"},
+            {"filter 1", [&](std::string& s) { s[ihdr + 19] = 1; fixPngCrc(s, ihdr); }, "filter"},
+            {"interlace 2", [&](std::string& s) { s[ihdr + 20] = 2; fixPngCrc(s, ihdr); }, "interlace"},
+            {"palette without PLTE", [&](std::string& s) { s[ihdr + 17] = 3; fixPngCrc(s, ihdr); }, "PLTE"},
+            {"no IEND", [&](std::string& s) { s.resize(pngChunk(s, "IEND")); }, "IEND"},
+            {"no IDAT", [&](std::string& s) { s.erase(idat, pngChunk(s, "IEND") - idat); }, "image data"},
+            {"image data cut, CRC forged",
+             [&](std::string& s) {
+                 // A valid chunk around a deflate stream cut short: libpng runs out of image data.
+                 const std::size_t len = s.find("IEND") - 4 - idat - 12;
+                 s.erase(idat + 8 + len / 2, len - len / 2);
+                 putBe32(s, idat, std::uint32_t(len / 2));
+                 fixPngCrc(s, idat);
+             },
+             "image data"},
+            {"unknown critical chunk",
+             [&](std::string& s) {
+                 std::string chunk("\0\0\0\0QQQQ\0\0\0\0", 12);
+                 s.insert(idat, chunk);
+                 fixPngCrc(s, idat);
+             },
+             "QQQQ"},
+        };
+        for (const Case& c : cases) {
+            std::string bytes = good;
+            c.damage(bytes);
+            spit(d / "bad.png", bytes);
+            inChild(c.name, [&] { test::expectInputError([&] { readImage(d / "bad.png"); }, c.message); });
+        }
+        // Forging the CRCs back, the checks have nothing to object to.
+        std::string same = good;
+        fixPngCrc(same, ihdr);
+        spit(d / "same.png", same);
+        QVERIFY(readImage(d / "same.png").data() == readImage(d / "good.png").data());
+    }
+
+    void truncatedDicom() {
+        // GDCM hit an assertion (aborting the process) on a file that ends at or just after "DICM".
+        const fs::path d = dir() / "dicom";
+        fs::create_directories(d);
+        writeImage(test::pattern2d(16, 16, 1, PixelType::Int16, 1000), d / "good.dcm");
+        const std::string good = slurp(d / "good.dcm");
+        QVERIFY(good.size() > 200 && good.compare(128, 4, "DICM") == 0);
+        QCOMPARE(readImage(d / "good.dcm").width(), std::size_t(16));
+        for (std::size_t cut : {132, 133, 136, 140, 143, 144, 150, 160, 200}) {
+            spit(d / "cut.dcm", good.substr(0, cut));
+            inChild(QString("DICOM cut at %1").arg(cut),
+                    [&] { test::expectInputError([&] { readImage(d / "cut.dcm"); }, "cut.dcm"); });
+        }
+        // Opening a folder as a series parses every file in it: a cut one must not take the process down.
+        fs::create_directories(d / "series");
+        fs::copy_file(d / "good.dcm", d / "series" / "a.dcm");
+        spit(d / "series" / "b.dcm", good.substr(0, good.size() - 100));
+        inChild("DICOM series with a cut file",
+                [&] { test::expectInputError([&] { readImageOrSeries(d / "series"); }, "b.dcm"); });
+        fs::remove(d / "series" / "b.dcm");
+        QCOMPARE(readImageOrSeries(d / "series").width(), std::size_t(16));
+    }
+
+    void shortVoxelPayload() {
+        // These opened "successfully" with the missing voxels filled in: a silently wrong volume.
+        const fs::path d = dir() / "short";
+        fs::create_directories(d);
+        Geometry g;
+        g.dimension = 3;
+        g.size = {8, 8, 4};
+        Image img(g, 1, PixelType::Int16);
+        for (std::size_t i = 0; i < img.data().size(); ++i) img.data()[i] = float(int(i % 97) + 1);
+        writeImage(img, d / "v.nii");
+        const std::string nii = slurp(d / "v.nii");
+        QCOMPARE(nii.size(), std::size_t(352 + 8 * 8 * 4 * 2));
+        for (std::size_t cut : {nii.size() - 1, nii.size() - 2, nii.size() / 2, std::size_t(353)}) {
+            spit(d / "cut.nii", nii.substr(0, cut));
+            test::expectInputError([&] { readImage(d / "cut.nii"); }, "is truncated: its header declares 512 bytes");
+        }
+        writeImage(img, d / "v.nii.gz");
+        const std::string gz = slurp(d / "v.nii.gz");
+        // Cut in half, and cut inside the 8-byte gzip trailer (every voxel there, the CRC lost).
+        for (std::size_t cut : {gz.size() / 2, gz.size() - 1, gz.size() - 4, gz.size() - 8}) {
+            spit(d / "cut.nii.gz", gz.substr(0, cut));
+            test::expectInputError([&] { readImage(d / "cut.nii.gz"); }, "cut.nii.gz is truncated");
+        }
+        // A damaged gzip stream is not a volume either.
+        std::string flipped = gz;
+        flipped[gz.size() - 6] ^= 0x10;
+        spit(d / "bad.nii.gz", flipped);
+        test::expectInputError([&] { readImage(d / "bad.nii.gz"); }, "bad.nii.gz");
+        // MetaImage and NRRD with raw inline data, written by hand: short by one voxel.
+        std::string raw(8 * 8 * 4 * 2 - 2, '\x01');
+        spit(d / "short.mha", "ObjectType = Image\nNDims = 3\nDimSize = 8 8 4\nElementType = MET_SHORT\n"
+                              "ElementDataFile = LOCAL\n" + raw);
+        test::expectInputError([&] { readImage(d / "short.mha"); }, "short.mha");
+        spit(d / "short.nrrd",
+             "NRRD0004\ntype: short\ndimension: 3\nsizes: 8 8 4\nencoding: raw\nendian: little\n\n" + raw);
+        test::expectInputError([&] { readImage(d / "short.nrrd"); }, "short.nrrd");
+        // The complete hand-written files read.
+        spit(d / "full.mha", "ObjectType = Image\nNDims = 3\nDimSize = 8 8 4\nElementType = MET_SHORT\n"
+                             "ElementDataFile = LOCAL\n" + raw + "\x01\x01");
+        QCOMPARE(readImage(d / "full.mha").data()[255], float(0x0101));
+    }
+
+    void streamsCutAnywhere() {
+        // Every format, cut at every header byte and at a stride through the payload: each cut is
+        // refused with an InputError, or, when the whole payload is still there, reads back equal.
+        const fs::path d = dir() / "cuts";
+        fs::create_directories(d);
+        Geometry g;
+        g.dimension = 3;
+        g.size = {8, 8, 4};
+        Image vol(g, 1, PixelType::Int16);
+        for (std::size_t i = 0; i < vol.data().size(); ++i) vol.data()[i] = float(int(i * 37 % 1000) - 300);
+        Image volF = vol;
+        volF.setOriginalPixelType(PixelType::Float32);
+        struct Family {
+            const char* name;
+            Image image;
+        };
+        const std::vector<Family> families = {
+            {"png", test::pattern2d(16, 16, 3, PixelType::UInt8, 255)},
+            {"jpg", test::pattern2d(16, 16, 3, PixelType::UInt8, 255)},
+            {"bmp", test::pattern2d(16, 16, 3, PixelType::UInt8, 255)},
+            {"tif", test::pattern2d(16, 16, 1, PixelType::UInt16, 4000)},
+            {"nii", vol},
+            {"nii.gz", volF},
+            {"mha", vol},
+            {"nrrd", vol},
+            {"dcm", test::pattern2d(16, 16, 1, PixelType::Int16, 1000)},
+        };
+        QStringList problems;
+        for (const Family& f : families) {
+            const fs::path full = d / (std::string("full.") + f.name);
+            const fs::path cut = d / (std::string("cut.") + f.name);
+            writeImage(f.image, full);
+            const Image reference = readImage(full);  // lossy JPEG and palette BMP: compare with the decoded file
+            const std::string bytes = slurp(full);
+            std::vector<std::size_t> cuts;
+            const std::size_t header = std::min<std::size_t>(bytes.size(), 400);
+            for (std::size_t n = 1; n < header; ++n) cuts.push_back(n);
+            for (std::size_t n = header; n < bytes.size(); n += 7) cuts.push_back(n);
+            for (std::size_t n = bytes.size() > 16 ? bytes.size() - 16 : 1; n < bytes.size(); ++n)
+                if (cuts.back() < n) cuts.push_back(n);
+            const QString problem = runInChild([&](ChildState& state) {
+                int refused = 0, equal = 0;
+                for (std::size_t n : cuts) {
+                    state.where = long(n);
+                    spit(cut, bytes.substr(0, n));
+                    const QString at = QString("cut at %1 of %2 bytes").arg(n).arg(bytes.size());
+                    try {
+                        const Image back = readImage(cut);
+                        if (!back.geometry().sameSize(reference.geometry()) ||
+                            back.components() != reference.components() || back.data() != reference.data())
+                            return state.fail(at + ": read without error as a different image");
+                        ++equal;
+                    } catch (const InputError&) {
+                        ++refused;
+                    } catch (const std::exception& e) {
+                        return state.fail(at + ": not an InputError: " + e.what());
+                    } catch (...) {
+                        return state.fail(at + ": an exception of unknown type");
+                    }
+                }
+                qInfo("%s: %zu bytes, %zu cut points, %d refused, %d read back equal", f.name, bytes.size(),
+                      cuts.size(), refused, equal);
+            });
+            if (!problem.isEmpty()) problems << QString(f.name) + ": " + problem;
+        }
+        QVERIFY2(problems.isEmpty(), qPrintable(problems.join("\n")));
     }
 
     void hugeHeaderRefusedBeforeAllocation() {
