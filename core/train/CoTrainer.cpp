@@ -434,7 +434,9 @@ struct CoTrainer::Impl {
                 // mixed and rotated with the same plan as the student images.
                 torch::NoGradGuard noGrad;
                 const at::Tensor uw = prepareInput(batch.unlabeledWeak);
+                if (!cfg.teacherBatchStats) models[m]->net->eval();
                 at::Tensor logits = models[m]->net->forwardNoDropout(uw).logits;
+                if (!cfg.teacherBatchStats) models[m]->net->train();
                 PseudoLabels pl = makePseudoLabels(logits, cfg.cpsThreshold);
                 pseudo[m] = applyMix(batch.plan, pl.labels.cpu()).to(device);
                 if (cfg.cpsWeighting == CpsWeighting::Confidence)

@@ -149,6 +149,7 @@ const std::vector<Option>& options() {
         INT("ramp-up", rampUp),
         BOOL("ramp-aux", rampAux),
         DBL("cps-threshold", cpsThreshold),
+        BOOL("teacher-batch-stats", teacherBatchStats),
         Option{"cps-weighting", [](const TrainConfig& c) { return toString(c.cpsWeighting); },
                [](TrainConfig& c, const std::string& v) { c.cpsWeighting = parseCpsWeighting(v); }},
         BOOL("dice-background", diceIncludeBackground),

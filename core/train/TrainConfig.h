@@ -115,6 +115,9 @@ struct TrainConfig {
     bool rampAux = false;         // ramp the auxiliary terms too (their targets are exact)
     double cpsThreshold = 0.0;    // pseudo-labels with confidence below are ignored (0 = none)
     CpsWeighting cpsWeighting = CpsWeighting::None;
+    /// BatchNorm in the teachers' pseudo-label pass: the unlabeled batch's own statistics (true,
+    /// as CPS) or the running statistics (false, inference mode).
+    bool teacherBatchStats = true;
     bool diceIncludeBackground = false;
     AugmentConfig augment;
     // reproducibility and execution
