@@ -82,7 +82,8 @@ std::vector<fs::path> paths(const std::vector<std::string>& v) {
 const std::vector<std::string> kTrainOptions = {
     "task", "labeled", "labeled-count", "labeled-ratio", "unlabeled", "test", "val", "method", "iters", "size",
     "backbone", "width", "seed", "out", "resume", "preset", "threads", "device", "batch", "lr", "optimizer",
-    "cache", "no-cache", "set", "checkpoint-every", "val-interval", "no-predictions", "bf16"};
+    "cache", "no-cache", "set", "checkpoint-every", "val-interval", "no-predictions", "bf16", "init-model",
+    "test-unused-labeled"};
 
 /// Fills a RunRequest from train/experiment options (method and out are the caller's).
 RunRequest requestFrom(const Args& a) {
@@ -125,6 +126,14 @@ RunRequest requestFrom(const Args& a) {
     if (c.iterations < 1) throw UsageError("--iters must be at least 1");
     if (c.size < 32 || c.size % 16 != 0) throw UsageError("--size must be a multiple of 16, at least 32");
     r.resume = a.flag("resume");
+    r.testUnusedLabeled = a.flag("test-unused-labeled");
+    if (a.has("init-model")) {
+        fs::path m = a.get("init-model");
+        std::error_code ec;
+        if (fs::is_directory(m, ec)) m /= "model.pt";
+        if (!fs::exists(m, ec)) throw InputError("--init-model: no exported model at " + m.string());
+        c.initModel = fs::absolute(m).string();
+    }
     r.savePredictions = !a.flag("no-predictions");
     if (!a.flag("no-cache")) {
         if (a.has("cache")) r.cacheDir = a.get("cache");
@@ -148,7 +157,7 @@ void printEvaluation(const EvaluationResult& e) {
 }
 
 int trainCommand(const std::vector<std::string>& argv) {
-    Args a(argv, {"resume", "no-cache", "no-predictions"});
+    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled"});
     a.allowOnly(kTrainOptions);
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional().front() + "'");
     RunRequest r = requestFrom(a);
@@ -401,7 +410,7 @@ int experimentBlock(const RunRequest& base, const std::vector<train::Method>& me
 
 
 int experimentCommand(const std::vector<std::string>& argv) {
-    Args a(argv, {"resume", "no-cache", "no-predictions"});
+    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled"});
     auto known = kTrainOptions;
     known.push_back("methods");
     known.push_back("seeds");
@@ -416,7 +425,8 @@ int experimentCommand(const std::vector<std::string>& argv) {
     const std::vector<std::string> loo = a.all("leave-one-out");
     if (!loo.empty() && !base.testDirs.empty()) throw UsageError("--leave-one-out chooses the test folders; give no --test");
     if (!loo.empty() && loo.size() < 2) throw UsageError("--leave-one-out needs at least two domain folders");
-    if (base.testDirs.empty() && loo.empty()) throw UsageError("experiment needs at least one --test folder");
+    if (base.testDirs.empty() && loo.empty() && !base.testUnusedLabeled)
+        throw UsageError("experiment needs at least one --test folder (or --test-unused-labeled)");
     const fs::path out = a.require("out");
     std::vector<train::Method> methods;
     std::stringstream ss(a.get("methods", "supervised,cps,dac"));
@@ -473,7 +483,7 @@ int experimentCommand(const std::vector<std::string>& argv) {
             if (rc != kOk) return rc;
             all << md << "\n";
             cells.push_back({{"labeled_count", n},
-                             {"test", r.testDirs.front().filename().string()},
+                             {"test", r.testDirs.empty() ? r.labeledDir.filename().string() : r.testDirs.front().filename().string()},
                              {"folder", fs::relative(cell, out).string()},
                              {"results", j}});
         }
@@ -492,7 +502,8 @@ const char* kTrainHelp =
     "                  [--preset quick|standard|paper] [--iters N] [--size S] [--backbone resnet18|resnet34|resnet50]\n"
     "                  [--width W] [--batch B] [--lr X] [--optimizer adamw|sgd] [--seed K] [--threads T]\n"
     "                  [--device cpu|cuda] [--bf16 true|false] [--checkpoint-every N] [--val-interval N]\n"
-    "                  [--set key=value ...] [--cache DIR | --no-cache] [--no-predictions] [--resume]\n\n"
+    "                  [--set key=value ...] [--cache DIR | --no-cache] [--no-predictions] [--resume]\n"
+    "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled]\n\n"
     "Trains two DeepLabv3+ sub-models with DAC (or a baseline) on labeled cases from one domain and\n"
     "unlabeled images from others, then evaluates the chosen sub-model on the --test domains.\n"
     "The labeled cases are chosen with the seed; the rest of the labeled domain (up to 16 cases)\n"
@@ -501,6 +512,9 @@ const char* kTrainHelp =
     "RUNDIR receives config.json, log.txt, metrics.csv, validation.csv, checkpoint.pt, model.pt,\n"
     "metrics.json and predictions/. Ctrl-C stops within one iteration and saves a checkpoint; the same\n"
     "command with --resume continues the same loss curve.\n"
+    "Few-shot calibration on a new centre: --init-model starts both sub-models from a trained run's\n"
+    "network, --labeled NEWCENTRE --labeled-count K trains on K of its cases, and --test-unused-labeled\n"
+    "scores the centre's other cases (no held-out validation is taken from them).\n"
     "Exit codes: 0 done, 1 bad input or training failure, 2 usage, 130 cancelled.\n";
 
 }  // namespace

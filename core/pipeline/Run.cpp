@@ -192,9 +192,9 @@ json number(double v) { return std::isfinite(v) ? json(std::round(v * 1e6) / 1e6
 
 /// Scores every masked case of a domain with a predictor; writes predictions when outDir is set.
 void evaluateDomain(const train::Predictor& p, const Domain& d, const Task& task, const fs::path& outDir,
-                    EvaluationResult& r, RunLog* log) {
+                    EvaluationResult& r, RunLog* log, const std::set<std::string>& exclude = {}) {
     for (const auto& c : d.cases) {
-        if (!c.hasMask()) continue;
+        if (!c.hasMask() || exclude.count(c.id)) continue;
         try {
             Image img = readImage(c.image);
             LabelMap truth = readCaseMask(c);
@@ -390,7 +390,9 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     if (!parts.empty()) unlabeledSet = train::TensorDataset::concat(parts);
 
     std::map<std::string, train::TensorDataset> validation;
-    if (!req.validationDirs.empty()) {
+    if (req.testUnusedLabeled && req.validationDirs.empty()) {
+        log("testing on the labeled folder's unused cases: no held-out validation from them");
+    } else if (!req.validationDirs.empty()) {
         for (const auto& v : req.validationDirs) {
             Domain d = scanDomain(v);
             std::vector<std::string> ids = maskedIds(d);
@@ -507,8 +509,13 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     json meta = {{"task", req.task.name}, {"method", train::toString(cfg.method)}, {"labeled_domain", labeled.name}};
     trainer.exportModel(out.modelFile.string(), "chosen", meta.dump());
 
-    if (!req.testDirs.empty()) {
+    if (req.testUnusedLabeled || !req.testDirs.empty()) {
         train::Predictor predictor(out.modelFile.string(), cfg.device, cfg.threads);
+        if (req.testUnusedLabeled) {
+            const std::set<std::string> used(chosen.begin(), chosen.end());
+            evaluateDomain(predictor, labeled, req.task, req.savePredictions ? req.outDir / "predictions" : fs::path(),
+                           out.evaluation, &log, used);
+        }
         for (const auto& t : req.testDirs) {
             Domain d = scanDomain(t);
             evaluateDomain(predictor, d, req.task, req.savePredictions ? req.outDir / "predictions" : fs::path(), out.evaluation, &log);

@@ -38,6 +38,10 @@ struct RunRequest {
     std::vector<std::filesystem::path> unlabeledDirs;
     std::vector<std::filesystem::path> testDirs;
     std::vector<std::filesystem::path> validationDirs;  // empty: held-out labeled-domain cases
+    /// Few-shot calibration on a new centre: the labeled folder's masked cases not chosen for
+    /// training are the test set (and no held-out validation is taken from them). For a
+    /// labelled-target experiment, kept apart from CD-SSDG tables.
+    bool testUnusedLabeled = false;
     int maxValidationCases = 16;
     train::TrainConfig config;
     std::filesystem::path outDir;

@@ -365,6 +365,10 @@ struct CoTrainer::Impl {
                 ResNetEncoder enc = sm->net->encoder();
                 loadEncoderWeights(enc, cfg.encoderWeights);
             }
+            if (!cfg.initModel.empty()) {
+                DeepLabV3Plus net = sm->net;
+                loadModelWeights(net, cfg.initModel);
+            }
             if (cfg.channelsLast) toChannelsLast(*sm);
             sm->to(device);
             models.push_back(sm);

@@ -74,6 +74,33 @@ void writeModelFile(const std::string& path, DeepLabV3Plus& net, const ModelInfo
     saveArchiveAtomically(ar, path);
 }
 
+void loadModelWeights(DeepLabV3Plus& net, const std::string& path) {
+    torch::serialize::InputArchive ar;
+    loadArchive(ar, path, "model");
+    const ModelInfo info = readInfo(ar, path);
+    const NetworkSpec& s = net->spec();
+    if (info.backbone != s.backbone || std::abs(info.width - s.width) > 1e-9 || info.inChannels != s.inChannels ||
+        info.numClasses != s.numClasses)
+        throw FileFormatError("model '" + path + "' is a " + toString(info.backbone) + " x" + std::to_string(info.width) + " with " +
+                              std::to_string(info.inChannels) + " input channels and " + std::to_string(info.numClasses) +
+                              " classes; this run trains a " + toString(s.backbone) + " x" + std::to_string(s.width) + " with " +
+                              std::to_string(s.inChannels) + " and " + std::to_string(s.numClasses));
+    NetworkSpec spec = s;
+    DeepLabV3Plus loaded(spec);
+    try {
+        torch::serialize::InputArchive netArchive;
+        ar.read("network", netArchive);
+        loaded->load(netArchive);
+    } catch (const std::exception& e) {
+        throw FileFormatError("model '" + path + "' is incomplete or corrupt: " + firstLine(e.what()));
+    }
+    torch::NoGradGuard noGrad;
+    auto src = loaded->named_parameters(true);
+    for (auto& p : net->named_parameters(true)) p.value().copy_(src[p.key()]);
+    auto srcBuf = loaded->named_buffers(true);
+    for (auto& b : net->named_buffers(true)) b.value().copy_(srcBuf[b.key()]);
+}
+
 ModelInfo readModelInfo(const std::string& path) {
     torch::serialize::InputArchive ar;
     loadArchive(ar, path, "model");

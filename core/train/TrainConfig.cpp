@@ -131,6 +131,8 @@ const std::vector<Option>& options() {
         BOOL("aspp-shortcut", atrousShortcut),
         Option{"encoder-weights", [](const TrainConfig& c) { return c.encoderWeights; },
                [](TrainConfig& c, const std::string& v) { c.encoderWeights = v; }},
+        Option{"init-model", [](const TrainConfig& c) { return c.initModel; },
+               [](TrainConfig& c, const std::string& v) { c.initModel = v; }},
         Option{"optimizer", [](const TrainConfig& c) { return toString(c.optimizer); },
                [](TrainConfig& c, const std::string& v) { c.optimizer = parseOptimizer(v); }},
         Option{"schedule", [](const TrainConfig& c) { return toString(c.schedule); },

@@ -102,6 +102,7 @@ struct TrainConfig {
     double dropout = 0.1;         // after the ASPP projection
     bool atrousShortcut = true;   // exact 1x1 form of ASPP branches dilated beyond the map
     std::string encoderWeights;   // optional file with encoder weights (see loadEncoderWeights)
+    std::string initModel;        // optional exported model.pt both sub-models start from (fine-tuning)
     // optimisation
     OptimizerKind optimizer = OptimizerKind::AdamW;
     LrSchedule schedule = LrSchedule::Auto;

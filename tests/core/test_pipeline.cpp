@@ -510,6 +510,32 @@ private Q_SLOTS:
         QCOMPARE(c1["labeled_cases"], c2["labeled_cases"]);
     }
 
+    void fewShotCalibrationOnANewCentre() {
+        // A source model, then K cases of the new centre fine-tune it and the centre's other cases
+        // are the test set.
+        const fs::path src = dir() / "fewshot-source", cal = dir() / "fewshot-k2";
+        QStringList base = {"--task", "fundus", "--size", "32", "--width", "0.25", "--batch", "2", "--iters", "2",
+                            "--threads", "1", "--no-cache", "--no-predictions", "--method", "supervised"};
+        Result r = dacw(QStringList{"train", "--labeled", s(demo() / "fundus/centre-a"), "--labeled-count", "3", "--out", s(src)} + base);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        r = dacw(QStringList{"train", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count", "2", "--test-unused-labeled",
+                             "--init-model", s(src), "--out", s(cal)} + base);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        auto cfg = nlohmann::json::parse(readText(cal / "config.json"));
+        QVERIFY(cfg["train"]["init-model"].get<std::string>().find("fewshot-source") != std::string::npos);
+        auto m = nlohmann::json::parse(readText(cal / "metrics.json"));
+        QCOMPARE(m["domains"]["centre-c"]["cases"].get<int>(), 6 - 2);  // the demo centre has 6 masked cases
+        for (const auto& c : m["cases"])
+            for (const auto& used : cfg["labeled_cases"]) QVERIFY(c["case"] != used);  // never scored on its training cases
+        QVERIFY(readText(cal / "log.txt").find("no held-out validation") != std::string::npos);
+        // A model of another shape is refused with a message, before training.
+        r = dacw(QStringList{"train", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count", "2", "--test-unused-labeled",
+                             "--init-model", s(src), "--out", s(dir() / "fewshot-bad"), "--task", "fundus", "--size", "32",
+                             "--width", "0.5", "--iters", "1", "--no-cache", "--method", "supervised"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("x0.25"), qPrintable(r.err));
+    }
+
     void experimentSeedsCountsAndLeaveOneOut() {
         const fs::path out = dir() / "exp-loo";
         QStringList args = {"experiment", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-a"),

@@ -13,6 +13,7 @@
 #include "core/train/Augment.h"
 #include "core/train/Errors.h"
 #include "core/train/Losses.h"
+#include "core/train/ModelFile.h"
 #include "core/train/Networks.h"
 #include "core/train/TensorDataset.h"
 #include "core/train/TrainConfig.h"
@@ -164,6 +165,32 @@ private Q_SLOTS:
         at::Generator g3 = at::make_generator<at::CPUGeneratorImpl>(4);
         at::Tensor same = fourierStyleMix(d.images.slice(0, 0, 1), d.images.slice(0, 0, 1), cfg, g3);
         QVERIFY((same - d.images.slice(0, 0, 1)).abs().max().item<double>() < 1e-4);
+    }
+
+    void initModelLoadsExportedWeights() {
+        NetworkSpec spec{Backbone::ResNet18, 0.25, 3, 3, 0.1};
+        DeepLabV3Plus source(spec), target(spec);
+        initializeWeights(*source, 11);
+        initializeWeights(*target, 12);
+        ModelInfo info;
+        info.backbone = spec.backbone;
+        info.width = spec.width;
+        info.inChannels = spec.inChannels;
+        info.numClasses = spec.numClasses;
+        info.size = 32;
+        const std::string file = tempPath("init.pt");
+        writeModelFile(file, source, info);
+        loadModelWeights(target, file);
+        auto a = source->named_parameters(true), b = target->named_parameters(true);
+        for (const auto& p : a) QVERIFY2(torch::equal(p.value(), b[p.key()]), p.key().c_str());
+        // Another network shape is refused and leaves the target as it was.
+        NetworkSpec other = spec;
+        other.numClasses = 2;
+        DeepLabV3Plus wrong(other);
+        initializeWeights(*wrong, 13);
+        const at::Tensor before = wrong->named_parameters(true)["classifier.weight"].clone();
+        QVERIFY(expectThrow<FileFormatError>([&] { loadModelWeights(wrong, file); }).contains("3 classes"));
+        QVERIFY(torch::equal(before, wrong->named_parameters(true)["classifier.weight"]));
     }
 
     void teacherPassHasNoDropout() {
