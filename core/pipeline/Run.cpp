@@ -20,6 +20,7 @@
 #include "dataset/Domain.h"
 #include "image/ImageIO.h"
 #include "util/Errors.h"
+#include "util/FileLock.h"
 #include "util/Paths.h"
 
 namespace fs = std::filesystem;
@@ -320,6 +321,13 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     std::error_code ec;
     fs::create_directories(req.outDir, ec);
     if (ec) throw InputError("Cannot create the run folder " + req.outDir.string() + ": " + ec.message());
+    // One training per run folder: a second one would interleave checkpoints and metrics. Held
+    // until this function returns; the kernel releases it when the process dies.
+    FileLock lock;
+    std::string holder;
+    if (!lock.tryLock(req.outDir / ".lock", &holder))
+        throw InputError("The run folder " + req.outDir.string() + " is in use by another training (" + holder +
+                         "); wait for it to finish, stop it, or choose another --out");
     RunLog log(req.outDir / "log.txt", obs);
     const fs::path configFile = req.outDir / "config.json";
     const fs::path checkpoint = req.outDir / "checkpoint.pt";

@@ -2,7 +2,7 @@
 // files, label maps, datasets, checkpoints, exported models): a full disk (RLIMIT_FSIZE in a
 // child process), a read-only folder, and SIGKILL in the middle of a write. Each must leave the
 // previous file byte for byte, report an error naming the file, and never leave a truncated file
-// at the final name.
+// at the final name. Also the run-folder lock (util/FileLock).
 #include <QtTest/QtTest>
 
 #include <csignal>
@@ -23,6 +23,7 @@
 #include "image/ImageIO.h"
 #include "project/Project.h"
 #include "util/Errors.h"
+#include "util/FileLock.h"
 #include "util/Paths.h"
 
 namespace fs = std::filesystem;
@@ -299,6 +300,47 @@ private Q_SLOTS:
         qInfo("kill -9 during a save: %d kills, 0 damaged files, %d temporary files left behind", total, stray);
     }
 
+    void runFolderLock() {
+        const fs::path f = dir() / "lock-run" / ".lock";
+        fs::create_directories(f.parent_path());
+        FileLock a, b;
+        QVERIFY(a.tryLock(f));
+        std::string holder;
+        QVERIFY(!b.tryLock(f, &holder));  // a second holder in the same process is refused too
+        QVERIFY2(holder.find("pid " + std::to_string(::getpid())) != std::string::npos, holder.c_str());
+        a.unlock();
+        QVERIFY(b.tryLock(f));
+        // Another process is refused while we hold it ...
+        ChildResult r = inChild([&] {
+            FileLock c;
+            std::string h;
+            if (!c.tryLock(f, &h)) throw InputError("refused: " + h);
+        }, RLIM_INFINITY, false);
+        QCOMPARE(r.kind, 1);
+        QVERIFY2(r.message.find("pid " + std::to_string(::getpid())) != std::string::npos, r.message.c_str());
+        b.unlock();
+        // ... and a holder killed with SIGKILL does not keep it.
+        int ready[2];
+        QVERIFY(::pipe(ready) == 0);
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            FileLock c;
+            const char ok = c.tryLock(f) ? 'y' : 'n';
+            (void)!::write(ready[1], &ok, 1);
+            for (;;) ::pause();
+        }
+        char got = 0;
+        QVERIFY(::read(ready[0], &got, 1) == 1);
+        QCOMPARE(got, 'y');
+        std::string h;
+        QVERIFY(!a.tryLock(f, &h));
+        QVERIFY2(h.find("pid " + std::to_string(pid)) != std::string::npos, h.c_str());
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        ::close(ready[0]);
+        ::close(ready[1]);
+        QVERIFY(a.tryLock(f));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestFaults)
