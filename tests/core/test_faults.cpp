@@ -300,6 +300,31 @@ private Q_SLOTS:
         qInfo("kill -9 during a save: %d kills, 0 damaged files, %d temporary files left behind", total, stray);
     }
 
+    void checkpointFollowsItsProgressReport() {
+        // The checkpoint of iteration K is written after K's progress report, so a caller that
+        // logged K and was killed before the checkpoint repeats K on resume instead of losing K's
+        // metrics row. The last checkpoint's message comes back in the result.
+        train::SyntheticSpec spec;
+        spec.size = 32;
+        spec.count = 4;
+        const train::TensorDataset labeled = train::makeSyntheticDataset(spec);
+        train::TrainConfig c;
+        c.method = train::Method::Supervised;
+        c.width = 0.25;
+        c.iterations = 4;
+        c.labeledBatch = 2;
+        c.threads = 1;
+        c.checkpointInterval = 2;
+        fs::create_directories(dir() / "order");
+        c.checkpointPath = (dir() / "order" / "checkpoint.pt").string();
+        std::vector<bool> existed;
+        train::CoTrainer trainer(c);
+        const train::RunResult r =
+            trainer.run(labeled, {}, {}, [&](const train::Progress&) { existed.push_back(fs::exists(c.checkpointPath)); });
+        QCOMPARE(existed, (std::vector<bool>{false, false, true, true}));
+        QVERIFY(!r.messages.empty() && r.messages.back().find("iteration 4") != std::string::npos);
+    }
+
     void runFolderLock() {
         const fs::path f = dir() / "lock-run" / ".lock";
         fs::create_directories(f.parent_path());
