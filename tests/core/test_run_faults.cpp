@@ -1,7 +1,7 @@
 // `dacw train` under faults, on tiny synthetic data: a second training into a run folder in use
-// (refused, also for experiment cells, and not blocked by a holder killed with SIGKILL), and SIGKILL
+// (refused, also for experiment cells, and not blocked by a holder killed with SIGKILL), SIGKILL
 // at pseudo-random points each followed by --resume (one curve, the same weights as a run never
-// interrupted).
+// interrupted), and progress lines that reach a pipe while the run is going.
 #include <QtTest/QtTest>
 
 #include <csignal>
@@ -114,6 +114,25 @@ private Q_SLOTS:
         opt.polypPerCentre = 1;
         opt.mriSubjectsPerCentre = 1;
         generateDemo(demo(), opt);
+    }
+
+    void progressReachesAPipeAsItHappens() {
+        // QProcess reads stderr through a pipe: a progress line must arrive while the run is still
+        // going, not when it exits, and log.txt must already tell what is happening.
+        const fs::path run = dir() / "pipe";
+        QProcess p;
+        p.start(DACW_CLI, train(run, 2000));
+        QVERIFY(p.waitForStarted());
+        QString seen;
+        const bool got = waitForLine(p, isProgress, 90000, &seen);
+        // Still running a second later: the line was not flushed by the exit (2000 iterations take
+        // far longer than that).
+        const bool running = got && !p.waitForFinished(1000);
+        const std::string log = readText(run / "log.txt");
+        killNine(p);
+        QVERIFY2(got, qPrintable("no progress line through the pipe; read:\n" + seen));
+        QVERIFY2(running, "the progress line came only when the process ended");
+        QVERIFY2(log.find("starting dac") != std::string::npos, log.c_str());
     }
 
     void secondTrainingIntoTheSameFolderIsRefused() {
