@@ -61,7 +61,9 @@ struct ProgressPrinter {
                 lastPlain = p.iteration / step;
                 s << "iteration " << p.iteration << "/" << p.total << " loss " << loss << " lr " << std::setprecision(6) << p.lr
                   << std::setprecision(1) << " " << p.imagesPerSecond << " img/s ETA " << duration(p.etaSeconds);
-                std::cerr << s.str() << "\n";
+                // One write per line (std::cerr is unbuffered): a reader of the pipe or log file gets
+                // whole lines, as they happen.
+                std::cerr << s.str() + "\n";
             }
         }
         if (p.validated)
@@ -70,7 +72,7 @@ struct ProgressPrinter {
                     std::ostringstream v;
                     v << (tty ? "\n" : "") << "  validation " << sub << " " << dom << ":";
                     for (double d : vals) v << " " << std::fixed << std::setprecision(3) << d;
-                    std::cerr << v.str() << "\n";
+                    std::cerr << v.str() + "\n";
                 }
     }
 };
@@ -173,7 +175,7 @@ int trainCommand(const std::vector<std::string>& argv) {
     RunObserver obs;
     obs.progress = [&](const train::Progress& p) { printer(p); };
     obs.message = [&](const std::string& m) {
-        if (m.rfind("checkpoint", 0) != 0) std::cerr << (printer.tty ? "\n" : "") << m << "\n";
+        if (m.rfind("checkpoint", 0) != 0) std::cerr << (printer.tty ? "\n" : "") + m + "\n";
     };
     try {
         RunOutcome o = executeRun(r, obs, &gCancel);

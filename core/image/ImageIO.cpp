@@ -849,10 +849,19 @@ void applyGeometry(ImageT* image, const Geometry& g) {
     image->SetDirection(dir);
 }
 
-/// Writes through `write(tmpPath)`, then fsyncs and renames onto `file`, so that a reader (or a
-/// crash) sees either the old file or the complete new one.
-template <class WriteFn>
-void writeAtomically(const fs::path& file, WriteFn write) {
+/// The message for a written file that does not read back as what was written.
+[[noreturn]] void writtenBadly(const fs::path& file, const std::string& why) {
+    throw InputError("Cannot write " + file.string() + ": the written file " + why +
+                     " (is the disk full or the folder read-only?)");
+}
+
+/// Writes through `write(tmpPath)`, checks the result with `verify(tmpPath)`, then fsyncs and
+/// renames onto `file`, so that a reader (or a crash) sees either the old file or the complete new
+/// one. The check is needed because ITK does not report every failed write: its PNG writer ignores
+/// errors of the final flush and its NIfTI writer only prints them, so a full disk or a read-only
+/// folder would otherwise put an empty or cut file in place of a good one.
+template <class WriteFn, class VerifyFn>
+void writeAtomically(const fs::path& file, WriteFn write, VerifyFn verify) {
     std::error_code ec;
     if (!file.parent_path().empty()) fs::create_directories(file.parent_path(), ec);
     const std::string e = lowerExtension(file);
@@ -860,20 +869,32 @@ void writeAtomically(const fs::path& file, WriteFn write) {
         // Header + data file pairs name each other: a renamed header would point at a temporary
         // data file, so these formats are written in place.
         write(file);
+        verify(file);
         return;
     }
     std::random_device rd;
     const std::string ext = lowerExtension(file);
     fs::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp" + std::to_string(rd() % 1000000) + ext);
+    auto fail = [&](const char* what, int err) {
+        throw InputError(std::string(what) + file.string() + ": " + std::strerror(err));
+    };
     try {
         write(tmp);
-        int fd = ::open(tmp.c_str(), O_RDONLY);
-        if (fd >= 0) { ::fsync(fd); ::close(fd); }
-        fs::rename(tmp, file);
+        const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) writtenBadly(file, "was not created");  // ITK did not say so
+        if (::fsync(fd) != 0) {
+            const int err = errno;
+            ::close(fd);
+            fail("Cannot write ", err);
+        }
+        ::close(fd);
+        verify(tmp);
+        if (::rename(tmp.c_str(), file.c_str()) != 0) fail("Cannot replace ", errno);
     } catch (...) {
         fs::remove(tmp, ec);
         throw;
     }
+    syncFolderOf(file);
 }
 
 }  // namespace
@@ -963,10 +984,22 @@ void writeImage(const Image& img, const fs::path& file) {
     registerFactories();
     if (img.empty()) throw InputError("Cannot write an empty image to " + file.string());
     try {
-        writeAtomically(file, [&](const fs::path& tmp) {
-            if (img.geometry().dimension == 2) writeImageDim<2>(img, tmp);
-            else writeImageDim<3>(img, tmp);
-        });
+        writeAtomically(
+            file,
+            [&](const fs::path& tmp) {
+                if (img.geometry().dimension == 2) writeImageDim<2>(img, tmp);
+                else writeImageDim<3>(img, tmp);
+            },
+            [&](const fs::path& written) {
+                Image back;
+                try {
+                    back = readImage(written);
+                } catch (const InputError& e) {
+                    writtenBadly(file, std::string("does not read back: ") + e.what());
+                }
+                // Sizes only: gray BMPs come back as RGB, JPEG is lossy.
+                if (back.geometry().size != img.geometry().size) writtenBadly(file, "reads back with another size");
+            });
     } catch (const itk::ExceptionObject& e) {
         throw InputError("Cannot write " + file.string() + ": " + itkMessage(e));
     }
@@ -1002,12 +1035,25 @@ void writeLabelMap(const LabelMap& labels, const fs::path& file) {
         throw InputError("A " + std::to_string(labels.depth()) + "-slice label volume cannot be written as " + ext +
                          "; use .nii.gz");
     try {
-        writeAtomically(file, [&](const fs::path& tmp) {
-            if (labels.geometry().dimension == 2 || ext == ".png" || ext == ".bmp")
-                writeScalar<2>(labels.data(), labels.geometry(), tmp);
-            else
-                writeScalar<3>(labels.data(), labels.geometry(), tmp);
-        });
+        writeAtomically(
+            file,
+            [&](const fs::path& tmp) {
+                if (labels.geometry().dimension == 2 || ext == ".png" || ext == ".bmp")
+                    writeScalar<2>(labels.data(), labels.geometry(), tmp);
+                else
+                    writeScalar<3>(labels.data(), labels.geometry(), tmp);
+            },
+            [&](const fs::path& written) {
+                LabelMap back;
+                try {
+                    back = readLabelMap(written);
+                } catch (const InputError& e) {
+                    writtenBadly(file, std::string("does not read back: ") + e.what());
+                }
+                const bool lossy = ext == ".jpg" || ext == ".jpeg";
+                if (back.geometry().size != labels.geometry().size || (!lossy && back.data() != labels.data()))
+                    writtenBadly(file, "reads back with other labels");
+            });
     } catch (const itk::ExceptionObject& e) {
         throw InputError("Cannot write " + file.string() + ": " + itkMessage(e));
     }

@@ -20,6 +20,7 @@
 #include "dataset/Domain.h"
 #include "image/ImageIO.h"
 #include "util/Errors.h"
+#include "util/FileLock.h"
 #include "util/Paths.h"
 
 namespace fs = std::filesystem;
@@ -320,6 +321,13 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     std::error_code ec;
     fs::create_directories(req.outDir, ec);
     if (ec) throw InputError("Cannot create the run folder " + req.outDir.string() + ": " + ec.message());
+    // One training per run folder: a second one would interleave checkpoints and metrics. Held
+    // until this function returns; the kernel releases it when the process dies.
+    FileLock lock;
+    std::string holder;
+    if (!lock.tryLock(req.outDir / ".lock", &holder))
+        throw InputError("The run folder " + req.outDir.string() + " is in use by another training (" + holder +
+                         "); wait for it to finish, stop it, or choose another --out");
     RunLog log(req.outDir / "log.txt", obs);
     const fs::path configFile = req.outDir / "config.json";
     const fs::path checkpoint = req.outDir / "checkpoint.pt";
@@ -434,20 +442,34 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
         " labeled samples, " + std::to_string(unlabeledSet.size()) + " unlabeled, " +
         std::to_string(cfg.iterations) + " iterations at " + std::to_string(pre.size) + " px");
 
-    // metrics.csv: a resumed run drops rows past its checkpoint so the curve stays one curve.
-    const fs::path csvFile = req.outDir / "metrics.csv";
-    std::vector<std::string> keptRows;
-    std::string header;
-    if (resuming && fs::exists(csvFile, ec)) {
-        std::istringstream in(readText(csvFile));
+    // metrics.csv and validation.csv: rows are logged before the checkpoint of their iteration is
+    // written, so a resumed run keeps the rows before its first new iteration and drops the ones a
+    // killed or cancelled run logged past its checkpoint; every iteration then appears once. The
+    // files are rewritten atomically (a kill during the rewrite loses nothing), then appended to.
+    const fs::path csvFile = req.outDir / "metrics.csv", valFile = req.outDir / "validation.csv";
+    const std::string valHeader = "iteration,submodel,domain,region,dice";
+    auto previousRows = [&](const fs::path& file, std::string& header) {
+        std::vector<std::string> rows;
+        if (!resuming || !fs::exists(file, ec)) return rows;
+        const std::string text = readText(file);
+        const std::size_t complete = text.rfind('\n');  // a killed writer may leave half a row
+        std::istringstream in(complete == std::string::npos ? std::string() : text.substr(0, complete + 1));
         std::getline(in, header);
         for (std::string line; std::getline(in, line);)
-            if (!line.empty()) keptRows.push_back(line);
-    }
-    std::ofstream csv;
+            if (!line.empty()) rows.push_back(line);
+        return rows;
+    };
+    auto rowsBefore = [](const std::vector<std::string>& rows, long long iteration) {
+        std::string kept;
+        for (const auto& row : rows)
+            if (std::atoll(row.c_str()) < iteration) kept += row + "\n";
+        return kept;
+    };
+    std::string header, oldValHeader;
+    std::vector<std::string> keptRows = previousRows(csvFile, header);
+    const std::vector<std::string> keptValRows = previousRows(valFile, oldValHeader);
+    std::ofstream csv, valCsv;
     std::vector<std::string> lossKeys;
-    std::ofstream valCsv(req.outDir / "validation.csv", resuming ? std::ios::app : std::ios::trunc);
-    if (!resuming) valCsv << "iteration,submodel,domain,region,dice\n";
     const int64_t logEvery = std::max<int64_t>(1, cfg.iterations / 200);
     bool first = true;
 
@@ -459,12 +481,11 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
             std::string h = "iteration,lr,images_per_s,s_per_iter,data_wait";
             for (const auto& k : lossKeys) h += "," + k;
             if (header.empty() || header != h) keptRows.clear();  // different columns: start over
-            csv.open(csvFile, std::ios::trunc);
-            csv << h << "\n";
-            for (const auto& row : keptRows) {
-                long long it = std::atoll(row.c_str());
-                if (it < p.iteration) csv << row << "\n";
-            }
+            writeTextAtomically(csvFile, h + "\n" + rowsBefore(keptRows, p.iteration));
+            const std::string valRows = oldValHeader == valHeader ? rowsBefore(keptValRows, p.iteration) : "";
+            writeTextAtomically(valFile, valHeader + "\n" + valRows);
+            csv.open(csvFile, std::ios::app);
+            valCsv.open(valFile, std::ios::app);
         }
         if (p.iteration % logEvery == 0 || p.iteration == p.total || p.validated) {
             csv << p.iteration << "," << p.lr << "," << p.imagesPerSecond << "," << p.secondsPerIteration << "," << p.dataWaitFraction;
@@ -489,6 +510,7 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     };
 
     train::RunResult result = trainer.run(labeledSet, unlabeledSet, validation, callback, cancel);
+    for (const auto& m : result.messages) log(m);
     RunOutcome out;
     out.iterations = result.iterations;
     out.chosenSubModel = result.chosen;

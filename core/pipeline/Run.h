@@ -10,6 +10,7 @@
 //   model.pt      the exported network (the sub-model chosen on validation; no training heads)
 //   metrics.json  per-domain and per-case Dice/HD95 on the test domains
 //   predictions/  the test predictions, with each image's own geometry
+//   .lock         held (flock) by the training writing the folder: its pid and host
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -102,8 +103,9 @@ struct RunOutcome {
 };
 
 /// Runs (or resumes) training and evaluates on the test domains. Throws InputError for bad
-/// folders or options (nothing is written then, except a log), train::TrainError on a failure
-/// during training. Cancelling saves a checkpoint so that `resume` continues the same curve.
+/// folders or options (nothing is written then, except a log) and when another training holds the
+/// run folder, train::TrainError on a failure during training. Cancelling saves a checkpoint so
+/// that `resume` continues the same curve; so does a kill, from the last checkpoint.
 RunOutcome executeRun(const RunRequest& req, const RunObserver& obs = {}, const std::atomic<bool>* cancel = nullptr);
 
 /// Predicts every case of `domainDir` (or one file / DICOM folder) with an exported model and

@@ -772,10 +772,6 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
         const double dt = seconds(Clock::now() - t0);
         emaIter = emaIter == 0.0 ? dt : 0.9 * emaIter + 0.1 * dt;
 
-        if (!cfg.checkpointPath.empty() && cfg.checkpointInterval > 0 && d.iteration % cfg.checkpointInterval == 0) {
-            d.saveCheckpoint(cfg.checkpointPath);
-            messages.push_back("checkpoint at iteration " + std::to_string(d.iteration) + " written to " + cfg.checkpointPath);
-        }
         const bool last = d.iteration == total;
         if (!validation.empty() &&
             (last || (cfg.validationInterval > 0 && d.iteration % cfg.validationInterval == 0))) {
@@ -795,6 +791,13 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
         p.messages = std::move(messages);
         messages.clear();
         if (callback) callback(p);
+        // After the callback, not before: whatever the caller records for this iteration (a
+        // metrics row) is then older than the checkpoint, so a run killed in between repeats the
+        // iteration on resume instead of losing its row. The message goes out with the next report.
+        if (!cfg.checkpointPath.empty() && cfg.checkpointInterval > 0 && d.iteration % cfg.checkpointInterval == 0) {
+            d.saveCheckpoint(cfg.checkpointPath);
+            messages.push_back("checkpoint at iteration " + std::to_string(d.iteration) + " written to " + cfg.checkpointPath);
+        }
         // Honour a cancellation that arrived during the iteration before starting another.
     }
     if (cancelled && d.iteration > result.startIteration && !cfg.checkpointPath.empty() && cfg.checkpointInterval > 0)
@@ -809,6 +812,7 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
     result.seconds = seconds(Clock::now() - runStart);
     result.dataWaitFraction = result.seconds > 0.0 ? waited / result.seconds : 0.0;
     result.skippedSteps = d.skipped;
+    result.messages = std::move(messages);
     return result;
 }
 

@@ -52,6 +52,7 @@ struct RunResult {
     double seconds = 0.0;
     double dataWaitFraction = 0.0;
     int64_t skippedSteps = 0;
+    std::vector<std::string> messages;  // those after the last progress report (its checkpoint)
 };
 
 /// Per-image disagreement between two predictions, for choosing what to label next.

@@ -3,8 +3,11 @@
 #include <torch/serialize/archive.h>
 #include <torch/types.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -58,8 +61,11 @@ inline std::string readString(torch::serialize::InputArchive& ar, const std::str
     return v[0];
 }
 
-/// Writes to a temporary file beside `path`, then renames it over `path`: a reader never sees a
-/// half-written file, and a crash leaves the previous file intact.
+/// Writes to a temporary file beside `path`, fsyncs it, then renames it over `path`: a reader
+/// never sees a half-written file, and a crash, a kill or a full disk leaves the previous file
+/// intact. The bytes go through our own file descriptor rather than LibTorch's file writer, which
+/// does not check the final flush and close of its stream (a short archive could be renamed into
+/// place truncated), and which would throw from a destructor after a failed write.
 inline void saveArchiveAtomically(torch::serialize::OutputArchive& ar, const std::string& path) {
     namespace fs = std::filesystem;
     const fs::path target(path);
@@ -68,17 +74,44 @@ inline void saveArchiveAtomically(torch::serialize::OutputArchive& ar, const std
         fs::create_directories(target.parent_path(), ec);
     }
     const std::string tmp = path + ".partial";
+    auto fail = [&](const std::string& why) {
+        ::unlink(tmp.c_str());
+        throw TrainError("cannot write '" + path + "': " + why);
+    };
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) fail(std::strerror(errno));
+    int writeError = 0;
+    // The writer always reports success to LibTorch: the first error is remembered and the rest
+    // of the archive skipped, so that the failure is reported here and not from inside LibTorch.
+    auto sink = [&](const void* data, size_t n) -> size_t {
+        const char* p = static_cast<const char*>(data);
+        size_t left = n;
+        while (left > 0 && writeError == 0) {
+            const ssize_t w = ::write(fd, p, left);
+            if (w < 0) {
+                if (errno != EINTR) writeError = errno;
+                continue;
+            }
+            p += w;
+            left -= static_cast<size_t>(w);
+        }
+        return n;
+    };
     try {
-        ar.save_to(tmp);
+        ar.save_to(sink);
     } catch (const std::exception& e) {
-        std::remove(tmp.c_str());
-        throw TrainError("cannot write '" + path + "': " + firstLine(e.what()));
+        ::close(fd);
+        fail(firstLine(e.what()));
     }
-    std::error_code ec;
-    fs::rename(tmp, target, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        throw TrainError("cannot write '" + path + "': " + ec.message());
+    if (writeError == 0 && ::fsync(fd) != 0) writeError = errno;
+    if (::close(fd) != 0 && writeError == 0) writeError = errno;
+    if (writeError != 0) fail(std::strerror(writeError));
+    if (::rename(tmp.c_str(), path.c_str()) != 0) fail(std::strerror(errno));
+    const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(".");
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)::fsync(dfd);
+        ::close(dfd);
     }
 }
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/Errors.h"
@@ -35,29 +36,42 @@ void writeTextAtomically(const fs::path& file, const std::string& text) {
     if (!file.parent_path().empty()) fs::create_directories(file.parent_path(), ec);
     std::random_device rd;
     const fs::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp" + std::to_string(rd() % 1000000));
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) throw InputError("Cannot write " + file.string() + ": " + std::strerror(errno));
+    auto fail = [&](const char* what, int err) {
+        if (fd >= 0) ::close(fd);
+        ::unlink(tmp.c_str());
+        throw InputError(std::string(what) + file.string() + ": " + std::strerror(err));
+    };
+    // A file that is replaced keeps its permissions (a project file made private stays private).
+    struct stat old {};
+    if (::stat(file.c_str(), &old) == 0) (void)!::fchmod(fd, old.st_mode & 07777);
     const char* p = text.data();
     std::size_t left = text.size();
     while (left > 0) {
         ssize_t n = ::write(fd, p, left);
         if (n < 0) {
             if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            fs::remove(tmp, ec);
-            throw InputError("Cannot write " + file.string() + ": " + std::strerror(err));
+            fail("Cannot write ", errno);
         }
         p += n;
         left -= static_cast<std::size_t>(n);
     }
-    ::fsync(fd);
+    // A full disk or a failing network file system may only report here.
+    if (::fsync(fd) != 0) fail("Cannot write ", errno);
+    const int closed = ::close(fd);
+    fd = -1;
+    if (closed != 0) fail("Cannot write ", errno);
+    if (::rename(tmp.c_str(), file.c_str()) != 0) fail("Cannot replace ", errno);
+    syncFolderOf(file);
+}
+
+void syncFolderOf(const fs::path& file) {
+    const fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)::fsync(fd);
     ::close(fd);
-    fs::rename(tmp, file, ec);
-    if (ec) {
-        fs::remove(tmp);
-        throw InputError("Cannot replace " + file.string() + ": " + ec.message());
-    }
 }
 
 std::string readText(const fs::path& file) {
