@@ -66,7 +66,8 @@ struct AugmentConfig {
     double noiseStd = 0.08;       // max std of additive Gaussian noise, normalised units
     Normalization normalization = Normalization::PerImageChannel;
     // style: low-frequency Fourier amplitude of a labeled image mixed with an unlabeled one's
-    double fourierProb = 0.5;     // share of labeled images that get another domain's style
+    double fourierProb = 0.0;     // share of labeled images that get another domain's style (off:
+                                  // measured worse on the cup, docs/results.md)
     double fourierBeta = 0.1;     // side of the low-frequency window, fraction of the image side
     // mixing
     double cutmixMinArea = 0.25;  // fraction of the image covered by the pasted box
