@@ -18,6 +18,7 @@
 #include "Commands.h"
 #include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
+#include "pipeline/ExperimentChart.h"
 #include "pipeline/Run.h"
 #include "util/Errors.h"
 #include "util/Paths.h"
@@ -403,6 +404,27 @@ int experimentBlock(const RunRequest& base, const std::vector<train::Method>& me
         }
     }
     fs::create_directories(out);
+    // One bar chart per region: methods side by side per test domain, mean ± sd over seeds.
+    md << "\n";
+    for (const auto& reg : regions) {
+        std::vector<ChartGroup> groups;
+        for (const auto& d : domains) {
+            ChartGroup g;
+            g.label = d;
+            for (const auto& name : order) {
+                std::vector<double> v;
+                for (const auto& e : results[name]) v.push_back(diceOf(e, d, reg));
+                const Stat st = statOf(v);
+                g.bars.push_back({name, st.mean, st.sd});
+            }
+            groups.push_back(g);
+        }
+        const std::string png = "results-" + reg + ".png";
+        writeBarChart(out / png, base.task.name + ": " + reg + " Dice per test domain (mean +- sd over " +
+                                     std::to_string(seeds.size()) + " seed" + (seeds.size() > 1 ? "s)" : ")"),
+                      groups);
+        md << "![" << reg << " Dice](" << png << ")\n";
+    }
     writeTextAtomically(out / "results.md", md.str());
     writeTextAtomically(out / "results.json", j.dump(2) + "\n");
     if (mdOut) *mdOut = md.str();

@@ -565,6 +565,14 @@ private Q_SLOTS:
         const std::string md = readText(out / "results.md");
         QVERIFY(md.find("Paired difference") != std::string::npos && md.find("±") != std::string::npos);
         QCOMPARE(nlohmann::json::parse(readText(out / "results.json"))["cells"].size(), std::size_t(4));
+        // A bar chart per region beside each cell's table, and linked from it.
+        for (const char* reg : {"disc", "cup"}) {
+            const fs::path png = out / "labeled-2/test-centre-c" / (std::string("results-") + reg + ".png");
+            QVERIFY2(fs::exists(png), png.string().c_str());
+            Image chart = readImage(png);
+            QVERIFY(chart.width() > 200 && chart.height() > 200);
+        }
+        QVERIFY(readText(out / "labeled-2/test-centre-c/results.md").find("](results-cup.png)") != std::string::npos);
         // --resume reads finished runs back instead of training again.
         args << "--resume";
         Result again = dacw(args);
