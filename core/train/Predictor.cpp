@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <sstream>
 #include <thread>
 
 #include "core/train/Autocast.h"
@@ -74,6 +75,14 @@ void writeModelFile(const std::string& path, DeepLabV3Plus& net, const ModelInfo
     saveArchiveAtomically(ar, path);
 }
 
+namespace {
+std::string widthText(double w) {
+    std::ostringstream o;
+    o << w;  // 0.25, not 0.250000
+    return o.str();
+}
+}  // namespace
+
 void loadModelWeights(DeepLabV3Plus& net, const std::string& path) {
     torch::serialize::InputArchive ar;
     loadArchive(ar, path, "model");
@@ -81,9 +90,9 @@ void loadModelWeights(DeepLabV3Plus& net, const std::string& path) {
     const NetworkSpec& s = net->spec();
     if (info.backbone != s.backbone || std::abs(info.width - s.width) > 1e-9 || info.inChannels != s.inChannels ||
         info.numClasses != s.numClasses)
-        throw FileFormatError("model '" + path + "' is a " + toString(info.backbone) + " x" + std::to_string(info.width) + " with " +
+        throw FileFormatError("model '" + path + "' is a " + toString(info.backbone) + " x" + widthText(info.width) + " with " +
                               std::to_string(info.inChannels) + " input channels and " + std::to_string(info.numClasses) +
-                              " classes; this run trains a " + toString(s.backbone) + " x" + std::to_string(s.width) + " with " +
+                              " classes; this run trains a " + toString(s.backbone) + " x" + widthText(s.width) + " with " +
                               std::to_string(s.inChannels) + " and " + std::to_string(s.numClasses));
     NetworkSpec spec = s;
     DeepLabV3Plus loaded(spec);

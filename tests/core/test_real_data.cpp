@@ -2,9 +2,13 @@
 // fundus and polyp domains, and the files ITK cannot decode (the error must be clear).
 #include <QtTest/QtTest>
 
+#include <algorithm>
+#include <map>
+
 #include "TestSupport.h"
 #include "dataset/Domain.h"
 #include "image/ImageIO.h"
+#include "metrics/Metrics.h"
 #include "util/Errors.h"
 
 namespace fs = std::filesystem;
@@ -129,6 +133,33 @@ private Q_SLOTS:
         } catch (const InputError& e) {
             QVERIFY2(std::string(e.what()).find("is a DICOMDIR") != std::string::npos, e.what());
         }
+    }
+
+    void expertFundusMasksAreAnatomicallyValid() {
+        // The anatomy check must accept what experts draw (otherwise its counts would mean
+        // nothing), and the centres' cup conventions differ: Drishti's cups are larger.
+        DACW_REQUIRE_SHARED_DATA(data);
+        const Task task = Task::fundus();
+        std::map<std::string, double> medianVcdr;
+        for (const char* name : {"drishti", "rimone-r1", "rimone-r2"}) {
+            Domain d = scanDomain(data / "fundus" / name);
+            std::vector<double> v;
+            for (const auto& c : d.cases) {
+                if (!c.hasMask()) continue;
+                LabelMap m = readCaseMask(c);
+                QVERIFY2(checkAnatomy(m, task).valid, (std::string(name) + "/" + c.id).c_str());
+                LabelMap fixed = m;
+                enforceAnatomy(fixed, task);
+                QVERIFY2(fixed.data() == m.data(), (std::string(name) + "/" + c.id).c_str());  // valid maps stay as they are
+                v.push_back(verticalCupToDisc(m, task));
+            }
+            QVERIFY(v.size() > 50);
+            std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
+            medianVcdr[name] = v[v.size() / 2];
+        }
+        qInfo("median expert vCDR: drishti %.3f, rimone-r1 %.3f, rimone-r2 %.3f", medianVcdr["drishti"],
+              medianVcdr["rimone-r1"], medianVcdr["rimone-r2"]);
+        QVERIFY(medianVcdr["drishti"] > medianVcdr["rimone-r1"] + 0.2 && medianVcdr["drishti"] > medianVcdr["rimone-r2"] + 0.2);
     }
 
     void fundusAndPolypDomains() {
