@@ -556,7 +556,10 @@ std::vector<Command> trainCommands() {
          "Usage: dacw evaluate --task fundus|polyp|scgm --pred DIR --truth DIR [--out metrics.json]\n\n"
          "Matches prediction files to reference masks by file stem. --truth is a domain folder\n"
          "(images/ + masks/) or a folder of masks. Regions follow the task (fundus: disc = labels 1,2;\n"
-         "cup = label 2). HD95 is in millimetres; it is undefined (null) when exactly one side is empty.\n",
+         "cup = label 2). Fundus predictions are made anatomically valid first (one disc, the cup inside)\n"
+         "and the vertical cup-to-disc ratio is scored too. HD95 is in millimetres, or for photographs\n"
+         "in pixels of the image scaled to a 512-pixel side (px@512); when exactly one side is empty it\n"
+         "is the image diagonal.\n",
          evaluateCommand},
         {"experiment", "train several methods on the same split and tabulate Dice",
          "Usage: dacw experiment --task T --labeled DIR [--labeled-count N] --unlabeled DIR... --test DIR...\n"
