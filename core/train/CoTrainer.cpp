@@ -347,6 +347,12 @@ struct CoTrainer::Impl {
            << " in=" << spec.inChannels << " classes=" << spec.numClasses << " size=" << size
            << " optimizer=" << toString(cfg.optimizer) << (cfg.fusedAdamW ? "" : "-torch") << " seed=" << cfg.seed << " batch=" << cfg.labeledBatch << "+"
            << cfg.unlabeledBatch;
+        // Only a non-default head is named, so that checkpoints written before the option resume.
+        const bool defaultHead = spec.resolvedHeadChannels() == scaledChannels(256, spec.width) && spec.asppRates[0] == 6 &&
+                                 spec.asppRates[1] == 12 && spec.asppRates[2] == 18;
+        if (!defaultHead)
+            os << " head=" << spec.resolvedHeadChannels() << " rates=" << spec.asppRates[0] << "," << spec.asppRates[1] << ","
+               << spec.asppRates[2];
         return os.str();
     }
 
@@ -694,6 +700,8 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
     spec.width = cfg.width;
     spec.dropout = cfg.dropout;
     spec.atrousShortcut = cfg.atrousShortcut;
+    spec.headChannels = cfg.headChannels;
+    spec.asppRates = {cfg.asppRates.at(0), cfg.asppRates.at(1), cfg.asppRates.at(2)};
     spec.inChannels = labeledIn.channels();
     spec.numClasses = cfg.numClasses > 0 ? cfg.numClasses : std::max<int64_t>(2, labeledIn.labelCount());
     if (labeledIn.labelCount() > spec.numClasses)
@@ -832,6 +840,8 @@ void CoTrainer::exportModel(const std::string& path, const std::string& subModel
     ModelInfo info;
     info.backbone = d_->spec.backbone;
     info.width = d_->spec.width;
+    info.headChannels = d_->spec.resolvedHeadChannels();
+    info.asppRates = {d_->spec.asppRates[0], d_->spec.asppRates[1], d_->spec.asppRates[2]};
     info.inChannels = d_->spec.inChannels;
     info.numClasses = d_->spec.numClasses;
     info.size = d_->size;

@@ -114,12 +114,14 @@ EncoderOutput ResNetEncoderImpl::forward(const at::Tensor& x) {
     return out;
 }
 
-AsppImpl::AsppImpl(int64_t in, int64_t out, double dropout, bool atrousShortcut)
-    : dropout_(dropout), atrousShortcut_(atrousShortcut) {
+int64_t NetworkSpec::resolvedHeadChannels() const { return headChannels > 0 ? headChannels : scaledChannels(256, width); }
+
+AsppImpl::AsppImpl(int64_t in, int64_t out, double dropout, bool atrousShortcut, std::array<int64_t, 3> rates)
+    : dropout_(dropout), atrousShortcut_(atrousShortcut), rates_(rates) {
     b0 = register_module("b0", convBnRelu(in, out, 1));
-    b1 = register_module("b1", convBnRelu(in, out, 3, 6));
-    b2 = register_module("b2", convBnRelu(in, out, 3, 12));
-    b3 = register_module("b3", convBnRelu(in, out, 3, 18));
+    b1 = register_module("b1", convBnRelu(in, out, 3, rates[0]));
+    b2 = register_module("b2", convBnRelu(in, out, 3, rates[1]));
+    b3 = register_module("b3", convBnRelu(in, out, 3, rates[2]));
     // No BatchNorm after image pooling: with a 1x1 map it would need several images per batch.
     pool = register_module("pool", nn::Sequential(conv(in, out, 1, 1, 1, true), nn::ReLU(nn::ReLUOptions(true))));
     project = register_module("project", convBnRelu(5 * out, out, 1));
@@ -128,7 +130,7 @@ AsppImpl::AsppImpl(int64_t in, int64_t out, double dropout, bool atrousShortcut)
 at::Tensor AsppImpl::forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen, bool dropout) {
     const int64_t h = x.size(2), w = x.size(3);
     at::Tensor pooled = pool->forward(x.mean({2, 3}, true)).expand({-1, -1, h, w});
-    at::Tensor y = project->forward(torch::cat({b0->forward(x), atrous(b1, 6, x), atrous(b2, 12, x), atrous(b3, 18, x), pooled}, 1));
+    at::Tensor y = project->forward(torch::cat({b0->forward(x), atrous(b1, rates_[0], x), atrous(b2, rates_[1], x), atrous(b3, rates_[2], x), pooled}, 1));
     if (dropout && is_training() && dropout_ > 0.0) {
         // Elementwise dropout with the mask drawn on the CPU from the given generator (so it is
         // reproducible and resumable on any device), or from torch's global one without it.
@@ -146,7 +148,9 @@ at::Tensor AsppImpl::atrous(nn::Sequential& branch, int64_t dilation, const at::
     // centre falls into the zero padding, so the 3x3 convolution equals this 1x1 one, gradients
     // included (the other taps' gradients are zero either way).
     auto* conv = branch[0]->as<nn::Conv2d>();
-    at::Tensor y = torch::conv2d(x, conv->weight.narrow(2, 1, 1).narrow(3, 1, 1));
+    // Two-element stride/padding/dilation: the profiler's FLOP counter needs them.
+    at::Tensor y = torch::conv2d(x, conv->weight.narrow(2, 1, 1).narrow(3, 1, 1), at::Tensor(), std::vector<int64_t>{1, 1}, std::vector<int64_t>{0, 0},
+                                 std::vector<int64_t>{1, 1});
     return branch[2]->as<nn::ReLU>()->forward(branch[1]->as<nn::BatchNorm2d>()->forward(y));
 }
 
@@ -154,9 +158,9 @@ DeepLabV3PlusImpl::DeepLabV3PlusImpl(const NetworkSpec& spec) : spec_(spec) {
     if (spec.inChannels < 1) throw ConfigError("network needs at least one input channel");
     if (spec.numClasses < 2) throw ConfigError("network needs at least two classes");
     encoder_ = register_module("encoder", ResNetEncoder(spec.backbone, spec.width, spec.inChannels));
-    featureChannels_ = scaledChannels(256, spec.width);
+    featureChannels_ = spec.resolvedHeadChannels();
     const int64_t lowProj = scaledChannels(48, spec.width);
-    aspp_ = register_module("aspp", Aspp(encoder_->highChannels(), featureChannels_, spec.dropout, spec.atrousShortcut));
+    aspp_ = register_module("aspp", Aspp(encoder_->highChannels(), featureChannels_, spec.dropout, spec.atrousShortcut, spec.asppRates));
     lowProject_ = register_module("low_project", convBnRelu(encoder_->lowChannels(), lowProj, 1));
     fuse_ = register_module("fuse", nn::Sequential(conv(featureChannels_ + lowProj, featureChannels_, 3),
                                                    nn::BatchNorm2d(featureChannels_), nn::ReLU(nn::ReLUOptions(true)),

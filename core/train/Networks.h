@@ -9,6 +9,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -25,6 +26,10 @@ struct NetworkSpec {
     /// ASPP branches whose dilation is at least the feature map's size only ever read padding
     /// away from the centre tap; run them as the (identical) 1x1 convolution of the centre weights.
     bool atrousShortcut = true;
+    int64_t headChannels = 0;                    // ASPP and decoder channels; 0 = 256 x width
+    std::array<int64_t, 3> asppRates{6, 12, 18};  // dilations of the 3x3 ASPP branches
+    /// The head's channel count this spec builds.
+    int64_t resolvedHeadChannels() const;
 };
 
 /// Channel count `base` scaled by `width`, rounded to a multiple of 8 (at least 8), which keeps
@@ -59,10 +64,12 @@ private:
 };
 TORCH_MODULE(ResNetEncoder);
 
-/// Atrous spatial pyramid pooling: 1x1, three 3x3 with rates 6/12/18, and image pooling.
+/// Atrous spatial pyramid pooling: 1x1, three 3x3 with the given rates (6/12/18 by default), and
+/// image pooling.
 class AsppImpl : public torch::nn::Module {
 public:
-    AsppImpl(int64_t in, int64_t out, double dropout, bool atrousShortcut = true);
+    AsppImpl(int64_t in, int64_t out, double dropout, bool atrousShortcut = true,
+             std::array<int64_t, 3> rates = {6, 12, 18});
     /// `dropoutGen` (may be undefined) draws the dropout mask, so training randomness comes from
     /// the trainer's own generator and not from torch's global one.
     /// `dropout` false skips dropout even in training mode (the teachers' pseudo-label pass).
@@ -73,6 +80,7 @@ private:
     torch::nn::Sequential b0{nullptr}, b1{nullptr}, b2{nullptr}, b3{nullptr}, pool{nullptr}, project{nullptr};
     double dropout_;
     bool atrousShortcut_;
+    std::array<int64_t, 3> rates_;
 };
 TORCH_MODULE(Aspp);
 

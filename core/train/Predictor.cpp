@@ -14,7 +14,7 @@
 namespace dacw::train {
 namespace {
 constexpr const char* kModelKind = "dacw-model";
-constexpr int64_t kModelVersion = 1;
+constexpr int64_t kModelVersion = 2;  // 2: the head's channels and ASPP rates are stored
 
 ModelInfo readInfo(torch::serialize::InputArchive& ar, const std::string& path) {
     std::string kind;
@@ -38,6 +38,16 @@ ModelInfo readInfo(torch::serialize::InputArchive& ar, const std::string& path) 
         info.size = ints[2].item<int64_t>();
         info.iterations = ints[3].item<int64_t>();
         info.width = width.item<double>();
+        info.headChannels = scaledChannels(256, info.width);
+        if (version.item<int64_t>() >= 2) {
+            at::Tensor head;
+            ar.read("head", head);  // headChannels, three ASPP rates
+            if (head.numel() != 4) throw FileFormatError("model '" + path + "' has a malformed head description");
+            info.headChannels = head[0].item<int64_t>();
+            info.asppRates = {head[1].item<int64_t>(), head[2].item<int64_t>(), head[3].item<int64_t>()};
+        }
+        if (info.headChannels < 1 || info.headChannels > 4096 || info.inChannels < 1 || info.numClasses < 2)
+            throw FileFormatError("model '" + path + "' has a malformed header");
         info.method = readString(ar, "method");
         info.subModel = readString(ar, "sub_model");
         info.userMetadata = readString(ar, "user_metadata");
@@ -57,6 +67,9 @@ void writeModelFile(const std::string& path, DeepLabV3Plus& net, const ModelInfo
     writeString(ar, "backbone", toString(info.backbone));
     ar.write("ints", at::tensor(std::vector<int64_t>{info.inChannels, info.numClasses, info.size, info.iterations}));
     ar.write("width", at::tensor(info.width, at::kDouble));
+    const NetworkSpec& spec = net->spec();
+    ar.write("head", at::tensor(std::vector<int64_t>{spec.resolvedHeadChannels(), spec.asppRates[0], spec.asppRates[1],
+                                                     spec.asppRates[2]}));
     writeString(ar, "method", info.method);
     writeString(ar, "sub_model", info.subModel);
     writeString(ar, "user_metadata", info.userMetadata);
@@ -88,12 +101,16 @@ void loadModelWeights(DeepLabV3Plus& net, const std::string& path) {
     loadArchive(ar, path, "model");
     const ModelInfo info = readInfo(ar, path);
     const NetworkSpec& s = net->spec();
+    const bool sameRates = info.asppRates.size() == 3 && info.asppRates[0] == s.asppRates[0] &&
+                           info.asppRates[1] == s.asppRates[1] && info.asppRates[2] == s.asppRates[2];
     if (info.backbone != s.backbone || std::abs(info.width - s.width) > 1e-9 || info.inChannels != s.inChannels ||
-        info.numClasses != s.numClasses)
-        throw FileFormatError("model '" + path + "' is a " + toString(info.backbone) + " x" + widthText(info.width) + " with " +
-                              std::to_string(info.inChannels) + " input channels and " + std::to_string(info.numClasses) +
-                              " classes; this run trains a " + toString(s.backbone) + " x" + widthText(s.width) + " with " +
-                              std::to_string(s.inChannels) + " and " + std::to_string(s.numClasses));
+        info.numClasses != s.numClasses || info.headChannels != s.resolvedHeadChannels() || !sameRates)
+        throw FileFormatError("model '" + path + "' is a " + toString(info.backbone) + " x" + widthText(info.width) + " (head " +
+                              std::to_string(info.headChannels) + " channels) with " + std::to_string(info.inChannels) +
+                              " input channels and " + std::to_string(info.numClasses) + " classes; this run trains a " +
+                              toString(s.backbone) + " x" + widthText(s.width) + " (head " +
+                              std::to_string(s.resolvedHeadChannels()) + " channels) with " + std::to_string(s.inChannels) +
+                              " and " + std::to_string(s.numClasses));
     NetworkSpec spec = s;
     DeepLabV3Plus loaded(spec);
     try {
@@ -138,6 +155,8 @@ Predictor::Predictor(const std::string& path, const std::string& device, int thr
     spec.width = d_->info.width;
     spec.inChannels = d_->info.inChannels;
     spec.numClasses = d_->info.numClasses;
+    spec.headChannels = d_->info.headChannels;
+    spec.asppRates = {d_->info.asppRates[0], d_->info.asppRates[1], d_->info.asppRates[2]};
     spec.dropout = 0.0;
     try {
         d_->net = DeepLabV3Plus(spec);

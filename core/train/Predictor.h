@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/train/CoTrainer.h"
 #include "core/train/TrainConfig.h"
@@ -15,6 +16,8 @@ namespace dacw::train {
 struct ModelInfo {
     Backbone backbone = Backbone::ResNet18;
     double width = 1.0;
+    int64_t headChannels = 0;    // ASPP and decoder channels (files before version 2: 256 x width)
+    std::vector<int64_t> asppRates{6, 12, 18};
     int64_t inChannels = 3;
     int64_t numClasses = 2;
     int64_t size = 0;            // training image side

@@ -115,6 +115,14 @@ struct Option {
 #define BOOL(k, field) \
     Option{k, [](const TrainConfig& c) { return fmt(c.field); }, [](TrainConfig& c, const std::string& v) { c.field = toBool(k, v); }}
 
+// A kernel switch: true/false pins it, "auto" leaves it to the per-machine measurement.
+#define KERNEL(k, field)                                                                                       \
+    Option{k, [](const TrainConfig& c) { return c.autoKernels.field ? std::string("auto") : fmt(c.field); }, \
+           [](TrainConfig& c, const std::string& v) {                                                        \
+               c.autoKernels.field = v == "auto";                                                            \
+               if (v != "auto") c.field = toBool(k, v);                                                      \
+           }}
+
 const std::vector<Option>& options() {
     static const std::vector<Option> opts = {
         Option{"method", [](const TrainConfig& c) { return toString(c.method); },
@@ -128,6 +136,9 @@ const std::vector<Option>& options() {
                [](TrainConfig& c, const std::string& v) { c.backbone = parseBackbone(v); }},
         DBL("width", width),
         DBL("dropout", dropout),
+        INT("head-channels", headChannels),
+        Option{"aspp-rates", [](const TrainConfig& c) { return joinInts(c.asppRates); },
+               [](TrainConfig& c, const std::string& v) { c.asppRates = splitInts("aspp-rates", v); }},
         BOOL("aspp-shortcut", atrousShortcut),
         Option{"encoder-weights", [](const TrainConfig& c) { return c.encoderWeights; },
                [](TrainConfig& c, const std::string& v) { c.encoderWeights = v; }},
@@ -188,10 +199,10 @@ const std::vector<Option>& options() {
         INT("threads", threads),
         Option{"device", [](const TrainConfig& c) { return c.device; },
                [](TrainConfig& c, const std::string& v) { c.device = v; }},
-        BOOL("bf16", bf16),
-        BOOL("channels-last", channelsLast),
+        KERNEL("bf16", bf16),
+        KERNEL("channels-last", channelsLast),
         INT("prefetch", prefetch),
-        BOOL("model-parallel", modelParallel),
+        KERNEL("model-parallel", modelParallel),
         Option{"checkpoint", [](const TrainConfig& c) { return c.checkpointPath; },
                [](TrainConfig& c, const std::string& v) { c.checkpointPath = v; }},
         INT("checkpoint-interval", checkpointInterval),
@@ -215,6 +226,7 @@ const std::vector<Option>& options() {
 #undef DBL
 #undef INT
 #undef BOOL
+#undef KERNEL
 
 }  // namespace
 
@@ -282,6 +294,10 @@ void validateConfig(const TrainConfig& c) {
     need(c.numClasses == 0 || c.numClasses >= 2, "num-classes must be >= 2 (background + at least one)");
     need(c.width > 0.0 && c.width <= 4.0, "width must be in (0, 4]");
     need(c.dropout >= 0.0 && c.dropout < 1.0, "dropout must be in [0, 1)");
+    need(c.headChannels == 0 || (c.headChannels >= 8 && c.headChannels <= 2048),
+         "head-channels must be 0 (256 x width) or in [8, 2048]");
+    need(c.asppRates.size() == 3 && std::all_of(c.asppRates.begin(), c.asppRates.end(), [](int64_t r) { return r >= 1 && r <= 64; }),
+         "aspp-rates must be three dilations in [1, 64], e.g. 6,12,18");
     need(c.lr > 0.0, "lr must be > 0");
     need(c.weightDecay >= 0.0, "weight-decay must be >= 0");
     need(c.cpsThreshold >= 0.0 && c.cpsThreshold < 1.0, "cps-threshold must be in [0, 1)");

@@ -101,6 +101,10 @@ struct TrainConfig {
     Backbone backbone = Backbone::ResNet18;
     double width = 1.0;           // channel multiplier (0.25 / 0.5 for CPU presets)
     double dropout = 0.1;         // after the ASPP projection
+    /// ASPP and decoder channels; 0 = 256 x width (the published DeepLabv3+ head). 128 is the
+    /// compact head a CPU user would write: about half the FLOPs at equal Dice (docs/method.md).
+    int64_t headChannels = 0;
+    std::vector<int64_t> asppRates{6, 12, 18};   // dilations of the three 3x3 ASPP branches
     bool atrousShortcut = true;   // exact 1x1 form of ASPP branches dilated beyond the map
     std::string encoderWeights;   // optional file with encoder weights (see loadEncoderWeights)
     std::string initModel;        // optional exported model.pt both sub-models start from (fine-tuning)
@@ -131,6 +135,14 @@ struct TrainConfig {
     int prefetch = 2;             // batches prepared ahead on a background thread (0 = inline)
     bool modelParallel = true;    // co-training on the CPU with >= 2 threads: A and B each on its
                                   // own thread with threads/2 intra-op threads
+    /// Which of bf16 / channelsLast / modelParallel are "auto": the run paths (`dacw train`, the
+    /// GUI, `dacw-train`) measure them on this machine at the run's size and keep the fastest
+    /// (core/train/KernelChoice.h); the values above are then the defaults the search starts
+    /// from. Setting an option to true/false pins it. CoTrainer alone uses the values as given.
+    struct AutoKernels {
+        bool bf16 = true, channelsLast = true, modelParallel = true;
+        bool any() const { return bf16 || channelsLast || modelParallel; }
+    } autoKernels;
     // run management
     std::string checkpointPath;   // where checkpoints go ("" = none)
     int64_t checkpointInterval = 0;

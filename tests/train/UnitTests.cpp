@@ -12,9 +12,11 @@
 
 #include "core/train/Augment.h"
 #include "core/train/Errors.h"
+#include "core/train/KernelChoice.h"
 #include "core/train/Losses.h"
 #include "core/train/ModelFile.h"
 #include "core/train/Networks.h"
+#include "core/train/Predictor.h"
 #include "core/train/TensorDataset.h"
 #include "core/train/TrainConfig.h"
 
@@ -455,6 +457,120 @@ private Q_SLOTS:
         QVERIFY(partsOf(Method::Dac).rotationHeadB && !partsOf(Method::Dac).cutmixHeadB);
         QVERIFY(partsOf(Method::DacSymAux).cutmixHeadB && !partsOf(Method::DacSymAux).rotationHeadB);
         QVERIFY(!partsOf(Method::Cps).featureSupervision && partsOf(Method::DacNoAux).featureSupervision);
+    }
+
+    void headOptionsAndKernelAuto() {
+        TrainConfig c;
+        QVERIFY(c.autoKernels.bf16 && c.autoKernels.channelsLast && c.autoKernels.modelParallel);
+        applyOption(c, "head-channels", "64");
+        applyOption(c, "aspp-rates", "2,4,6");
+        applyOption(c, "channels-last", "false");  // pins it
+        TrainConfig d;
+        for (const auto& [k, v] : toKeyValues(c)) applyOption(d, k, v);
+        QCOMPARE(toKeyValues(d), toKeyValues(c));
+        QVERIFY(d.headChannels == 64 && d.asppRates == (std::vector<int64_t>{2, 4, 6}));
+        QVERIFY(d.autoKernels.bf16 && !d.autoKernels.channelsLast && !d.channelsLast && d.autoKernels.modelParallel);
+        applyOption(d, "channels-last", "auto");
+        QVERIFY(d.autoKernels.channelsLast);
+        validateConfig(d);
+        TrainConfig bad;
+        applyOption(bad, "aspp-rates", "6,12");
+        QVERIFY(expectThrow<ConfigError>([&] { validateConfig(bad); }).contains("aspp-rates"));
+        bad = TrainConfig();
+        bad.headChannels = 3;
+        QVERIFY(expectThrow<ConfigError>([&] { validateConfig(bad); }).contains("head-channels"));
+        QVERIFY(expectThrow<ConfigError>([&] { applyOption(bad, "bf16", "sometimes"); }).contains("bf16"));
+    }
+
+    // A compact head (other channels and rates) survives export: the Predictor rebuilds the same
+    // network from the file alone and gives the same probabilities; a run of another head refuses it.
+    void compactHeadExportsAndLoads() {
+        NetworkSpec spec{Backbone::ResNet18, 0.25, 3, 3, 0.0};
+        spec.headChannels = 24;
+        spec.asppRates = {2, 4, 6};
+        DeepLabV3Plus net(spec);
+        initializeWeights(*net, 5);
+        QCOMPARE(net->featureChannels(), int64_t{24});
+        ModelInfo info;
+        info.backbone = spec.backbone;
+        info.width = spec.width;
+        info.inChannels = 3;
+        info.numClasses = 3;
+        info.size = 32;
+        const std::string file = tempPath("compact.pt");
+        writeModelFile(file, net, info);
+        const ModelInfo back = readModelInfo(file);
+        QCOMPARE(back.headChannels, int64_t{24});
+        QVERIFY(back.asppRates == (std::vector<int64_t>{2, 4, 6}));
+        Predictor p(file, "cpu", 1);
+        p.setBf16(false);
+        net->eval();
+        at::Tensor x = at::randn({2, 3, 32, 32});
+        at::Tensor expected;
+        {
+            torch::NoGradGuard ng;
+            expected = net->forward(x).logits.softmax(1);
+        }
+        QVERIFY(torch::allclose(p.predict(x), expected, 1e-4, 1e-5));
+        NetworkSpec other = spec;
+        other.headChannels = 0;  // the published head: 256 x 0.25 = 64 channels
+        DeepLabV3Plus wrong(other);
+        QVERIFY(expectThrow<FileFormatError>([&] { loadModelWeights(wrong, file); }).contains("head 24 channels"));
+    }
+
+    // The per-machine kernel choice: measures once, caches, reads the cache back; pinned switches
+    // stay as set; a cache folder that cannot be written still gives a choice.
+    void kernelChoiceMeasuresOnceAndCaches() {
+        const std::string dir = std::filesystem::path(tempPath("kernel-cache")).string();
+        std::filesystem::remove_all(dir);
+        qputenv("DACW_CACHE_DIR", QByteArray::fromStdString(dir));
+        qputenv("DACW_KERNEL_MAX_LOAD", "1000");  // cache even while other tests load the machine
+        TrainConfig c;
+        c.method = Method::Dac;
+        c.size = 32;
+        c.numClasses = 3;
+        c.width = 0.25;
+        c.threads = 2;
+        c.labeledBatch = c.unlabeledBatch = 2;
+        c.autoKernels.bf16 = false;  // pinned
+        c.bf16 = false;
+        const KernelChoice first = chooseKernels(c, 3);
+        QVERIFY(!first.fromCache);
+        QVERIFY(!first.bf16);
+        QCOMPARE(int(first.measured.size()), 3);  // start, channels-last toggled, model-parallel toggled
+        for (const auto& m : first.measured) QVERIFY(!m.bf16 && m.secondsPerIteration > 0.0);
+        QVERIFY(first.summary().find("bf16 off") != std::string::npos);
+        QVERIFY(!first.cacheFile.empty());
+        {
+            QVERIFY(std::filesystem::exists(first.cacheFile));
+            const KernelChoice second = chooseKernels(c, 3);
+            QVERIFY(second.fromCache);
+            QCOMPARE(second.channelsLast, first.channelsLast);
+            QCOMPARE(second.modelParallel, first.modelParallel);
+            QVERIFY(second.summary().find("cached in") != std::string::npos);
+            // Another shape is another entry.
+            TrainConfig bigger = c;
+            bigger.size = 48;
+            QVERIFY(!chooseKernels(bigger, 3).fromCache);
+        }
+        TrainConfig applied = c;
+        applyKernelChoice(applied, first);
+        QVERIFY(!applied.autoKernels.any());
+        QCOMPARE(applied.channelsLast, first.channelsLast);
+        // Everything pinned: nothing is measured.
+        TrainConfig pinned = c;
+        pinned.autoKernels = {false, false, false};
+        QVERIFY(chooseKernels(pinned, 3).measured.empty());
+        // An unwritable cache location: still a choice, no cache file.
+        std::ofstream(dir + "/blocker") << "x";
+        qputenv("DACW_CACHE_DIR", QByteArray::fromStdString(dir + "/blocker/sub"));
+        TrainConfig fresh = c;
+        fresh.size = 64;
+        const KernelChoice third = chooseKernels(fresh, 3);
+        QVERIFY(!third.fromCache && third.cacheFile.empty() && !third.measured.empty());
+        qunsetenv("DACW_CACHE_DIR");
+        qunsetenv("DACW_KERNEL_MAX_LOAD");
+        torch::set_num_threads(1);  // the trainers above set their own count
     }
 };
 

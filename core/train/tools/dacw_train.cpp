@@ -18,6 +18,7 @@
 #include <torch/serialize.h>
 
 #include "core/train/CoTrainer.h"
+#include "core/train/KernelChoice.h"
 #include "core/train/Errors.h"
 #include "core/train/Predictor.h"
 #include "core/train/TensorDataset.h"
@@ -151,6 +152,14 @@ int train(const Args& a) {
     TensorDataset val = loadAll(a.validation);
     for (const auto& dom : val.domainNames()) validation[dom] = val.ofDomain(dom);
 
+    if (cfg.autoKernels.any() && !labeled.empty()) {
+        TrainConfig shaped = cfg;
+        if (shaped.size == 0) shaped.size = labeled.height();
+        if (shaped.numClasses == 0) shaped.numClasses = std::max<int64_t>(2, labeled.labelCount());
+        const KernelChoice k = chooseKernels(shaped, labeled.channels(), [](const std::string& m) { std::cout << m << "\n"; });
+        applyKernelChoice(cfg, k);
+        std::cout << k.summary() << "\n" << std::flush;
+    }
     {
         std::ofstream conf(fs::path(a.out) / "config.txt");
         for (const auto& [k, v] : toKeyValues(cfg)) conf << k << "=" << v << "\n";
