@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -14,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/train/CoTrainer.h"
+#include "core/train/KernelChoice.h"
 #include "core/train/Errors.h"
 #include "core/train/Predictor.h"
 #include "data/Preprocess.h"
@@ -191,22 +194,122 @@ namespace {
 
 json number(double v) { return std::isfinite(v) ? json(std::round(v * 1e6) / 1e6) : json(nullptr); }
 
+/// One case on its way through prediction: read and resampled ahead, predicted in a batch, then
+/// mapped back to the image's geometry.
+struct PendingCase {
+    const Case* c = nullptr;
+    Image img;
+    std::vector<float> input;  // [depth, channels, size, size]
+    std::string error;         // reading failed: the InputError's text
+};
+
+/// Predicts `cases` in batches of `batch` images, as a pipeline on three threads: the next
+/// batch is read and resampled while the network runs, and the previous one is mapped back,
+/// scored and written meanwhile. `done` is called in case order, one call at a time, with the
+/// label map at the image's geometry (or with the reading error). Returns the network's seconds.
+double predictCases(const train::Predictor& p, const std::vector<const Case*>& cases, std::size_t batch,
+                    const std::function<void(const Case&, const Image&, LabelMap&)>& done,
+                    const std::function<void(const Case&, const std::string&)>& failed) {
+    const int size = int(p.info().size), channels = int(p.info().inChannels), classes = int(p.info().numClasses);
+    const std::size_t perSlice = std::size_t(channels) * std::size_t(size) * std::size_t(size);
+    batch = std::max<std::size_t>(1, batch);
+    auto load = [&](std::size_t begin) {
+        std::vector<PendingCase> out;
+        for (std::size_t i = begin; i < std::min(cases.size(), begin + batch); ++i) {
+            PendingCase pc;
+            pc.c = cases[i];
+            try {
+                pc.img = readImage(pc.c->image);
+                pc.input.reserve(pc.img.depth() * perSlice);
+                for (std::size_t z = 0; z < pc.img.depth(); ++z) {
+                    auto in = networkInput(pc.img, z, channels, size);
+                    pc.input.insert(pc.input.end(), in.begin(), in.end());
+                }
+            } catch (const InputError& e) {
+                pc.error = e.what();
+            }
+            out.push_back(std::move(pc));
+        }
+        return out;
+    };
+    auto post = [&](std::vector<PendingCase> items, std::vector<std::vector<std::vector<float>>> probs) {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (!items[i].error.empty()) {
+                failed(*items[i].c, items[i].error);
+                continue;
+            }
+            try {
+                LabelMap pred = labelsFromProbabilities(probs[i], classes, size, items[i].img.geometry());
+                done(*items[i].c, items[i].img, pred);
+            } catch (const InputError& e) {
+                failed(*items[i].c, e.what());
+            }
+        }
+    };
+    double networkSeconds = 0.0;
+    std::future<std::vector<PendingCase>> next = std::async(std::launch::async, load, std::size_t(0));
+    std::future<void> previous;
+    for (std::size_t begin = 0; begin < cases.size(); begin += batch) {
+        std::vector<PendingCase> items = next.get();
+        if (begin + batch < cases.size()) next = std::async(std::launch::async, load, begin + batch);
+        // All slices of the batch in one tensor (2-D images are one slice each).
+        std::vector<float> buf;
+        std::vector<std::size_t> depth(items.size(), 0);
+        for (std::size_t i = 0; i < items.size(); ++i)
+            if (items[i].error.empty()) {
+                depth[i] = items[i].img.depth();
+                buf.insert(buf.end(), items[i].input.begin(), items[i].input.end());
+                std::vector<float>().swap(items[i].input);
+            }
+        std::vector<std::vector<std::vector<float>>> probs(items.size());
+        const int64_t slices = int64_t(buf.size() / perSlice);
+        if (slices > 0) {
+            const auto t0 = std::chrono::steady_clock::now();
+            at::Tensor t = at::from_blob(buf.data(), {slices, channels, size, size}, at::kFloat);
+            at::Tensor out = p.predict(t, std::max<int64_t>(int64_t(batch), 1)).contiguous();
+            networkSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            const std::size_t per = std::size_t(out.size(1)) * std::size_t(size) * std::size_t(size);
+            const float* src = out.data_ptr<float>();
+            for (std::size_t i = 0; i < items.size(); ++i)
+                for (std::size_t z = 0; z < depth[i]; ++z, src += per) probs[i].emplace_back(src, src + per);
+        }
+        if (previous.valid()) previous.get();
+        previous = std::async(std::launch::async, post, std::move(items), std::move(probs));
+    }
+    if (previous.valid()) previous.get();
+    return networkSeconds;
+}
+
 /// Scores every masked case of a domain with a predictor; writes predictions when outDir is set.
 void evaluateDomain(const train::Predictor& p, const Domain& d, const Task& task, const fs::path& outDir,
                     EvaluationResult& r, RunLog* log, const std::set<std::string>& exclude = {}) {
-    for (const auto& c : d.cases) {
-        if (!c.hasMask() || exclude.count(c.id)) continue;
-        try {
-            Image img = readImage(c.image);
-            LabelMap truth = readCaseMask(c);
-            LabelMap pred = labelsFromProbabilities(predictImage(p, img), int(p.info().numClasses), int(p.info().size),
-                                                    img.geometry());
-            r.cases.push_back(scoreCase(d.name, c.id, pred, truth, task));
-            if (r.hd95Unit.empty()) r.hd95Unit = hd95Unit(truth.geometry());
-            if (!outDir.empty()) writeLabelMap(pred, predictionFile(outDir / d.name, c.id, img.depth() > 1));
-        } catch (const InputError& e) {
-            if (log) (*log)("skipped test case " + d.name + "/" + c.id + ": " + e.what());
-        }
+    std::vector<const Case*> cases;
+    for (const auto& c : d.cases)
+        if (c.hasMask() && !exclude.count(c.id)) cases.push_back(&c);
+    auto skipped = [&](const Case& c, const std::string& why) {
+        if (log) (*log)("skipped test case " + d.name + "/" + c.id + ": " + why);
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    const double network = predictCases(
+        p, cases, 4,
+        [&](const Case& c, const Image& img, LabelMap& pred) {
+            try {
+                LabelMap truth = readCaseMask(c);
+                r.cases.push_back(scoreCase(d.name, c.id, pred, truth, task));
+                if (r.hd95Unit.empty()) r.hd95Unit = hd95Unit(truth.geometry());
+                if (!outDir.empty()) writeLabelMap(pred, predictionFile(outDir / d.name, c.id, img.depth() > 1));
+            } catch (const InputError& e) {
+                skipped(c, e.what());
+            }
+        },
+        skipped);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (log && !cases.empty()) {
+        std::ostringstream os;
+        os << "predicted " << d.name << ": " << cases.size() << " images in " << std::fixed << std::setprecision(1) << wall
+           << " s (" << std::setprecision(2) << double(cases.size()) / std::max(wall, 1e-9) << " images/s; network "
+           << std::setprecision(1) << network << " s)";
+        (*log)(os.str());
     }
 }
 
@@ -418,6 +521,31 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
         }
     }
 
+    // Kernel switches left open: a resumed run keeps what it started with (same arithmetic);
+    // otherwise they are measured once per machine and run shape (core/train/KernelChoice.h).
+    if (cfg.autoKernels.any()) {
+        bool restored = false;
+        if (resuming && fs::exists(configFile, ec)) {
+            try {
+                const json old = json::parse(readText(configFile)).at("train");
+                for (const char* key : {"bf16", "channels-last", "model-parallel"})
+                    if (old.contains(key) && old.at(key).get<std::string>() != "auto")
+                        train::applyOption(cfg, key, old.at(key).get<std::string>());
+                restored = !cfg.autoKernels.any();
+            } catch (const std::exception&) {
+                // An older config.json without these keys: measure below.
+            }
+        }
+        if (restored) {
+            log("kernels as when the run started: bf16 " + std::string(cfg.bf16 ? "on" : "off") + ", channels-last " +
+                (cfg.channelsLast ? "on" : "off") + ", model-parallel " + (cfg.modelParallel ? "on" : "off"));
+        } else {
+            const train::KernelChoice k = train::chooseKernels(cfg, labeledSet.channels(), [&](const std::string& m) { log(m); });
+            train::applyKernelChoice(cfg, k);
+            log(k.summary());
+        }
+    }
+
     // config.json: the full resolved configuration.
     {
         json c = json::object();
@@ -474,12 +602,25 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     bool first = true;
 
     train::CoTrainer trainer(cfg);
+    // elapsed_s: wall seconds since this process started training (a resumed run starts again at 0).
+    const auto trainStart = std::chrono::steady_clock::now();
     auto callback = [&](const train::Progress& p) {
         if (first) {
             first = false;
             for (const auto& [k, v] : p.losses) lossKeys.push_back(k);
-            std::string h = "iteration,lr,images_per_s,s_per_iter,data_wait";
+            std::string h = "iteration,lr,images_per_s,s_per_iter,data_wait,elapsed_s";
             for (const auto& k : lossKeys) h += "," + k;
+            // A run folder from before the elapsed_s column: its rows get an empty one.
+            const std::string oldFixed = "iteration,lr,images_per_s,s_per_iter,data_wait";
+            if (!header.empty() && header != h && header.rfind(oldFixed + ",", 0) == 0 &&
+                oldFixed + ",elapsed_s" + header.substr(oldFixed.size()) == h) {
+                for (auto& row : keptRows) {
+                    std::size_t pos = 0;
+                    for (int commas = 0; commas < 5 && pos != std::string::npos; ++commas) pos = row.find(',', pos + 1);
+                    row = pos == std::string::npos ? row + "," : row.substr(0, pos) + "," + row.substr(pos);
+                }
+                header = h;
+            }
             if (header.empty() || header != h) keptRows.clear();  // different columns: start over
             writeTextAtomically(csvFile, h + "\n" + rowsBefore(keptRows, p.iteration));
             const std::string valRows = oldValHeader == valHeader ? rowsBefore(keptValRows, p.iteration) : "";
@@ -488,7 +629,8 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
             valCsv.open(valFile, std::ios::app);
         }
         if (p.iteration % logEvery == 0 || p.iteration == p.total || p.validated) {
-            csv << p.iteration << "," << p.lr << "," << p.imagesPerSecond << "," << p.secondsPerIteration << "," << p.dataWaitFraction;
+            csv << p.iteration << "," << p.lr << "," << p.imagesPerSecond << "," << p.secondsPerIteration << "," << p.dataWaitFraction
+                << "," << std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
             for (const auto& k : lossKeys) {
                 auto it = p.losses.find(k);
                 csv << "," << (it == p.losses.end() ? std::string() : std::to_string(it->second));
@@ -559,7 +701,7 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
 }
 
 std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, const fs::path& outDir, int threads,
-                                  EvaluationResult* scores, const Task* task) {
+                                  EvaluationResult* scores, const Task* task, int batch, PredictStats* stats) {
     fs::path modelFile = model;
     std::error_code ec;
     if (fs::is_directory(model, ec)) modelFile = model / "model.pt";
@@ -585,8 +727,7 @@ std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, 
     }
     const Task* post = task ? task : modelTask.get();
     std::string domainName;
-    auto one = [&](const Image& img, const std::string& id, const Case* c) {
-        LabelMap pred = labelsFromProbabilities(predictImage(*p, img), int(p->info().numClasses), int(p->info().size), img.geometry());
+    auto finish = [&](const Image& img, LabelMap& pred, const std::string& id, const Case* c) {
         if (scores && task && c && c->hasMask()) {
             LabelMap truth = readCaseMask(*c);
             scores->cases.push_back(scoreCase(domainName, c->id, pred, truth, *task));
@@ -598,6 +739,15 @@ std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, 
         writeLabelMap(pred, f);
         written.push_back(f);
     };
+    auto one = [&](const Image& img, const std::string& id, const Case* c) {
+        const auto t0 = std::chrono::steady_clock::now();
+        LabelMap pred = labelsFromProbabilities(predictImage(*p, img), int(p->info().numClasses), int(p->info().size), img.geometry());
+        finish(img, pred, id, c);
+        if (stats) {
+            stats->images = 1;
+            stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        }
+    };
     if (fs::is_directory(input, ec)) {
         if (!listDicomSeries(input).empty()) {
             one(readDicomSeries(input), input.filename().string(), nullptr);
@@ -608,12 +758,26 @@ std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, 
         domainName = d.name;
         std::size_t failed = 0;
         std::string firstError;
-        for (const auto& c : d.cases) {
-            try {
-                one(readImage(c.image), c.id, &c);
-            } catch (const InputError& e) {
-                if (!failed++) firstError = e.what();
-            }
+        std::vector<const Case*> cases;
+        for (const auto& c : d.cases) cases.push_back(&c);
+        auto skip = [&](const Case&, const std::string& why) {
+            if (!failed++) firstError = why;
+        };
+        const auto t0 = std::chrono::steady_clock::now();
+        const double network = predictCases(
+            *p, cases, std::size_t(std::max(1, batch)),
+            [&](const Case& c, const Image& img, LabelMap& pred) {
+                try {
+                    finish(img, pred, c.id, &c);
+                } catch (const InputError& e) {
+                    skip(c, e.what());
+                }
+            },
+            skip);
+        if (stats) {
+            stats->images = written.size();
+            stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            stats->networkSeconds = network;
         }
         if (scores) summarise(*scores);
         if (written.empty()) throw InputError("No image of " + input.string() + " could be predicted: " + firstError);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <sstream>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -365,6 +366,30 @@ private Q_SLOTS:
         auto cfg = nlohmann::json::parse(readText(run / "config.json"));
         QCOMPARE(cfg["labeled_cases"].size(), std::size_t(4));
         QCOMPARE(QString::fromStdString(cfg["train"]["method"].get<std::string>()), QString("dac"));
+        // The kernel switches were chosen on this machine and config.json records what ran.
+        for (const char* k : {"bf16", "channels-last", "model-parallel"}) {
+            const std::string v = cfg["train"][k].get<std::string>();
+            QVERIFY2(v == "true" || v == "false", k);
+        }
+        QVERIFY(readText(run / "log.txt").find("kernels: bf16 ") != std::string::npos);
+        {
+            // metrics.csv: one row per iteration here, elapsed seconds increasing.
+            std::ifstream csv(run / "metrics.csv");
+            std::string header, row;
+            std::getline(csv, header);
+            QVERIFY2(header.rfind("iteration,lr,images_per_s,s_per_iter,data_wait,elapsed_s,", 0) == 0, header.c_str());
+            double last = -1.0;
+            int rows = 0;
+            while (std::getline(csv, row)) {
+                std::stringstream ss(row);
+                std::string cell;
+                for (int c = 0; c < 6; ++c) std::getline(ss, cell, ',');
+                QVERIFY2(std::stod(cell) > last, row.c_str());
+                last = std::stod(cell);
+                ++rows;
+            }
+            QCOMPARE(rows, 6);
+        }
         auto m = nlohmann::json::parse(readText(run / "metrics.json"));
         QCOMPARE(m["domains"]["centre-c"]["cases"].get<int>(), 6);
         QVERIFY(m["domains"]["centre-c"]["dice"].contains("cup"));
@@ -471,6 +496,22 @@ private Q_SLOTS:
         QCOMPARE(p.exitCode(), 130);
         QVERIFY(fs::exists(run / "checkpoint.pt"));
         QVERIFY(!fs::exists(run / "model.pt"));
+        // As a run folder from before the elapsed_s column: the resumed run keeps its rows.
+        {
+            std::ifstream in(run / "metrics.csv");
+            std::string old, line;
+            while (std::getline(in, line)) {
+                std::vector<std::string> cells;
+                std::stringstream ss(line);
+                for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+                if (cells.size() > 5) cells.erase(cells.begin() + 5);
+                for (std::size_t i = 0; i < cells.size(); ++i) old += (i ? "," : "") + cells[i];
+                old += "\n";
+            }
+            in.close();
+            QVERIFY(old.rfind("iteration,lr,images_per_s,s_per_iter,data_wait,", 0) == 0);
+            std::ofstream(run / "metrics.csv", std::ios::trunc) << old;
+        }
         // Resume to the end with fewer iterations left.
         QStringList again = args;
         again << "--resume";
@@ -488,8 +529,11 @@ private Q_SLOTS:
             ++rows;
         }
         QCOMPARE(prev, 40LL);
+        QCOMPARE(rows, 40);  // each iteration once: the old rows kept (empty elapsed_s), the new appended
         QVERIFY(fs::exists(run / "model.pt"));
         QVERIFY(readText(run / "log.txt").find("resuming") != std::string::npos);
+        // The resumed run computes with the kernels it started with, whatever a new measurement says.
+        QVERIFY(readText(run / "log.txt").find("kernels as when the run started") != std::string::npos);
     }
 
     void experimentTable() {

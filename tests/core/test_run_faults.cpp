@@ -79,7 +79,9 @@ class TestRunFaults : public QObject {
     QStringList common(int iterations) const {
         return {"--task", "fundus", "--labeled", s(demo() / "fundus/centre-a"), "--labeled-count", "4", "--unlabeled",
                 s(demo() / "fundus/centre-b"), "--test", s(demo() / "fundus/centre-c"), "--size", "32", "--width", "0.25",
-                "--batch", "2", "--threads", "1", "--seed", "3", "--no-cache", "--iters", QString::number(iterations)};
+                "--batch", "2", "--threads", "1", "--seed", "3", "--no-cache", "--iters", QString::number(iterations),
+                // Pinned: a kill during the kernel measurement must not let the runs compute differently.
+                "--set", "bf16=true", "--set", "channels-last=true"};
     }
     QStringList train(const fs::path& out, int iterations) const {
         return QStringList{"train", "--method", "dac"} + common(iterations) + QStringList{"--out", s(out)};

@@ -115,6 +115,9 @@ QJsonObject readJson(const QString& file)
     return QJsonDocument::fromJson(f.readAll()).object();
 }
 
+/// metrics.csv columns that are not loss terms (older run folders lack elapsed_s).
+const QStringList kNonLossColumns = {"iteration", "lr", "images_per_s", "s_per_iter", "data_wait", "elapsed_s"};
+
 /// Rows of a CSV with a header (no quoted commas in metrics.csv; validation.csv quotes domains).
 QList<QStringList> readCsv(const QString& file, QStringList* header)
 {
@@ -333,8 +336,9 @@ void Dashboard::onStarted(const QString& folder, bool resumed)
         // The curve so far, from the run folder, so that the resumed run stays one curve.
         QStringList header;
         for (const auto& row : readCsv(QDir(folder).filePath("metrics.csv"), &header))
-            for (int c = 5; c < header.size() && c < row.size(); ++c)
-                d->loss.add(header[c], row[0].toDouble(), row[c].toDouble());
+            for (int c = 1; c < header.size() && c < row.size(); ++c)
+                if (!kNonLossColumns.contains(header[c]))
+                    d->loss.add(header[c], row[0].toDouble(), row[c].toDouble());
         d->loss.fitAxes();
     }
     recordRun(folder, "running");
