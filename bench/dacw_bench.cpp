@@ -5,17 +5,20 @@
 #include <unistd.h>
 #include <time.h>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/train/CoTrainer.h"
+#include "core/train/Networks.h"
 #include "core/train/Predictor.h"
 #include "core/train/TensorDataset.h"
 #include "core/train/TrainConfig.h"
@@ -53,10 +56,72 @@ double peakRssMb() {
     return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
+// Op-by-op figures of the legacy autograd profiler, the same one bench/reference.py reads from
+// Python: self CPU time per op name, and convolution FLOPs (forward: the profiler's own count on
+// aten::conv2d; backward: twice the forward, gradient of input and weight, from the recorded
+// shapes of aten::convolution_backward).
+struct OpProfile {
+    std::map<std::string, std::pair<double, int64_t>> selfUs;  // name -> (self us, calls)
+    double forwardFlops = 0.0, backwardFlops = 0.0;
+};
+
+OpProfile summarise(const torch::autograd::profiler::thread_event_lists& lists) {
+    OpProfile out;
+    struct Open {
+        const torch::autograd::profiler::LegacyEvent* e;
+        double childUs;
+    };
+    for (const auto& list : lists) {
+        std::vector<Open> stack;
+        for (const auto& e : list) {
+            const std::string kind = e.kindStr();
+            if (kind == "push") {
+                // Under autocast aten::conv2d is recorded twice, the cast re-dispatch nested in
+                // the outer call: count the outer one only.
+                const bool nestedConv = !stack.empty() && std::string(stack.back().e->name()) == "aten::conv2d";
+                stack.push_back({&e, 0.0});
+                const std::string name = e.name();
+                if (name == "aten::conv2d" && !nestedConv) {
+                    if (std::getenv("DACW_BENCH_DUMP")) {
+                        std::cerr << "conv2d flops " << const_cast<torch::autograd::profiler::LegacyEvent&>(e).flops();
+                        for (const auto& v : e.shapes()) std::cerr << " " << c10::IntArrayRef(v);
+                        std::cerr << "\n";
+                    }
+                    out.forwardFlops += static_cast<double>(const_cast<torch::autograd::profiler::LegacyEvent&>(e).flops());
+                } else if (name == "aten::convolution_backward") {
+                    const auto sh = e.shapes();
+                    if (sh.size() >= 3 && sh[0].size() == 4 && sh[2].size() == 4)
+                        out.backwardFlops += 4.0 * static_cast<double>(sh[0][0] * sh[0][1] * sh[0][2] * sh[0][3]) *
+                                             static_cast<double>(sh[2][1] * sh[2][2] * sh[2][3]);
+                }
+            } else if (kind == "pop" && !stack.empty()) {
+                const Open o = stack.back();
+                stack.pop_back();
+                const double dur = o.e->cpuElapsedUs(e);
+                auto& slot = out.selfUs[o.e->name()];
+                slot.first += dur - o.childUs;
+                slot.second += 1;
+                if (!stack.empty()) stack.back().childUs += dur;
+            }
+        }
+    }
+    return out;
+}
+
+std::string jsonEscape(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        if (c == '"' || c == '\\') o += '\\';
+        o += c;
+    }
+    return o;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    int64_t size = 128, iters = 10, warmup = 3, inferSize = 512, inferIters = 3;
+    int64_t size = 128, iters = 10, warmup = 3, inferSize = 512, inferIters = 3, headChannels = 0, profile = 0, batch = 4;
+    std::string rates = "6,12,18";
     int threads = 2;
     double width = 1.0;
     std::string backbone = "resnet18", only, method = "dac", device = "cpu";
@@ -73,10 +138,15 @@ int main(int argc, char** argv) {
         else if (k == "--variant") only = v;
         else if (k == "--method") method = v;
         else if (k == "--device") device = v;
+        else if (k == "--head-channels") headChannels = std::stoll(v);
+        else if (k == "--aspp-rates") rates = v;
+        else if (k == "--profile") profile = std::stoll(v);
+        else if (k == "--batch") batch = std::stoll(v);
         else {
             std::cerr << "usage: dacw-bench [--size 128] [--iters 10] [--warmup 3] [--threads 2] [--width 1]\n"
                          "       [--backbone resnet18] [--infer-size 512] [--variant NAME] [--method dac]\n"
-                         "       [--device cpu|cuda]\n";
+                         "       [--device cpu|cuda] [--head-channels 0] [--aspp-rates 6,12,18] [--batch 4]\n"
+                         "       [--profile N: op table and FLOPs of N iterations, one stream, inline data]\n";
             return 2;
         }
     }
@@ -106,6 +176,9 @@ int main(int argc, char** argv) {
         c.atrousShortcut = v.atrousShortcut;
         c.modelParallel = v.modelParallel;
         c.device = device;
+        c.headChannels = headChannels;
+        applyOption(c, "aspp-rates", rates);
+        c.labeledBatch = c.unlabeledBatch = batch;
         Clock::time_point start;
         double waitAtStart = 0.0, waitAtEnd = 0.0;
         double wallAtStart = 0.0, cpuAtStart = 0.0, cpuAtEnd = 0.0;
@@ -140,12 +213,52 @@ int main(int argc, char** argv) {
             inference = std::chrono::duration<double>(Clock::now() - t0).count() / static_cast<double>(inferIters);
             std::remove(path.c_str());
         }
+        int64_t parameters = 0;
+        {
+            NetworkSpec spec;
+            spec.backbone = c.backbone;
+            spec.width = c.width;
+            spec.numClasses = 3;
+            spec.headChannels = c.headChannels;
+            spec.asppRates = {c.asppRates[0], c.asppRates[1], c.asppRates[2]};
+            DeepLabV3Plus net(spec);
+            for (const auto& p : net->parameters()) parameters += p.numel();
+        }
+        std::string profileJson;
+        if (profile > 0) {
+            // Profiled on the calling thread: one stream, batches prepared inline.
+            TrainConfig pc = c;
+            pc.modelParallel = false;
+            pc.prefetch = 0;
+            pc.iterations = 1 + profile;
+            CoTrainer ptrainer(pc);
+            torch::autograd::profiler::thread_event_lists events;
+            ptrainer.run(labeled, unlabeled, {}, [&](const Progress& p) {
+                if (p.iteration == 1)
+                    torch::autograd::profiler::enableProfilerLegacy(torch::profiler::impl::ProfilerConfig(
+                        torch::profiler::impl::ProfilerState::CPU, /*report_input_shapes=*/true, false, false, /*with_flops=*/true));
+                if (p.iteration == 1 + profile) events = torch::autograd::profiler::disableProfilerLegacy();
+            });
+            const OpProfile prof = summarise(events);
+            std::vector<std::pair<double, std::string>> order;
+            double total = 0.0;
+            for (const auto& [name, t] : prof.selfUs) order.emplace_back(t.first, name), total += t.first;
+            std::sort(order.rbegin(), order.rend());
+            std::ostringstream ps;
+            ps << ", \"forward_gflops_per_iteration\": " << prof.forwardFlops / 1e9 / static_cast<double>(profile)
+               << ", \"backward_gflops_per_iteration\": " << prof.backwardFlops / 1e9 / static_cast<double>(profile) << ", \"top_ops\": [";
+            for (size_t i = 0; i < order.size() && i < 15; ++i)
+                ps << (i ? ", " : "") << "{\"op\": \"" << jsonEscape(order[i].second) << "\", \"self_ms\": " << order[i].first / 1000.0
+                   << ", \"share\": " << (total > 0 ? order[i].first / total : 0.0) << ", \"calls\": " << prof.selfUs.at(order[i].second).second << "}";
+            ps << "]";
+            profileJson = ps.str();
+        }
         std::ostringstream os;
         os << "{\"variant\": \"" << v.name << "\", \"seconds_per_iteration\": " << measured / static_cast<double>(iters)
            << ", \"data_wait_fraction\": " << (measured > 0 ? std::max(0.0, waitAtEnd - waitAtStart) / measured : 0.0)
            << ", \"cpu_seconds_per_iteration\": " << (cpuAtEnd - cpuAtStart) / static_cast<double>(iters)
            << ", \"inference_seconds\": " << inference << ", \"peak_rss_mb\": " << peakRssMb()
-           << ", \"threads\": " << threads << ", \"size\": " << size << "}";
+           << ", \"threads\": " << threads << ", \"size\": " << size << ", \"parameters\": " << parameters << profileJson << "}";
         std::cout << os.str() << std::endl;
     }
     return 0;

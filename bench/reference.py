@@ -12,8 +12,11 @@ Usage: reference.py [--size 128] [--threads 2] [--iters 10] [--warmup 3] [--widt
 import argparse
 import json
 import math
+import os
 import resource
 import time
+
+import numpy as np
 
 import torch
 import torch.nn as nn
@@ -91,9 +94,10 @@ def cbr(i, o, k, d=1):
 
 
 class ASPP(nn.Module):
-    def __init__(self, inp, out, dropout):
+    def __init__(self, inp, out, dropout, rates=(6, 12, 18)):
         super().__init__()
-        self.b0, self.b1, self.b2, self.b3 = cbr(inp, out, 1), cbr(inp, out, 3, 6), cbr(inp, out, 3, 12), cbr(inp, out, 3, 18)
+        self.b0 = cbr(inp, out, 1)
+        self.b1, self.b2, self.b3 = (cbr(inp, out, 3, r) for r in rates)
         self.pool = nn.Sequential(conv(inp, out, 1, bias=True), nn.ReLU(inplace=True))
         self.project = cbr(5 * out, out, 1)
         self.dropout = nn.Dropout(dropout)
@@ -105,13 +109,13 @@ class ASPP(nn.Module):
 
 
 class DeepLabV3Plus(nn.Module):
-    def __init__(self, backbone="resnet18", width=1.0, in_ch=3, classes=3, dropout=0.1):
+    def __init__(self, backbone="resnet18", width=1.0, in_ch=3, classes=3, dropout=0.1, head=0, rates=(6, 12, 18)):
         super().__init__()
         self.encoder = Encoder(backbone, width, in_ch)
-        d = scaled(256, width)
+        d = head if head > 0 else scaled(256, width)
         lp = scaled(48, width)
         self.feature_channels = d
-        self.aspp = ASPP(self.encoder.high_channels, d, dropout)
+        self.aspp = ASPP(self.encoder.high_channels, d, dropout, rates)
         self.low_project = cbr(self.encoder.low_channels, lp, 1)
         self.fuse = nn.Sequential(conv(d + lp, d, 3), nn.BatchNorm2d(d), nn.ReLU(inplace=True),
                                   conv(d, d, 3), nn.BatchNorm2d(d), nn.ReLU(inplace=True))
@@ -158,7 +162,7 @@ def weak(x, m=None):
     for i in range(b):
         fx = -1.0 if u[i, 0] < 0.5 else 1.0
         rad = math.radians((2 * u[i, 2] - 1) * 15)
-        s = 0.85 + 0.4 * u[i, 4]
+        s = math.exp(math.log(0.8) + math.log(1.8 / 0.8) * u[i, 4])  # zoom, log-uniform as the product
         c, sn = math.cos(rad) / s, math.sin(rad) / s
         theta[i] = torch.tensor([[c * fx, -sn, (2 * u[i, 5] - 1) * 0.16], [sn * fx, c, (2 * u[i, 6] - 1) * 0.16]])
     grid = F.affine_grid(theta, x.shape, align_corners=False)
@@ -228,11 +232,41 @@ def apply_mix(plan, x):
     return out
 
 
+def load_folder(folder, size, masks, ids=None):
+    """Images (and masks) of one domain folder (<folder>/images/*.png, <folder>/masks/*.png),
+    resized to size x size (bilinear; masks nearest), z-scored per image and channel."""
+    from PIL import Image
+    names = sorted(f for f in os.listdir(os.path.join(folder, "images")) if f.lower().endswith(".png"))
+    if masks:
+        names = [n for n in names if os.path.exists(os.path.join(folder, "masks", n))]
+    if ids is not None:
+        names = [n for n in names if n in ids]
+    xs, ms = [], []
+    for n in names:
+        im = Image.open(os.path.join(folder, "images", n)).convert("RGB").resize((size, size), Image.BILINEAR)
+        xs.append(torch.from_numpy(np.asarray(im, dtype=np.float32).copy()).permute(2, 0, 1))
+        if masks:
+            m = Image.open(os.path.join(folder, "masks", n)).resize((size, size), Image.NEAREST)
+            ms.append(torch.from_numpy(np.asarray(m, dtype=np.int64).copy()))
+    x = znorm(torch.stack(xs))
+    return names, x, (torch.stack(ms) if masks else None)
+
+
+def dice_per_class(pred, truth, classes):
+    out = []
+    for k in range(1, classes):
+        p, t = pred == k, truth == k
+        den = p.sum().item() + t.sum().item()
+        out.append(1.0 if den == 0 else 2.0 * (p & t).sum().item() / den)
+    return out
+
+
 class Reference:
     """Two sub-models and their optimizers; step() runs one DAC iteration."""
 
-    def __init__(self, args, classes=3, in_ch=3):
-        kw = dict(backbone=args.backbone, width=args.width, in_ch=in_ch, classes=classes)
+    def __init__(self, args, classes=3, in_ch=3, data=None):
+        kw = dict(backbone=args.backbone, width=args.width, in_ch=in_ch, classes=classes,
+                  head=args.head_channels, rates=tuple(int(r) for r in args.aspp_rates.split(",")))
         self.a = SubModel(True, True, False, **kw)
         self.b = SubModel(True, False, True, **kw)
         self.bf16, self.cl = args.bf16, args.channels_last
@@ -240,25 +274,32 @@ class Reference:
             self.a = self.a.to(memory_format=torch.channels_last)
             self.b = self.b.to(memory_format=torch.channels_last)
         self.opt = [torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=0.01) for m in (self.a, self.b)]
-        n = 16
-        s = args.size
-        self.lab = torch.randn(n, in_ch, s, s)
-        self.lab_masks = torch.randint(0, classes, (n, s, s))
-        self.unl = torch.randn(n * 2, in_ch, s, s)
+        self.bl, self.bu = args.batch, args.batch
+        if data is not None:
+            self.lab, self.lab_masks, self.unl = data
+        else:  # synthetic images of the run's shape
+            n, s = 16, args.size
+            self.lab = torch.randn(n, in_ch, s, s)
+            self.lab_masks = torch.randint(0, classes, (n, s, s))
+            self.unl = torch.randn(n * 2, in_ch, s, s)
 
     def fmt(self, x):
         return x.contiguous(memory_format=torch.channels_last) if self.cl else x
 
+    def parameters(self):
+        return sum(p.numel() for p in self.a.net.parameters())
+
     def step(self, data_time):
         t0 = time.perf_counter()
-        li = torch.randint(0, self.lab.shape[0], (4,))
-        ui = torch.randint(0, self.unl.shape[0], (4,))
+        bl, bu = self.bl, self.bu
+        li = torch.randint(0, self.lab.shape[0], (bl,))
+        ui = torch.randint(0, self.unl.shape[0], (bu,))
         xl, yl = weak(self.lab[li], self.lab_masks[li])
         xl = strong(xl)
         uw, _ = weak(self.unl[ui])
         us = strong(uw)
         uw = znorm(uw)
-        plan = mix_plan(4, us.shape[2], us.shape[3])
+        plan = mix_plan(bu, us.shape[2], us.shape[3])
         um = apply_mix(plan, us)
         target = apply_mix(plan, plan[1])
         data_time[0] += time.perf_counter() - t0
@@ -271,16 +312,16 @@ class Reference:
         loss = 0
         for i, (m, (logits, feat)) in enumerate(zip(models, outs)):
             o = outs[1 - i]
-            loss = loss + ce(logits[:4], yl) + dice_loss(logits[:4], yl) + ce(logits[4:], pseudo[1 - i])
+            loss = loss + ce(logits[:bl], yl) + dice_loss(logits[:bl], yl) + ce(logits[bl:], pseudo[1 - i])
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-                p = m.proj(feat[4:])
-                cm = m.cutmix(feat[4:]) if m.cutmix is not None else None
-            loss = loss + 0.1 * (1 - F.cosine_similarity(p.float(), o[1][4:].detach().float(), dim=1)).mean()
+                p = m.proj(feat[bl:])
+                cm = m.cutmix(feat[bl:]) if m.cutmix is not None else None
+            loss = loss + 0.1 * (1 - F.cosine_similarity(p.float(), o[1][bl:].detach().float(), dim=1)).mean()
             if cm is not None:
                 mp = F.interpolate(cm.float(), size=target.shape[2:], mode="bilinear", align_corners=False)
                 loss = loss + 0.2 * F.binary_cross_entropy_with_logits(mp, target)
             if m.rotation is not None:
-                f = feat[4:].float()
+                f = feat[bl:].float()
                 pooled = torch.stack([f[j, :, y0 // 4:(y0 + s) // 4, x0 // 4:(x0 + s) // 4].mean((1, 2))
                                       for j, (y0, x0, s) in enumerate(plan[2])])
                 loss = loss + 0.2 * F.cross_entropy(m.rotation(pooled), plan[3])
@@ -291,6 +332,48 @@ class Reference:
             o.step()
         return loss.item()
 
+    def validate(self, x, y, classes):
+        """Mean foreground Dice of each sub-model on (x, y), in eval mode, batches of 8."""
+        res = []
+        for m in (self.a, self.b):
+            m.eval()
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                pred = torch.cat([m.net(self.fmt(x[i:i + 8]))[0].float().argmax(1) for i in range(0, x.shape[0], 8)])
+            m.train()
+            res.append(dice_per_class(pred, y, classes))
+        return res
+
+    def save_checkpoint(self, path):
+        tmp = path + ".tmp"
+        torch.save({"a": self.a.state_dict(), "b": self.b.state_dict(),
+                    "opt": [o.state_dict() for o in self.opt]}, tmp)
+        os.replace(tmp, path)
+
+
+def conv_flops(prof):
+    """Forward and backward FLOPs of the convolutions, from the profiler's recorded shapes: forward
+    2*N*Cout*Hout*Wout*Cin/groups*kh*kw per conv2d (the profiler's own count; a 1x1 convolution
+    called with scalar padding is not counted by it); backward twice that (gradient of the input
+    and of the weight) per convolution_backward, from the shapes of grad_output and weight."""
+    fwd = bwd = 0
+    for e in prof.function_events:
+        if e.name == "aten::conv2d":
+            # under autocast the cast re-dispatch is recorded nested in the outer call: count once
+            if not (e.cpu_parent is not None and e.cpu_parent.name == "aten::conv2d"):
+                fwd += e.flops or 0
+        elif e.name == "aten::convolution_backward" and e.input_shapes and len(e.input_shapes) >= 3:
+            go, _, w = e.input_shapes[0], e.input_shapes[1], e.input_shapes[2]
+            if len(go) == 4 and len(w) == 4:
+                bwd += 2 * 2 * go[0] * go[1] * go[2] * go[3] * w[1] * w[2] * w[3]
+    return fwd, bwd
+
+
+def top_ops(prof, n):
+    rows = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)[:n]
+    total = sum(e.self_cpu_time_total for e in prof.key_averages())
+    return [dict(op=e.key, self_ms=e.self_cpu_time_total / 1000.0, share=e.self_cpu_time_total / max(1, total), calls=e.count)
+            for e in rows]
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -300,33 +383,67 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--width", type=float, default=1.0)
     ap.add_argument("--backbone", default="resnet18")
+    ap.add_argument("--head-channels", type=int, default=0, help="ASPP/decoder channels (0 = 256 x width)")
+    ap.add_argument("--aspp-rates", default="6,12,18")
+    ap.add_argument("--batch", type=int, default=4, help="labeled and unlabeled images per iteration, each")
     ap.add_argument("--infer-size", type=int, default=512)
     ap.add_argument("--infer-iters", type=int, default=3)
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--channels-last", action="store_true")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile", type=int, default=0, help="profile this many iterations (op table, FLOPs)")
+    ap.add_argument("--labeled", help="real data: a domain folder with images/ and masks/")
+    ap.add_argument("--labeled-count", type=int, default=20)
+    ap.add_argument("--unlabeled", nargs="*", default=[])
+    ap.add_argument("--val-interval", type=int, default=0, help="validate on held-out labeled cases every N iterations")
+    ap.add_argument("--ckpt-interval", type=int, default=0, help="save a checkpoint every N iterations")
+    ap.add_argument("--out", default="/tmp/dacw-reference-run")
+    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    ref = Reference(args)
-    data = [0.0]
+    torch.manual_seed(args.seed)
+    classes = 3
+    data, val = None, None
+    if args.labeled:
+        names, _, _ = load_folder(args.labeled, 8, True)
+        rng = np.random.default_rng(args.seed)
+        chosen = set(rng.permutation(names)[:args.labeled_count].tolist())
+        held = [n for n in names if n not in chosen][:16]
+        _, xl, yl = load_folder(args.labeled, args.size, True, chosen)
+        xu = torch.cat([load_folder(u, args.size, False)[1] for u in args.unlabeled])
+        data = (xl, yl, xu)
+        if args.val_interval > 0 and held:
+            _, xv, yv = load_folder(args.labeled, args.size, True, set(held))
+            val = (xv, yv)
+        os.makedirs(args.out, exist_ok=True)
+    ref = Reference(args, classes=classes, data=data)
+    data_time = [0.0]
     for _ in range(args.warmup):
-        ref.step(data)
-    data = [0.0]
+        ref.step(data_time)
+    data_time = [0.0]
+    times = []
     t0 = time.perf_counter()
     c0 = time.process_time()
-    if args.profile:
-        from torch.profiler import profile
-        with profile() as prof:
-            for _ in range(args.iters):
-                ref.step(data)
-        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
-    else:
-        for _ in range(args.iters):
-            ref.step(data)
-    it_time = (time.perf_counter() - t0) / args.iters
+    for it in range(1, args.iters + 1):
+        ts = time.perf_counter()
+        ref.step(data_time)
+        if val is not None and (it % args.val_interval == 0 or it == args.iters):
+            ref.validate(val[0], val[1], classes)
+        if args.ckpt_interval > 0 and it % args.ckpt_interval == 0:
+            ref.save_checkpoint(os.path.join(args.out, "checkpoint.pt"))
+        times.append(time.perf_counter() - ts)
+    wall = time.perf_counter() - t0
     cpu_time = (time.process_time() - c0) / args.iters
+    res = dict(seconds_per_iteration=wall / args.iters, median_seconds_per_iteration=float(np.median(times)),
+               images_per_second=2 * args.batch * args.iters / wall, cpu_seconds_per_iteration=cpu_time,
+               data_fraction=data_time[0] / wall, parameters=ref.parameters(), threads=args.threads, size=args.size)
+    if args.profile > 0:
+        with torch.autograd.profiler.profile(use_kineto=False, with_flops=True, record_shapes=True) as prof:
+            for _ in range(args.profile):
+                ref.step([0.0])
+        fwd, bwd = conv_flops(prof)
+        res.update(forward_gflops_per_iteration=fwd / args.profile / 1e9, backward_gflops_per_iteration=bwd / args.profile / 1e9,
+                   top_ops=top_ops(prof, 15))
     infer = None
     if args.infer_size > 0:
         net = ref.a.net.eval()
@@ -337,13 +454,12 @@ def main():
             for _ in range(args.infer_iters):
                 net(x)[0].softmax(1)
             infer = (time.perf_counter() - t1) / args.infer_iters
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    res = dict(seconds_per_iteration=it_time, cpu_seconds_per_iteration=cpu_time, data_fraction=data[0] / (it_time * args.iters),
-               inference_seconds=infer, peak_rss_mb=rss, threads=args.threads, size=args.size)
+    res["inference_seconds"] = infer
+    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     if args.json:
         print(json.dumps(res))
     else:
-        print(res)
+        print(json.dumps(res, indent=1))
 
 
 if __name__ == "__main__":

@@ -35,10 +35,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--infer-size", type=int, default=512)
     ap.add_argument("--width", type=float, default=1.0)
+    ap.add_argument("--head-channels", type=int, default=0, help="ASPP/decoder channels (0 = 256 x width)")
     ap.add_argument("--skip-python-bf16", action="store_true")
     args = ap.parse_args()
     common = ["--threads", str(args.threads), "--size", str(args.size), "--iters", str(args.iters),
-              "--warmup", str(args.warmup), "--infer-size", str(args.infer_size), "--width", str(args.width)]
+              "--warmup", str(args.warmup), "--infer-size", str(args.infer_size), "--width", str(args.width),
+              "--head-channels", str(args.head_channels)]
     best = {}
     loads = []
     for r in range(args.rounds):
@@ -53,7 +55,9 @@ def main():
             if name not in best or res["seconds_per_iteration"] < best[name]["seconds_per_iteration"]:
                 best[name] = res
     ref = best["reference-fp32-nchw"]
-    print(f"\nDAC iteration, ResNet-18 DeepLabv3+ width {args.width}, {args.size}x{args.size}, 4+4 images, "
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+    print(f"\nCPU: {cpu}. DAC iteration, ResNet-18 DeepLabv3+ width {args.width}, head {args.head_channels or 'default'}, "
+          f"{args.size}x{args.size}, 4+4 images, "
           f"{args.threads} threads; inference {args.infer_size}x{args.infer_size}; best of {args.rounds} rounds; "
           f"load average during runs {min(loads):.1f}-{max(loads):.1f}\n")
     print(f"| variant | s/iteration | speed-up vs reference | CPU s/iteration | CPU-time speed-up | inference s/image | data wait | peak RSS MB |")

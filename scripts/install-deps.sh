@@ -13,7 +13,7 @@ PACKAGES=(
   libopencv-dev
   nlohmann-json3-dev
   xvfb xauth fonts-dejavu-core
-  python3-torch python3-numpy
+  python3-torch python3-numpy python3-pil
 )
 
 missing=()
