@@ -540,7 +540,8 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
             log("kernels as when the run started: bf16 " + std::string(cfg.bf16 ? "on" : "off") + ", channels-last " +
                 (cfg.channelsLast ? "on" : "off") + ", model-parallel " + (cfg.modelParallel ? "on" : "off"));
         } else {
-            const train::KernelChoice k = train::chooseKernels(cfg, labeledSet.channels(), [&](const std::string& m) { log(m); });
+            const train::KernelChoice k =
+                train::chooseKernels(cfg, labeledSet.channels(), [&](const std::string& m) { log(m); }, cancel);
             train::applyKernelChoice(cfg, k);
             log(k.summary());
         }

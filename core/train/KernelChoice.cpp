@@ -118,7 +118,7 @@ bool writeCache(const std::string& file, const KernelChoice& k, std::string& err
 
 // Seconds per iteration (median of the timed ones) of `c` with the candidate's switches, on
 // random data of the run's shape: no checkpoints, no validation.
-double timeCandidate(TrainConfig c, int64_t inChannels, const KernelCandidate& k) {
+double timeCandidate(TrainConfig c, int64_t inChannels, const KernelCandidate& k, const std::atomic<bool>* cancel) {
     c.bf16 = k.bf16;
     c.channelsLast = k.channelsLast;
     c.modelParallel = k.modelParallel;
@@ -143,11 +143,14 @@ double timeCandidate(TrainConfig c, int64_t inChannels, const KernelCandidate& k
     std::vector<double> times;
     auto last = Clock::now();
     CoTrainer trainer(c);
-    trainer.run(labeled, unlabeled, {}, [&](const Progress& p) {
-        const auto now = Clock::now();
-        if (p.iteration > kWarmup) times.push_back(std::chrono::duration<double>(now - last).count());
-        last = now;
-    });
+    trainer.run(
+        labeled, unlabeled, {},
+        [&](const Progress& p) {
+            const auto now = Clock::now();
+            if (p.iteration > kWarmup) times.push_back(std::chrono::duration<double>(now - last).count());
+            last = now;
+        },
+        cancel);
     if (times.empty()) return 0.0;
     std::sort(times.begin(), times.end());
     return times[times.size() / 2];
@@ -201,7 +204,8 @@ std::string KernelChoice::summary() const {
     return os.str();
 }
 
-KernelChoice chooseKernels(const TrainConfig& c, int64_t inChannels, const std::function<void(const std::string&)>& log) {
+KernelChoice chooseKernels(const TrainConfig& c, int64_t inChannels, const std::function<void(const std::string&)>& log,
+                           const std::atomic<bool>* cancel) {
     KernelChoice k;
     k.bf16 = c.bf16;
     k.channelsLast = c.channelsLast;
@@ -228,13 +232,15 @@ KernelChoice chooseKernels(const TrainConfig& c, int64_t inChannels, const std::
     const bool busy = loadBefore > maxLoad;
     if (log) log("measuring the compute kernels for this machine and run size (a few iterations each; done once)");
     KernelCandidate best{k.bf16, k.channelsLast, k.modelParallel, 0.0};
-    best.secondsPerIteration = timeCandidate(c, inChannels, best);
+    auto cancelled = [&] { return cancel && cancel->load(); };
+    best.secondsPerIteration = timeCandidate(c, inChannels, best, cancel);
     k.measured.push_back(best);
     auto tryToggle = [&](bool open, bool KernelCandidate::*field, double margin) {
-        if (!open) return;
+        if (!open || cancelled()) return;
         KernelCandidate other = best;
         other.*field = !(other.*field);
-        other.secondsPerIteration = timeCandidate(c, inChannels, other);
+        other.secondsPerIteration = timeCandidate(c, inChannels, other, cancel);
+        if (cancelled()) return;
         k.measured.push_back(other);
         // float32 is kept unless bf16 is clearly faster; for the others the faster one wins.
         const bool toBf16 = field == &KernelCandidate::bf16 && other.bf16;
@@ -252,6 +258,10 @@ KernelChoice chooseKernels(const TrainConfig& c, int64_t inChannels, const std::
     k.modelParallel = best.modelParallel;
     k.secondsPerIteration = best.secondsPerIteration;
     k.measuredOn = today();
+    if (cancelled()) {
+        k.cacheFile.clear();  // an interrupted search is not a choice to keep
+        return k;
+    }
     if (busy && !k.cacheFile.empty()) {
         std::ostringstream os;
         os << "kernel choice not cached: the machine was busy (load average " << loadBefore

@@ -4,6 +4,7 @@
 // EPYC with AVX-512 BF16 and slower on an Intel Xeon with the same flags). The first run of a
 // given shape on a machine times a few iterations of each candidate on random data of the run's
 // size, keeps the fastest, and caches the choice; later runs read it. No torch types here.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -45,8 +46,10 @@ std::string kernelLabel(bool bf16, bool channelsLast, bool modelParallel);
 /// read or written is reported through `log` and otherwise ignored. When the 1-minute load average
 /// before measuring exceeds cores/2 + 0.75 ($DACW_KERNEL_MAX_LOAD overrides), other processes make
 /// the figures unreliable: the choice is used for this run but not cached.
+/// `cancel` (may be null) stops the measurement early: the values so far are returned, uncached.
 KernelChoice chooseKernels(const TrainConfig& c, int64_t inChannels,
-                           const std::function<void(const std::string&)>& log = {});
+                           const std::function<void(const std::string&)>& log = {},
+                           const std::atomic<bool>* cancel = nullptr);
 /// Sets c's switches to the choice and marks them pinned (so config.json records what ran).
 void applyKernelChoice(TrainConfig& c, const KernelChoice& k);
 
