@@ -42,6 +42,9 @@ const std::vector<Variant> kVariants = {
     {"bf16-cl-prefetch-fused", true, true, true, true, false, false},       // + single-pass AdamW
     {"bf16-cl-prefetch-fused-aspp", true, true, true, true, true, false},   // + exact 1x1 ASPP shortcut
     {"bf16-cl-prefetch-fused-aspp-mp", true, true, true, true, true, true}, // + A and B on two threads (the defaults)
+    // Not in the chain: the defaults with batches prepared inline, and without channels-last.
+    {"bf16-cl-inline-fused-aspp-mp", false, true, true, true, true, true},
+    {"bf16-nchw-prefetch-fused-aspp-mp", true, false, true, true, true, true},
 };
 
 double processCpuSeconds() {

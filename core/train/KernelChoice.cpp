@@ -1,6 +1,7 @@
 #include "core/train/KernelChoice.h"
 
 #include <torch/torch.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,12 +28,37 @@ constexpr int kTimed = 3;
 
 std::string onOff(bool b) { return b ? "on" : "off"; }
 
-// The 1-minute load average, or -1 where it cannot be read.
-double loadAverage() {
-    std::ifstream in("/proc/loadavg");
-    double l = -1.0;
-    if (!(in >> l)) return -1.0;
-    return l;
+// CPU time of the whole machine (from /proc/stat) and of this process, to tell how much of the
+// machine other processes used while the candidates were timed.
+struct CpuSample {
+    bool ok = false;
+    double machineBusySeconds = 0.0;  // user + nice + system + irq + softirq + steal, all cores
+    double ownSeconds = 0.0;
+    Clock::time_point wall;
+};
+
+CpuSample sampleCpu() {
+    CpuSample s;
+    s.wall = Clock::now();
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    s.ownSeconds = static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal && cpu == "cpu") {
+        const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+        s.machineBusySeconds = (user + nice + system + irq + softirq + steal) / (hz > 0 ? hz : 100.0);
+        s.ok = true;
+    }
+    return s;
+}
+
+// Average number of cores other processes kept busy between a and b (-1 when unknown).
+double otherProcessesCores(const CpuSample& a, const CpuSample& b) {
+    const double wall = std::chrono::duration<double>(b.wall - a.wall).count();
+    if (!a.ok || !b.ok || wall <= 0.0) return -1.0;
+    return std::max(0.0, (b.machineBusySeconds - a.machineBusySeconds - (b.ownSeconds - a.ownSeconds)) / wall);
 }
 
 std::string today() {
@@ -224,12 +250,10 @@ KernelChoice chooseKernels(const TrainConfig& c, int64_t inChannels, const std::
         k.fromCache = true;
         return k;
     }
-    // Other processes busy on the cores make the figures noise; such a choice is used for this
-    // run but not cached. (A run of our own just before, e.g. data loading, counts a little too.)
-    const double loadBefore = loadAverage();
-    double maxLoad = 0.5 * static_cast<double>(std::max(1u, std::thread::hardware_concurrency())) + 0.75;
-    if (const char* m = std::getenv("DACW_KERNEL_MAX_LOAD"); m && *m) maxLoad = std::atof(m);  // shared machines
-    const bool busy = loadBefore > maxLoad;
+    // Other processes busy on the cores make the figures noise (two threads that meet at barriers
+    // slow down a lot when a third process takes a slice, however nice it is): such a choice is
+    // used for this run but not cached.
+    const CpuSample before = sampleCpu();
     if (log) log("measuring the compute kernels for this machine and run size (a few iterations each; done once)");
     KernelCandidate best{k.bf16, k.channelsLast, k.modelParallel, 0.0};
     auto cancelled = [&] { return cancel && cancel->load(); };
@@ -262,10 +286,15 @@ KernelChoice chooseKernels(const TrainConfig& c, int64_t inChannels, const std::
         k.cacheFile.clear();  // an interrupted search is not a choice to keep
         return k;
     }
-    if (busy && !k.cacheFile.empty()) {
+    double maxOthers = 0.25;  // cores other processes may use on average while we measure
+    if (const char* m = std::getenv("DACW_KERNEL_MAX_LOAD"); m && *m) maxOthers = std::atof(m);
+    const double others = otherProcessesCores(before, sampleCpu());
+    k.otherCores = others;
+    if (others > maxOthers && !k.cacheFile.empty()) {
         std::ostringstream os;
-        os << "kernel choice not cached: the machine was busy (load average " << loadBefore
-           << "), so the figures are unreliable; it will be measured again next time";
+        os.precision(2);
+        os << "kernel choice not cached: other processes kept " << others
+           << " cores busy while it was measured, so the figures are unreliable; it will be measured again next time";
         if (log) log(os.str());
         k.cacheFile.clear();
     }

@@ -27,6 +27,7 @@ struct KernelChoice {
     std::string key;                        // what the cache entry is for (machine, shape, network)
     std::string cacheFile;                  // "" when no cache could be used
     std::vector<KernelCandidate> measured;  // in the order tried; empty when read from the cache
+    double otherCores = -1.0;               // cores other processes used meanwhile (-1: unknown)
     /// One line for the run log: what was chosen, the figures it was chosen on, where it is cached.
     std::string summary() const;
 };
@@ -43,9 +44,9 @@ std::string kernelLabel(bool bf16, bool channelsLast, bool modelParallel);
 /// Coordinate search from c's values: bf16, then channels-last, then model-parallel, each toggled
 /// and kept when measurably faster (bf16 must be 5% faster to be kept: float32 is the exact one).
 /// On CUDA, or when nothing is open, returns c's values without measuring. A cache that cannot be
-/// read or written is reported through `log` and otherwise ignored. When the 1-minute load average
-/// before measuring exceeds cores/2 + 0.75 ($DACW_KERNEL_MAX_LOAD overrides), other processes make
-/// the figures unreliable: the choice is used for this run but not cached.
+/// read or written is reported through `log` and otherwise ignored. When other processes kept more
+/// than 0.25 cores busy on average while the candidates ran ($DACW_KERNEL_MAX_LOAD overrides; from
+/// /proc/stat), the figures are unreliable: the choice is used for this run but not cached.
 /// `cancel` (may be null) stops the measurement early: the values so far are returned, uncached.
 KernelChoice chooseKernels(const TrainConfig& c, int64_t inChannels,
                            const std::function<void(const std::string&)>& log = {},
