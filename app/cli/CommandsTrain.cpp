@@ -78,6 +78,28 @@ struct ProgressPrinter {
     }
 };
 
+/// `dacw train --json`: one JSON object per line on stdout for scripts (every iteration, every
+/// validation, every log message, and the outcome); the human-readable lines stay on stderr.
+struct JsonProgress {
+    static double finite(double v) { return std::isfinite(v) ? v : 0.0; }
+    void progress(const train::Progress& p) const {
+        nlohmann::json j = {{"event", "progress"},       {"iteration", p.iteration},
+                            {"total", p.total},           {"lr", finite(p.lr)},
+                            {"images_per_s", finite(p.imagesPerSecond)}, {"s_per_iter", finite(p.secondsPerIteration)},
+                            {"eta_s", finite(p.etaSeconds)}, {"skipped", p.skipped}};
+        nlohmann::json losses = nlohmann::json::object();
+        for (const auto& [k, v] : p.losses) losses[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+        j["losses"] = losses;
+        emit(j);
+        if (p.validated)
+            for (const auto& [sub, doms] : p.validation)
+                for (const auto& [dom, vals] : doms)
+                    emit({{"event", "validation"}, {"iteration", p.iteration}, {"submodel", sub}, {"domain", dom}, {"dice", vals}});
+    }
+    void message(const std::string& m) const { emit({{"event", "message"}, {"text", m}}); }
+    static void emit(const nlohmann::json& j) { std::cout << j.dump() + "\n" << std::flush; }
+};
+
 std::vector<fs::path> paths(const std::vector<std::string>& v) {
     return {v.begin(), v.end()};
 }
@@ -160,8 +182,11 @@ void printEvaluation(const EvaluationResult& e) {
 }
 
 int trainCommand(const std::vector<std::string>& argv) {
-    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled"});
-    a.allowOnly(kTrainOptions);
+    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "json"});
+    std::vector<std::string> allowed = kTrainOptions;
+    allowed.push_back("json");
+    a.allowOnly(allowed);
+    const bool json = a.flag("json");
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional().front() + "'");
     RunRequest r = requestFrom(a);
     try {
@@ -174,15 +199,30 @@ int trainCommand(const std::vector<std::string>& argv) {
     std::signal(SIGTERM, onInterrupt);
     ProgressPrinter printer;
     RunObserver obs;
-    obs.progress = [&](const train::Progress& p) { printer(p); };
+    JsonProgress jsonOut;
+    obs.progress = [&](const train::Progress& p) {
+        printer(p);
+        if (json) jsonOut.progress(p);
+    };
     obs.message = [&](const std::string& m) {
         if (m.rfind("checkpoint", 0) != 0) std::cerr << (printer.tty ? "\n" : "") + m + "\n";
+        if (json) jsonOut.message(m);
     };
     try {
         RunOutcome o = executeRun(r, obs, &gCancel);
         if (o.cancelled) {
             std::cerr << "cancelled at iteration " << o.iterations << "; resume with the same command and --resume\n";
+            if (json) JsonProgress::emit({{"event", "cancelled"}, {"iteration", o.iterations}, {"run", r.outDir.string()}});
             return 130;
+        }
+        if (json) {
+            nlohmann::json done = {{"event", "finished"}, {"iteration", o.iterations}, {"run", r.outDir.string()},
+                                   {"chosen_submodel", o.chosenSubModel}, {"seconds", o.seconds}};
+            nlohmann::json dice = nlohmann::json::object();
+            for (const auto& d : o.evaluation.domains) dice[d.name] = d.dice;
+            done["test_dice"] = dice;
+            JsonProgress::emit(done);
+            return kOk;
         }
         std::cout << "run folder: " << r.outDir.string() << "\n";
         printEvaluation(o.evaluation);
@@ -532,7 +572,8 @@ const char* kTrainHelp =
     "                  --method dac|cps|supervised|dac-no-feat|dac-no-aux|dac-sym-aux --out RUNDIR\n"
     "                  [--preset quick|standard|paper] [--iters N] [--size S] [--backbone resnet18|resnet34|resnet50]\n"
     "                  [--width W] [--batch B] [--lr X] [--optimizer adamw|sgd] [--seed K] [--threads T]\n"
-    "                  [--device cpu|cuda] [--bf16 true|false] [--checkpoint-every N] [--val-interval N]\n"
+    "                  [--device cpu|cuda] [--bf16 true|false|auto] [--checkpoint-every N] [--val-interval N]\n"
+    "                  [--json]\n"
     "                  [--set key=value ...] [--cache DIR | --no-cache] [--no-predictions] [--resume]\n"
     "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled]\n\n"
     "Trains two DeepLabv3+ sub-models with DAC (or a baseline) on labeled cases from one domain and\n"
@@ -546,6 +587,10 @@ const char* kTrainHelp =
     "Few-shot calibration on a new centre: --init-model starts both sub-models from a trained run's\n"
     "network, --labeled NEWCENTRE --labeled-count K trains on K of its cases, and --test-unused-labeled\n"
     "scores the centre's other cases (no held-out validation is taken from them).\n"
+    "Compute kernels (bf16, channels-last, model-parallel) are measured once per machine and size and\n"
+    "cached in ~/.cache/dacw/kernels.tsv; --bf16 or --set channels-last=/model-parallel= pins one.\n"
+    "--json writes one JSON object per line on stdout (events progress, validation, message, finished\n"
+    "or cancelled) for scripts; the human-readable progress stays on stderr.\n"
     "Exit codes: 0 done, 1 bad input or training failure, 2 usage, 130 cancelled.\n";
 
 }  // namespace

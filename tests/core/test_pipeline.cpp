@@ -408,6 +408,36 @@ private Q_SLOTS:
         QCOMPARE(e["domains"]["centre-c"]["dice"]["disc"].get<double>(), m["domains"]["centre-c"]["dice"]["disc"].get<double>());
     }
 
+    // --json: every stdout line is one JSON object; one progress event per iteration, the
+    // validation of both sub-models, and a final event with the test Dice.
+    void trainJsonProgressForScripts() {
+        const fs::path run = dir() / "json-run";
+        QStringList args = tinyTrain(run);
+        args << "--method" << "dac" << "--iters" << "3" << "--json";
+        Result r = dacw(args);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        int progress = 0, validation = 0, finished = 0;
+        for (const QString& line : r.out.split('\n', Qt::SkipEmptyParts)) {
+            const auto j = nlohmann::json::parse(line.toStdString());  // throws (fails) on a non-JSON line
+            const std::string ev = j.at("event").get<std::string>();
+            if (ev == "progress") {
+                ++progress;
+                QCOMPARE(j.at("iteration").get<int>(), progress);
+                QVERIFY(j.at("losses").contains("total"));
+            } else if (ev == "validation") {
+                ++validation;
+            } else if (ev == "finished") {
+                ++finished;
+                QVERIFY(j.at("test_dice").contains("centre-c"));
+            } else {
+                QCOMPARE(QString::fromStdString(ev), QString("message"));
+            }
+        }
+        QCOMPARE(progress, 3);
+        QCOMPARE(validation, 2);  // A and B on the held-out cases, at the end
+        QCOMPARE(finished, 1);
+    }
+
     void volumePredictionKeepsGeometry() {
         const fs::path run = dir() / "mri-run";
         Result r = dacw({"train", "--task", "scgm", "--labeled", s(demo() / "mri/centre-a"), "--unlabeled", s(demo() / "mri/centre-b"),
