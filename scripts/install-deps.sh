@@ -16,6 +16,22 @@ PACKAGES=(
   python3-torch python3-numpy python3-pil
 )
 
+# Torch calls BLAS for matmul, 1x1 convolutions and transposed convolutions. Debian's default
+# libblas.so.3 is the netlib reference (~5 GFLOP/s); OpenBLAS with OpenMP is ~40x faster. Checked
+# on every call (also when all packages were already installed), switched only when needed.
+use_openblas() {
+  local arch triplet SUDO=""
+  arch=$(dpkg --print-architecture)
+  case "$arch" in amd64) triplet=x86_64-linux-gnu ;; arm64) triplet=aarch64-linux-gnu ;; *) return 0 ;; esac
+  local want="/usr/lib/$triplet/openblas-openmp/libblas.so.3"
+  [ -e "$want" ] || return 0
+  [ "$(readlink -f "/etc/alternatives/libblas.so.3-$triplet" 2>/dev/null)" = "$want" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "install-deps: switching libblas.so.3 to OpenBLAS"
+  $SUDO update-alternatives --set "libblas.so.3-$triplet" "$want" || true
+  $SUDO update-alternatives --set "liblapack.so.3-$triplet" "/usr/lib/$triplet/openblas-openmp/liblapack.so.3" || true
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -25,6 +41,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  use_openblas
   exit 0
 fi
 
@@ -35,12 +52,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
-# Torch calls BLAS for matmul, 1x1 convolutions and transposed convolutions. Debian's default
-# libblas.so.3 is the netlib reference (~5 GFLOP/s); OpenBLAS with OpenMP is ~40x faster.
-arch=$(dpkg --print-architecture)
-case "$arch" in amd64) triplet=x86_64-linux-gnu ;; arm64) triplet=aarch64-linux-gnu ;; *) triplet="" ;; esac
-if [ -n "$triplet" ] && [ -e "/usr/lib/$triplet/openblas-openmp/libblas.so.3" ]; then
-  $SUDO update-alternatives --set "libblas.so.3-$triplet" "/usr/lib/$triplet/openblas-openmp/libblas.so.3" || true
-  $SUDO update-alternatives --set "liblapack.so.3-$triplet" "/usr/lib/$triplet/openblas-openmp/liblapack.so.3" || true
-fi
+use_openblas
 echo "install-deps: done"
