@@ -12,7 +12,7 @@ it. Both skip the first --warmup iterations. Reported: median s/iteration (the s
 mean s/iteration (validation and checkpoints included), images/s (labeled + unlabeled), the ratio.
 
   bench/run_bench.sh BUILD_DIR --real [--data ../shared/data/fundus] [--iters 60] [--rounds 2]
-                     [--threads 2] [--head-channels 128] [--interval 20]
+                     [--threads 2] [--head-channels 128|256] [--interval 20]
 """
 import argparse
 import csv
@@ -47,8 +47,7 @@ def product_round(args, out):
            "--preset", "standard", "--iters", str(args.iters + args.warmup), "--size", str(args.size),
            "--threads", str(args.threads), "--val-interval", str(args.interval), "--checkpoint-every", str(args.interval),
            "--out", out] + sum((["--set", s] for s in args.product_set), [])
-    if args.head_channels:
-        cmd += ["--set", f"head-channels={args.head_channels}"]
+    cmd += ["--set", f"head-channels={args.head_channels}"]  # both sides the same network
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -75,8 +74,7 @@ def reference_round(args, out):
            "--iters", str(args.iters), "--warmup", str(args.warmup), "--size", str(args.size), "--threads", str(args.threads),
            "--val-interval", str(args.interval), "--ckpt-interval", str(args.interval), "--infer-size", "0",
            "--batch", str(args.batch), "--out", out]
-    if args.head_channels:
-        cmd += ["--head-channels", str(args.head_channels)]
+    cmd += ["--head-channels", str(args.head_channels)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -100,7 +98,8 @@ def main():
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--labeled-count", type=int, default=20)
-    ap.add_argument("--head-channels", type=int, default=0, help="0: the product's default head")
+    ap.add_argument("--head-channels", type=int, default=128,
+                    help="ASPP/decoder channels on both sides: 128 (the standard preset's) or 256 (published)")
     ap.add_argument("--product-set", action="append", default=[], help="extra --set key=value for dacw train")
     args = ap.parse_args()
     if not os.path.isdir(os.path.join(args.data, "drishti")):
@@ -121,7 +120,7 @@ def main():
     best = {k: min(v, key=lambda x: x["median"]) for k, v in results.items()}
     ref = best["reference"]
     print(f"\nReal path, CPU: {cpu_model()}, {args.threads} threads, DAC, DeepLabv3+ ResNet-18, {args.size} px, "
-          f"{args.batch}+{args.batch} images, head {args.head_channels or 'default'}, {args.labeled_count} labeled Drishti + "
+          f"{args.batch}+{args.batch} images, head {args.head_channels} channels, {args.labeled_count} labeled Drishti + "
           f"RIM-ONE r1 unlabeled, validation and checkpoint every {args.interval}; {args.iters} timed iterations, best of "
           f"{args.rounds} rounds; load average at starts {min(loads):.1f}-{max(loads):.1f}\n")
     print("| side | median s/iteration | mean s/iteration (val + ckpt) | images/s | speed-up (median) | speed-up (mean) | kernels |")
