@@ -37,7 +37,7 @@ std::string withoutTimings(const std::string& row) {
     for (std::string c; std::getline(s, c, ',');) cells.push_back(c);
     std::string out;
     for (std::size_t i = 0; i < cells.size(); ++i)
-        if (i < 2 || i > 4) out += cells[i] + ",";
+        if (i < 2 || i > 5) out += cells[i] + ",";  // images_per_s, s_per_iter, data_wait, elapsed_s differ
     return out;
 }
 
