@@ -10,7 +10,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp
   libinsighttoolkit5-dev libgdcm-dev
   libvtk9-dev
-  libopencv-dev
+  libopencv-dev libjpeg-dev
   nlohmann-json3-dev
   xvfb xauth fonts-dejavu-core
   python3-torch python3-numpy python3-pil

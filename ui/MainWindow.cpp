@@ -22,6 +22,7 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include "project/ProjectLock.h"
 #include "ui/Autosaver.h"
 #include "ui/LabelTable.h"
 #include "ui/MessageBar.h"
@@ -50,6 +51,10 @@ struct MainWindow::Private {
     std::vector<Domain> domains;
     std::optional<CaseDocument> doc;
     bool standalone = false;  // an image opened outside a project: labels are not saved
+    // The open project's lock (project/ProjectLock.h). When another workbench holds it, the
+    // project is open read-only: nothing is written into it (labels, definitions, runs, flags).
+    ProjectLock projectLock;
+    bool readOnly = false;
     std::shared_ptr<std::atomic<int>> validationGeneration = std::make_shared<std::atomic<int>>(0);
     int pendingValidations = 0;
 
@@ -128,7 +133,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     // Autosave: the snapshot copies what must be written on the GUI thread; the job writes it.
     d->autosaver = new Autosaver(
         [this]() -> BackgroundWriter::Job {
-            if (!d->doc || !d->project || d->standalone || !d->editor.labels())
+            if (!d->doc || !d->project || d->standalone || d->readOnly || !d->editor.labels())
                 return {};
             auto labels = std::make_shared<LabelMap>(*d->editor.labels());
             const fs::path file = d->doc->labelFile;
@@ -209,9 +214,10 @@ void MainWindow::buildDocks()
     host.project = [this]() -> Project* { return d->project ? &*d->project : nullptr; };
     host.saveProject = [this] {
         flushSaves();   // a pending autosave carries an older copy of the project
-        if (d->project)
+        if (d->project && !d->readOnly)
             d->project->save();
     };
+    host.readOnly = [this] { return d->readOnly; };
     host.domains = [this] { return d->domains; };
     host.predictionsChanged = [this] {
         if (!d->project)
@@ -611,8 +617,20 @@ bool MainWindow::openProject(const QString& file)
         showError(tr("Could not open project: %1").arg(QString::fromUtf8(e.what())));
         return false;
     }
+    // Another workbench (another process, or another window of this one) may have it open: then
+    // it is opened read-only here. Reopening the project this window holds keeps its lock.
+    ProjectLock lock;
+    std::string holder;
+    auto outcome = ProjectLock::Outcome::Acquired;
+    const bool reopen = d->projectLock.locked() && d->projectLock.projectFile() == fs::weakly_canonical(p.file());
+    if (!reopen)
+        outcome = lock.tryLock(p.file(), &holder);
     flushSaves();
     d->messages->hide();
+    if (!reopen) {
+        d->projectLock = std::move(lock);  // releases the previous project's lock
+        d->readOnly = outcome == ProjectLock::Outcome::HeldByOther;
+    }
     d->project = std::move(p);
     d->standalone = false;
     d->doc.reset();
@@ -625,13 +643,29 @@ bool MainWindow::openProject(const QString& file)
     populateBrowser();
     d->training->dashboard()->setProject(&*d->project, [this] {
         flushSaves();
-        d->project->save();
+        if (!d->readOnly)
+            d->project->save();
     });
+    for (const char* name : {"newRun", "predictCase", "predictDomain", "predictAll"})
+        d->actions[name]->setEnabled(!d->readOnly);
+    const QString projectName = QString::fromStdString(d->project->file().filename().string());
+    if (outcome == ProjectLock::Outcome::HeldByOther)
+        d->messages->showMessage(tr("%1 is already open in another DAC Workbench (%2). It is open here read-only: labels, "
+                                    "label definitions, review flags and training runs are not saved. Close it there, "
+                                    "then open it again here to edit.")
+                                     .arg(projectName, QString::fromStdString(holder)),
+                                 MessageBar::Level::Warning);
+    else if (outcome == ProjectLock::Outcome::NotLockable)
+        d->messages->showMessage(tr("%1 could not be locked (%2): another DAC Workbench that opens it will not be warned.")
+                                     .arg(projectName, QString::fromStdString(holder)),
+                                 MessageBar::Level::Warning);
     startValidation();
     updateTitle();
     updateUndoActions();
     return true;
 }
+
+bool MainWindow::readOnly() const { return d->project && d->readOnly; }
 
 void MainWindow::populateBrowser()
 {
@@ -848,6 +882,11 @@ void MainWindow::onDefinitionsChanged()
     applyLabelStyles();
     if (!d->project || d->standalone)
         return;
+    if (d->readOnly) {
+        d->messages->showMessage(tr("The project is open read-only: label definition changes are shown but not saved."),
+                                 MessageBar::Level::Warning);
+        return;
+    }
     d->project->task.labels.clear();
     for (const auto& l : d->labels->labels())
         d->project->task.labels.push_back(l.info);
@@ -887,7 +926,8 @@ void MainWindow::updateTitle()
 {
     QString t = "DAC Workbench";
     if (d->project)
-        t = QString::fromStdString(d->project->name.empty() ? d->project->file().stem().string() : d->project->name) + " - " + t;
+        t = QString::fromStdString(d->project->name.empty() ? d->project->file().stem().string() : d->project->name) +
+            (d->readOnly ? tr(" [read-only]") : QString()) + " - " + t;
     if (d->doc)
         t = QString::fromStdString(d->doc->domain.empty() ? d->doc->caseId : d->doc->domain + "/" + d->doc->caseId) + " - " + t;
     setWindowTitle(t);

@@ -32,8 +32,13 @@ public:
     ~MainWindow() override;
 
     /// Opens a .dacproj; on failure shows the reason in the message bar, keeps the current state
-    /// and returns false.
+    /// and returns false. Holds the project's lock (project/ProjectLock.h) while it is open; when
+    /// another workbench holds it, warns in the message bar, naming the holder, and opens it
+    /// read-only (see readOnly()).
     bool openProject(const QString& file);
+    /// The open project is read-only here because another workbench had it open: autosave, label
+    /// definition changes, review flags and runs are not written, training and prediction are off.
+    bool readOnly() const;
     /// Opens a case of the open project (saving the current one first). False + message on error.
     bool openCase(const QString& domain, const QString& caseId);
     /// Opens an image outside any project (labels are not saved).

@@ -3,17 +3,21 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <unistd.h>
 #include <vector>
 #include <zlib.h>
+
+#include <jpeglib.h>
 
 #include "util/Errors.h"
 #include "util/Paths.h"
@@ -56,6 +60,17 @@ std::uint32_t le32(const unsigned char* p) {
     return (std::uint32_t(p[3]) << 24) | (std::uint32_t(p[2]) << 16) | (std::uint32_t(p[1]) << 8) | p[0];
 }
 std::uint16_t le16(const unsigned char* p) { return std::uint16_t(p[0] | (p[1] << 8)); }
+std::uint16_t be16(const unsigned char* p) { return std::uint16_t((p[0] << 8) | p[1]); }
+std::uint64_t le64(const unsigned char* p) { return (std::uint64_t(le32(p + 4)) << 32) | le32(p); }
+std::uint64_t be64(const unsigned char* p) { return (std::uint64_t(be32(p)) << 32) | be32(p + 4); }
+
+/// A byte count computed in double (it may exceed every integer type), as digits.
+std::string wholeNumber(double v) {
+    std::ostringstream s;
+    s.precision(0);
+    s << std::fixed << v;
+    return s.str();
+}
 
 long long fileSize(const fs::path& file) {
     std::error_code ec;
@@ -238,10 +253,62 @@ void checkPngStructure(const fs::path& file, std::size_t budget, bool payload) {
     if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged PNG, " + problem);
 }
 
+/// libjpeg's error manager for jpegProblem: a fatal error jumps back with libjpeg's message.
+struct JpegError {
+    jpeg_error_mgr pub;
+    std::jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+};
+
+extern "C" void jpegErrorExit(j_common_ptr cinfo) {
+    auto* e = reinterpret_cast<JpegError*>(cinfo->err);
+    (*cinfo->err->format_message)(cinfo, e->message);
+    std::longjmp(e->jump, 1);
+}
+
+extern "C" void jpegQuiet(j_common_ptr, int) {}
+
+/// libjpeg's fatal error for `file`, "" when there is none: its header is read (jpeg_read_header,
+/// what ITK's CanReadFile and ReadImageInformation do), and with `whole` every scanline decoded (what
+/// ITK's Read does). Plain C data only between setjmp and longjmp; libjpeg owns the row buffer.
+std::string jpegProblem(const fs::path& file, bool whole) {
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) return {};
+    jpeg_decompress_struct cinfo;
+    JpegError err;
+    cinfo.err = jpeg_std_error(&err.pub);
+    err.pub.error_exit = jpegErrorExit;
+    err.pub.emit_message = jpegQuiet;
+    err.message[0] = '\0';
+    if (setjmp(err.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        std::fclose(f);
+        return err.message[0] ? err.message : "libjpeg error";
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_stdio_src(&cinfo, f);
+    jpeg_read_header(&cinfo, TRUE);
+    jpeg_calc_output_dimensions(&cinfo);
+    if (whole) {
+        jpeg_start_decompress(&cinfo);
+        JSAMPARRAY row = (*cinfo.mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(&cinfo), JPOOL_IMAGE,
+                                                    cinfo.output_width * JDIMENSION(cinfo.output_components), 1);
+        while (cinfo.output_scanline < cinfo.output_height) jpeg_read_scanlines(&cinfo, row, 1);
+        jpeg_finish_decompress(&cinfo);
+    }
+    jpeg_destroy_decompress(&cinfo);
+    std::fclose(f);
+    return {};
+}
+
 /// ITK's JPEG reader crashes (in jpeg_destroy) on some truncated files, so a JPEG's marker
 /// segments are walked here first: every segment up to the scan must lie inside the file, and
-/// the end-of-image marker must follow the scan.
-void checkJpegStructure(const fs::path& file) {
+/// the end-of-image marker must follow the scan. Then libjpeg reads the header, and with `payload`
+/// decodes the image once (within `budget`): ITK mishandles a fatal libjpeg error, in its
+/// CanReadFile (a bad table: a call through a null pointer in jpeg_destroy) and in Read (a stray
+/// SOF marker between progressive scans: a crash inside jpeg_read_scanlines), so a file that
+/// libjpeg refuses must not reach it.
+void checkJpegStructure(const fs::path& file, std::size_t budget, bool payload) {
     const std::string ext = lowerExtension(file);
     std::FILE* f = std::fopen(file.c_str(), "rb");
     if (!f) return;
@@ -258,6 +325,7 @@ void checkJpegStructure(const fs::path& file) {
     }
     std::string problem;
     long long pos = 2;
+    double samples = 0;  // width x height x components, from the frame header
     while (true) {
         if (pos + 4 > size || std::fseek(f, long(pos), SEEK_SET) != 0 || std::fread(b, 1, 4, f) != 4) {
             problem = "it ends inside its header (truncated file)";
@@ -276,6 +344,10 @@ void checkJpegStructure(const fs::path& file) {
             problem = "a header segment runs past the end of the file (truncated file)";
             break;
         }
+        const bool frame = b[1] >= 0xC0 && b[1] <= 0xCF && b[1] != 0xC4 && b[1] != 0xC8 && b[1] != 0xCC;
+        unsigned char sof[6];
+        if (frame && len >= 8 && std::fread(sof, 1, 6, f) == 6)
+            samples = double(be16(sof + 1)) * double(be16(sof + 3)) * double(sof[5]);
         if (b[1] == 0xDA) {  // start of scan: the entropy-coded data follows up to EOI
             const long long tail = std::min<long long>(size - (pos + 2 + len), 1 << 16);
             std::vector<unsigned char> end(static_cast<std::size_t>(tail));
@@ -290,6 +362,12 @@ void checkJpegStructure(const fs::path& file) {
     }
     std::fclose(f);
     if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged JPEG, " + problem);
+    // Over the budget the header is refused anyway: no need to decode it.
+    const bool whole = payload && samples > 0 && samples * (1 + sizeof(float)) <= double(budget);
+    const std::string libjpeg = jpegProblem(file, whole);
+    if (!libjpeg.empty())
+        throw InputError("Cannot read " + file.string() + ": a damaged JPEG, " +
+                         (whole ? "its image data does not decode (" : "its header does not decode (") + libjpeg + ")");
 }
 
 /// ITK's BMP reader fills what a short file lacks (headers included) and reports success, so the
@@ -326,8 +404,186 @@ void checkBmpPayload(const fs::path& file) {
     const long long held = std::max(0LL, size - static_cast<long long>(dataOffset));
     if (width > 0 && bits > 0 && declared > double(held))
         throw InputError(file.string() + " is truncated: its header declares " +
-                         std::to_string(static_cast<unsigned long long>(declared)) +
+                         wholeNumber(declared) +
                          " bytes of pixel data, the file holds " + std::to_string(held));
+}
+
+/// ITK's TIFF reader copies every extra tag of the first directory into its metadata dictionary,
+/// trusting libtiff's field table over what the file holds: it copies 20 bytes of a DateTime tag
+/// that libtiff stored with fewer (a heap-buffer overflow), and passes one pointer where libtiff
+/// writes the two values of a DotRange tag (a wild write). So those tags are looked at in every
+/// directory (classic TIFF and BigTIFF) first: a DateTime shorter than its 19 characters, or any
+/// DotRange tag, is refused. libtiff itself checks the rest.
+void checkTiffTags(const fs::path& file) {
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) return;
+    unsigned char h[16] = {};
+    const std::size_t got = std::fread(h, 1, sizeof h, f);
+    const bool little = got >= 8 && h[0] == 'I' && h[1] == 'I', big = got >= 8 && h[0] == 'M' && h[1] == 'M';
+    const auto u16 = [&](const unsigned char* p) { return little ? le16(p) : be16(p); };
+    const auto u32 = [&](const unsigned char* p) { return little ? le32(p) : be32(p); };
+    const auto u64 = [&](const unsigned char* p) { return little ? le64(p) : be64(p); };
+    const unsigned version = (little || big) ? u16(h + 2) : 0;
+    if (version != 42 && !(version == 43 && got >= 16)) {
+        std::fclose(f);
+        return;  // not a TIFF (or a header libtiff refuses)
+    }
+    const bool bigTiff = version == 43;
+    const long long size = fileSize(file);
+    std::uint64_t ifd = bigTiff ? u64(h + 8) : u32(h + 4);
+    std::set<std::uint64_t> seen;
+    std::string problem;
+    const auto readAt = [&](std::uint64_t at, unsigned char* out, std::size_t n) {
+        return at + n <= std::uint64_t(size) && std::fseek(f, long(at), SEEK_SET) == 0 && std::fread(out, 1, n, f) == n;
+    };
+    while (ifd != 0 && problem.empty() && seen.insert(ifd).second && seen.size() <= 65536) {
+        unsigned char c[8];
+        if (!readAt(ifd, c, bigTiff ? 8 : 2)) break;  // libtiff reports a directory it cannot read
+        const std::uint64_t entries = bigTiff ? u64(c) : u16(c);
+        const std::size_t entrySize = bigTiff ? 20 : 12, inlineSize = bigTiff ? 8 : 4;
+        const std::uint64_t first = ifd + (bigTiff ? 8 : 2);
+        if (entries > 65535) break;
+        for (std::uint64_t i = 0; i < entries && problem.empty(); ++i) {
+            unsigned char e[20];
+            if (!readAt(first + i * entrySize, e, entrySize)) break;
+            const unsigned tag = u16(e), type = u16(e + 2);
+            const std::uint64_t count = bigTiff ? u64(e + 4) : u32(e + 4);
+            if (tag == 336) problem = "it holds a DotRange tag, which the TIFF reader cannot handle";
+            if (tag != 306) continue;
+            // libtiff makes a string of any integer type (a SHORT 2 becomes "\x02"): only the byte
+            // types can hold the 19 characters, and only ASCII is valid.
+            if (!(type == 1 || type == 2 || type == 6 || type == 7)) {
+                problem = "its DateTime tag is of type " + std::to_string(type) + " (TIFF requires ASCII)";
+                continue;
+            }
+            const std::size_t n = std::size_t(std::min<std::uint64_t>(count, 64));
+            std::vector<unsigned char> value(std::max<std::size_t>(n, 1));
+            const std::uint64_t at = count <= inlineSize ? first + i * entrySize + (bigTiff ? 12 : 8)
+                                                         : (bigTiff ? u64(e + 12) : u32(e + 8));
+            if (count > 0 && !readAt(at, value.data(), n)) continue;  // libtiff skips a tag it cannot read
+            std::size_t len = 0;
+            while (len < n && value[len] != 0) ++len;
+            if (len < 19)
+                problem = "its DateTime tag holds " + std::to_string(len) + " characters (TIFF requires 19)";
+        }
+        unsigned char next[8];
+        if (!readAt(first + entries * entrySize, next, bigTiff ? 8 : 4)) break;
+        ifd = bigTiff ? u64(next) : u32(next);
+    }
+    std::fclose(f);
+    if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged TIFF, " + problem);
+}
+
+/// What GDCM's JPEG 2000 codec reads of a frame before openjpeg does, without its bounds checks:
+/// its codestream marker walk (parsej2k: it skips each marker segment by the length it declares,
+/// past the end of the buffer too, and reads the COD segment's 10th byte whatever its length) and
+/// its JP2 box walk (parsejp2: box lengths under 8 wrap around; a 64-bit length must be there).
+/// "" when GDCM can read it, else the problem.
+/// What the DICOM header says the image is (0 where it does not say).
+struct DicomPixels {
+    unsigned rows = 0, columns = 0, samples = 0, bitsAllocated = 0;
+    bool samplesSet = false, bitsSet = false;
+};
+
+std::string j2kHeaderProblem(const std::vector<unsigned char>& b, const DicomPixels& px) {
+    const auto be16at = [&](std::size_t i) { return std::uint32_t(be16(b.data() + i)); };
+    const auto walkCodestream = [&](std::size_t at, std::size_t end) -> std::string {
+        while (at + 2 <= end) {
+            const std::uint32_t marker = be16at(at);
+            at += 2;
+            const bool noLength = (marker >= 0xFF30 && marker <= 0xFF3F) || marker == 0xFF4F || marker == 0xFF93 ||
+                                  marker == 0xFFD9 || marker == 0xFF92;
+            if (noLength) {
+                if (marker == 0xFF93) return {};  // start of data: the header is done
+                continue;
+            }
+            if (at + 2 > end) return {};
+            const std::uint32_t length = be16at(at);
+            at += 2;
+            if (length < 2) return {};  // GDCM stops there
+            const std::size_t body = length - 2;
+            if (body > end - at) return "its JPEG 2000 codestream has a marker segment that runs past its end";
+            if (marker == 0xFF52 && body < 10) return "its JPEG 2000 coding style (COD) segment is too short";
+            if (marker == 0xFF51) {
+                // The image size (SIZ) must be the one the DICOM header gives: GDCM decodes the
+                // codestream's image and copies it by the header's, reading past what openjpeg
+                // decoded (a codestream 62984 rows high in an 8 x 8 image).
+                if (body < 36) return "its JPEG 2000 image size (SIZ) segment is too short";
+                const unsigned char* z = b.data() + at;
+                const std::uint64_t width = std::uint64_t(be32(z + 2)) - be32(z + 10), height = std::uint64_t(be32(z + 6)) - be32(z + 14);
+                const unsigned components = be16(z + 34);
+                if (body < 36 + 3 * std::size_t(components)) return "its JPEG 2000 image size (SIZ) segment is too short";
+                if ((px.columns && width != px.columns) || (px.rows && height != px.rows) ||
+                    (px.samplesSet && components != px.samples))
+                    return "its JPEG 2000 image (" + std::to_string(width) + " x " + std::to_string(height) + ", " +
+                           std::to_string(components) + " components) is not the one its header declares (" +
+                           std::to_string(px.columns) + " x " + std::to_string(px.rows) + ", " + std::to_string(px.samples) + ")";
+                for (unsigned c = 0; c < components; ++c) {
+                    const unsigned bits = (z[36 + 3 * c] & 0x7F) + 1u, dx = z[37 + 3 * c], dy = z[38 + 3 * c];
+                    if (dx != 1 || dy != 1) return "its JPEG 2000 image has subsampled components";
+                    if (px.bitsSet && px.bitsAllocated && bits > px.bitsAllocated)
+                        return "its JPEG 2000 image has " + std::to_string(bits) + "-bit samples, more than its header allocates";
+                }
+            }
+            at += body;
+        }
+        return {};
+    };
+    static const unsigned char kJp2[12] = {0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
+    if (b.size() < 12 || std::memcmp(b.data(), kJp2, 12) != 0) return walkCodestream(0, b.size());
+    std::size_t at = 0;
+    while (at + 8 <= b.size()) {
+        std::uint64_t length = be32(b.data() + at);
+        const std::uint32_t type = be32(b.data() + at + 4);
+        std::size_t head = 8;
+        if (length == 1) {
+            if (at + 16 > b.size()) return "its JP2 box header is cut";
+            length = be64(b.data() + at + 8);
+            head = 16;
+        } else if (length == 0) {
+            length = b.size() - at;  // to the end
+        }
+        if (length < head || length > b.size() - at) return "its JP2 box lengths are damaged";
+        if (type == 0x6A703263) return walkCodestream(at + head, at + std::size_t(length));  // jp2c
+        at += std::size_t(length);
+    }
+    return "its JP2 data holds no codestream";
+}
+
+/// The JPEG 2000 checks of encapsulated pixel data (transfer syntaxes 1.2.840.10008.1.2.4.90 to
+/// .93): the fragments after the offset table. GDCM decodes one frame from all of them together,
+/// or, with several frames, each fragment alone; it asserts that a frame holds an 0xD9 byte (the
+/// last byte of the end-of-codestream marker) and walks the header of the first (see
+/// j2kHeaderProblem).
+std::string jpeg2000Problem(std::FILE* f, const std::vector<std::pair<long long, std::uint32_t>>& fragments, long frames,
+                            const std::string& syntax, const DicomPixels& px) {
+    static const char* kJ2k[] = {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.92",
+                                 "1.2.840.10008.1.2.4.93"};
+    if (std::none_of(std::begin(kJ2k), std::end(kJ2k), [&](const char* s) { return syntax == s; })) return {};
+    if (fragments.size() < 2) return {};  // no frame: GDCM reports it
+    const auto read = [&](const std::pair<long long, std::uint32_t>& frag) {
+        std::vector<unsigned char> b(frag.second);
+        if (!b.empty() && (std::fseek(f, long(frag.first), SEEK_SET) != 0 || std::fread(b.data(), 1, b.size(), f) != b.size()))
+            b.clear();
+        return b;
+    };
+    const auto hasEnd = [](const std::vector<unsigned char>& b) {
+        return std::find(b.begin(), b.end(), 0xD9) != b.end();
+    };
+    if (frames > 1) {
+        for (std::size_t i = 1; i < fragments.size(); ++i) {
+            const auto b = read(fragments[i]);
+            if (!hasEnd(b)) return "a JPEG 2000 frame has no end-of-codestream marker (damaged file)";
+            const std::string problem = j2kHeaderProblem(b, px);
+            if (!problem.empty()) return problem + " (damaged file)";
+        }
+        return {};
+    }
+    const std::string problem = j2kHeaderProblem(read(fragments[1]), px);
+    if (!problem.empty()) return problem + " (damaged file)";
+    for (std::size_t i = fragments.size() - 1; i >= 1; --i)  // the marker is normally at the very end
+        if (hasEnd(read(fragments[i]))) return {};
+    return "its JPEG 2000 image has no end-of-codestream marker (damaged file)";
 }
 
 /// GDCM fails an assertion (aborting the process) on a file that ends inside an element: right after
@@ -351,6 +607,12 @@ void walkDicom(const fs::path& file) {
     bool meta = true, explicitVr = true, bigEndian = false, understood = true;
     int open = 0;  // sequences and items of undefined length not closed yet
     long long p = 132;
+    // Encapsulated pixel data of the data set (not of an icon inside a sequence): its fragments.
+    bool inFragments = false;
+    std::vector<std::pair<long long, std::uint32_t>> fragments;
+    long frames = 1;  // (0028,0008) Number of Frames
+    DicomPixels px;
+    bool recognitionBad = false;  // (0008,0010) Recognition Code not "ACR-NEMA..."
     while (p < size && problem.empty()) {
         const std::size_t want = std::size_t(std::min<long long>(12, size - p));
         if (want < 8 || std::fseek(f, long(p), SEEK_SET) != 0 || std::fread(h, 1, want, f) != want) {
@@ -365,6 +627,12 @@ void walkDicom(const fs::path& file) {
             // The meta group is explicit little endian; its transfer syntax says how the data set is coded.
             meta = false;
             while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
+            // Without one GDCM guesses the encoding of what follows, and allocates what a length
+            // read under the wrong guess says (4 GiB from a 399-byte file).
+            if (syntax.empty()) {
+                problem = "its file meta header has no transfer syntax (damaged file)";
+                break;
+            }
             if (syntax == "1.2.840.10008.1.2.1.99") {  // deflated: only an inflater could walk it
                 understood = false;
                 break;
@@ -382,11 +650,22 @@ void walkDicom(const fs::path& file) {
             if (element == 0xe00d || element == 0xe0dd) {
                 open = std::max(0, open - 1);
                 p += 8;
+                if (inFragments && open == 0) {
+                    inFragments = false;
+                    problem = jpeg2000Problem(f, fragments, frames, syntax, px);
+                }
                 continue;
             }
+            if (inFragments && open == 1 && element == 0xe000 && len != 0xffffffffu) fragments.emplace_back(p + 8, len);
         } else if (explicitVr) {
-            if (!std::isupper(h[4]) || !std::isupper(h[5])) {
-                understood = false;
+            // Not a VR at all: GDCM would guess (implicit VR, another length field) and allocate
+            // what the guessed length says, gigabytes from a few damaged bytes; an unknown one
+            // ("EA") fails an assertion in its file meta reader.
+            static const char kVrs[] = "AEASATCSDADSDTFDFLISLOLTOBODOFOLOVOWPNSHSLSQSSSTSVTMUCUIULUNURUSUTUV";
+            bool known = false;
+            for (std::size_t k = 0; k + 1 < sizeof kVrs && !known; k += 2) known = kVrs[k] == char(h[4]) && kVrs[k + 1] == char(h[5]);
+            if (!known) {
+                problem = "data element " + std::string(tag) + " has no valid value representation (damaged file)";
                 break;
             }
             bool longVr = false;
@@ -408,6 +687,19 @@ void walkDicom(const fs::path& file) {
         }
         if (len == 0xffffffffu) {  // its contents follow as elements or items, up to a delimiter
             if (meta) problem = "its file meta header is damaged (an element of undefined length)";
+            const bool pixelData = group == 0x7fe0 && element == 0x0010;
+            // GDCM asserts that only sequences, UN and encapsulated Pixel Data (OB or OW) have an
+            // undefined length, and that Pixel Data is not a sequence.
+            if (explicitVr && group != 0xfffe) {
+                const bool sq = std::memcmp(h + 4, "SQ", 2) == 0, un = std::memcmp(h + 4, "UN", 2) == 0;
+                const bool obow = std::memcmp(h + 4, "OB", 2) == 0 || std::memcmp(h + 4, "OW", 2) == 0;
+                if ((sq || un) ? pixelData : !(pixelData && obow))
+                    problem = "data element " + std::string(tag) + " has an undefined length it cannot have (damaged file)";
+            }
+            if (pixelData && open == 0) {
+                inFragments = true;
+                fragments.clear();
+            }
             ++open;
             p += head;
             continue;
@@ -416,6 +708,29 @@ void walkDicom(const fs::path& file) {
             problem = std::string(meta ? "it ends inside its file meta header" : "it ends inside data element " +
                                   std::string(tag)) + " (truncated file)";
             break;
+        }
+        if (!meta && open == 0 && group == 0x0028 && len == 2 &&
+            (element == 0x0002 || element == 0x0010 || element == 0x0011 || element == 0x0100)) {  // US values
+            unsigned char us[2];
+            if (std::fseek(f, long(p + head), SEEK_SET) == 0 && std::fread(us, 1, 2, f) == 2) {
+                const unsigned v = u16(us);
+                if (element == 0x0002) px.samples = v, px.samplesSet = true;
+                if (element == 0x0010) px.rows = v;
+                if (element == 0x0011) px.columns = v;
+                if (element == 0x0100) px.bitsAllocated = v, px.bitsSet = true;
+            }
+        }
+        if (!meta && open == 0 && group == 0x0008 && element == 0x0010 && len > 0) {  // Recognition Code
+            char code[8] = {};
+            const std::size_t n = std::min<std::size_t>(len, 8);
+            const bool got = std::fseek(f, long(p + head), SEEK_SET) == 0 && std::fread(code, 1, n, f) == n;
+            recognitionBad = !got || !((n == 8 && std::memcmp(code, "ACR-NEMA", 8) == 0) ||
+                                       (n >= 7 && std::memcmp(code, "ACRNEMA", 7) == 0));
+        }
+        if (!meta && open == 0 && group == 0x0028 && element == 0x0008 && len < 16) {  // Number of Frames (IS)
+            char number[16] = {};
+            if (std::fseek(f, long(p + head), SEEK_SET) == 0 && std::fread(number, 1, len, f) == len)
+                frames = std::max(1L, std::atol(number));
         }
         if (meta && element == 0x0010 && len < 128) {
             syntax.resize(len);
@@ -428,6 +743,15 @@ void walkDicom(const fs::path& file) {
     if (problem.empty() && understood && meta)
         problem = "it holds no data set after its file meta header (truncated file)";
     if (problem.empty() && understood && open > 0) problem = "it ends inside a sequence (truncated file)";
+    // GDCM asserts on these Image Pixel values (its PixelFormat: samples 1, 3 or 4; bits allocated
+    // not 0, which it maps to "unknown" while bits stored stays; a recognition code of ACR-NEMA).
+    if (problem.empty() && px.samplesSet && !(px.samples == 1 || px.samples == 3 || px.samples == 4))
+        problem = "it declares " + std::to_string(px.samples) + " samples per pixel (DICOM allows 1, 3 or 4)";
+    if (problem.empty() && px.bitsSet &&
+        !((px.bitsAllocated >= 1 && px.bitsAllocated <= 64) || px.bitsAllocated == 0xff || px.bitsAllocated == 0xfff ||
+          px.bitsAllocated == 0xffff))
+        problem = "it declares " + std::to_string(px.bitsAllocated) + " bits allocated per sample";
+    if (problem.empty() && recognitionBad) problem = "its recognition code (0008,0010) is not ACR-NEMA (GDCM asserts it is)";
     if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged DICOM file, " + problem);
 }
 
@@ -463,15 +787,19 @@ std::uint64_t gzipLength(const fs::path& file, std::uint64_t cap, std::string& p
 /// ITK's NIfTI reader fills the voxels a short file lacks and reports success: a silently wrong volume.
 /// So the voxel data the header declares (vox_offset + prod(dim) * bitpix / 8) is measured against the
 /// file; a .nii.gz is decompressed as a stream (nothing kept) for that, and only with `payload`.
+/// The header's geometry must be finite: ITK takes the SVD of the orientation matrix it builds from
+/// the voxel sizes and the quaternion (qform_code > 0) or the affine rows (sform_code > 0), and
+/// VNL aborts the process on a matrix with a NaN or an infinity.
 void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
     const std::string ext = lowerExtension(file);
     if (ext != ".nii" && ext != ".nii.gz") return;
     unsigned char h[540] = {};
     const bool gz = ext == ".nii.gz";
-    if (gz && !payload) return;
     const std::size_t n = readHead(file, h, sizeof h);
     if (n < 348) return;  // ITK refuses the header
-    // The byte order is whichever makes sizeof_hdr 348 (NIfTI-1) or 540 (NIfTI-2).
+    // The byte order is whichever makes sizeof_hdr 348 (NIfTI-1) or 540 (NIfTI-2). nifticlib goes by
+    // the magic as well: a NIfTI-1 magic with another sizeof_hdr is read too, in the byte order that
+    // makes dim[0] 1..7.
     bool swap = false;
     int version = 0;
     for (bool s : {false, true}) {
@@ -482,6 +810,11 @@ void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
             break;
         }
     }
+    if (version == 0 && (std::memcmp(h + 344, "n+1", 4) == 0 || std::memcmp(h + 344, "ni1", 4) == 0)) {
+        version = 1;
+        const std::uint16_t dim0 = le16(h + 40);
+        swap = !(dim0 >= 1 && dim0 <= 7);
+    }
     if (version == 0) return;
     const auto u16 = [&](std::size_t at) { return swap ? std::uint16_t((h[at] << 8) | h[at + 1]) : le16(h + at); };
     const auto u32 = [&](std::size_t at) { return swap ? be32(h + at) : le32(h + at); };
@@ -489,6 +822,39 @@ void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
         return swap ? (std::uint64_t(be32(h + at)) << 32) | be32(h + at + 4)
                     : (std::uint64_t(le32(h + at + 4)) << 32) | le32(h + at);
     };
+    const auto f32 = [&](std::size_t at) {
+        const std::uint32_t bits = u32(at);
+        float v;
+        std::memcpy(&v, &bits, 4);
+        return double(v);
+    };
+    const auto f64 = [&](std::size_t at) {
+        const std::uint64_t bits = u64(at);
+        double v;
+        std::memcpy(&v, &bits, 8);
+        return v;
+    };
+    {
+        // Voxel sizes x, y, z; quatern_b, c, d and qoffset_x, y, z; srow_x, srow_y, srow_z.
+        // Analyze 7.5 (no NIfTI magic) has other fields there, which nifticlib ignores.
+        const bool one = version == 1;
+        const unsigned char* magic = one ? h + 344 : h + 4;
+        const bool nifti = magic[0] == 'n' && (magic[1] == '+' || magic[1] == 'i') && magic[2] == (one ? '1' : '2');
+        const int qform = !nifti ? 0 : one ? std::int16_t(u16(252)) : std::int32_t(u32(344));
+        const int sform = !nifti ? 0 : one ? std::int16_t(u16(254)) : std::int32_t(u32(348));
+        std::vector<double> values;
+        for (int i = 1; i <= 3; ++i) values.push_back(one ? f32(76 + 4 * i) : f64(104 + 8 * i));
+        if (qform > 0)
+            for (int i = 0; i < 6; ++i) values.push_back(one ? f32(256 + 4 * i) : f64(352 + 8 * i));
+        if (sform > 0)
+            for (int i = 0; i < 12; ++i) values.push_back(one ? f32(280 + 4 * i) : f64(400 + 8 * i));
+        // Finite, and far from float's limits (real values are millimetres): ITK multiplies and
+        // normalises them in float, where 1e38 overflows into an infinity.
+        if (!std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v) && std::abs(v) <= 1e12; }))
+            throw InputError("Cannot read " + file.string() + ": a damaged NIfTI header, its voxel size or orientation "
+                             "holds a value that is not a number (NaN or infinite) or is beyond 1e12");
+    }
+    if (gz && !payload) return;
     double voxels = 1, offset;
     int bitpix, datatype;
     if (version == 1) {
@@ -498,10 +864,7 @@ void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
         for (int d = 1; d <= dims; ++d) voxels *= std::int16_t(u16(40 + 2 * d));
         datatype = std::int16_t(u16(70));
         bitpix = std::int16_t(u16(72));
-        float vox;
-        const std::uint32_t bits = u32(108);
-        std::memcpy(&vox, &bits, 4);
-        offset = std::max(double(vox), 352.0);  // the NIfTI-1 minimum for a single file
+        offset = std::max(f32(108), 352.0);  // the NIfTI-1 minimum for a single file
     } else {
         if (std::memcmp(h + 4, "n+2", 4) != 0) return;
         const auto dims = std::int64_t(u64(16));
@@ -519,6 +882,9 @@ void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
     if (!(voxels >= 1) || bitpix <= 0) return;  // an empty or invalid header: ITK's and infoFrom's to refuse
     const double bytes = std::ceil(voxels * bitpix / 8);
     if (bytes > double(budget)) return;  // refused from its header anyway
+    if (!(offset < 1e15))  // vox_offset: NaN, or a position no file has
+        throw InputError("Cannot read " + file.string() + ": a damaged NIfTI header, its voxel data would start at byte " +
+                         wholeNumber(offset));
     const auto declared = static_cast<std::uint64_t>(bytes);
     const auto needed = static_cast<std::uint64_t>(offset) + declared;
     std::string problem;
@@ -535,6 +901,13 @@ void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
 /// MetaImage data (inline in a .mha, or in the data file a .mhd names) that is shorter than DimSize
 /// declares reads "successfully" with the rest left zero, compressed data included. So the raw bytes
 /// are measured against the header, and compressed data is inflated as a stream (only with `payload`).
+/// MetaIO also keeps header fields in fixed-size buffers without bounds checks, so the header itself
+/// is checked first: a field name (the text before '=' or ':') of 255 characters or more overflows
+/// its 255-byte name (glibc aborts: "buffer overflow detected"); NDims outside 1..4 makes it read
+/// that many DimSize, ElementSpacing, ... values, and NDims squared TransformMatrix values, into
+/// arrays of 4096 (a negative NDims, read as a huge count, too); a string value of 255 characters
+/// or more overflows the 255-byte member it is copied to; and a data file list or pattern is split
+/// into words of at most 79 characters.
 void checkMetaImagePayload(const fs::path& file, std::size_t budget, bool payload) {
     const std::string ext = lowerExtension(file);
     if (ext != ".mha" && ext != ".mhd") return;
@@ -545,46 +918,147 @@ void checkMetaImagePayload(const fs::path& file, std::size_t budget, bool payloa
     std::fclose(f);
     std::map<std::string, std::string> keys;
     std::size_t pos = 0, dataStart = std::string::npos;
+    const auto damaged = [&](const std::string& problem) {
+        throw InputError("Cannot read " + file.string() + ": a damaged MetaImage header, " + problem);
+    };
+    const auto trim = [](std::string t) {
+        while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+        while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.erase(0, 1);
+        return t;
+    };
+    // The first `count` numbers of a field (MetaIO reads them with operator>>, leaving the rest of
+    // an array uninitialised when fewer are there); each finite and within +-`limit`.
+    const auto numbers = [&](const std::string& key, const std::string& value, int count, double limit) {
+        std::istringstream in(value);
+        std::vector<double> out;
+        for (std::string token; int(out.size()) < count && in >> token;) {
+            char* end = nullptr;
+            const double v = std::strtod(token.c_str(), &end);
+            if (end != token.c_str() + token.size() || !std::isfinite(v) || std::abs(v) > limit)
+                damaged(key + " = " + value.substr(0, 60) + " (not " + std::to_string(count) + " numbers within " +
+                        wholeNumber(limit) + ")");
+            out.push_back(v);
+        }
+        if (int(out.size()) < count) damaged(key + " has fewer than " + std::to_string(count) + " values");
+        return out;
+    };
+    const auto integerIn = [&](const std::string& key, const std::string& value, double lo, double hi) {
+        const double v = numbers(key, value, 1, 1e18)[0];
+        if (v != std::floor(v) || v < lo || v > hi)
+            damaged(key + " = " + value.substr(0, 60) + " (not an integer in " + wholeNumber(lo) + ".." + wholeNumber(hi) + ")");
+        return v;
+    };
+    const auto boolean = [&](const std::string& key, const std::string& value) {
+        std::string v = value;
+        std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (v != "true" && v != "false" && v != "1" && v != "0") damaged(key + " = " + value.substr(0, 60) + " (not True or False)");
+    };
+    int ndims = 0;
+    const auto needDims = [&](const std::string& key) {
+        if (ndims == 0) damaged(key + " comes before NDims");
+    };
+    static const std::set<std::string> kTypes = {
+        "MET_CHAR", "MET_UCHAR", "MET_SHORT", "MET_USHORT", "MET_INT", "MET_UINT", "MET_LONG", "MET_ULONG",
+        "MET_LONG_LONG", "MET_ULONG_LONG", "MET_FLOAT", "MET_DOUBLE", "MET_CHAR_ARRAY", "MET_UCHAR_ARRAY",
+        "MET_SHORT_ARRAY", "MET_USHORT_ARRAY", "MET_INT_ARRAY", "MET_UINT_ARRAY", "MET_LONG_ARRAY", "MET_ULONG_ARRAY",
+        "MET_LONG_LONG_ARRAY", "MET_ULONG_LONG_ARRAY", "MET_FLOAT_ARRAY", "MET_DOUBLE_ARRAY"};
     while (pos < head.size()) {
         std::size_t eol = head.find('\n', pos);
         // A whole file without a final newline was cut inside its header: MetaIO would read that last
         // line, even "ElementDataFile = LOCAL" with no data after it, and fill the volume with zeros.
-        if (eol == std::string::npos && static_cast<long long>(head.size()) != fileSize(file)) return;
+        if (eol == std::string::npos && static_cast<long long>(head.size()) != fileSize(file))
+            damaged("it does not end (ElementDataFile) within its first " + std::to_string(head.size() >> 10) + " KiB");
         if (eol == std::string::npos) eol = head.size();
-        const std::string line = head.substr(pos, eol - pos);
+        std::string line = head.substr(pos, eol - pos);
         pos = eol + 1;
-        const std::size_t eq = line.find('=');
-        if (eq == std::string::npos) continue;
-        const auto trim = [](std::string t) {
-            while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
-            while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.erase(0, 1);
-            return t;
-        };
-        const std::string key = trim(line.substr(0, eq));
-        keys[key] = trim(line.substr(eq + 1));
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (trim(line).empty()) continue;  // MetaIO skips white space between fields
+        // Every header line is "Name = value" (MetaIO also takes ':' as the separator), in printable
+        // characters: MetaIO's string handling runs past values with a NUL in them (strlen
+        // overflows) and reads a name without a separator together with the lines after it.
+        if (std::any_of(line.begin(), line.end(), [](char c) { return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f; }))
+            damaged("a header line holds a control character");
+        const std::size_t sep = line.find_first_of("=:");
+        if (sep == std::string::npos) damaged("the line \"" + line.substr(0, 60) + "\" is not a field");
+        // MetaIO's name: up to the separator, leading white space skipped; it stops reading the
+        // header at 500 characters.
+        const std::string key = trim(line.substr(0, std::min(sep, std::size_t(500))));
+        if (key.empty()) damaged("a field has no name");
+        if (key.size() >= 255) damaged("a field name of " + std::to_string(key.size()) + " characters");
+        std::size_t v = sep;
+        while (v < line.size() && (line[v] == '=' || line[v] == ':' || line[v] == ' ' || line[v] == '\t')) ++v;
+        const std::string value = trim(line.substr(v));
+        if (keys.count(key)) damaged(key + " appears twice");
+        keys[key] = value;
+        // MetaIO reads up to 499 characters and copies string fields (Name, Comment, ObjectType,
+        // AcquisitionDate, ...) into 255-byte members of its image object, overwriting the members
+        // after them (an overflow inside the object, which AddressSanitizer does not see: the heap
+        // was found corrupted later). Only the data file name is kept in a std::string.
+        if (key != "ElementDataFile" && value.size() >= 255)
+            damaged("the value of " + key.substr(0, 40) + " has " + std::to_string(value.size()) + " characters");
+        // The fields whose values MetaIO reads into fixed arrays or turns into sizes, checked as
+        // MetaIO will use them: NDims first and 1..4 (arrays of NDims, or NDims squared, values);
+        // sizes, channels and byte counts integers in range; geometry finite.
+        if (key == "NDims") ndims = int(integerIn(key, value, 1, 4));
+        else if (key == "DimSize") {
+            needDims(key);
+            for (double d : numbers(key, value, ndims, 2147483647.0))
+                if (d < 1 || d != std::floor(d)) damaged("DimSize = " + value.substr(0, 60) + " (not " + std::to_string(ndims) + " sizes)");
+        }
+        else if (key == "ElementSpacing" || key == "ElementSize" || key == "Offset" || key == "Position" || key == "Origin" ||
+                 key == "CenterOfRotation") {
+            needDims(key);
+            numbers(key, value, ndims, 1e12);
+        } else if (key == "TransformMatrix" || key == "Rotation" || key == "Orientation") {
+            needDims(key);
+            numbers(key, value, ndims * ndims, 1e12);
+        }
+        else if (key == "ElementNumberOfChannels") integerIn(key, value, 1, 4);
+        else if (key == "CompressedDataSize") integerIn(key, value, 0, 1e15);
+        else if (key == "HeaderSize") integerIn(key, value, -1, 1e15);
+        else if (key == "BinaryData" || key == "BinaryDataByteOrderMSB" || key == "ElementByteOrderMSB" || key == "CompressedData")
+            boolean(key, value);
+        else if (key == "ElementType" && !kTypes.count(value)) damaged("ElementType = " + value.substr(0, 60) + " (not a MetaIO type)");
+        else if (key == "AnatomicalOrientation") {
+            needDims(key);
+            if (int(value.size()) != ndims || value.find_first_not_of("RLAPSI?") != std::string::npos)
+                damaged("AnatomicalOrientation = " + value.substr(0, 60) + " (not " + std::to_string(ndims) + " of RLAPSI?)");
+        }
         if (key == "ElementDataFile") {  // always the last header line
             dataStart = pos;
             break;
         }
     }
     if (dataStart == std::string::npos) return;
+    if (keys["ElementDataFile"].find('%') != std::string::npos || keys["ElementDataFile"].rfind("LIST", 0) == 0) {
+        std::istringstream words(keys["ElementDataFile"]);
+        for (std::string w; words >> w;)
+            if (w.size() >= 80) damaged("a data file pattern word of " + std::to_string(w.size()) + " characters");
+    }
     static const std::map<std::string, int> kSizes = {
         {"MET_CHAR", 1},  {"MET_UCHAR", 1}, {"MET_SHORT", 2},     {"MET_USHORT", 2},     {"MET_INT", 4},
         {"MET_UINT", 4},  {"MET_LONG", 4},  {"MET_ULONG", 4},     {"MET_LONG_LONG", 8},  {"MET_ULONG_LONG", 8},
         {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
     const auto type = kSizes.find(keys["ElementType"]);
+    // MetaIO's reading of a boolean field: its first character is T, t or 1 (so "Tx" is true).
     const auto isTrue = [&](const char* key) {
-        std::string v = keys[key];
-        std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
-        return v == "true" || v == "1";
+        const std::string& v = keys[key];
+        return !v.empty() && (v[0] == 'T' || v[0] == 't' || v[0] == '1');
     };
-    if (type == kSizes.end() || (keys.count("BinaryData") && !isTrue("BinaryData")) || keys["DimSize"].empty()) return;
+    if (type == kSizes.end() || keys["DimSize"].empty()) return;
     double declaredD = type->second * std::max(1.0, std::atof(keys["ElementNumberOfChannels"].c_str()));
     std::istringstream dims(keys["DimSize"]);
     double d;
     int nd = 0;
     while (dims >> d) declaredD *= d, ++nd;
     if (nd == 0 || !(declaredD >= 1) || declaredD > double(budget)) return;  // infoFrom's to refuse
+    // Voxels as text: ITK 5.2's MetaIO writes past its voxel buffer reading them (a valid 4 x 4
+    // MET_SHORT or MET_FLOAT image is enough; found by valgrind after fuzz_metaimage had left the
+    // heap corrupted).
+    if (keys.count("BinaryData") && !isTrue("BinaryData"))
+        throw InputError("Cannot read " + file.string() + ": its voxels are stored as text (BinaryData = " +
+                         keys["BinaryData"] +
+                         "), which the MetaImage reader cannot read safely; save it with binary data");
     const auto declared = static_cast<std::uint64_t>(declaredD);
     fs::path data = file;
     long long offset = static_cast<long long>(dataStart);
@@ -642,7 +1116,8 @@ void checkMetaImagePayload(const fs::path& file, std::size_t budget, bool payloa
 void checkFileBeforeDecoding(const fs::path& file, std::size_t budget, bool payload) {
     checkReadableFile(file);
     checkPngStructure(file, budget, payload);
-    checkJpegStructure(file);
+    checkJpegStructure(file, budget, payload);
+    checkTiffTags(file);
     checkBmpPayload(file);
     walkDicom(file);
     checkNiftiPayload(file, budget, payload);

@@ -15,11 +15,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <gdcmSerieHelper.h>
 #include <gdcmTrace.h>
 #include <itkBMPImageIOFactory.h>
 #include <itkGDCMImageIO.h>
 #include <itkGDCMImageIOFactory.h>
-#include <itkGDCMSeriesFileNames.h>
 #include <itkImage.h>
 #include <itkImageFileReader.h>
 #include <itkImageFileWriter.h>
@@ -139,8 +139,13 @@ bool isDicomFile(const fs::path& file) {
 itk::ImageIOBase::Pointer openIo(const fs::path& file, std::size_t budget, bool payload) {
     registerFactories();
     checkFileBeforeDecoding(file, budget, payload);
-    itk::ImageIOBase::Pointer io =
-        itk::ImageIOFactory::CreateImageIO(file.c_str(), itk::IOFileModeEnum::ReadMode);
+    itk::ImageIOBase::Pointer io;
+    try {
+        // A reader's CanReadFile may throw too (the TIFF reader does, for a directory it cannot read).
+        io = itk::ImageIOFactory::CreateImageIO(file.c_str(), itk::IOFileModeEnum::ReadMode);
+    } catch (const itk::ExceptionObject& e) {
+        throw InputError("Cannot read the header of " + file.string() + ": " + itkMessage(e));
+    }
     if (!io && isDicomFile(file))
         throw InputError(file.string() + " is a DICOM file without image pixel data (a structure set, report or "
                          "index?); DAC Workbench opens DICOM images");
@@ -156,7 +161,7 @@ itk::ImageIOBase::Pointer openIo(const fs::path& file, std::size_t budget, bool 
     return io;
 }
 
-ImageInfo infoFrom(const itk::ImageIOBase* io, const fs::path& file, const ReadOptions& opt) {
+ImageInfo infoFromIo(const itk::ImageIOBase* io, const fs::path& file, const ReadOptions& opt) {
     ImageInfo info;
     unsigned dims = io->GetNumberOfDimensions();
     if (dims < 2 || dims > 3) {
@@ -185,6 +190,10 @@ ImageInfo infoFrom(const itk::ImageIOBase* io, const fs::path& file, const ReadO
     info.components = static_cast<int>(io->GetNumberOfComponents());
     info.pixelType = fromItk(io->GetComponentType());
     info.format = formatName(io);
+    // GetComponentSize() throws for an unknown type (a MetaImage "ElementType = MET_NONE").
+    if (info.pixelType == PixelType::Unknown)
+        throw InputError(file.string() + " has a pixel type DAC Workbench does not read (" +
+                         std::string(itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType())) + ")");
     if (info.geometry.voxelCount() == 0)
         throw InputError(file.string() + " declares an empty image (a dimension of size 0)");
     if (info.components < 1 || info.components > 4)
@@ -201,6 +210,15 @@ ImageInfo infoFrom(const itk::ImageIOBase* io, const fs::path& file, const ReadO
                          " voxels (" + humanBytes(bytes) + " to decode), over the limit of " + humanBytes(double(budget)) +
                          "; raise it with DACW_MAX_IMAGE_BYTES if the file is genuine");
     return info;
+}
+
+/// infoFromIo, with what ITK throws while the header is queried reported as InputError too.
+ImageInfo infoFrom(const itk::ImageIOBase* io, const fs::path& file, const ReadOptions& opt) {
+    try {
+        return infoFromIo(io, file, opt);
+    } catch (const itk::ExceptionObject& e) {
+        throw InputError("Cannot read the header of " + file.string() + ": " + itkMessage(e));
+    }
 }
 
 Image fromItkVolume(FloatVolume* vol, const ImageInfo& info) {
@@ -400,7 +418,8 @@ LabelMap readLabelMap(const fs::path& file, const ReadOptions& opt) {
     const int c = img.components();
     for (std::size_t i = 0; i < labels.data().size(); ++i) {
         float v = img.data()[i * c];
-        if (v < 0 || v > 255 || v != static_cast<float>(static_cast<int>(v)))
+        // Range first: NaN (from a float image) must not reach the integer conversion.
+        if (!(v >= 0 && v <= 255) || v != std::floor(v))
             throw InputError(file.string() + " holds the value " + std::to_string(v) +
                              ", which is not a label (labels are integers 0..255)");
         labels.data()[i] = static_cast<LabelMap::Value>(v);
@@ -440,37 +459,58 @@ void writeLabelMap(const LabelMap& labels, const fs::path& file) {
     }
 }
 
+namespace {
+/// GDCM's series helper (what ITK's GDCMSeriesFileNames wraps), fed only the files given to it.
+/// Its SetDirectory, which GDCMSeriesFileNames uses, parses every file of the folder as DICOM, and
+/// on a file without the DICOM preamble it allocates whatever a damaged element length says (2 GiB
+/// from a 678-byte file) or fails an assertion, with no check of ours before it. Series
+/// identifiers and slice order stay GDCMSeriesFileNames's: the series UID refined by series
+/// number, sequence name, slice thickness, rows and columns; slices ordered by position, else
+/// instance number, else file name.
+class SeriesOfFiles : public gdcm::SerieHelper {
+public:
+    SeriesOfFiles() {
+        SetUseSeriesDetails(true);
+        CreateDefaultUniqueSeriesIdentifier();
+    }
+    void add(const fs::path& file) { AddFileName(file.string()); }
+};
+}  // namespace
+
 std::vector<DicomSeries> listDicomSeries(const fs::path& dir) {
     registerFactories();
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) throw InputError("Not a folder: " + dir.string());
-    // GDCM's scan of the folder parses every file: a truncated one would abort it, as in readImage.
+    // Only files with the DICOM preamble are slices; each is walked first (a damaged one would abort
+    // GDCM, as in readImage). Other files in the folder are not offered to GDCM at all.
+    std::vector<fs::path> slices;
     for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (entry.is_regular_file(ec)) checkDicomStructure(entry.path());
+        if (entry.is_regular_file(ec) && isDicomFile(entry.path())) slices.push_back(entry.path());
+    std::sort(slices.begin(), slices.end());
+    for (const auto& f : slices) checkDicomStructure(f);
     std::vector<DicomSeries> out;
     try {
-        auto names = itk::GDCMSeriesFileNames::New();
-        names->SetUseSeriesDetails(true);
-        names->SetRecursive(false);
-        names->SetDirectory(dir.string());
-        for (const std::string& uid : names->GetSeriesUIDs()) {
+        SeriesOfFiles helper;
+        for (const auto& f : slices) helper.add(f);
+        for (gdcm::FileList* files = helper.GetFirstSingleSerieUIDFileSet(); files;
+             files = helper.GetNextSingleSerieUIDFileSet()) {
+            if (files->empty()) continue;
             DicomSeries s;
-            s.uid = uid;
-            for (const std::string& f : names->GetFileNames(uid)) s.files.emplace_back(f);
-            if (!s.files.empty()) {
-                auto io = itk::GDCMImageIO::New();
-                io->SetFileName(s.files.front().string());
-                try {
-                    io->ReadImageInformation();
-                    std::string desc, modality;
-                    io->GetValueFromTag("0008|103e", desc);
-                    io->GetValueFromTag("0008|0060", modality);
-                    while (!desc.empty() && desc.back() == ' ') desc.pop_back();
-                    while (!modality.empty() && modality.back() == ' ') modality.pop_back();
-                    s.description = modality.empty() ? desc : modality + (desc.empty() ? "" : " " + desc);
-                } catch (const itk::ExceptionObject&) {
-                    s.description = "(unreadable header)";
-                }
+            s.uid = helper.CreateUniqueSeriesIdentifier((*files)[0]);
+            helper.OrderFileList(files);
+            for (const auto& f : *files) s.files.emplace_back(f->filename);
+            auto io = itk::GDCMImageIO::New();
+            io->SetFileName(s.files.front().string());
+            try {
+                io->ReadImageInformation();
+                std::string desc, modality;
+                io->GetValueFromTag("0008|103e", desc);
+                io->GetValueFromTag("0008|0060", modality);
+                while (!desc.empty() && desc.back() == ' ') desc.pop_back();
+                while (!modality.empty() && modality.back() == ' ') modality.pop_back();
+                s.description = modality.empty() ? desc : modality + (desc.empty() ? "" : " " + desc);
+            } catch (const itk::ExceptionObject&) {
+                s.description = "(unreadable header)";
             }
             out.push_back(std::move(s));
         }

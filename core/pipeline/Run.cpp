@@ -24,6 +24,7 @@
 #include "image/ImageIO.h"
 #include "util/Errors.h"
 #include "util/FileLock.h"
+#include "util/JsonNumbers.h"
 #include "util/Paths.h"
 
 namespace fs = std::filesystem;
@@ -367,15 +368,15 @@ EvaluationResult evaluationFromJson(const std::string& text) {
         for (const auto& [name, d] : j.at("domains").items()) {
             DomainResult dr;
             dr.name = name;
-            dr.cases = d.value("cases", std::size_t(0));
+            dr.cases = jsonnum::integerOr<std::size_t>(d, "cases", 0, 0, 1ull << 40);
             for (const auto& [k, v] : d.at("dice").items()) dr.dice[k] = num(v);
             for (const auto& [k, v] : d.at("hd95").items()) dr.hd95[k] = num(v);
             if (d.contains("dice_before_postprocessing"))
                 for (const auto& [k, v] : d.at("dice_before_postprocessing").items()) dr.rawDice[k] = num(v);
             if (d.contains("vcdr_mae")) dr.vcdrMae = num(d.at("vcdr_mae"));
             if (d.contains("anatomy_valid")) {
-                dr.anatomyValid = d.at("anatomy_valid").value("valid", std::size_t(0));
-                dr.anatomyChecked = d.at("anatomy_valid").value("checked", std::size_t(0));
+                dr.anatomyValid = jsonnum::integerOr<std::size_t>(d.at("anatomy_valid"), "valid", 0, 0, 1ull << 40);
+                dr.anatomyChecked = jsonnum::integerOr<std::size_t>(d.at("anatomy_valid"), "checked", 0, 0, 1ull << 40);
             }
             r.domains.push_back(dr);
         }

@@ -1,11 +1,18 @@
 #include "pipeline/RunFolder.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "core/train/Errors.h"
 #include "util/Errors.h"
+#include "util/JsonNumbers.h"
 #include "util/Paths.h"
 
 namespace fs = std::filesystem;
@@ -83,10 +90,15 @@ RunRequest readRunRequest(const fs::path& runDir) {
         } else {  // a custom task: its labels travel with the request
             r.task = Task{};
             r.task.name = task;
-            r.task.channels = j.value("task_channels", 3);
-            for (const auto& l : j.at("task_labels")) r.task.labels.push_back({l.at("name"), l.at("value"), {255, 0, 0}});
-            for (const auto& g : j.value("task_regions", json::array()))
-                r.task.regions.push_back({g.at("name"), g.at("values").get<std::vector<std::uint8_t>>()});
+            r.task.channels = jsonnum::integerOr<int>(j, "task_channels", 3, 1, 4);
+            const auto byte = [](const json& v, const char* what) { return jsonnum::integerIn<std::uint8_t>(v, what, 0, 255); };
+            for (const auto& l : j.at("task_labels"))
+                r.task.labels.push_back({l.at("name").get<std::string>(), byte(l.at("value"), "label value"), {255, 0, 0}});
+            for (const auto& g : j.value("task_regions", json::array())) {
+                Region region{g.at("name").get<std::string>(), {}};
+                for (const auto& v : g.at("values")) region.values.push_back(byte(v, "region value"));
+                r.task.regions.push_back(std::move(region));
+            }
         }
         r.labeledDir = j.at("labeled_dir").get<std::string>();
         r.unlabeledDirs = paths(j, "unlabeled_dirs");
@@ -94,10 +106,10 @@ RunRequest readRunRequest(const fs::path& runDir) {
         r.preset = j.value("preset", std::string());
         applyOptions(r.config, j.value("train", json::object()));
         if (haveRequest) {
-            r.labeledCount = j.value("labeled_count", 0);
+            r.labeledCount = jsonnum::integerOr<int>(j, "labeled_count", 0, 0, 1 << 30);
             r.labeledRatio = j.value("labeled_ratio", 0.0);
             r.validationDirs = paths(j, "validation_dirs");
-            r.maxValidationCases = j.value("max_validation_cases", 16);
+            r.maxValidationCases = jsonnum::integerOr<int>(j, "max_validation_cases", 16, 0, 1 << 30);
             r.cacheDir = j.value("cache_dir", std::string());
             r.savePredictions = j.value("save_predictions", true);
         } else {
@@ -107,6 +119,103 @@ RunRequest readRunRequest(const fs::path& runDir) {
         throw InputError("Cannot read " + file.string() + ": " + e.what());
     }
     return r;
+}
+
+RunTable parseRunTable(std::string_view text) {
+    RunTable t;
+    bool first = true;
+    while (!text.empty()) {
+        const std::size_t nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) continue;
+        std::vector<std::string> cells(1);
+        bool quoted = false;
+        for (char c : line) {
+            if (c == '"') quoted = !quoted;
+            else if (c == ',' && !quoted) cells.emplace_back();
+            else cells.back() += c;
+        }
+        if (first) t.header = std::move(cells);
+        else t.rows.push_back(std::move(cells));
+        first = false;
+    }
+    return t;
+}
+
+RunTable readRunTable(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return {};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return parseRunTable(s.str());
+}
+
+double runTableNumber(const std::string& cell) {
+    const char* b = cell.data();
+    const char* e = b + cell.size();
+    while (b < e && (*b == ' ' || *b == '\t')) ++b;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t')) --e;
+    if (b < e && *b == '+') ++b;  // from_chars takes no plus sign
+    double v = std::numeric_limits<double>::quiet_NaN();
+    const auto r = std::from_chars(b, e, v);
+    return r.ec == std::errc() && r.ptr == e ? v : std::numeric_limits<double>::quiet_NaN();
+}
+
+namespace {
+void addPoint(RunCurve& c, double x, double y) {
+    if (std::isfinite(x) && std::isfinite(y)) c.points.emplace_back(x, y);
+}
+}  // namespace
+
+std::vector<RunCurve> lossCurves(const RunTable& metrics) {
+    // Columns that are not loss terms, by name (elapsed_s came later; older folders lack it).
+    static const char* const kNotLoss[] = {"iteration", "lr", "images_per_s", "s_per_iter", "data_wait", "elapsed_s"};
+    std::vector<RunCurve> curves;
+    for (std::size_t c = 0; c < metrics.header.size(); ++c) {
+        if (std::find(std::begin(kNotLoss), std::end(kNotLoss), metrics.header[c]) != std::end(kNotLoss)) continue;
+        RunCurve curve;
+        curve.name = metrics.header[c];
+        for (const auto& row : metrics.rows)
+            if (c < row.size()) addPoint(curve, runTableNumber(row[0]), runTableNumber(row[c]));
+        curves.push_back(std::move(curve));
+    }
+    return curves;
+}
+
+RunCurve metricsColumn(const RunTable& metrics, const std::string& column) {
+    RunCurve curve;
+    curve.name = column;
+    const auto it = std::find(metrics.header.begin(), metrics.header.end(), column);
+    if (it == metrics.header.end()) return curve;
+    const std::size_t c = std::size_t(it - metrics.header.begin());
+    for (const auto& row : metrics.rows)
+        if (c < row.size()) addPoint(curve, runTableNumber(row[0]), runTableNumber(row[c]));
+    return curve;
+}
+
+RunCurve validationMeanCurve(const RunTable& validation) {
+    RunCurve curve;
+    std::map<double, std::pair<double, int>> sums;
+    std::string sub;
+    bool haveSub = false;
+    for (const auto& row : validation.rows) {
+        if (row.size() < 5) continue;
+        if (!haveSub) {
+            sub = row[1];
+            haveSub = true;
+        }
+        if (row[1] != sub) continue;
+        const double it = runTableNumber(row[0]), dice = runTableNumber(row[4]);
+        if (!std::isfinite(it) || !std::isfinite(dice)) continue;
+        auto& s = sums[it];
+        s.first += dice;
+        ++s.second;
+    }
+    curve.name = sub;
+    for (const auto& [it, s] : sums) addPoint(curve, it, s.first / s.second);
+    return curve;
 }
 
 }  // namespace dacw

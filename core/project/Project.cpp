@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/Errors.h"
+#include "util/JsonNumbers.h"
 #include "util/Paths.h"
 
 namespace fs = std::filesystem;
@@ -30,16 +31,21 @@ Task taskFromJson(const json& j) {
     Task t;
     t.name = j.at("name").get<std::string>();
     t.description = j.value("description", "");
-    t.channels = j.value("channels", 3);
+    t.channels = jsonnum::integerOr<int>(j, "channels", 3, 1, 4);
+    const auto byte = [](const json& v, const char* what) { return jsonnum::integerIn<std::uint8_t>(v, what, 0, 255); };
     for (const auto& l : j.at("labels")) {
         LabelInfo li;
         li.name = l.at("name").get<std::string>();
-        li.value = l.at("value").get<std::uint8_t>();
-        auto c = l.at("color");
-        li.color = {c.at(0).get<std::uint8_t>(), c.at(1).get<std::uint8_t>(), c.at(2).get<std::uint8_t>()};
+        li.value = byte(l.at("value"), "label value");
+        const auto& c = l.at("color");
+        li.color = {byte(c.at(0), "colour"), byte(c.at(1), "colour"), byte(c.at(2), "colour")};
         t.labels.push_back(li);
     }
-    for (const auto& r : j.at("regions")) t.regions.push_back({r.at("name").get<std::string>(), r.at("values").get<std::vector<std::uint8_t>>()});
+    for (const auto& r : j.at("regions")) {
+        Region region{r.at("name").get<std::string>(), {}};
+        for (const auto& v : r.at("values")) region.values.push_back(byte(v, "region value"));
+        t.regions.push_back(std::move(region));
+    }
     return t;
 }
 
@@ -79,7 +85,7 @@ Project Project::load(const fs::path& file) {
     try {
         if (!j.is_object() || j.value("format", "") != "dac-workbench-project")
             throw InputError(file.string() + " is not a DAC Workbench project file");
-        const int version = j.at("schema_version").get<int>();
+        const int version = jsonnum::integerIn<int>(j.at("schema_version"), "schema_version", -1000000, 1000000);
         if (version > kSchemaVersion)
             throw InputError(file.string() + " was written by a newer DAC Workbench (project schema " + std::to_string(version) +
                              "; this version reads up to " + std::to_string(kSchemaVersion) + "). Update the program to open it.");

@@ -17,6 +17,7 @@
 #include "image/ImageIO.h"
 #include "metrics/Metrics.h"
 #include "pipeline/Run.h"
+#include "pipeline/RunFolder.h"
 #include "util/Errors.h"
 #include "util/Paths.h"
 
@@ -283,6 +284,60 @@ private Q_SLOTS:
         auto back = evaluationFromJson(evaluationToJson(r));
         QCOMPARE(back.domains.front().anatomyChecked, std::size_t(1));
         QVERIFY(std::abs(back.domains.front().rawDice.at("disc") - c.rawDice.at("disc")) < 1e-6);
+    }
+
+    /// Numbers of the run-folder files the workbench reads, from damaged text (regressions of the
+    /// UBSan finding of fuzz_project, in the other JSON readers; docs/reliability.md).
+    void runFolderNumbersFromDamagedText() {
+        const fs::path run = dir() / "damaged-run";
+        fs::create_directories(run);
+        const auto request = [&](const std::string& text) { std::ofstream(run / "request.json") << text; };
+        // Numbers that do not fit their field: a double out of an int's range was converted
+        // (undefined behaviour), a label value of 300 wrapped to 44.
+        request(R"({"task": "fundus", "labeled_dir": "/x", "labeled_count": 1e10})");
+        test::expectInputError([&] { readRunRequest(run); }, "labeled_count");
+        request(R"({"task": "lesions", "labeled_dir": "/x", "task_labels": [{"name": "a", "value": 300}]})");
+        test::expectInputError([&] { readRunRequest(run); }, "label value");
+        request(R"({"task": "lesions", "labeled_dir": "/x", "task_channels": 2.5, "task_labels": []})");
+        test::expectInputError([&] { readRunRequest(run); }, "task_channels");
+        request(R"({"task": "lesions", "labeled_dir": "/x", "task_channels": 1.0, "task_labels": [{"name": "a", "value": 2}]})");
+        QCOMPARE(readRunRequest(run).task.labels.at(0).value, std::uint8_t(2));
+        test::expectInputError([&] { evaluationFromJson(R"({"domains": {"a": {"cases": -1.5, "dice": {}, "hd95": {}}}, "mean": {"dice": {}, "hd95": {}}})"); },
+                               "cases");
+        test::expectInputError([&] { evaluationFromJson(R"({"domains": {"a": {"cases": 1e300, "dice": {}, "hd95": {}}}, "mean": {"dice": {}, "hd95": {}}})"); },
+                               "cases");
+    }
+
+    /// metrics.csv and validation.csv as the dashboard reads them (pipeline/RunFolder.h, fuzzed by
+    /// fuzz_run_csv): CRLF line ends, quoted domains, short rows, cells that are not numbers
+    /// (skipped, not plotted as 0).
+    void runTablesAsTheDashboardReadsThem() {
+        const fs::path run = dir() / "damaged-run";
+        const RunTable metrics = parseRunTable("iteration,lr,images_per_s,s_per_iter,data_wait,sup,elapsed_s,total\r\n"
+                                               "1,0.1,5,0.2,0,0.9,3,1.5\r\n\r\n2,0.1,5,0.2,0,x,4,1.2\r\n3,0.1\r\nnan,0,0,0,0,1,1,1\n");
+        QCOMPARE(metrics.header.size(), std::size_t(8));
+        QCOMPARE(metrics.header.back(), std::string("total"));
+        QCOMPARE(metrics.rows.size(), std::size_t(4));
+        const auto curves = lossCurves(metrics);
+        QCOMPARE(curves.size(), std::size_t(2));
+        QCOMPARE(curves[0].name, std::string("sup"));
+        QCOMPARE(curves[0].points.size(), std::size_t(1));  // "x" and the NaN iteration are skipped
+        QCOMPARE(curves[1].name, std::string("total"));  // elapsed_s is a time, not a loss term
+        QCOMPARE(metricsColumn(metrics, "total").points.size(), std::size_t(2));
+        QVERIFY(metricsColumn(metrics, "absent").points.empty());
+        const RunTable validation = parseRunTable("iteration,submodel,domain,region,dice\n"
+                                                  "10,A,\"centre-a (held, out)\",disc,0.5\n10,A,b,cup,0.7\n10,B,b,cup,0.1\n"
+                                                  "5,A,b,cup,0.2\n7,A\n");
+        QCOMPARE(validation.rows[0][2], std::string("centre-a (held, out)"));
+        const RunCurve val = validationMeanCurve(validation);
+        QCOMPARE(val.name, std::string("A"));
+        QCOMPARE(val.points.size(), std::size_t(2));
+        QCOMPARE(val.points[0].first, 5.0);
+        QCOMPARE(val.points[1].first, 10.0);
+        QVERIFY(std::abs(val.points[1].second - 0.6) < 1e-12);
+        QCOMPARE(runTableNumber(" +2.5 "), 2.5);
+        QVERIFY(std::isnan(runTableNumber("2.5x")));
+        QVERIFY(readRunTable(run / "absent.csv").rows.empty());
     }
 
     void probabilitiesBackToGeometry() {

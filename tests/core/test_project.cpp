@@ -1,17 +1,72 @@
-// Project files: round trip, atomic saves, clear errors for corrupt or newer files.
+// Project files: round trip, atomic saves, clear errors for corrupt or newer files, and the lock
+// that tells a second workbench (another process) that the project is already open.
 #include <QtTest/QtTest>
 
+#include <csignal>
 #include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "TestSupport.h"
 #include "project/Project.h"
+#include "project/ProjectLock.h"
 #include "util/Errors.h"
 #include "util/Paths.h"
 
 namespace fs = std::filesystem;
 using namespace dacw;
+
+namespace {
+/// A child process that takes the lock of `file`, reports "L" (locked) or "R" (refused) on a
+/// pipe, then holds it until the parent closes its end of a second pipe (or kills it).
+struct LockHolder {
+    pid_t pid = -1;
+    int fromChild = -1, toChild = -1;
+    char state = 0;
+
+    explicit LockHolder(const fs::path& file) {
+        int up[2], down[2];
+        if (::pipe(up) != 0 || ::pipe(down) != 0) qFatal("pipe");
+        pid = ::fork();
+        if (pid == 0) {
+            ::close(up[0]);
+            ::close(down[1]);
+            ProjectLock lock;
+            const char c = lock.tryLock(file) == ProjectLock::Outcome::Acquired ? 'L' : 'R';
+            (void)!::write(up[1], &c, 1);
+            char x;
+            while (::read(down[0], &x, 1) > 0) {}
+            ::_exit(0);
+        }
+        ::close(up[1]);
+        ::close(down[0]);
+        fromChild = up[0];
+        toChild = down[1];
+        if (::read(fromChild, &state, 1) != 1) state = '?';
+    }
+    /// Lets the child exit normally (it releases the lock) and reaps it.
+    void release() {
+        if (toChild >= 0) ::close(toChild);
+        toChild = -1;
+        reap();
+    }
+    void kill9() {
+        ::kill(pid, SIGKILL);
+        reap();
+    }
+    void reap() {
+        if (pid > 0) ::waitpid(pid, nullptr, 0);
+        pid = -1;
+    }
+    ~LockHolder() {
+        if (pid > 0) kill9();
+        if (toChild >= 0) ::close(toChild);
+        ::close(fromChild);
+    }
+};
+}  // namespace
 
 class TestProject : public QObject {
     Q_OBJECT
@@ -73,6 +128,103 @@ private Q_SLOTS:
         nlohmann::json bad = {{"format", "dac-workbench-project"}, {"schema_version", 1}, {"task", {{"name", "x"}}}};
         std::ofstream(dir() / "incomplete.dacproj") << bad.dump();
         test::expectInputError([&] { Project::load(dir() / "incomplete.dacproj"); }, "not a valid project file");
+    }
+
+    void damagedNumbers() {
+        // Regressions of fuzz_project: a schema version or channel count that does not fit an int
+        // was converted from double (undefined behaviour); a label value or colour of 300 wrapped.
+        const auto project = [&](const std::string& extra, const std::string& labels) {
+            std::ofstream(dir() / "numbers.dacproj")
+                << R"({"format": "dac-workbench-project", "schema_version": 1, "task": {"name": "t", "regions": [], "labels": )"
+                << labels << "}" << extra << "}";
+        };
+        project("", R"([{"name": "a", "value": 300, "color": [1, 2, 3]}])");
+        test::expectInputError([&] { Project::load(dir() / "numbers.dacproj"); }, "label value");
+        project("", R"([{"name": "a", "value": 1, "color": [1, 2, -1]}])");
+        test::expectInputError([&] { Project::load(dir() / "numbers.dacproj"); }, "colour");
+        project("", R"([{"name": "a", "value": 1.0, "color": [1, 2, 3.0]}])");  // integral doubles are fine
+        QCOMPARE(int(Project::load(dir() / "numbers.dacproj").task.labels.at(0).color[2]), 3);
+        std::ofstream(dir() / "numbers.dacproj") << R"({"format": "dac-workbench-project", "schema_version": 1e10, "task": {}})";
+        test::expectInputError([&] { Project::load(dir() / "numbers.dacproj"); }, "schema_version");
+        std::ofstream(dir() / "numbers.dacproj")
+            << R"({"format": "dac-workbench-project", "schema_version": 1, "task": {"name": "t", "channels": 1e300, "labels": [], "regions": []}})";
+        test::expectInputError([&] { Project::load(dir() / "numbers.dacproj"); }, "channels");
+    }
+
+    void lockedByAnotherProcess() {
+        Project p;
+        p.name = "shared";
+        p.setFile(dir() / "shared.dacproj");
+        p.save();
+        const std::string bytes = readText(p.file());
+        QCOMPARE(ProjectLock::lockFileFor(p.file()), dir() / ".shared.dacproj.lock");
+
+        LockHolder other(p.file());
+        QCOMPARE(other.state, 'L');
+        ProjectLock mine;
+        std::string who;
+        QCOMPARE(mine.tryLock(p.file(), &who), ProjectLock::Outcome::HeldByOther);
+        QVERIFY(!mine.locked());
+        // The holder is named: its pid and host, as the warning shows them.
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        QVERIFY2(who.find("pid " + std::to_string(other.pid) + " on host " + host) == 0, who.c_str());
+        // The same project by another spelling of its path is the same lock.
+        QCOMPARE(mine.tryLock(dir() / "." / "shared.dacproj"), ProjectLock::Outcome::HeldByOther);
+
+        // When the holder closes the project (exits), the lock is free.
+        other.release();
+        QCOMPARE(mine.tryLock(p.file(), &who), ProjectLock::Outcome::Acquired);
+        QVERIFY(mine.locked());
+        QCOMPARE(mine.projectFile(), fs::absolute(p.file()).lexically_normal());
+        // Now a second process is refused, and the project file itself was never touched.
+        LockHolder late(p.file());
+        QCOMPARE(late.state, 'R');
+        late.release();
+        QCOMPARE(readText(p.file()), bytes);
+        mine.unlock();
+        QVERIFY(!mine.locked());
+    }
+
+    void deadHolderDoesNotCount() {
+        Project p;
+        p.setFile(dir() / "crashed.dacproj");
+        p.save();
+        LockHolder other(p.file());
+        QCOMPARE(other.state, 'L');
+        const pid_t dead = other.pid;
+        other.kill9();  // a workbench killed (or crashed) with the project open
+        // Its lock file still names it, but the kernel dropped its lock.
+        QVERIFY(readText(ProjectLock::lockFileFor(p.file())).find("pid " + std::to_string(dead)) != std::string::npos);
+        ProjectLock mine;
+        QCOMPARE(mine.tryLock(p.file()), ProjectLock::Outcome::Acquired);
+        QVERIFY(readText(ProjectLock::lockFileFor(p.file())).find("pid " + std::to_string(::getpid())) != std::string::npos);
+    }
+
+    void secondLockInTheSameProcess() {
+        // Two windows of one workbench are two holders too (flock, not fcntl).
+        Project p;
+        p.setFile(dir() / "twice.dacproj");
+        p.save();
+        ProjectLock a, b;
+        QCOMPARE(a.tryLock(p.file()), ProjectLock::Outcome::Acquired);
+        std::string who;
+        QCOMPARE(b.tryLock(p.file(), &who), ProjectLock::Outcome::HeldByOther);
+        QVERIFY2(who.find("pid " + std::to_string(::getpid())) == 0, who.c_str());
+        ProjectLock moved = std::move(a);  // moving keeps the lock
+        QCOMPARE(b.tryLock(p.file()), ProjectLock::Outcome::HeldByOther);
+        moved.unlock();
+        QCOMPARE(b.tryLock(p.file()), ProjectLock::Outcome::Acquired);
+    }
+
+    void unlockableFolder() {
+        // A lock file that cannot be created is reported, not taken for a holder.
+        std::ofstream(dir() / "plain-file") << "x";
+        ProjectLock l;
+        std::string why;
+        QCOMPARE(l.tryLock(dir() / "plain-file" / "p.dacproj", &why), ProjectLock::Outcome::NotLockable);
+        QVERIFY2(why.find("Cannot create the lock file") != std::string::npos, why.c_str());
+        QVERIFY(!l.locked());
     }
 };
 

@@ -125,11 +125,13 @@ void TestAutosaveKill::killDuringSession()
                 for (std::size_t x = 0; x < saved.width(); ++x)
                     QCOMPARE(saved.at(x, y), datasetMask.at(x, y));
         }
-        // Reopening the project restores what is on disk.
+        // Reopening the project restores what is on disk, for editing: the killed workbench's
+        // project lock went with it.
         MainWindow w;
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY(w.openProject(QString::fromStdString(demo.file.string())));
+        QVERIFY(!w.readOnly());
         QVERIFY(w.openCase(demo.domain, demo.caseId));
         QVERIFY(*w.editor().labels() == saved);
     }

@@ -382,6 +382,18 @@ void TestToolModels::labelDescriptions()
     QCOMPARE(int(parsed[1].info.color[1]), 255);
     QCOMPARE(parsed[1].opacity, 0.5);
     QCOMPARE(parsed[1].visible, false);
+    // Out-of-range fields (found by fuzz_label_description: an opacity of 5, colour 2550 read
+    // as 2550 mod 256) are clamped; the index must still be 1..255.
+    const auto odd = parseItkSnapLabelDescription("    1  2550   -3  128  5.00  1  1    \"a\"\n"
+                                                  "    2     0    0    0  -1  0  1    \"b\"\n"
+                                                  "    3     0    0    0  nan  1  1    \"c\"\n"  // does not parse
+                                                  "  256     1    2    3  0.5  1  1    \"d\"\n");
+    QCOMPARE(odd.size(), std::size_t(2));
+    QCOMPARE(int(odd[0].info.color[0]), 255);
+    QCOMPARE(int(odd[0].info.color[1]), 0);
+    QCOMPARE(int(odd[0].info.color[2]), 128);
+    QCOMPARE(odd[0].opacity, 1.0);
+    QCOMPARE(odd[1].opacity, 0.0);
     const std::string ctbl = slicerColorTable(labels);
     QVERIFY(ctbl.find("1 disc_rim 255 0 0 255") != std::string::npos);
     QTemporaryDir dir;

@@ -3,6 +3,7 @@
 // the pixels, undo/redo are exact, labels survive save/close/reopen, and corrupt files or bad
 // cases give a non-blocking message without changing anything else.
 #include <fstream>
+#include <unistd.h>
 
 #include <QApplication>
 #include <QCryptographicHash>
@@ -15,6 +16,7 @@
 #include "GuiTestUtil.h"
 #include "WorkbenchFixture.h"
 #include "image/ImageIO.h"
+#include "project/ProjectLock.h"
 #include "ui/Autosaver.h"
 #include "ui/LabelTable.h"
 #include "ui/MessageBar.h"
@@ -54,6 +56,7 @@ private Q_SLOTS:
     void paintStrokeUndoRedo();
     void polygonAndFloodWithMouse();
     void saveCloseReopen();
+    void projectOpenElsewhereIsReadOnly();
     void corruptFileMessage();
     void badCaseMarkedInBrowser();
     void labelTableEditsProject();
@@ -198,6 +201,57 @@ void TestWorkbench::saveCloseReopen()
     QVERIFY(openAndShow(again, demo_));
     QVERIFY(*again.editor().labels() == painted);
     QVERIFY(again.browser()->caseState(demo_.domain, demo_.caseId).annotated);
+}
+
+void TestWorkbench::projectOpenElsewhereIsReadOnly()
+{
+    // Another workbench has the project open: here a second holder of its lock in this process
+    // (refused like another process; test_project checks two processes).
+    ProjectLock other;
+    QCOMPARE(other.tryLock(demo_.file), ProjectLock::Outcome::Acquired);
+    const QByteArray projectHash = fileHash(demo_.file);
+    fs::path labelFile;
+    {
+        MainWindow w;
+        QVERIFY(openAndShow(w, demo_));
+        QVERIFY(w.readOnly());
+        const QString warning = w.messageBar()->history().filter("already open in another DAC Workbench").value(0);
+        QVERIFY2(warning.contains(QString("pid %1 on host").arg(::getpid())), qPrintable(w.messageBar()->history().join("\n")));
+        QVERIFY(warning.contains("read-only"));
+        QVERIFY(w.windowTitle().contains("[read-only]"));
+        QVERIFY(!w.action("newRun")->isEnabled());
+        QVERIFY(!w.action("predictAll")->isEnabled());
+        QVERIFY(QApplication::activeModalWidget() == nullptr);
+        // Painting works but nothing is written: no label file, the project file unchanged.
+        w.setTool(MainWindow::Tool::Brush);
+        w.brushTool().setDiameter(7);
+        const double width = double(w.editor().labels()->width()), height = double(w.editor().labels()->height());
+        test::mouseStroke(w.view(), {width * 0.1, height * 0.9}, {width * 0.9, height * 0.9});
+        labelFile = w.currentCase()->labelFile;
+        QTest::qWait(1000);  // well past the autosave delay
+        w.flushSaves();
+        QVERIFY(!fs::exists(labelFile));
+        w.close();
+    }
+    QCOMPARE(fileHash(demo_.file), projectHash);
+
+    // Once the other one has closed it, it opens for editing and this window holds it.
+    other.unlock();
+    MainWindow w;
+    QVERIFY(openAndShow(w, demo_));
+    QVERIFY(!w.readOnly());
+    QVERIFY(w.action("newRun")->isEnabled());
+    std::string who;
+    ProjectLock third;
+    QCOMPARE(third.tryLock(demo_.file, &who), ProjectLock::Outcome::HeldByOther);
+    // Reopening the project this window holds keeps it editable.
+    QVERIFY(w.openProject(QString::fromStdString(demo_.file.string())));
+    QVERIFY(!w.readOnly());
+    QVERIFY(w.openCase(demo_.domain, demo_.caseId));
+    w.setTool(MainWindow::Tool::Brush);
+    const double width = double(w.editor().labels()->width()), height = double(w.editor().labels()->height());
+    test::mouseStroke(w.view(), {width * 0.1, height * 0.9}, {width * 0.9, height * 0.9});
+    QTRY_VERIFY_WITH_TIMEOUT(fs::exists(labelFile), 5000);
 }
 
 void TestWorkbench::corruptFileMessage()

@@ -1,5 +1,7 @@
 #include "ui/model/LabelDescription.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -77,10 +79,14 @@ std::vector<LabelDisplay> parseItkSnapLabelDescription(const std::string& text)
             continue;
         const auto q0 = line.find('"'), q1 = line.rfind('"');
         LabelDisplay l;
+        // Out-of-range fields are clamped (a hand-edited 300 is full red, not 300 mod 256 = 44; an
+        // opacity of 5 or -1 is 1 or 0, NaN is opaque): the viewers take colours 0..255 and
+        // opacities 0..1 only.
+        const auto channel = [](int v) { return static_cast<std::uint8_t>(std::clamp(v, 0, 255)); };
         l.info.value = static_cast<std::uint8_t>(idx);
-        l.info.color = {static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b)};
+        l.info.color = {channel(r), channel(g), channel(b)};
         l.info.name = q0 != std::string::npos && q1 > q0 ? line.substr(q0 + 1, q1 - q0 - 1) : std::to_string(idx);
-        l.opacity = a;
+        l.opacity = std::isnan(a) ? 1.0 : std::clamp(a, 0.0, 1.0);
         l.visible = vis != 0;
         out.push_back(l);
     }

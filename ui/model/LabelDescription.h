@@ -19,7 +19,8 @@ struct LabelDisplay {
 
 std::string itkSnapLabelDescription(const std::vector<LabelDisplay>& labels);
 std::string slicerColorTable(const std::vector<LabelDisplay>& labels);
-/// Parses an ITK-SNAP label description (background entry 0 skipped).
+/// Parses an ITK-SNAP label description (background entry 0 skipped; lines that do not parse or
+/// whose index is outside 1..255 too). Colours are clamped to 0..255 and opacities to 0..1.
 std::vector<LabelDisplay> parseItkSnapLabelDescription(const std::string& text);
 
 /// Writes labels.txt and labels.ctbl into `folder`, atomically. Throws InputError.

@@ -21,7 +21,6 @@
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
-#include <QTextStream>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -115,42 +114,10 @@ QJsonObject readJson(const QString& file)
     return QJsonDocument::fromJson(f.readAll()).object();
 }
 
-/// metrics.csv columns that are not loss terms (older run folders lack elapsed_s).
-const QStringList kNonLossColumns = {"iteration", "lr", "images_per_s", "s_per_iter", "data_wait", "elapsed_s"};
-
-/// Rows of a CSV with a header (no quoted commas in metrics.csv; validation.csv quotes domains).
-QList<QStringList> readCsv(const QString& file, QStringList* header)
+/// metrics.csv or validation.csv of a run folder (parsed by the core: pipeline/RunFolder.h).
+RunTable readTable(const QString& folder, const char* name)
 {
-    QList<QStringList> rows;
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Text))
-        return rows;
-    QTextStream in(&f);
-    bool first = true;
-    while (!in.atEnd()) {
-        const QString line = in.readLine();
-        if (line.isEmpty())
-            continue;
-        QStringList cells;
-        QString cur;
-        bool quoted = false;
-        for (QChar c : line) {
-            if (c == '"')
-                quoted = !quoted;
-            else if (c == ',' && !quoted) {
-                cells << cur;
-                cur.clear();
-            } else
-                cur += c;
-        }
-        cells << cur;
-        if (first && header)
-            *header = cells;
-        else if (!first)
-            rows << cells;
-        first = false;
-    }
-    return rows;
+    return readRunTable(QDir(folder).filePath(name).toStdString());
 }
 
 }  // namespace
@@ -334,11 +301,9 @@ void Dashboard::onStarted(const QString& folder, bool resumed)
     d->status->setText(resumed ? tr("Resuming %1").arg(QFileInfo(folder).fileName()) : tr("Starting %1").arg(QFileInfo(folder).fileName()));
     if (resumed) {
         // The curve so far, from the run folder, so that the resumed run stays one curve.
-        QStringList header;
-        for (const auto& row : readCsv(QDir(folder).filePath("metrics.csv"), &header))
-            for (int c = 1; c < header.size() && c < row.size(); ++c)
-                if (!kNonLossColumns.contains(header[c]))
-                    d->loss.add(header[c], row[0].toDouble(), row[c].toDouble());
+        for (const RunCurve& curve : lossCurves(readTable(folder, "metrics.csv")))
+            for (const auto& [x, y] : curve.points)
+                d->loss.add(QString::fromStdString(curve.name), x, y);
         d->loss.fitAxes();
     }
     recordRun(folder, "running");
@@ -404,9 +369,8 @@ void Dashboard::refreshHistory()
         for (auto it = mean.begin(); it != mean.end(); ++it)
             dice << QString("%1 %2").arg(it.key()).arg(it.value().toDouble(), 0, 'f', 3);
         // Iterations done: the last row of metrics.csv.
-        QStringList header;
-        const auto rows = readCsv(QDir(folder).filePath("metrics.csv"), &header);
-        const QString done = rows.isEmpty() ? "0" : rows.back().value(0);
+        const RunTable metricsCsv = readTable(folder, "metrics.csv");
+        const QString done = metricsCsv.rows.empty() ? "0" : QString::fromStdString(metricsCsv.rows.back().front());
         const int row = d->history->rowCount();
         d->history->insertRow(row);
         const QStringList cells = {QString::fromStdString(r.name), QString::fromStdString(r.method), QString::fromStdString(r.status),
@@ -431,30 +395,14 @@ bool Dashboard::compareRuns(const QString& runA, const QString& runB)
     bool any = false;
     for (const QString& folder : {runA, runB}) {
         const QString name = QFileInfo(folder).fileName();
-        QStringList header;
-        const auto rows = readCsv(QDir(folder).filePath("metrics.csv"), &header);
-        const int total = header.indexOf("total");
-        if (total >= 0)
-            for (const auto& row : rows) {
-                d->compare.add(name + " total loss", row[0].toDouble(), row.value(total).toDouble());
-                any = true;
-            }
-        // Validation: mean over classes and domains of the sub-model seen first, per iteration.
-        QMap<double, QPair<double, int>> val;
-        QString sub;
-        for (const auto& row : readCsv(QDir(folder).filePath("validation.csv"), &header)) {
-            if (row.size() < 5)
-                continue;
-            if (sub.isEmpty())
-                sub = row[1];
-            if (row[1] != sub)
-                continue;
-            auto& v = val[row[0].toDouble()];
-            v.first += row[4].toDouble();
-            ++v.second;
+        const RunCurve total = metricsColumn(readTable(folder, "metrics.csv"), "total");
+        for (const auto& [x, y] : total.points) {
+            d->compare.add(name + " total loss", x, y);
+            any = true;
         }
-        for (auto it = val.begin(); it != val.end(); ++it)
-            d->compare.add(name + " validation Dice", it.key(), it.value().first / it.value().second);
+        // Validation: mean over classes and domains of the sub-model seen first, per iteration.
+        for (const auto& [x, y] : validationMeanCurve(readTable(folder, "validation.csv")).points)
+            d->compare.add(name + " validation Dice", x, y);
     }
     d->compare.fitAxes();
     d->tabs->setCurrentIndex(1);

@@ -65,6 +65,15 @@ RunController* TrainingCentre::controller() const { return d->controller; }
 Dashboard* TrainingCentre::dashboard() const { return d->dashboard; }
 bool TrainingCentre::busy() const { return d->jobRunning.load(); }
 
+bool TrainingCentre::refuseReadOnly() const
+{
+    if (!d->host.readOnly || !d->host.readOnly())
+        return false;
+    if (d->host.message)
+        d->host.message(tr("The project is open read-only (another DAC Workbench has it open): no training or prediction here"), true);
+    return true;
+}
+
 bool TrainingCentre::newRun()
 {
     Project* p = d->host.project ? d->host.project() : nullptr;
@@ -73,6 +82,8 @@ bool TrainingCentre::newRun()
             d->host.message(tr("Open a project before training"), true);
         return false;
     }
+    if (refuseReadOnly())
+        return false;
     if (d->controller->busy()) {
         if (d->host.message)
             d->host.message(tr("A run is already training: pause or cancel it first"), true);
@@ -142,6 +153,8 @@ bool TrainingCentre::predict(const QString& runFolder, const QStringList& domain
     Project* p = d->host.project ? d->host.project() : nullptr;
     if (!p || d->jobRunning || runFolder.isEmpty())
         return false;
+    if (refuseReadOnly())
+        return false;
     std::vector<std::pair<fs::path, fs::path>> work;   // domain folder -> prediction folder
     for (const auto& pd : p->domains)
         if (domains.isEmpty() || domains.contains(QString::fromStdString(pd.name)))
@@ -153,6 +166,8 @@ bool TrainingCentre::predictCases(const QString& runFolder, const QList<QPair<QS
 {
     Project* p = d->host.project ? d->host.project() : nullptr;
     if (!p || d->jobRunning || runFolder.isEmpty())
+        return false;
+    if (refuseReadOnly())
         return false;
     std::vector<std::pair<fs::path, fs::path>> work;   // image file -> prediction folder
     const std::vector<Domain> domains = d->host.domains ? d->host.domains() : std::vector<Domain>{};

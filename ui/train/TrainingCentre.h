@@ -28,6 +28,7 @@ struct TrainingHost {
     std::function<void()> predictionsChanged;           // refresh the browser and the open case
     std::function<void(const QList<QPair<QString, QString>>&, const QList<double>&)> showRanking;
     std::function<void(const QString&, bool error)> message;
+    std::function<bool()> readOnly;                     // the project is open read-only: no runs, no predictions
 };
 
 class TrainingCentre : public QObject {
@@ -67,6 +68,7 @@ Q_SIGNALS:
     void rankingDone(int cases, const QString& error);
 
 private:
+    bool refuseReadOnly() const;
     bool startPrediction(const QString& runFolder, std::vector<std::pair<std::filesystem::path, std::filesystem::path>> work);
     struct Private;
     std::unique_ptr<Private> d;
