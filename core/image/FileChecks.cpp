@@ -605,15 +605,28 @@ void walkDicom(const fs::path& file) {
     std::string problem, syntax;
     static const char* kLongVrs[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"};
     bool meta = true, explicitVr = true, bigEndian = false, understood = true;
-    int open = 0;  // sequences and items of undefined length not closed yet
+    // The sequences, items and encapsulated pixel data (fragments) the walk is inside, innermost
+    // last, with where each ends (-1: at its delimiter). Items lie only directly in sequences and
+    // fragments, elements only at the top or in items; GDCM reads whatever else it meets as a
+    // guess (one item outside any sequence: a 4 GiB allocation).
+    struct Container {
+        char kind;  // 'S' sequence, 'I' item, 'F' fragments
+        long long end;
+    };
+    std::vector<Container> open;
     long long p = 132;
     // Encapsulated pixel data of the data set (not of an icon inside a sequence): its fragments.
-    bool inFragments = false;
+    bool topFragments = false;
     std::vector<std::pair<long long, std::uint32_t>> fragments;
     long frames = 1;  // (0028,0008) Number of Frames
     DicomPixels px;
-    bool recognitionBad = false;  // (0008,0010) Recognition Code not "ACR-NEMA..."
-    while (p < size && problem.empty()) {
+    while (problem.empty()) {
+        // Close the containers of defined length that end here.
+        while (!open.empty() && open.back().end >= 0 && p >= open.back().end) {
+            if (p > open.back().end) problem = "an element runs past the end of its sequence or item (damaged file)";
+            open.pop_back();
+        }
+        if (!problem.empty() || p >= size) break;
         const std::size_t want = std::size_t(std::min<long long>(12, size - p));
         if (want < 8 || std::fseek(f, long(p), SEEK_SET) != 0 || std::fread(h, 1, want, f) != want) {
             problem = "it ends inside a data element (truncated file)";
@@ -645,18 +658,54 @@ void walkDicom(const fs::path& file) {
         std::snprintf(tag, sizeof tag, "(%04X,%04X)", group, element);
         long long head = 8;
         std::uint32_t len;
+        const char inside = open.empty() ? 'T' : open.back().kind;  // T: the top data set
         if (group == 0xfffe) {  // item, item delimiter, sequence delimiter: no VR
             len = u32(h + 4);
-            if (element == 0xe00d || element == 0xe0dd) {
-                open = std::max(0, open - 1);
+            const bool undefinedHere = !open.empty() && open.back().end < 0;
+            if (element == 0xe00d) {  // item delimiter
+                if (inside != 'I' || !undefinedHere) {
+                    problem = "an item delimiter outside an item of undefined length (damaged file)";
+                    break;
+                }
+                open.pop_back();
                 p += 8;
-                if (inFragments && open == 0) {
-                    inFragments = false;
+                continue;
+            }
+            if (element == 0xe0dd) {  // sequence delimiter
+                if ((inside != 'S' && inside != 'F') || !undefinedHere) {
+                    problem = "a sequence delimiter outside a sequence of undefined length (damaged file)";
+                    break;
+                }
+                open.pop_back();
+                p += 8;
+                if (inside == 'F' && topFragments && open.empty()) {
+                    topFragments = false;
                     problem = jpeg2000Problem(f, fragments, frames, syntax, px);
                 }
                 continue;
             }
-            if (inFragments && open == 1 && element == 0xe000 && len != 0xffffffffu) fragments.emplace_back(p + 8, len);
+            if (element != 0xe000 || (inside != 'S' && inside != 'F')) {
+                problem = "an item tag " + std::string(tag) + " outside a sequence (damaged file)";
+                break;
+            }
+            if (inside == 'F') {  // a fragment: bytes, not a data set
+                if (len == 0xffffffffu) {
+                    problem = "a pixel data fragment of undefined length (damaged file)";
+                    break;
+                }
+                if (topFragments && open.size() == 1) fragments.emplace_back(p + 8, len);
+            } else if (len != 0xffffffffu) {  // an item of defined length: its data set is walked
+                if (p + 8 + len > size) {
+                    problem = "it ends inside a sequence item (truncated file)";
+                    break;
+                }
+                open.push_back({'I', p + 8 + len});
+                p += 8;
+                continue;
+            }
+        } else if (inside == 'S' || inside == 'F') {
+            problem = "data element " + std::string(tag) + " directly inside a sequence (damaged file)";
+            break;
         } else if (explicitVr) {
             // Not a VR at all: GDCM would guess (implicit VR, another length field) and allocate
             // what the guessed length says, gigabytes from a few damaged bytes; an unknown one
@@ -696,11 +745,16 @@ void walkDicom(const fs::path& file) {
                 if ((sq || un) ? pixelData : !(pixelData && obow))
                     problem = "data element " + std::string(tag) + " has an undefined length it cannot have (damaged file)";
             }
-            if (pixelData && open == 0) {
-                inFragments = true;
-                fragments.clear();
+            if (group == 0xfffe) open.push_back({'I', -1});
+            else if (pixelData && !(explicitVr && std::memcmp(h + 4, "SQ", 2) == 0)) {
+                if (open.empty()) {
+                    topFragments = true;
+                    fragments.clear();
+                }
+                open.push_back({'F', -1});
+            } else {
+                open.push_back({'S', -1});
             }
-            ++open;
             p += head;
             continue;
         }
@@ -709,7 +763,13 @@ void walkDicom(const fs::path& file) {
                                   std::string(tag)) + " (truncated file)";
             break;
         }
-        if (!meta && open == 0 && group == 0x0028 && len == 2 &&
+        // A sequence of defined length (explicit VR): its items are walked too, as GDCM parses them.
+        if (explicitVr && group != 0xfffe && std::memcmp(h + 4, "SQ", 2) == 0 && len > 0) {
+            open.push_back({'S', p + head + len});
+            p += head;
+            continue;
+        }
+        if (!meta && open.empty() && group == 0x0028 && len == 2 &&
             (element == 0x0002 || element == 0x0010 || element == 0x0011 || element == 0x0100)) {  // US values
             unsigned char us[2];
             if (std::fseek(f, long(p + head), SEEK_SET) == 0 && std::fread(us, 1, 2, f) == 2) {
@@ -719,15 +779,25 @@ void walkDicom(const fs::path& file) {
                 if (element == 0x0011) px.columns = v;
                 if (element == 0x0100) px.bitsAllocated = v, px.bitsSet = true;
             }
+            // GDCM asserts on these (its PixelFormat: samples 1, 3 or 4; bits allocated not 0, which
+            // it takes for "unknown" while bits stored stays).
+            if (element == 0x0002 && !(px.samples == 1 || px.samples == 3 || px.samples == 4))
+                problem = "it declares " + std::to_string(px.samples) + " samples per pixel (DICOM allows 1, 3 or 4)";
+            if (element == 0x0100 && !((px.bitsAllocated >= 1 && px.bitsAllocated <= 64) || px.bitsAllocated == 0xff ||
+                                        px.bitsAllocated == 0xfff || px.bitsAllocated == 0xffff))
+                problem = "it declares " + std::to_string(px.bitsAllocated) + " bits allocated per sample";
+            if (!problem.empty()) break;
         }
-        if (!meta && open == 0 && group == 0x0008 && element == 0x0010 && len > 0) {  // Recognition Code
+        if (!meta && open.empty() && group == 0x0008 && element == 0x0010 && len > 0) {  // Recognition Code
             char code[8] = {};
             const std::size_t n = std::min<std::size_t>(len, 8);
             const bool got = std::fseek(f, long(p + head), SEEK_SET) == 0 && std::fread(code, 1, n, f) == n;
-            recognitionBad = !got || !((n == 8 && std::memcmp(code, "ACR-NEMA", 8) == 0) ||
-                                       (n >= 7 && std::memcmp(code, "ACRNEMA", 7) == 0));
+            if (!got || !((n == 8 && std::memcmp(code, "ACR-NEMA", 8) == 0) || (n >= 7 && std::memcmp(code, "ACRNEMA", 7) == 0))) {
+                problem = "its recognition code (0008,0010) is not ACR-NEMA (GDCM asserts it is)";
+                break;
+            }
         }
-        if (!meta && open == 0 && group == 0x0028 && element == 0x0008 && len < 16) {  // Number of Frames (IS)
+        if (!meta && open.empty() && group == 0x0028 && element == 0x0008 && len < 16) {  // Number of Frames (IS)
             char number[16] = {};
             if (std::fseek(f, long(p + head), SEEK_SET) == 0 && std::fread(number, 1, len, f) == len)
                 frames = std::max(1L, std::atol(number));
@@ -742,16 +812,7 @@ void walkDicom(const fs::path& file) {
     std::fclose(f);
     if (problem.empty() && understood && meta)
         problem = "it holds no data set after its file meta header (truncated file)";
-    if (problem.empty() && understood && open > 0) problem = "it ends inside a sequence (truncated file)";
-    // GDCM asserts on these Image Pixel values (its PixelFormat: samples 1, 3 or 4; bits allocated
-    // not 0, which it maps to "unknown" while bits stored stays; a recognition code of ACR-NEMA).
-    if (problem.empty() && px.samplesSet && !(px.samples == 1 || px.samples == 3 || px.samples == 4))
-        problem = "it declares " + std::to_string(px.samples) + " samples per pixel (DICOM allows 1, 3 or 4)";
-    if (problem.empty() && px.bitsSet &&
-        !((px.bitsAllocated >= 1 && px.bitsAllocated <= 64) || px.bitsAllocated == 0xff || px.bitsAllocated == 0xfff ||
-          px.bitsAllocated == 0xffff))
-        problem = "it declares " + std::to_string(px.bitsAllocated) + " bits allocated per sample";
-    if (problem.empty() && recognitionBad) problem = "its recognition code (0008,0010) is not ACR-NEMA (GDCM asserts it is)";
+    if (problem.empty() && understood && !open.empty()) problem = "it ends inside a sequence (truncated file)";
     if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged DICOM file, " + problem);
 }
 
@@ -810,7 +871,11 @@ void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
             break;
         }
     }
-    if (version == 0 && (std::memcmp(h + 344, "n+1", 4) == 0 || std::memcmp(h + 344, "ni1", 4) == 0)) {
+    // nifticlib's NIFTI_VERSION: "n+D" or "niD" and a NUL, D any digit 1..9.
+    const auto niftiMagic = [](const unsigned char* m) {
+        return m[0] == 'n' && (m[1] == '+' || m[1] == 'i') && m[2] >= '1' && m[2] <= '9' && m[3] == '\0';
+    };
+    if (version == 0 && niftiMagic(h + 344)) {
         version = 1;
         const std::uint16_t dim0 = le16(h + 40);
         swap = !(dim0 >= 1 && dim0 <= 7);
@@ -839,7 +904,7 @@ void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
         // Analyze 7.5 (no NIfTI magic) has other fields there, which nifticlib ignores.
         const bool one = version == 1;
         const unsigned char* magic = one ? h + 344 : h + 4;
-        const bool nifti = magic[0] == 'n' && (magic[1] == '+' || magic[1] == 'i') && magic[2] == (one ? '1' : '2');
+        const bool nifti = niftiMagic(magic);
         const int qform = !nifti ? 0 : one ? std::int16_t(u16(252)) : std::int32_t(u32(344));
         const int sform = !nifti ? 0 : one ? std::int16_t(u16(254)) : std::int32_t(u32(348));
         std::vector<double> values;
@@ -858,7 +923,7 @@ void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
     double voxels = 1, offset;
     int bitpix, datatype;
     if (version == 1) {
-        if (std::memcmp(h + 344, "n+1", 4) != 0) return;  // a header/image pair or Analyze: not one file
+        if (!niftiMagic(h + 344) || h[345] != '+') return;  // a header/image pair or Analyze: not one file
         const int dims = std::int16_t(u16(40));
         if (dims < 1 || dims > 7) return;
         for (int d = 1; d <= dims; ++d) voxels *= std::int16_t(u16(40 + 2 * d));
@@ -866,7 +931,7 @@ void checkNiftiPayload(const fs::path& file, std::size_t budget, bool payload) {
         bitpix = std::int16_t(u16(72));
         offset = std::max(f32(108), 352.0);  // the NIfTI-1 minimum for a single file
     } else {
-        if (std::memcmp(h + 4, "n+2", 4) != 0) return;
+        if (!niftiMagic(h + 4) || h[5] != '+') return;
         const auto dims = std::int64_t(u64(16));
         if (dims < 1 || dims > 7) return;
         for (int d = 1; d <= dims; ++d) voxels *= double(std::int64_t(u64(16 + 8 * d)));

@@ -621,6 +621,8 @@ private Q_SLOTS:
             refused(d / "matrix.mha", "TransformMatrix");
             spit(d / "size.mha", "ObjectType = Image\nNDims = 2\nDimSize = 4 4\nCompressedDataSize = -1\n" + tail);
             refused(d / "size.mha", "CompressedDataSize");
+            spit(d / "no-field.mha", "ObjectType = Image\nNDims = 2\nBinaryD6 16\nDimSize = 4 4\n" + tail);
+            refused(d / "no-field.mha", "is not a field");
         }
 
         // Two damaged gzip streams named .nii.gz, with "DICM" at byte 128 (the fuzzer learned it
@@ -634,14 +636,31 @@ private Q_SLOTS:
             refused(d / name, "a damaged DICOM file");
         }
 
-        // DICOM files as found by fuzz_dicom and fuzz_dicom_folder (1258 bytes each, mutated from
+        // DICOM files as found by fuzz_dicom and fuzz_dicom_folder (608 to 1258 bytes, mutated from
         // generated seeds): an OB element of undefined length that is not Pixel Data (GDCM asserted
-        // that only Pixel Data may be), and a JPEG 2000 transfer syntax over a codestream whose
-        // marker segment runs past its fragment (GDCM's header walk read on past the buffer).
-        for (const char* name : {"gdcm-undefined-length.dcm", "gdcm-j2k-header.dcm"}) {
+        // that only Pixel Data may be); a JPEG 2000 transfer syntax over a codestream whose marker
+        // segment runs past its fragment (GDCM's header walk read on past the buffer); a codestream
+        // 62984 rows high in an 8 x 8 image (GDCM read past the decoded image); no meta group
+        // (GDCM guessed the encoding: 3.7 GiB allocated).
+        for (const char* name : {"gdcm-undefined-length.dcm", "gdcm-j2k-header.dcm", "gdcm-j2k-size.dcm",
+                                 "gdcm-no-transfer-syntax.dcm"}) {
             fs::copy_file(stored / name, d / name);
             refused(d / name, "a damaged DICOM file");
         }
+        // More of the same, as found: a TIFF reader that throws from CanReadFile ("No directories
+        // found"), which escaped as a non-InputError; NIfTI headers with a NIfTI magic but another
+        // sizeof_hdr, or the magic "n+2" in a NIfTI-1 header (our check did not take them for NIfTI;
+        // nifticlib does), and a NaN affine (VNL abort); and with a vox_offset of 2e26 (our own
+        // double to integer conversion, UBSan).
+        for (const char* name : {"tiff-no-directory.tif", "nifti-magic-only.nii", "nifti-other-magic.nii", "nifti-vox-offset.nii"}) {
+            fs::copy_file(stored / name, d / name);
+            refused(d / name, name);
+        }
+        // A float NIfTI holding NaN, read as a label map: the NaN reached an int conversion (UBSan).
+        fs::copy_file(stored / "nifti-nan-voxels.nii", d / "nifti-nan-voxels.nii");
+        inChild("NaN voxels as labels", [&] {
+            test::expectInputError([&] { readLabelMap(d / "nifti-nan-voxels.nii"); }, "which is not a label");
+        });
 
         // DICOM: an element whose value representation is not one (00 00). The walk used to stop
         // there and leave the rest to GDCM, which guessed a length and allocated and zeroed up to
@@ -667,6 +686,33 @@ private Q_SLOTS:
             ea[aet + 5] = 'A';
             spit(d / "unknown-vr.dcm", ea);
             refused(d / "unknown-vr.dcm", "no valid value representation");
+            // Values GDCM asserts on: 5 samples per pixel, 0 bits allocated, a recognition code
+            // (0008,0010) that is not ACR-NEMA (here the SOP class UID under that tag).
+            const std::string good = slurp(d / "good.dcm");
+            const auto withUs = [&](std::uint16_t element, std::uint16_t value) {
+                std::string t = good;
+                const char tagUs[6] = {0x28, 0x00, char(element & 0xff), char(element >> 8), 'U', 'S'};
+                const std::size_t at = t.find(std::string(tagUs, 6), 132);
+                if (at == std::string::npos) return std::string();
+                t[at + 8] = char(value & 0xff);
+                t[at + 9] = char(value >> 8);
+                return t;
+            };
+            spit(d / "samples.dcm", withUs(0x0002, 5));
+            refused(d / "samples.dcm", "5 samples per pixel");
+            spit(d / "bits.dcm", withUs(0x0100, 0));
+            refused(d / "bits.dcm", "0 bits allocated");
+            std::string recognition = good;
+            const std::size_t sop = recognition.find(std::string("\x08\x00\x16\x00UI", 6), 300);  // (0008,0016)
+            QVERIFY(sop != std::string::npos);
+            recognition[sop + 2] = 0x10;
+            spit(d / "recognition.dcm", recognition);
+            refused(d / "recognition.dcm", "recognition code");
+            // An item outside any sequence (GDCM read on as a guess: 4 GiB, fuzz_dicom_folder).
+            std::string item = good;
+            item.insert(sop, std::string("\xfe\xff\x00\xe0\x00\x00\x00\x00", 8));
+            spit(d / "loose-item.dcm", item);
+            refused(d / "loose-item.dcm", "outside a sequence");
         }
         // A folder holding, besides a good slice, a file without the DICOM preamble: GDCM's series
         // scan parsed it anyway and allocated 2 GiB for this 678-byte file (fuzz_dicom_folder). Only

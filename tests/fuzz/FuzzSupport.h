@@ -75,7 +75,9 @@ bool refusedOrOk(Fn&& fn, const char* call) {
     try {
         fn();
         return true;
-    } catch (const Expected&) {
+    } catch (const Expected& e) {
+        // DACW_FUZZ_VERBOSE=1: say why an input was refused (to check that seeds are accepted).
+        if (std::getenv("DACW_FUZZ_VERBOSE")) std::fprintf(stderr, "refused by %s: %s\n", call, e.what());
         return false;
     } catch (const std::exception& e) {
         finding(std::string(call) + " let an undocumented exception escape: " + e.what());
