@@ -591,6 +591,19 @@ std::string jpeg2000Problem(std::FILE* f, const std::vector<std::pair<long long,
 /// here first, reading only element headers and seeking over values: every element must lie inside the
 /// file, a data set must follow the meta group, and every sequence of undefined length must be closed.
 /// What the walk does not understand (a deflated data set, an unknown VR) is left to GDCM.
+/// Whether every byte of the open file from offset `from` to `size` is zero.
+bool onlyZerosFrom(std::FILE* f, long long from, long long size) {
+    if (std::fseek(f, long(from), SEEK_SET) != 0) return false;
+    unsigned char buf[65536];
+    for (long long left = size - from; left > 0;) {
+        const std::size_t n = std::size_t(std::min<long long>(left, sizeof buf));
+        if (std::fread(buf, 1, n, f) != n) return false;
+        if (!std::all_of(buf, buf + n, [](unsigned char c) { return c == 0; })) return false;
+        left -= (long long)n;
+    }
+    return true;
+}
+
 void walkDicom(const fs::path& file) {
     std::FILE* f = std::fopen(file.c_str(), "rb");
     if (!f) return;
@@ -652,6 +665,15 @@ void walkDicom(const fs::path& file) {
             }
             explicitVr = syntax != "1.2.840.10008.1.2";
             bigEndian = syntax == "1.2.840.10008.1.2.2";
+        }
+        // Zero padding to the end of the file after the top-level data set (scanners and
+        // converters write it, e.g. to a block size): GDCM stops there and reads the file, when
+        // the padding is of even length (of odd length it finds no image in the file).
+        if (!meta && open.empty() && std::all_of(h, h + 8, [](unsigned char c) { return c == 0; }) &&
+            onlyZerosFrom(f, p, size)) {
+            if ((size - p) % 2 != 0)
+                problem = "it ends with " + std::to_string(size - p) + " zero bytes, an odd number (damaged file)";
+            break;
         }
         const std::uint16_t group = u16(h), element = u16(h + 2);
         char tag[16];
