@@ -591,6 +591,25 @@ std::string jpeg2000Problem(std::FILE* f, const std::vector<std::pair<long long,
 /// here first, reading only element headers and seeking over values: every element must lie inside the
 /// file, a data set must follow the meta group, and every sequence of undefined length must be closed.
 /// What the walk does not understand (a deflated data set, an unknown VR) is left to GDCM.
+/// The dictionary VR of the top-level elements GDCM reads through its typed attributes (image
+/// geometry, rescale, Image Pixel module), or nullptr for other elements.
+const char* dictionaryVrOfTypedAttribute(std::uint16_t group, std::uint16_t element) {
+    struct Entry {
+        std::uint16_t group, element;
+        const char* vr;
+    };
+    static const Entry kTyped[] = {
+        {0x0018, 0x0050, "DS"}, {0x0018, 0x0088, "DS"}, {0x0018, 0x1164, "DS"}, {0x0018, 0x2010, "DS"},
+        {0x0020, 0x0032, "DS"}, {0x0020, 0x0037, "DS"}, {0x0028, 0x0002, "US"}, {0x0028, 0x0008, "IS"},
+        {0x0028, 0x0010, "US"}, {0x0028, 0x0011, "US"}, {0x0028, 0x0030, "DS"}, {0x0028, 0x0100, "US"},
+        {0x0028, 0x0101, "US"}, {0x0028, 0x0102, "US"}, {0x0028, 0x0103, "US"}, {0x0028, 0x1052, "DS"},
+        {0x0028, 0x1053, "DS"}, {0x3002, 0x0011, "DS"},
+    };
+    for (const Entry& e : kTyped)
+        if (e.group == group && e.element == element) return e.vr;
+    return nullptr;
+}
+
 /// Whether every byte of the open file from offset `from` to `size` is zero.
 bool onlyZerosFrom(std::FILE* f, long long from, long long size) {
     if (std::fseek(f, long(from), SEEK_SET) != 0) return false;
@@ -739,6 +758,17 @@ void walkDicom(const fs::path& file) {
                 problem = "data element " + std::string(tag) + " has no valid value representation (damaged file)";
                 break;
             }
+            // GDCM reads the geometry and Image Pixel elements as typed attributes and asserts
+            // that their VR is the dictionary's (or UN): (0018,2010) as "DA" aborted the process.
+            if (!meta && open.empty() && std::memcmp(h + 4, "UN", 2) != 0) {
+                const char* want = dictionaryVrOfTypedAttribute(group, element);
+                if (want && std::memcmp(h + 4, want, 2) != 0) {
+                    problem = "data element " + std::string(tag) + " has value representation " +
+                              std::string(reinterpret_cast<const char*>(h + 4), 2) + " where DICOM defines " + want +
+                              " (damaged file)";
+                    break;
+                }
+            }
             bool longVr = false;
             for (const char* vr : kLongVrs) longVr = longVr || std::memcmp(h + 4, vr, 2) == 0;
             if (!longVr) len = u16(h + 6);
@@ -748,8 +778,13 @@ void walkDicom(const fs::path& file) {
             } else {
                 len = u32(h + 8);
                 head = 12;
-                if (len == 0xffffffffu && std::memcmp(h + 4, "UN", 2) == 0) {  // implicit VR inside: not walked
-                    understood = false;
+                if (len == 0xffffffffu && std::memcmp(h + 4, "UN", 2) == 0) {
+                    // No element of the meta group has an undefined length, and GDCM asserts that
+                    // Pixel Data as UN has none; elsewhere: implicit VR inside, not walked.
+                    if (meta) problem = "its file meta header is damaged (an element of undefined length)";
+                    else if (group == 0x7fe0 && element == 0x0010)
+                        problem = "data element " + std::string(tag) + " has an undefined length it cannot have (damaged file)";
+                    else understood = false;
                     break;
                 }
             }
