@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <csetjmp>
 #include <cstdint>
@@ -591,6 +592,55 @@ std::string jpeg2000Problem(std::FILE* f, const std::vector<std::pair<long long,
 /// here first, reading only element headers and seeking over values: every element must lie inside the
 /// file, a data set must follow the meta group, and every sequence of undefined length must be closed.
 /// What the walk does not understand (a deflated data set, an unknown VR) is left to GDCM.
+/// A MetaImage slice file pattern, "FORMAT MIN MAX STEP" (one file per slice: FORMAT with MIN,
+/// MIN+STEP, ... MAX): MetaIO formats FORMAT with sprintf (any conversion but one integer one
+/// reads what is not there), and loops from MIN to MAX by STEP, forever when STEP is 0 (which it
+/// also computes, from a pattern without one, for most sizes). Each slice file must exist.
+void checkSlicePattern(const fs::path& file, const std::string& pattern, const std::string& dimSize) {
+    std::istringstream in(pattern);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) words.push_back(w);
+    const auto refuse = [&](const std::string& why) {
+        throw InputError("Cannot read " + file.string() + ": its slice file pattern (ElementDataFile = " + pattern +
+                         ") " + why);
+    };
+    if (words.size() != 4) refuse("is not FORMAT MIN MAX STEP");
+    // One conversion, %d with an optional 0 flag and width, and no other '%'.
+    const std::string& format = words[0];
+    int conversions = 0;
+    for (std::size_t i = 0; i < format.size(); ++i) {
+        if (format[i] != '%') continue;
+        std::size_t j = i + 1;
+        if (j < format.size() && format[j] == '0') ++j;
+        while (j < format.size() && j - i <= 3 && std::isdigit(static_cast<unsigned char>(format[j]))) ++j;
+        if (j >= format.size() || format[j] != 'd') refuse("has a conversion other than %d");
+        ++conversions;
+        i = j;
+    }
+    if (conversions != 1) refuse("must hold exactly one %d");
+    long long v[3];
+    for (int k = 0; k < 3; ++k) {
+        const std::string& w = words[std::size_t(k) + 1];
+        const auto r = std::from_chars(w.data(), w.data() + w.size(), v[k]);
+        if (r.ec != std::errc() || r.ptr != w.data() + w.size() || v[k] < 0 || v[k] > 1000000)
+            refuse("has MIN, MAX and STEP that are not whole numbers from 0 to 1000000");
+    }
+    if (v[2] < 1 || v[1] < v[0]) refuse("must count up from MIN to MAX by a STEP of at least 1");
+    std::istringstream dims(dimSize);
+    double last = 0;
+    for (double d; dims >> d;) last = d;
+    const long long files = (v[1] - v[0]) / v[2] + 1;
+    if (double(files) != last)
+        refuse("names " + std::to_string(files) + " slice files for " + wholeNumber(last) + " slices");
+    for (long long i = v[0]; i <= v[1]; i += v[2]) {
+        char name[128];
+        std::snprintf(name, sizeof name, format.c_str(), int(i));
+        const fs::path slice = fs::path(name).is_absolute() ? fs::path(name) : file.parent_path() / name;
+        std::error_code ec;
+        if (!fs::is_regular_file(slice, ec)) refuse("names " + slice.string() + ", which is missing or not a file");
+    }
+}
+
 /// The dictionary VR of the top-level elements GDCM reads through its typed attributes (image
 /// geometry, rescale, Image Pixel module), or nullptr for other elements.
 const char* dictionaryVrOfTypedAttribute(std::uint16_t group, std::uint16_t element) {
@@ -1157,6 +1207,8 @@ void checkMetaImagePayload(const fs::path& file, std::size_t budget, bool payloa
         for (std::string w; words >> w;)
             if (w.size() >= 80) damaged("a data file pattern word of " + std::to_string(w.size()) + " characters");
     }
+    if (keys["ElementDataFile"].find('%') != std::string::npos && keys["ElementDataFile"].rfind("LIST", 0) != 0)
+        checkSlicePattern(file, keys["ElementDataFile"], keys["DimSize"]);
     static const std::map<std::string, int> kSizes = {
         {"MET_CHAR", 1},  {"MET_UCHAR", 1}, {"MET_SHORT", 2},     {"MET_USHORT", 2},     {"MET_INT", 4},
         {"MET_UINT", 4},  {"MET_LONG", 4},  {"MET_ULONG", 4},     {"MET_LONG_LONG", 8},  {"MET_ULONG_LONG", 8},
@@ -1194,7 +1246,12 @@ void checkMetaImagePayload(const fs::path& file, std::size_t budget, bool payloa
         data = fs::path(name).is_absolute() ? fs::path(name) : file.parent_path() / name;
         offset = keys.count("HeaderSize") ? std::atoll(keys["HeaderSize"].c_str()) : 0;
         std::error_code ec;
-        if (offset < 0 || !fs::is_regular_file(data, ec)) return;
+        // A missing data file (an .mhd copied without its .raw): MetaIO reports it once per
+        // region it reads, without end, for a compressed one (fuzz_metaimage: a timeout).
+        if (!fs::is_regular_file(data, ec))
+            throw InputError("Cannot read " + file.string() + ": its voxel data file " + data.string() +
+                             " (ElementDataFile) is missing or not a file");
+        if (offset < 0) return;
     }
     const long long size = fileSize(data);
     const long long held = std::max(0LL, size - offset);

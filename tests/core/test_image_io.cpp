@@ -405,6 +405,38 @@ private Q_SLOTS:
         spit(d / "full.mha", "ObjectType = Image\nNDims = 3\nDimSize = 8 8 4\nElementType = MET_SHORT\n"
                              "ElementDataFile = LOCAL\n" + raw + "\x01\x01");
         QCOMPARE(readImage(d / "full.mha").data()[255], float(0x0101));
+        // A header whose data file is missing (an .mhd copied without its .raw): MetaIO reported
+        // it without end for compressed data (a fuzzing timeout); both are refused, naming it.
+        for (const char* compressed : {"False", "True"}) {
+            spit(d / "alone.mhd", std::string("ObjectType = Image\nNDims = 2\nDimSize = 4 4\nElementType = MET_UCHAR\n"
+                                              "CompressedData = ") + compressed + "\nElementDataFile = alone.raw\n");
+            test::expectInputError([&] { readImageInfo(d / "alone.mhd"); }, "alone.raw (ElementDataFile) is missing");
+            test::expectInputError([&] { readImage(d / "alone.mhd"); }, "alone.raw (ElementDataFile) is missing");
+        }
+        // One file per slice by a pattern, "FORMAT MIN MAX STEP": MetaIO looped forever on a STEP
+        // of 0 (found as a fuzzing timeout) and formats FORMAT with sprintf. A good one reads.
+        spit(d / "s0.raw", std::string(16, '\x03'));
+        spit(d / "s2.raw", std::string(16, '\x05'));
+        const auto pattern = [&](const std::string& p) {
+            spit(d / "slices.mhd", "ObjectType = Image\nNDims = 3\nDimSize = 4 4 2\nElementType = MET_UCHAR\n"
+                                   "ElementDataFile = " + p + "\n");
+        };
+        pattern("s%d.raw 0 2 2");
+        const Image slices = readImage(d / "slices.mhd");
+        QCOMPARE(slices.data().front(), 3.0f);
+        QCOMPARE(slices.data().back(), 5.0f);
+        for (const auto& [p, message] : std::vector<std::pair<const char*, const char*>>{
+                 {"s%d.raw 0 2 0", "STEP of at least 1"},
+                 {"s%d.raw 0 2", "is not FORMAT MIN MAX STEP"},
+                 {"s%s.raw 0 2 2", "other than %d"},
+                 {"s%d%d.raw 0 2 2", "exactly one %d"},
+                 {"s%d.raw 0 4 2", "3 slice files for 2 slices"},
+                 {"s%d.raw 0 1 1", "s1.raw, which is missing"}}) {
+            pattern(p);
+            test::expectInputError([&] { readImage(d / "slices.mhd"); }, message);
+        }
+        fs::copy_file(fs::path(DACW_SOURCE_DIR) / "tests" / "data" / "fuzz" / "metaimage-pattern-step.mha", d / "found.mha");
+        test::expectInputError([&] { readImage(d / "found.mha"); }, "is not FORMAT MIN MAX STEP");
     }
 
     void streamsCutAnywhere() {
@@ -665,6 +697,16 @@ private Q_SLOTS:
                                  "gdcm-no-transfer-syntax.dcm"}) {
             fs::copy_file(stored / name, d / name);
             refused(d / name, "a damaged DICOM file");
+        }
+        // GDCM assertions found later: (0018,2010) with the VR "DA" (its spacing reader asserts
+        // on the VR), (0002,0001) as UN of undefined length in the meta group, and Pixel Data as
+        // UN of undefined length.
+        for (const auto& [name, message] : std::vector<std::pair<const char*, const char*>>{
+                 {"gdcm-spacing-vr.dcm", "value representation DA where DICOM defines DS"},
+                 {"gdcm-meta-undefined-length.dcm", "file meta header is damaged"},
+                 {"gdcm-pixel-data-un.dcm", "(7FE0,0010) has an undefined length"}}) {
+            fs::copy_file(stored / name, d / name);
+            refused(d / name, message);
         }
         // More of the same, as found: a TIFF reader that throws from CanReadFile ("No directories
         // found"), which escaped as a non-InputError; NIfTI headers with a NIfTI magic but another
