@@ -11,8 +11,23 @@ Autosaver::Autosaver(Snapshot snapshot, int delayMs, QObject* parent) : QObject(
     timer_.setSingleShot(true);
     timer_.setInterval(delayMs);
     connect(&timer_, &QTimer::timeout, this, &Autosaver::saveNow);
+    retry_.setSingleShot(true);
+    retry_.setInterval(5000);
+    connect(&retry_, &QTimer::timeout, this, &Autosaver::saveNow);
+    connect(this, &Autosaver::failed, this, [this] {
+        if (enabled_)
+            retry_.start();
+    });
+    connect(this, &Autosaver::saved, &retry_, &QTimer::stop);
     QPointer<Autosaver> self(this);
-    writer_ = std::make_unique<BackgroundWriter>([self](const std::string& message) {
+    std::shared_ptr<Outcome> outcome = outcome_;
+    writer_ = std::make_unique<BackgroundWriter>([self, outcome](const std::string& message) {
+        {
+            // On the writer's thread: exact as soon as the job ends (flush() waits for it).
+            std::lock_guard<std::mutex> lock(outcome->mutex);
+            outcome->failing = !message.empty();
+            outcome->message = message;
+        }
         // Report on the GUI thread; the object may be gone by then.
         QMetaObject::invokeMethod(
             qApp, [self, message] {
@@ -36,8 +51,22 @@ Autosaver::~Autosaver()
 void Autosaver::setEnabled(bool on)
 {
     enabled_ = on;
-    if (!on)
+    if (!on) {
         timer_.stop();
+        retry_.stop();
+    }
+}
+
+bool Autosaver::failing() const
+{
+    std::lock_guard<std::mutex> lock(outcome_->mutex);
+    return outcome_->failing;
+}
+
+QString Autosaver::lastError() const
+{
+    std::lock_guard<std::mutex> lock(outcome_->mutex);
+    return QString::fromStdString(outcome_->message);
 }
 
 void Autosaver::editFinished()

@@ -2,9 +2,13 @@
 // Autosave after every stroke, debounced: an edit schedules a save a moment later; a new edit
 // that starts while a save is still scheduled writes the previous state first and waits for it,
 // so that a crash or kill -9 loses at most the last stroke. Writes run on a worker thread and
-// are atomic (the core writers write a temporary file and rename it).
+// are atomic (the core writers write a temporary file and rename it). A save that fails (full
+// disk, read-only folder) is retried on its own every few seconds until one succeeds; until then
+// failing() says so, and the window keeps the unsaved labels open (MainWindow::keepUnsaved).
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include <QObject>
 #include <QTimer>
@@ -22,8 +26,14 @@ public:
     ~Autosaver() override;
 
     void setDelay(int ms) { timer_.setInterval(ms); }
+    /// How long after a failed save the next try starts (default 5 s).
+    void setRetryDelay(int ms) { retry_.setInterval(ms); }
+    int retryDelay() const { return retry_.interval(); }
     void setEnabled(bool on);
     bool pending() const { return timer_.isActive(); }
+    /// Whether the last save that ended failed (exact after flush()), and its message.
+    bool failing() const;
+    QString lastError() const;
 
 public Q_SLOTS:
     /// An edit happened: save soon.
@@ -40,8 +50,16 @@ Q_SIGNALS:
 private:
     void saveNow();
 
+    struct Outcome {
+        std::mutex mutex;
+        bool failing = false;
+        std::string message;
+    };
+
     Snapshot snapshot_;
     QTimer timer_;
+    QTimer retry_;
+    std::shared_ptr<Outcome> outcome_ = std::make_shared<Outcome>();
     std::unique_ptr<BackgroundWriter> writer_;
     bool enabled_ = true;
 };

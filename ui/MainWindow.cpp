@@ -55,6 +55,9 @@ struct MainWindow::Private {
     // project is open read-only: nothing is written into it (labels, definitions, runs, flags).
     ProjectLock projectLock;
     bool readOnly = false;
+    // Closing once more quits although the open case's labels could not be saved (keepUnsaved).
+    bool closeDespiteUnsaved = false;
+    bool saveFailed = false;  // the last autosave failed (its retries run)
     std::shared_ptr<std::atomic<int>> validationGeneration = std::make_shared<std::atomic<int>>(0);
     int pendingValidations = 0;
 
@@ -159,6 +162,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
         400, this);
     connect(d->autosaver, &Autosaver::saved, this, [this] {
         d->saveInfo->setText(tr("Saved %1").arg(QTime::currentTime().toString("HH:mm:ss")));
+        if (d->closeDespiteUnsaved || d->saveFailed) {  // a retry got through
+            d->messages->showMessage(tr("The labels are saved now."), MessageBar::Level::Info);
+            d->closeDespiteUnsaved = d->saveFailed = false;
+        }
         if (d->doc) {
             auto s = d->browser->caseState(QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId));
             if (!s.annotated) {
@@ -167,7 +174,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
             }
         }
     });
-    connect(d->autosaver, &Autosaver::failed, this, [this](const QString& m) { showError(m); });
+    connect(d->autosaver, &Autosaver::failed, this, [this](const QString& m) {
+        d->saveFailed = true;
+        d->saveInfo->setText(tr("Not saved"));
+        showError(tr("%1 The labels stay open here; the workbench tries again every %2 s.")
+                      .arg(m)
+                      .arg(d->autosaver->retryDelay() / 1000.0));
+    });
 
     buildDocks();
     buildActions();
@@ -608,8 +621,25 @@ void MainWindow::showError(const QString& text)
     statusBar()->showMessage(text, 10000);
 }
 
+bool MainWindow::keepUnsaved()
+{
+    flushSaves();
+    if (!d->autosaver->failing() || !d->doc)
+        return false;
+    QString reason = d->autosaver->lastError();
+    while (reason.endsWith('.'))
+        reason.chop(1);
+    showError(tr("The labels of %1 are not saved (%2). They stay open here until they are: free space "
+                 "or make the folder writable; the workbench tries again every %3 s.")
+                  .arg(QString::fromStdString(d->doc->caseId), reason)
+                  .arg(d->autosaver->retryDelay() / 1000.0));
+    return true;
+}
+
 bool MainWindow::openProject(const QString& file)
 {
+    if (keepUnsaved())
+        return false;
     Project p;
     try {
         p = Project::load(file.toStdString());
@@ -757,6 +787,11 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
         showError(tr("Open a project first."));
         return false;
     }
+    const bool same = d->doc && d->doc->domain == domain.toStdString() && d->doc->caseId == caseId.toStdString();
+    if (!same && keepUnsaved()) {
+        d->browser->selectCase(QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId));
+        return false;
+    }
     const Domain* dom = nullptr;
     for (const auto& x : d->domains)
         if (x.name == domain.toStdString())
@@ -806,6 +841,8 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
 
 bool MainWindow::openImageFile(const QString& file)
 {
+    if (keepUnsaved())
+        return false;
     std::shared_ptr<Image> image;
     try {
         image = std::make_shared<Image>(readImageOrSeries(file.toStdString()));
@@ -935,7 +972,13 @@ void MainWindow::updateTitle()
 
 void MainWindow::closeEvent(QCloseEvent* e)
 {
-    flushSaves();
+    if (!d->closeDespiteUnsaved && keepUnsaved()) {
+        d->closeDespiteUnsaved = true;
+        d->messages->showMessage(d->messages->text() + tr(" Close the window again to quit without them."),
+                                 MessageBar::Level::Error);
+        e->ignore();
+        return;
+    }
     QMainWindow::closeEvent(e);
 }
 

@@ -79,6 +79,11 @@ protected:
     void closeEvent(QCloseEvent* e) override;
 
 private:
+    /// Writes pending labels; when the open case's labels could not be saved (full disk, read-only
+    /// folder), says so and returns true: the caller keeps the case open instead of replacing it.
+    bool keepUnsaved();
+
+private:
     void buildActions();
     void buildToolBar();
     void buildMenus();

@@ -2,6 +2,7 @@
 
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QResizeEvent>
 #include <QToolButton>
 
 namespace dacw {
@@ -35,6 +36,21 @@ void MessageBar::showMessage(const QString& text, Level level)
                                                     : "background:#e3f0fb; color:#154a7a; border:1px solid #a0c4e8;";
     setStyleSheet(QString("#messageBar { %1 }").arg(colours));
     show();
+    fitHeight();
+}
+
+void MessageBar::resizeEvent(QResizeEvent* e)
+{
+    QFrame::resizeEvent(e);
+    if (e->size().width() != e->oldSize().width())
+        fitHeight();
+}
+
+void MessageBar::fitHeight()
+{
+    const int h = layout()->heightForWidth(width()) + 2 * frameWidth() + 2;
+    if (h > 0 && h != minimumHeight())
+        setMinimumHeight(h);
 }
 
 QString MessageBar::text() const { return isVisible() ? label_->text() : QString(); }

@@ -21,7 +21,14 @@ public:
     /// Every message shown since start, oldest first.
     const QStringList& history() const { return history_; }
 
+protected:
+    void resizeEvent(QResizeEvent* e) override;
+
 private:
+    /// Tall enough for every wrapped line of the text at the current width (the main window's
+    /// layout gives a word-wrapped label two lines otherwise, cutting long messages).
+    void fitHeight();
+
     QLabel* label_;
     QToolButton* close_;
     Level level_ = Level::Info;

@@ -16,6 +16,7 @@
 #include "GuiTestUtil.h"
 #include "WorkbenchFixture.h"
 #include "image/ImageIO.h"
+#include "project/Project.h"
 #include "project/ProjectLock.h"
 #include "ui/Autosaver.h"
 #include "ui/LabelTable.h"
@@ -57,6 +58,7 @@ private Q_SLOTS:
     void polygonAndFloodWithMouse();
     void saveCloseReopen();
     void projectOpenElsewhereIsReadOnly();
+    void unsavedLabelsStayOpenWhenSavingFails();
     void corruptFileMessage();
     void badCaseMarkedInBrowser();
     void labelTableEditsProject();
@@ -252,6 +254,59 @@ void TestWorkbench::projectOpenElsewhereIsReadOnly()
     const double width = double(w.editor().labels()->width()), height = double(w.editor().labels()->height());
     test::mouseStroke(w.view(), {width * 0.1, height * 0.9}, {width * 0.9, height * 0.9});
     QTRY_VERIFY_WITH_TIMEOUT(fs::exists(labelFile), 5000);
+}
+
+void TestWorkbench::unsavedLabelsStayOpenWhenSavingFails()
+{
+    // Another case of the same domain, to switch to.
+    QString other;
+    for (const Domain& dom : Project::load(demo_.file).scanDomains())
+        if (QString::fromStdString(dom.name) == demo_.domain)
+            for (const Case& c : dom.cases)
+                if (QString::fromStdString(c.id) != demo_.caseId && other.isEmpty())
+                    other = QString::fromStdString(c.id);
+    QVERIFY(!other.isEmpty());
+
+    MainWindow w;
+    QVERIFY(openAndShow(w, demo_));
+    w.autosaver()->setRetryDelay(300);
+    const fs::path labelFile = w.currentCase()->labelFile;
+    // The save cannot happen: a plain file where the label folder goes (as root, permission bits
+    // stop nothing; the core's fault tests cover full disks and read-only folders).
+    const fs::path folder = labelFile.parent_path(), aside = folder.string() + ".aside";
+    if (fs::exists(folder))
+        fs::rename(folder, aside);
+    fs::create_directories(folder.parent_path());
+    std::ofstream(folder) << "in the way";
+
+    w.setTool(MainWindow::Tool::Brush);
+    w.brushTool().setDiameter(7);
+    const double width = double(w.editor().labels()->width()), height = double(w.editor().labels()->height());
+    test::mouseStroke(w.view(), {width * 0.2, height * 0.5}, {width * 0.8, height * 0.5});
+    const LabelMap painted = *w.editor().labels();
+    QTRY_VERIFY_WITH_TIMEOUT(w.autosaver()->failing(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.messageBar()->text().contains("Autosave failed"), 5000);
+    QVERIFY2(w.messageBar()->text().contains(QString::fromStdString(labelFile.filename().string())),
+             qPrintable(w.messageBar()->text()));
+
+    // Switching case, opening another project or quitting would drop the strokes: refused, saying why.
+    QVERIFY(!w.openCase(demo_.domain, other));
+    QCOMPARE(QString::fromStdString(w.currentCase()->caseId), demo_.caseId);
+    QVERIFY(*w.editor().labels() == painted);
+    QVERIFY2(w.messageBar()->text().contains("stay open here"), qPrintable(w.messageBar()->text()));
+    test::saveIfRequested(w.grab().toImage(), "save-failed");
+    QVERIFY(!w.openProject(QString::fromStdString(demo_.file.string())));
+    QVERIFY(!w.close());
+    QVERIFY(w.messageBar()->text().contains("Close the window again"));
+
+    // Once the folder can be written, a retry saves them without another stroke.
+    fs::remove(folder);
+    if (fs::exists(aside))
+        fs::rename(aside, folder);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.autosaver()->failing() && fs::exists(labelFile), 5000);
+    QVERIFY(readLabelMap(labelFile) == painted);
+    QTRY_VERIFY_WITH_TIMEOUT(w.messageBar()->text().contains("saved now"), 5000);  // reported after the write
+    QVERIFY(w.openCase(demo_.domain, other));
 }
 
 void TestWorkbench::corruptFileMessage()
