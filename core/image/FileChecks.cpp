@@ -641,6 +641,53 @@ void checkSlicePattern(const fs::path& file, const std::string& pattern, const s
     }
 }
 
+/// A MetaImage list of data files: "ElementDataFile = LIST [ND]", then one file name per line,
+/// each holding an N-dimensional block (N defaults to NDims - 1: one file per slice). MetaIO takes
+/// any value starting with "LIST" for one and reads the names and block sizes without checks
+/// (fuzz_metaimage: a SEGV and heap corruption on damaged lists). Each listed file must exist.
+void checkSliceList(const fs::path& file, const std::string& value, const std::string& rest, const std::string& dimSize) {
+    const auto refuse = [&](const std::string& why) {
+        throw InputError("Cannot read " + file.string() + ": its list of data files (ElementDataFile = " +
+                         value.substr(0, 80) + ") " + why);
+    };
+    std::istringstream in(value);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) words.push_back(w);
+    std::vector<long long> dims;
+    {
+        std::istringstream ds(dimSize);
+        for (double d; ds >> d;) dims.push_back((long long)d);
+    }
+    if (dims.empty()) refuse("comes without DimSize");
+    const int ndims = int(dims.size());
+    int blockDims = ndims - 1;
+    if (words.empty() || words[0] != "LIST" || words.size() > 2) refuse("is not LIST or LIST ND");
+    if (words.size() == 2) {
+        const std::string& w = words[1];
+        if (w.size() != 2 || !std::isdigit(static_cast<unsigned char>(w[0])) || (w[1] != 'D' && w[1] != 'd'))
+            refuse("is not LIST or LIST ND");
+        blockDims = w[0] - '0';
+    }
+    if (blockDims < 1 || blockDims > ndims)
+        refuse("names blocks of " + std::to_string(blockDims) + " dimensions in a " + std::to_string(ndims) + "-D image");
+    long long files = 1;
+    for (int i = blockDims; i < ndims; ++i) files *= dims[std::size_t(i)];
+    if (files < 1 || files > 100000) refuse("would need " + std::to_string(files) + " files");
+    std::istringstream lines(rest);
+    std::string name;
+    for (long long k = 0; k < files; ++k) {
+        do {
+            if (!std::getline(lines, name)) refuse("names fewer files than the " + std::to_string(files) + " it needs");
+            while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
+        } while (name.empty());
+        if (name.size() >= 255 || std::any_of(name.begin(), name.end(), [](char c) { return (unsigned char)c < 0x20; }))
+            refuse("holds a line that is not a file name");
+        const fs::path block = fs::path(name).is_absolute() ? fs::path(name) : file.parent_path() / name;
+        std::error_code ec;
+        if (!fs::is_regular_file(block, ec)) refuse("names " + block.string() + ", which is missing or not a file");
+    }
+}
+
 /// The dictionary VR of the top-level elements GDCM reads through its typed attributes (image
 /// geometry, rescale, Image Pixel module), or nullptr for other elements.
 const char* dictionaryVrOfTypedAttribute(std::uint16_t group, std::uint16_t element) {
@@ -1207,7 +1254,9 @@ void checkMetaImagePayload(const fs::path& file, std::size_t budget, bool payloa
         for (std::string w; words >> w;)
             if (w.size() >= 80) damaged("a data file pattern word of " + std::to_string(w.size()) + " characters");
     }
-    if (keys["ElementDataFile"].find('%') != std::string::npos && keys["ElementDataFile"].rfind("LIST", 0) != 0)
+    if (keys["ElementDataFile"].rfind("LIST", 0) == 0)
+        checkSliceList(file, keys["ElementDataFile"], dataStart < head.size() ? head.substr(dataStart) : std::string(), keys["DimSize"]);
+    else if (keys["ElementDataFile"].find('%') != std::string::npos)
         checkSlicePattern(file, keys["ElementDataFile"], keys["DimSize"]);
     static const std::map<std::string, int> kSizes = {
         {"MET_CHAR", 1},  {"MET_UCHAR", 1}, {"MET_SHORT", 2},     {"MET_USHORT", 2},     {"MET_INT", 4},

@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <tuple>
+#include <vector>
 
 #include "TestSupport.h"
 #include "image/ImageIO.h"
@@ -437,6 +439,30 @@ private Q_SLOTS:
         }
         fs::copy_file(fs::path(DACW_SOURCE_DIR) / "tests" / "data" / "fuzz" / "metaimage-pattern-step.mha", d / "found.mha");
         test::expectInputError([&] { readImage(d / "found.mha"); }, "is not FORMAT MIN MAX STEP");
+        // A list of data files, "LIST [ND]" and one name per line: MetaIO takes any value starting
+        // with LIST for one and crashed on damaged lists (fuzz_metaimage). Good lists read.
+        const auto list = [&](const std::string& value, const std::string& names) {
+            spit(d / "list.mhd", "ObjectType = Image\nNDims = 3\nDimSize = 4 4 2\nElementType = MET_UCHAR\n"
+                                 "ElementDataFile = " + value + "\n" + names);
+        };
+        for (const char* value : {"LIST", "LIST 2D"}) {
+            list(value, "s0.raw\ns2.raw\n");
+            const Image listed = readImage(d / "list.mhd");
+            QCOMPARE(listed.data().front(), 3.0f);
+            QCOMPARE(listed.data().back(), 5.0f);
+        }
+        for (const auto& [value, names, message] : std::vector<std::tuple<const char*, const char*, const char*>>{
+                 {"LISTLOCAL", "s0.raw\ns2.raw\n", "is not LIST or LIST ND"},
+                 {"LIST 5D", "s0.raw\ns2.raw\n", "blocks of 5 dimensions"},
+                 {"LIST", "s0.raw\n", "names fewer files than the 2"},
+                 {"LIST", "s0.raw\nnope.raw\n", "nope.raw, which is missing"}}) {
+            list(value, names);
+            test::expectInputError([&] { readImage(d / "list.mhd"); }, message);
+        }
+        for (const char* name : {"metaimage-list-1.mha", "metaimage-list-2.mha"}) {
+            fs::copy_file(fs::path(DACW_SOURCE_DIR) / "tests" / "data" / "fuzz" / name, d / name);
+            test::expectInputError([&] { readImage(d / name); }, "its list of data files");
+        }
     }
 
     void streamsCutAnywhere() {
