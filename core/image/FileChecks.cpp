@@ -800,6 +800,11 @@ void walkDicom(const fs::path& file) {
         if (group == 0xfffe) {  // item, item delimiter, sequence delimiter: no VR
             len = u32(h + 4);
             const bool undefinedHere = !open.empty() && open.back().end < 0;
+            // A delimiter's length is 0 by the standard; GDCM allocates what it says (4 GiB).
+            if ((element == 0xe00d || element == 0xe0dd) && len != 0) {
+                problem = "a delimiter " + std::string(tag) + " with a length of " + std::to_string(len) + " (damaged file)";
+                break;
+            }
             if (element == 0xe00d) {  // item delimiter
                 if (inside != 'I' || !undefinedHere) {
                     problem = "an item delimiter outside an item of undefined length (damaged file)";

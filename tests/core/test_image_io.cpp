@@ -726,11 +726,12 @@ private Q_SLOTS:
         }
         // GDCM assertions found later: (0018,2010) with the VR "DA" (its spacing reader asserts
         // on the VR), (0002,0001) as UN of undefined length in the meta group, and Pixel Data as
-        // UN of undefined length.
+        // UN of undefined length, and a sequence delimiter with a length (GDCM allocated 4 GiB).
         for (const auto& [name, message] : std::vector<std::pair<const char*, const char*>>{
                  {"gdcm-spacing-vr.dcm", "value representation DA where DICOM defines DS"},
                  {"gdcm-meta-undefined-length.dcm", "file meta header is damaged"},
-                 {"gdcm-pixel-data-un.dcm", "(7FE0,0010) has an undefined length"}}) {
+                 {"gdcm-pixel-data-un.dcm", "(7FE0,0010) has an undefined length"},
+                 {"gdcm-delimiter-length.dcm", "a delimiter (FFFE,E0DD) with a length"}}) {
             fs::copy_file(stored / name, d / name);
             refused(d / name, message);
         }
