@@ -169,12 +169,15 @@ void addPoint(RunCurve& c, double x, double y) {
 }
 }  // namespace
 
-std::vector<RunCurve> lossCurves(const RunTable& metrics) {
-    // Columns that are not loss terms, by name (elapsed_s came later; older folders lack it).
+bool isLossColumn(const std::string& header) {
     static const char* const kNotLoss[] = {"iteration", "lr", "images_per_s", "s_per_iter", "data_wait", "elapsed_s"};
+    return std::find(std::begin(kNotLoss), std::end(kNotLoss), header) == std::end(kNotLoss);
+}
+
+std::vector<RunCurve> lossCurves(const RunTable& metrics) {
     std::vector<RunCurve> curves;
     for (std::size_t c = 0; c < metrics.header.size(); ++c) {
-        if (std::find(std::begin(kNotLoss), std::end(kNotLoss), metrics.header[c]) != std::end(kNotLoss)) continue;
+        if (!isLossColumn(metrics.header[c])) continue;
         RunCurve curve;
         curve.name = metrics.header[c];
         for (const auto& row : metrics.rows)

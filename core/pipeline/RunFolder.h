@@ -35,8 +35,11 @@ struct RunCurve {
     std::string name;
     std::vector<std::pair<double, double>> points;
 };
-/// The loss curves of a metrics.csv: one per column that is not iteration, lr, images_per_s,
-/// s_per_iter, data_wait or elapsed_s, named by its header cell, in file order.
+/// Whether a metrics.csv column is a loss term: not iteration, lr, images_per_s, s_per_iter,
+/// data_wait or elapsed_s (a time column that came later; older folders lack it).
+bool isLossColumn(const std::string& header);
+/// The loss curves of a metrics.csv: one per loss column (isLossColumn), named by its header
+/// cell, in file order.
 std::vector<RunCurve> lossCurves(const RunTable& metrics);
 /// One named column of a metrics.csv against the iteration; no points when there is no such column.
 RunCurve metricsColumn(const RunTable& metrics, const std::string& column);

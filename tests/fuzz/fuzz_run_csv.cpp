@@ -1,5 +1,6 @@
 // metrics.csv and validation.csv of a run folder, as the dashboard plots them (readRunTable and
 // the curves of pipeline/RunFolder.h): the input is split at a separator line into the two files.
+#include <algorithm>
 #include <cmath>
 
 #include "FuzzSupport.h"
@@ -27,8 +28,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     for (const auto& row : metrics.rows) fuzz::require(!row.empty(), "rows have a cell");
     for (const auto& row : validation.rows) fuzz::require(!row.empty(), "rows have a cell");
     const auto curves = lossCurves(metrics);
-    fuzz::require(curves.size() == (metrics.header.size() > 5 ? metrics.header.size() - 5 : 0), "one curve per loss column");
-    for (const auto& c : curves) checkCurve(c);
+    fuzz::require(curves.size() == std::size_t(std::count_if(metrics.header.begin(), metrics.header.end(), isLossColumn)),
+                  "one curve per loss column");
+    for (const auto& c : curves) {
+        fuzz::require(isLossColumn(c.name), "curves are of loss columns");
+        checkCurve(c);
+    }
     checkCurve(metricsColumn(metrics, "total"));
     const RunCurve val = validationMeanCurve(validation);
     checkCurve(val);
