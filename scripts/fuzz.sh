@@ -23,8 +23,11 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$build" --target fuzz_all -j "$jobs"
 
 fuzzdir="$build/tests/fuzz"
-if [ ! -d "$build/seeds" ]; then
+# Seeds are written again when the generator changed since they were (a new harness's seeds).
+if [ ! -d "$build/seeds" ] || [ "$fuzzdir/fuzz_seeds" -nt "$build/seeds" ]; then
+  rm -rf "$build/seeds.partial"
   "$fuzzdir/fuzz_seeds" "$build/seeds.partial" >/dev/null
+  rm -rf "$build/seeds"
   mv "$build/seeds.partial" "$build/seeds"
 fi
 

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "TinyCheckpoint.h"
+#include "core/train/CoTrainer.h"
 #include "core/train/ModelFile.h"
 #include "core/train/Networks.h"
 #include "demo/DemoData.h"
@@ -236,6 +238,14 @@ int main(int argc, char** argv) {
         info.userMetadata = "{\"task\":\"fundus\"}";
         train::writeModelFile((tmp / "model.pt").string(), net, info);
         seed("model", slurp(tmp / "model.pt"));
+    }
+    // A checkpoint of the run fuzz_checkpoint resumes (TinyCheckpoint.h), after one iteration.
+    {
+        const std::string ckpt = (tmp / "checkpoint.pt").string();
+        train::TrainConfig c = fuzz::tinyCheckpointConfig(ckpt);
+        c.iterations = 1;
+        train::CoTrainer(c).run(fuzz::tinyLabeled(), fuzz::tinyUnlabeled());
+        seed("checkpoint", slurp(ckpt));
     }
 
     fs::remove_all(tmp);
