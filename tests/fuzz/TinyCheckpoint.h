@@ -24,7 +24,7 @@ inline train::TrainConfig tinyCheckpointConfig(const std::string& checkpoint) {
     return c;
 }
 
-inline train::TensorDataset tinyLabeled() { return train::makeSyntheticDataset({2, 16, 3, 3, 0.0, 11, "a", true}); }
-inline train::TensorDataset tinyUnlabeled() { return train::makeSyntheticDataset({2, 16, 3, 3, 0.5, 12, "b", false}); }
+inline train::TensorDataset tinyLabeled() { return train::makeSyntheticDataset({2, 32, 3, 3, 0.0, 11, "a", true}); }
+inline train::TensorDataset tinyUnlabeled() { return train::makeSyntheticDataset({2, 32, 3, 3, 0.5, 12, "b", false}); }
 
 }  // namespace dacw::fuzz
