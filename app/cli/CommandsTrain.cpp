@@ -20,6 +20,7 @@
 #include "core/train/Errors.h"
 #include "pipeline/ExperimentChart.h"
 #include "pipeline/Run.h"
+#include "pipeline/RunFolder.h"
 #include "util/Errors.h"
 #include "util/Paths.h"
 
@@ -153,9 +154,8 @@ RunRequest requestFrom(const Args& a) {
     r.resume = a.flag("resume");
     r.testUnusedLabeled = a.flag("test-unused-labeled");
     if (a.has("init-model")) {
-        fs::path m = a.get("init-model");
+        const fs::path m = RunFolder::modelIn(a.get("init-model"));
         std::error_code ec;
-        if (fs::is_directory(m, ec)) m /= "model.pt";
         if (!fs::exists(m, ec)) throw InputError("--init-model: no exported model at " + m.string());
         c.initModel = fs::absolute(m).string();
     }
@@ -331,9 +331,9 @@ int experimentBlock(const RunRequest& base, const std::vector<train::Method>& me
             r.outDir = multi ? out / name / ("seed-" + std::to_string(seeds[si])) : out / name;
             // With --resume, a finished run (its metrics.json exists) is read back, not retrained.
             std::error_code ec;
-            if (r.resume && fs::exists(r.outDir / "metrics.json", ec)) {
+            if (r.resume && fs::exists(RunFolder(r.outDir).evaluation(), ec)) {
                 std::cerr << "== " << name << " seed " << seeds[si] << ": finished earlier, read from " << r.outDir.string() << "\n";
-                results[name].push_back(evaluationFromJson(readText(r.outDir / "metrics.json")));
+                results[name].push_back(readRunEvaluation(RunFolder(r.outDir)));
                 continue;
             }
             std::cerr << "== " << name << " seed " << seeds[si] << " -> " << r.outDir.string() << "\n";

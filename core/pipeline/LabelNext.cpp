@@ -4,7 +4,6 @@
 #include <map>
 
 #include <ATen/ATen.h>
-#include <nlohmann/json.hpp>
 
 #include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
@@ -14,7 +13,6 @@
 #include "util/Paths.h"
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
 
 namespace dacw {
 
@@ -25,7 +23,8 @@ std::vector<CaseDisagreement> rankByDisagreement(const fs::path& runDir, const s
     if (!train::partsOf(cfg.method).coTraining)
         throw InputError("The run " + runDir.filename().string() + " trained one model (" + train::toString(cfg.method) +
                          "); ranking by disagreement needs a co-training run (dac or cps)");
-    const fs::path checkpoint = runDir / "checkpoint.pt";
+    const RunFolder folder(runDir);
+    const fs::path checkpoint = folder.checkpoint();
     std::error_code ec;
     if (!fs::exists(checkpoint, ec)) throw InputError("The run folder " + runDir.string() + " has no checkpoint.pt");
 
@@ -34,13 +33,7 @@ std::vector<CaseDisagreement> rankByDisagreement(const fs::path& runDir, const s
     pre.channels = req.task.channels;
 
     // The trainer needs a labeled set to build its models; the run's own cases restore it.
-    std::vector<std::string> labeledIds;
-    try {
-        json j = json::parse(readText(runDir / "config.json"));
-        labeledIds = j.value("labeled_cases", std::vector<std::string>{});
-    } catch (const std::exception& e) {
-        throw InputError("Cannot read " + (runDir / "config.json").string() + ": " + e.what());
-    }
+    const std::vector<std::string> labeledIds = readRunConfig(folder).labeledCases;
     const train::TensorDataset labeled = loadDomainTensors(scanDomain(req.labeledDir), req.task, pre, true, labeledIds);
 
     std::vector<train::TensorDataset> parts;

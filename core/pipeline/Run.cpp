@@ -22,6 +22,7 @@
 #include "data/Preprocess.h"
 #include "dataset/Domain.h"
 #include "image/ImageIO.h"
+#include "pipeline/RunFolder.h"
 #include "util/Errors.h"
 #include "util/FileLock.h"
 #include "util/JsonNumbers.h"
@@ -117,10 +118,6 @@ std::vector<std::vector<float>> predictImage(const train::Predictor& p, const Im
     return out;
 }
 
-fs::path predictionFile(const fs::path& dir, const std::string& caseId, bool volume) {
-    return dir / (caseId + (volume ? ".nii.gz" : ".png"));
-}
-
 double meanOf(const std::vector<double>& v) {
     if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
     double m = 0;
@@ -195,8 +192,6 @@ void summarise(EvaluationResult& r) {
 }
 
 namespace {
-
-json number(double v) { return std::isfinite(v) ? json(std::round(v * 1e6) / 1e6) : json(nullptr); }
 
 /// One case on its way through prediction: read and resampled ahead, predicted in a batch, then
 /// mapped back to the image's geometry.
@@ -285,7 +280,7 @@ double predictCases(const train::Predictor& p, const std::vector<const Case*>& c
 }
 
 /// Scores every masked case of a domain with a predictor; writes predictions when outDir is set.
-void evaluateDomain(const train::Predictor& p, const Domain& d, const Task& task, const fs::path& outDir,
+void evaluateDomain(const train::Predictor& p, const Domain& d, const Task& task, const RunFolder* out,
                     EvaluationResult& r, RunLog* log, const std::set<std::string>& exclude = {}) {
     std::vector<const Case*> cases;
     for (const auto& c : d.cases)
@@ -301,7 +296,7 @@ void evaluateDomain(const train::Predictor& p, const Domain& d, const Task& task
                 LabelMap truth = readCaseMask(c);
                 r.cases.push_back(scoreCase(d.name, c.id, pred, truth, task));
                 if (r.hd95Unit.empty()) r.hd95Unit = hd95Unit(truth.geometry());
-                if (!outDir.empty()) writeLabelMap(pred, predictionFile(outDir / d.name, c.id, img.depth() > 1));
+                if (out) writeLabelMap(pred, out->predictionFile(d.name, c.id, img.depth() > 1));
             } catch (const InputError& e) {
                 skipped(c, e.what());
             }
@@ -318,90 +313,6 @@ void evaluateDomain(const train::Predictor& p, const Domain& d, const Task& task
 }
 
 }  // namespace
-
-std::string evaluationToJson(const EvaluationResult& r, const std::map<std::string, std::string>& extra) {
-    json doms = json::object();
-    for (const auto& d : r.domains) {
-        json dice = json::object(), raw = json::object(), hd = json::object(), pen = json::object();
-        for (const auto& [k, v] : d.dice) dice[k] = number(v);
-        for (const auto& [k, v] : d.rawDice) raw[k] = number(v);
-        for (const auto& [k, v] : d.hd95) hd[k] = number(v);
-        for (const auto& [k, v] : d.hd95Penalised) pen[k] = v;
-        json dj = {{"cases", d.cases}, {"dice", dice}, {"dice_before_postprocessing", raw}, {"hd95", hd},
-                   {"hd95_penalised", pen}, {"vcdr_mae", number(d.vcdrMae)}};
-        if (d.anatomyChecked) dj["anatomy_valid"] = {{"valid", d.anatomyValid}, {"checked", d.anatomyChecked}};
-        doms[d.name] = dj;
-    }
-    json mean = {{"dice", json::object()}, {"hd95", json::object()}, {"vcdr_mae", number(r.meanVcdrMae)}};
-    for (const auto& [k, v] : r.meanDice) mean["dice"][k] = number(v);
-    for (const auto& [k, v] : r.meanHd95) mean["hd95"][k] = number(v);
-    json cases = json::array();
-    for (const auto& c : r.cases) {
-        json dice = json::object(), hd = json::object();
-        for (const auto& [k, s] : c.scores) {
-            dice[k] = number(s.dice);
-            hd[k] = number(s.hd95);
-        }
-        json cj = {{"domain", c.domain}, {"case", c.caseId}, {"dice", dice}, {"hd95", hd}};
-        if (!std::isnan(c.vcdrTruth)) {
-            cj["vcdr"] = number(c.vcdr);
-            cj["vcdr_truth"] = number(c.vcdrTruth);
-        }
-        if (c.anatomyChecked) cj["anatomy_valid"] = c.anatomyValid;
-        cases.push_back(cj);
-    }
-    json j = {{"domains", doms},
-              {"mean", mean},
-              {"cases", cases},
-              {"hd95_unit", r.hd95Unit.empty() ? "mm" : r.hd95Unit},
-              {"hd95_note", "HD95 of a case whose prediction or reference is empty is the image diagonal"}};
-    for (const auto& [k, v] : extra) j[k] = v;
-    return j.dump(2) + "\n";
-}
-
-EvaluationResult evaluationFromJson(const std::string& text) {
-    EvaluationResult r;
-    auto num = [](const json& v) { return v.is_null() ? NAN : v.get<double>(); };
-    try {
-        json j = json::parse(text);
-        r.hd95Unit = j.value("hd95_unit", std::string("mm"));
-        for (const auto& [name, d] : j.at("domains").items()) {
-            DomainResult dr;
-            dr.name = name;
-            dr.cases = jsonnum::integerOr<std::size_t>(d, "cases", 0, 0, 1ull << 40);
-            for (const auto& [k, v] : d.at("dice").items()) dr.dice[k] = num(v);
-            for (const auto& [k, v] : d.at("hd95").items()) dr.hd95[k] = num(v);
-            if (d.contains("dice_before_postprocessing"))
-                for (const auto& [k, v] : d.at("dice_before_postprocessing").items()) dr.rawDice[k] = num(v);
-            if (d.contains("vcdr_mae")) dr.vcdrMae = num(d.at("vcdr_mae"));
-            if (d.contains("anatomy_valid")) {
-                dr.anatomyValid = jsonnum::integerOr<std::size_t>(d.at("anatomy_valid"), "valid", 0, 0, 1ull << 40);
-                dr.anatomyChecked = jsonnum::integerOr<std::size_t>(d.at("anatomy_valid"), "checked", 0, 0, 1ull << 40);
-            }
-            r.domains.push_back(dr);
-        }
-        for (const auto& [k, v] : j.at("mean").at("dice").items()) r.meanDice[k] = num(v);
-        for (const auto& [k, v] : j.at("mean").at("hd95").items()) r.meanHd95[k] = num(v);
-        if (j.at("mean").contains("vcdr_mae")) r.meanVcdrMae = num(j.at("mean").at("vcdr_mae"));
-        for (const auto& c : j.value("cases", json::array())) {
-            CaseResult cr;
-            cr.domain = c.at("domain").get<std::string>();
-            cr.caseId = c.at("case").get<std::string>();
-            for (const auto& [k, v] : c.at("dice").items()) cr.scores[k].dice = num(v);
-            for (const auto& [k, v] : c.at("hd95").items()) cr.scores[k].hd95 = num(v);
-            if (c.contains("vcdr")) cr.vcdr = num(c.at("vcdr"));
-            if (c.contains("vcdr_truth")) cr.vcdrTruth = num(c.at("vcdr_truth"));
-            if (c.contains("anatomy_valid")) {
-                cr.anatomyChecked = true;
-                cr.anatomyValid = c.at("anatomy_valid").get<bool>();
-            }
-            r.cases.push_back(cr);
-        }
-    } catch (const json::exception& e) {
-        throw InputError(std::string("not a valid metrics.json: ") + e.what());
-    }
-    return r;
-}
 
 RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::atomic<bool>* cancel) {
     requireFolder(req.labeledDir, "labeled");
@@ -425,6 +336,7 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     if (coTraining && req.unlabeledDirs.empty())
         throw InputError("Method " + train::toString(cfg.method) + " needs unlabeled folders (--unlabeled); only 'supervised' trains without");
 
+    const RunFolder folder(req.outDir);
     std::error_code ec;
     fs::create_directories(req.outDir, ec);
     if (ec) throw InputError("Cannot create the run folder " + req.outDir.string() + ": " + ec.message());
@@ -432,12 +344,12 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     // until this function returns; the kernel releases it when the process dies.
     FileLock lock;
     std::string holder;
-    if (!lock.tryLock(req.outDir / ".lock", &holder))
+    if (!lock.tryLock(folder.lock(), &holder))
         throw InputError("The run folder " + req.outDir.string() + " is in use by another training (" + holder +
                          "); wait for it to finish, stop it, or choose another --out");
-    RunLog log(req.outDir / "log.txt", obs);
-    const fs::path configFile = req.outDir / "config.json";
-    const fs::path checkpoint = req.outDir / "checkpoint.pt";
+    RunLog log(folder.log(), obs);
+    const fs::path configFile = folder.config();
+    const fs::path checkpoint = folder.checkpoint();
     const bool resuming = req.resume && fs::exists(checkpoint, ec);
     if (req.resume && !resuming) log("--resume: no checkpoint in " + req.outDir.string() + ", starting from the beginning");
 
@@ -447,10 +359,9 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     if (all.empty()) throw InputError("The labeled folder " + req.labeledDir.string() + " has no case with a mask");
     if (resuming && fs::exists(configFile, ec)) {
         try {
-            json old = json::parse(readText(configFile));
-            chosen = old.at("labeled_cases").get<std::vector<std::string>>();
-        } catch (const json::exception& e) {
-            throw InputError("Cannot resume: " + configFile.string() + " is damaged (" + e.what() + ")");
+            chosen = readRunConfig(folder).labeledCases;
+        } catch (const InputError& e) {
+            throw InputError(std::string("Cannot resume: ") + e.what());
         }
     } else {
         std::sort(all.begin(), all.end());
@@ -531,10 +442,9 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
         bool restored = false;
         if (resuming && fs::exists(configFile, ec)) {
             try {
-                const json old = json::parse(readText(configFile)).at("train");
+                const std::map<std::string, std::string> old = readRunConfig(folder).train;
                 for (const char* key : {"bf16", "channels-last", "model-parallel"})
-                    if (old.contains(key) && old.at(key).get<std::string>() != "auto")
-                        train::applyOption(cfg, key, old.at(key).get<std::string>());
+                    if (old.count(key) && old.at(key) != "auto") train::applyOption(cfg, key, old.at(key));
                 restored = !cfg.autoKernels.any();
             } catch (const std::exception&) {
                 // An older config.json without these keys: measure below.
@@ -553,105 +463,49 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
 
     // config.json: the full resolved configuration.
     {
-        json c = json::object();
-        for (const auto& [k, v] : train::toKeyValues(cfg)) c[k] = v;
-        json j = {{"format", "dac-workbench-run"},
-                  {"version", 1},
-                  {"task", req.task.name},
-                  {"preset", req.preset},
-                  {"labeled_dir", fs::absolute(req.labeledDir).string()},
-                  {"labeled_domain", labeled.name},
-                  {"labeled_cases", chosen},
-                  {"unlabeled_dirs", json::array()},
-                  {"test_dirs", json::array()},
-                  {"validation", json::array()},
-                  {"train", c}};
-        for (const auto& u : req.unlabeledDirs) j["unlabeled_dirs"].push_back(fs::absolute(u).string());
-        for (const auto& t : req.testDirs) j["test_dirs"].push_back(fs::absolute(t).string());
-        for (const auto& [name, v] : validation) j["validation"].push_back(name);
-        writeTextAtomically(configFile, j.dump(2) + "\n");
+        RunConfigFile c;
+        c.task = req.task.name;
+        c.preset = req.preset;
+        c.labeledDir = req.labeledDir;
+        c.labeledDomain = labeled.name;
+        c.labeledCases = chosen;
+        c.unlabeledDirs = req.unlabeledDirs;
+        c.testDirs = req.testDirs;
+        for (const auto& [name, v] : validation) c.validation.push_back(name);
+        for (const auto& [k, v] : train::toKeyValues(cfg)) c.train[k] = v;
+        writeRunConfig(folder, c);
     }
     log(std::string(resuming ? "resuming " : "starting ") + train::toString(cfg.method) + ": " + std::to_string(labeledSet.size()) +
         " labeled samples, " + std::to_string(unlabeledSet.size()) + " unlabeled, " +
         std::to_string(cfg.iterations) + " iterations at " + std::to_string(pre.size) + " px");
 
-    // metrics.csv and validation.csv: rows are logged before the checkpoint of their iteration is
-    // written, so a resumed run keeps the rows before its first new iteration and drops the ones a
-    // killed or cancelled run logged past its checkpoint; every iteration then appears once. The
-    // files are rewritten atomically (a kill during the rewrite loses nothing), then appended to.
-    const fs::path csvFile = req.outDir / "metrics.csv", valFile = req.outDir / "validation.csv";
-    const std::string valHeader = "iteration,submodel,domain,region,dice";
-    auto previousRows = [&](const fs::path& file, std::string& header) {
-        std::vector<std::string> rows;
-        if (!resuming || !fs::exists(file, ec)) return rows;
-        const std::string text = readText(file);
-        const std::size_t complete = text.rfind('\n');  // a killed writer may leave half a row
-        std::istringstream in(complete == std::string::npos ? std::string() : text.substr(0, complete + 1));
-        std::getline(in, header);
-        for (std::string line; std::getline(in, line);)
-            if (!line.empty()) rows.push_back(line);
-        return rows;
-    };
-    auto rowsBefore = [](const std::vector<std::string>& rows, long long iteration) {
-        std::string kept;
-        for (const auto& row : rows)
-            if (std::atoll(row.c_str()) < iteration) kept += row + "\n";
-        return kept;
-    };
-    std::string header, oldValHeader;
-    std::vector<std::string> keptRows = previousRows(csvFile, header);
-    const std::vector<std::string> keptValRows = previousRows(valFile, oldValHeader);
-    std::ofstream csv, valCsv;
-    std::vector<std::string> lossKeys;
+    // metrics.csv and validation.csv (pipeline/RunFolder.h keeps every iteration once on resume).
+    RunMetricsWriter metrics(folder, resuming);
+    std::vector<std::string> regionNames;
+    for (const Region& reg : req.task.regions) regionNames.push_back(reg.name);
     const int64_t logEvery = std::max<int64_t>(1, cfg.iterations / 200);
-    bool first = true;
 
     train::CoTrainer trainer(cfg);
     // elapsed_s: wall seconds since this process started training (a resumed run starts again at 0).
     const auto trainStart = std::chrono::steady_clock::now();
     auto callback = [&](const train::Progress& p) {
-        if (first) {
-            first = false;
+        if (!metrics.started()) {
+            std::vector<std::string> lossKeys;
             for (const auto& [k, v] : p.losses) lossKeys.push_back(k);
-            std::string h = "iteration,lr,images_per_s,s_per_iter,data_wait,elapsed_s";
-            for (const auto& k : lossKeys) h += "," + k;
-            // A run folder from before the elapsed_s column: its rows get an empty one.
-            const std::string oldFixed = "iteration,lr,images_per_s,s_per_iter,data_wait";
-            if (!header.empty() && header != h && header.rfind(oldFixed + ",", 0) == 0 &&
-                oldFixed + ",elapsed_s" + header.substr(oldFixed.size()) == h) {
-                for (auto& row : keptRows) {
-                    std::size_t pos = 0;
-                    for (int commas = 0; commas < 5 && pos != std::string::npos; ++commas) pos = row.find(',', pos + 1);
-                    row = pos == std::string::npos ? row + "," : row.substr(0, pos) + "," + row.substr(pos);
-                }
-                header = h;
-            }
-            if (header.empty() || header != h) keptRows.clear();  // different columns: start over
-            writeTextAtomically(csvFile, h + "\n" + rowsBefore(keptRows, p.iteration));
-            const std::string valRows = oldValHeader == valHeader ? rowsBefore(keptValRows, p.iteration) : "";
-            writeTextAtomically(valFile, valHeader + "\n" + valRows);
-            csv.open(csvFile, std::ios::app);
-            valCsv.open(valFile, std::ios::app);
+            metrics.start(lossKeys, p.iteration);
         }
         if (p.iteration % logEvery == 0 || p.iteration == p.total || p.validated) {
-            csv << p.iteration << "," << p.lr << "," << p.imagesPerSecond << "," << p.secondsPerIteration << "," << p.dataWaitFraction
-                << "," << std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
-            for (const auto& k : lossKeys) {
-                auto it = p.losses.find(k);
-                csv << "," << (it == p.losses.end() ? std::string() : std::to_string(it->second));
-            }
-            csv << "\n";
-            csv.flush();
+            MetricsRow row;
+            row.iteration = p.iteration;
+            row.lr = p.lr;
+            row.imagesPerSecond = p.imagesPerSecond;
+            row.secondsPerIteration = p.secondsPerIteration;
+            row.dataWait = p.dataWaitFraction;
+            row.elapsedSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
+            row.losses = p.losses;
+            metrics.add(row);
         }
-        if (p.validated) {
-            for (const auto& [sub, doms] : p.validation)
-                for (const auto& [dom, values] : doms)
-                    for (std::size_t k = 0; k < values.size(); ++k)
-                        valCsv << p.iteration << "," << sub << ",\"" << dom << "\","
-                               << (k < req.task.regions.size() ? req.task.regions[k].name : std::to_string(k + 1)) << ","
-                               << values[k] << "\n";
-            valCsv.flush();
-        }
+        if (p.validated) metrics.addValidation(p.iteration, p.validation, regionNames);
         for (const auto& m : p.messages) log(m);
         if (obs.progress) obs.progress(p);
     };
@@ -674,7 +528,7 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
 
     // The final state too, so that a finished run can be extended with more iterations.
     trainer.saveCheckpoint(checkpoint.string());
-    out.modelFile = req.outDir / "model.pt";
+    out.modelFile = folder.model();
     json meta = {{"task", req.task.name}, {"method", train::toString(cfg.method)}, {"labeled_domain", labeled.name}};
     trainer.exportModel(out.modelFile.string(), "chosen", meta.dump());
 
@@ -682,12 +536,11 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
         train::Predictor predictor(out.modelFile.string(), cfg.device, cfg.threads);
         if (req.testUnusedLabeled) {
             const std::set<std::string> used(chosen.begin(), chosen.end());
-            evaluateDomain(predictor, labeled, req.task, req.savePredictions ? req.outDir / "predictions" : fs::path(),
-                           out.evaluation, &log, used);
+            evaluateDomain(predictor, labeled, req.task, req.savePredictions ? &folder : nullptr, out.evaluation, &log, used);
         }
         for (const auto& t : req.testDirs) {
             Domain d = scanDomain(t);
-            evaluateDomain(predictor, d, req.task, req.savePredictions ? req.outDir / "predictions" : fs::path(), out.evaluation, &log);
+            evaluateDomain(predictor, d, req.task, req.savePredictions ? &folder : nullptr, out.evaluation, &log);
         }
         summarise(out.evaluation);
         for (const auto& d : out.evaluation.domains) {
@@ -697,19 +550,18 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
             log(s.str());
         }
     }
-    writeTextAtomically(req.outDir / "metrics.json",
-                        evaluationToJson(out.evaluation, {{"method", train::toString(cfg.method)},
-                                                          {"model", out.modelFile.string()},
-                                                          {"chosen_submodel", result.chosen},
-                                                          {"task", req.task.name}}));
+    writeRunEvaluation(folder, out.evaluation,
+                       {{"method", train::toString(cfg.method)},
+                        {"model", out.modelFile.string()},
+                        {"chosen_submodel", result.chosen},
+                        {"task", req.task.name}});
     return out;
 }
 
 std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, const fs::path& outDir, int threads,
                                   EvaluationResult* scores, const Task* task, int batch, PredictStats* stats) {
-    fs::path modelFile = model;
+    const fs::path modelFile = RunFolder::modelIn(model);
     std::error_code ec;
-    if (fs::is_directory(model, ec)) modelFile = model / "model.pt";
     if (!fs::exists(modelFile, ec)) throw InputError("No exported model at " + modelFile.string());
     std::unique_ptr<train::Predictor> p;
     try {
@@ -740,7 +592,7 @@ std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, 
         } else if (post) {
             enforceAnatomy(pred, *post);
         }
-        fs::path f = predictionFile(outDir, id, img.depth() > 1);
+        fs::path f = predictionFileIn(outDir, id, img.depth() > 1);
         writeLabelMap(pred, f);
         written.push_back(f);
     };

@@ -2,15 +2,8 @@
 // A training run from folders to a run folder: the code path shared by `dacw train`, `dacw
 // experiment` and the GUI's worker thread. Torch-free header: callers see plain types only.
 //
-// RUNDIR holds everything needed to understand and repeat the run:
-//   config.json   the resolved configuration, with the labeled case list and every folder
-//   log.txt       what happened, in words
-//   metrics.csv   one row per logged iteration (losses, lr, throughput, validation Dice)
-//   checkpoint.pt both sub-models, optimisers and generators (exact resume)
-//   model.pt      the exported network (the sub-model chosen on validation; no training heads)
-//   metrics.json  per-domain and per-case Dice/HD95 on the test domains
-//   predictions/  the test predictions, with each image's own geometry
-//   .lock         held (flock) by the training writing the folder: its pid and host
+// The run folder it writes holds everything needed to understand and repeat the run; its files
+// are listed, named, written and read in pipeline/RunFolder.h.
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -127,10 +120,5 @@ std::vector<std::filesystem::path> predictPath(const std::filesystem::path& mode
 /// Scores a folder of predicted label maps against reference masks (a domain folder, or a
 /// folder of masks), matched by file stem.
 EvaluationResult evaluateFolders(const std::filesystem::path& predDir, const std::filesystem::path& truthDir, const Task& task);
-
-/// metrics.json as described above.
-std::string evaluationToJson(const EvaluationResult& r, const std::map<std::string, std::string>& extra = {});
-/// Reads the per-domain means back from a metrics.json (for experiment tables and the GUI).
-EvaluationResult evaluationFromJson(const std::string& text);
 
 }  // namespace dacw

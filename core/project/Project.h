@@ -46,6 +46,8 @@ public:
     const std::filesystem::path& file() const { return file_; }
     void setFile(const std::filesystem::path& f) { file_ = f; }
     std::filesystem::path folder() const { return file_.parent_path(); }
+    /// Where "predict all" writes: <project folder>/predictions/<domain>/<case>.
+    std::filesystem::path predictionFolder() const { return folder() / "predictions"; }
     /// Resolves a path stored relative to the project folder.
     std::filesystem::path resolve(const std::filesystem::path& p) const;
 

@@ -308,6 +308,87 @@ private Q_SLOTS:
                                "cases");
     }
 
+    /// The run folder's writers (pipeline/RunFolder.h): a resumed run keeps the rows before its first
+    /// new iteration, a folder from before the elapsed_s column gets an empty cell there, other
+    /// columns start over; config.json reads back what was written; the summary of a damaged
+    /// folder shows what can be read.
+    void runFolderWritersAndReaders() {
+        const RunFolder run(dir() / "writer-run");
+        fs::create_directories(run.dir());
+        {
+            RunMetricsWriter w(run, false);
+            w.start({"sup", "total"}, 1);
+            for (int i = 1; i <= 4; ++i) {
+                MetricsRow r;
+                r.iteration = i;
+                r.losses = {{"total", 1.0 / i}};  // no "sup": an empty cell
+                w.add(r);
+            }
+            w.addValidation(4, {{"A", {{"c, 1", {0.5, 0.25}}}}}, {"disc"});
+        }
+        RunTable m = readRunTable(run.metricsCsv());
+        QCOMPARE(m.header.size(), std::size_t(8));
+        QCOMPARE(m.rows.size(), std::size_t(4));
+        QCOMPARE(m.rows[0][6], std::string());
+        const RunTable v = readRunTable(run.validationCsv());
+        QCOMPARE(v.rows.size(), std::size_t(2));
+        QCOMPARE(v.rows[0][2], std::string("c, 1"));
+        QCOMPARE(v.rows[1][3], std::string("2"));  // a region without a name: its number
+        {
+            RunMetricsWriter w(run, true);  // resumed from the checkpoint of iteration 2
+            w.start({"sup", "total"}, 3);
+        }
+        QCOMPARE(readRunTable(run.metricsCsv()).rows.size(), std::size_t(2));
+        QCOMPARE(readRunTable(run.validationCsv()).rows.size(), std::size_t(0));
+        // An older folder: no elapsed_s column, and a half row a killed writer left behind.
+        std::ofstream(run.metricsCsv()) << "iteration,lr,images_per_s,s_per_iter,data_wait,total\n1,0.1,5,0.2,0,1.5\n2,0.1,5,0.2,0,1.2\n3,0.";
+        {
+            RunMetricsWriter w(run, true);
+            w.start({"total"}, 3);
+        }
+        m = readRunTable(run.metricsCsv());
+        QCOMPARE(m.header.at(5), std::string("elapsed_s"));
+        QCOMPARE(m.rows.size(), std::size_t(2));
+        QCOMPARE(m.rows[1].at(5), std::string());
+        QCOMPARE(m.rows[1].at(6), std::string("1.2"));
+        {
+            RunMetricsWriter w(run, true);  // other loss columns: the old rows cannot be continued
+            w.start({"sup"}, 3);
+        }
+        QCOMPARE(readRunTable(run.metricsCsv()).rows.size(), std::size_t(0));
+
+        RunConfigFile c;
+        c.task = "fundus";
+        c.preset = "quick";
+        c.labeledDir = dir() / "lab";
+        c.labeledCases = {"a", "b"};
+        c.testDirs = {dir() / "t"};
+        c.validation = {"lab (held out)"};
+        c.train = {{"iterations", "40"}, {"size", "64"}};
+        writeRunConfig(run, c);
+        const RunConfigFile back = readRunConfig(run);
+        QCOMPARE(back.labeledCases, c.labeledCases);
+        QCOMPARE(back.testDirs.at(0), fs::absolute(c.testDirs[0]));
+        QCOMPARE(back.train.at("size"), std::string("64"));
+        RunSummary s = summariseRun(run);
+        QCOMPARE(s.iterationsPlanned, std::string("40"));
+        QCOMPARE(s.iterationsDone, std::string("0"));
+        QVERIFY(s.meanDice.empty());
+        std::ofstream(run.config()) << "{\"task\": ";  // damaged: the summary keeps what it can
+        std::ofstream(run.evaluation()) << "[]";
+        s = summariseRun(run);
+        QVERIFY(s.iterationsPlanned.empty());
+        test::expectInputError([&] { readRunConfig(run); }, "config.json");
+        test::expectInputError([&] { readRunEvaluation(RunFolder(dir() / "no-such-run")); }, "no metrics.json");
+
+        QVERIFY(run.findPrediction("d", "c1").empty());
+        fs::create_directories(run.predictions() / "d");
+        std::ofstream(run.predictions() / "d" / "c1.nii") << "x";
+        QCOMPARE(run.findPrediction("d", "c1"), run.predictions() / "d" / "c1.nii");
+        QCOMPARE(run.predictionFile("d", "c2", true), run.predictions() / "d" / "c2.nii.gz");
+        QCOMPARE(RunFolder::modelIn(run.dir()), run.model());
+    }
+
     /// metrics.csv and validation.csv as the dashboard reads them (pipeline/RunFolder.h, fuzzed by
     /// fuzz_run_csv): CRLF line ends, quoted domains, short rows, cells that are not numbers
     /// (skipped, not plotted as 0).

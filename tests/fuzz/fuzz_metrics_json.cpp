@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "FuzzSupport.h"
-#include "pipeline/Run.h"
+#include "pipeline/RunFolder.h"
 #include "util/Paths.h"
 
 using namespace dacw;

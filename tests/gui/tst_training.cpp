@@ -27,7 +27,7 @@
 #include "ui/train/TrainingCentre.h"
 #include "ui/ProjectBrowser.h"
 #include "ui/model/LabelEditor.h"
-#include "ui/review/ReviewData.h"
+#include "review/ReviewData.h"
 #include "ui/review/ReviewWindow.h"
 #include "util/Paths.h"
 

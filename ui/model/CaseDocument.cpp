@@ -1,5 +1,6 @@
 #include "ui/model/CaseDocument.h"
 
+#include "pipeline/RunFolder.h"
 #include "util/Errors.h"
 
 namespace dacw {
@@ -8,17 +9,12 @@ namespace fs = std::filesystem;
 
 std::filesystem::path findPrediction(const Project& project, const std::string& domain, const std::string& caseId)
 {
-    std::vector<fs::path> folders{project.folder() / "predictions"};
-    for (auto it = project.runs.rbegin(); it != project.runs.rend(); ++it)
-        folders.push_back(project.resolve(it->folder) / "predictions");
-    std::error_code ec;
-    for (const auto& f : folders)
-        for (const char* ext : {".png", ".nii.gz", ".nii"}) {
-            const fs::path p = f / domain / (caseId + ext);
-            if (fs::exists(p, ec))
-                return p;
-        }
-    return {};
+    // The project's own predictions first (the training centre's "predict all"), then the runs,
+    // newest first.
+    fs::path found = findPredictionIn(project.predictionFolder() / domain, caseId);
+    for (auto it = project.runs.rbegin(); found.empty() && it != project.runs.rend(); ++it)
+        found = RunFolder(project.resolve(it->folder)).findPrediction(domain, caseId);
+    return found;
 }
 
 std::vector<LabelDisplay> labelDisplayOf(const Task& task)

@@ -5,7 +5,7 @@
 #include <QImage>
 #include <QString>
 
-#include "ui/review/ReviewData.h"
+#include "review/ReviewData.h"
 
 namespace dacw {
 

@@ -17,7 +17,7 @@
 #include "dataset/Domain.h"
 #include "image/ImageIO.h"
 #include "project/Project.h"
-#include "ui/review/ReviewData.h"
+#include "review/ReviewData.h"
 #include "ui/review/ReviewReport.h"
 #include "viewers/SliceView.h"
 #include "viewers/ViewLink.h"

@@ -5,13 +5,9 @@
 #include <QChart>
 #include <QChartView>
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QLineSeries>
 #include <QMap>
@@ -106,19 +102,9 @@ struct Plot {
     }
 };
 
-QJsonObject readJson(const QString& file)
-{
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
+RunFolder runFolder(const QString& folder) { return RunFolder(folder.toStdString()); }
 
-/// metrics.csv or validation.csv of a run folder (parsed by the core: pipeline/RunFolder.h).
-RunTable readTable(const QString& folder, const char* name)
-{
-    return readRunTable(QDir(folder).filePath(name).toStdString());
-}
+QString qs(const std::string& s) { return QString::fromStdString(s); }
 
 }  // namespace
 
@@ -301,7 +287,7 @@ void Dashboard::onStarted(const QString& folder, bool resumed)
     d->status->setText(resumed ? tr("Resuming %1").arg(QFileInfo(folder).fileName()) : tr("Starting %1").arg(QFileInfo(folder).fileName()));
     if (resumed) {
         // The curve so far, from the run folder, so that the resumed run stays one curve.
-        for (const RunCurve& curve : lossCurves(readTable(folder, "metrics.csv")))
+        for (const RunCurve& curve : lossCurves(readRunTable(runFolder(folder).metricsCsv())))
             for (const auto& [x, y] : curve.points)
                 d->loss.add(QString::fromStdString(curve.name), x, y);
         d->loss.fitAxes();
@@ -361,24 +347,17 @@ void Dashboard::refreshHistory()
         return;
     for (const auto& r : d->project->runs) {
         const QString folder = QString::fromStdString(d->project->resolve(r.folder).string());
-        const QJsonObject config = readJson(QDir(folder).filePath("config.json"));
-        const QJsonObject metrics = readJson(QDir(folder).filePath("metrics.json"));
-        const QJsonObject train = config.value("train").toObject();
+        const RunSummary s = summariseRun(runFolder(folder));
         QStringList dice;
-        const QJsonObject mean = metrics.value("mean").toObject().value("dice").toObject();
-        for (auto it = mean.begin(); it != mean.end(); ++it)
-            dice << QString("%1 %2").arg(it.key()).arg(it.value().toDouble(), 0, 'f', 3);
-        // Iterations done: the last row of metrics.csv.
-        const RunTable metricsCsv = readTable(folder, "metrics.csv");
-        const QString done = metricsCsv.rows.empty() ? "0" : QString::fromStdString(metricsCsv.rows.back().front());
+        for (const auto& [region, value] : s.meanDice)
+            dice << QString("%1 %2").arg(qs(region), std::isfinite(value) ? QString::number(value, 'f', 3) : QString("-"));
         const int row = d->history->rowCount();
         d->history->insertRow(row);
-        const QStringList cells = {QString::fromStdString(r.name), QString::fromStdString(r.method), QString::fromStdString(r.status),
-                                   done + " / " + train.value("iterations").toString(), config.value("preset").toString(),
-                                   train.value("size").toString(), dice.join("  "), folder};
+        const QStringList cells = {qs(r.name), qs(r.method), qs(r.status), qs(s.iterationsDone) + " / " + qs(s.iterationsPlanned),
+                                   qs(s.preset), qs(s.size), dice.join("  "), folder};
         QStringList tip;
-        for (auto it = train.begin(); it != train.end(); ++it)
-            tip << it.key() + " = " + it.value().toString();
+        for (const auto& [key, value] : s.train)
+            tip << qs(key) + " = " + qs(value);
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
             item->setToolTip(tip.join("\n"));
@@ -395,13 +374,13 @@ bool Dashboard::compareRuns(const QString& runA, const QString& runB)
     bool any = false;
     for (const QString& folder : {runA, runB}) {
         const QString name = QFileInfo(folder).fileName();
-        const RunCurve total = metricsColumn(readTable(folder, "metrics.csv"), "total");
+        const RunCurve total = metricsColumn(readRunTable(runFolder(folder).metricsCsv()), "total");
         for (const auto& [x, y] : total.points) {
             d->compare.add(name + " total loss", x, y);
             any = true;
         }
         // Validation: mean over classes and domains of the sub-model seen first, per iteration.
-        for (const auto& [x, y] : validationMeanCurve(readTable(folder, "validation.csv")).points)
+        for (const auto& [x, y] : validationMeanCurve(readRunTable(runFolder(folder).validationCsv())).points)
             d->compare.add(name + " validation Dice", x, y);
     }
     d->compare.fitAxes();

@@ -10,6 +10,7 @@
 
 #include "pipeline/LabelNext.h"
 #include "pipeline/Run.h"
+#include "pipeline/RunFolder.h"
 #include "project/Project.h"
 #include "ui/review/ReviewWindow.h"
 #include "ui/train/Dashboard.h"
@@ -158,7 +159,7 @@ bool TrainingCentre::predict(const QString& runFolder, const QStringList& domain
     std::vector<std::pair<fs::path, fs::path>> work;   // domain folder -> prediction folder
     for (const auto& pd : p->domains)
         if (domains.isEmpty() || domains.contains(QString::fromStdString(pd.name)))
-            work.emplace_back(p->resolve(pd.root), p->folder() / "predictions" / pd.name);
+            work.emplace_back(p->resolve(pd.root), p->predictionFolder() / pd.name);
     return startPrediction(runFolder, std::move(work));
 }
 
@@ -175,7 +176,7 @@ bool TrainingCentre::predictCases(const QString& runFolder, const QList<QPair<QS
         for (const auto& dom : domains)
             if (dom.name == domain.toStdString())
                 if (const Case* c = dom.find(id.toStdString()))
-                    work.emplace_back(c->image, p->folder() / "predictions" / dom.name);
+                    work.emplace_back(c->image, p->predictionFolder() / dom.name);
     if (work.empty())
         return false;
     return startPrediction(runFolder, std::move(work));
@@ -187,7 +188,7 @@ bool TrainingCentre::startPrediction(const QString& runFolder, std::vector<std::
     d->jobRunning = true;
     d->cancel->store(false);
     QPointer<TrainingCentre> self(this);
-    const fs::path model = fs::path(runFolder.toStdString()) / "model.pt";
+    const fs::path model = RunFolder(runFolder.toStdString()).model();
     auto cancel = d->cancel;
     d->job = std::thread([self, work, model, cancel] {
         int files = 0;

@@ -1,4 +1,4 @@
-#include "ui/review/ReviewData.h"
+#include "review/ReviewData.h"
 
 #include <algorithm>
 #include <cmath>
@@ -23,26 +23,6 @@ double meanOf(const std::map<std::string, RegionScore>& s)
     for (const auto& [k, v] : s)
         sum += std::isfinite(v.dice) ? v.dice : 0.0;
     return sum / double(s.size());
-}
-
-fs::path predictionOf(const fs::path& run, const std::string& domain, const std::string& id)
-{
-    std::error_code ec;
-    for (const char* ext : {".png", ".nii.gz", ".nrrd", ".mha"}) {
-        const fs::path f = run / "predictions" / domain / (id + ext);
-        if (fs::exists(f, ec))
-            return f;
-    }
-    return {};
-}
-
-EvaluationResult metricsOf(const fs::path& run)
-{
-    std::error_code ec;
-    const fs::path f = run / "metrics.json";
-    if (!fs::exists(f, ec))
-        throw InputError("The run " + run.filename().string() + " has no metrics.json: it has not finished, or had no test domain");
-    return evaluationFromJson(readText(f));
 }
 
 std::string csvField(const std::string& s)
@@ -82,13 +62,13 @@ ReviewData loadReview(const fs::path& runA, const fs::path& runB)
     r.task = req.task;
     for (const auto& g : r.task.regions)
         r.regions.push_back(g.name);
-    const EvaluationResult a = metricsOf(runA);
+    const EvaluationResult a = readRunEvaluation(RunFolder(runA));
     r.domainsA = a.domains;
     r.hd95Unit = a.hd95Unit.empty() ? "mm" : a.hd95Unit;
     std::map<std::string, const CaseResult*> bCases;
     EvaluationResult b;
     if (!runB.empty()) {
-        b = metricsOf(runB);
+        b = readRunEvaluation(RunFolder(runB));
         r.domainsB = b.domains;
         for (const auto& c : b.cases)
             bCases[Project::caseKey(c.domain, c.caseId)] = &c;
@@ -115,14 +95,14 @@ ReviewData loadReview(const fs::path& runA, const fs::path& runB)
                 rc.image = k->image;
                 rc.mask = k->mask;
             }
-        rc.predictionA = predictionOf(runA, c.domain, c.caseId);
+        rc.predictionA = RunFolder(runA).findPrediction(c.domain, c.caseId);
         if (!runB.empty()) {
             auto it = bCases.find(rc.key());
             if (it != bCases.end()) {
                 rc.b = it->second->scores;
                 rc.vcdrB = it->second->vcdr;
             }
-            rc.predictionB = predictionOf(runB, c.domain, c.caseId);
+            rc.predictionB = RunFolder(runB).findPrediction(c.domain, c.caseId);
         }
         r.cases.push_back(std::move(rc));
     }
