@@ -5,19 +5,17 @@
 
 #include <QActionGroup>
 #include <QApplication>
-#include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDockWidget>
-#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
 #include <QPointer>
 #include <QSlider>
-#include <QSpinBox>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QToolBar>
 #include <QVBoxLayout>
@@ -32,12 +30,8 @@
 #include "ui/train/RunController.h"
 #include "ui/train/TrainingCentre.h"
 #include "ui/model/AcceptPrediction.h"
-#include "ui/model/BrushTool.h"
-#include "ui/model/FloodFillTool.h"
 #include "ui/model/LabelEditor.h"
-#include "ui/model/PickLabelTool.h"
-#include "ui/model/PolygonTool.h"
-#include "ui/model/ThresholdBoxTool.h"
+#include "ui/tools/ToolPalette.h"
 #include "util/Errors.h"
 #include "viewers/SliceView.h"
 
@@ -63,14 +57,7 @@ struct MainWindow::Private {
 
     // Models.
     LabelEditor editor;
-    BrushTool brush{editor, false};
-    BrushTool eraser{editor, true};
-    PolygonTool polygon{editor, PolygonTool::Mode::Polygon};
-    PolygonTool lasso{editor, PolygonTool::Mode::Lasso};
-    FloodFillTool flood{editor};
-    ThresholdBoxTool threshold{editor};
-    PickLabelTool pick{editor};
-    Tool tool = Tool::Navigate;
+    ToolPalette palette{editor};
 
     // Widgets.
     SliceView* view = nullptr;
@@ -82,11 +69,9 @@ struct MainWindow::Private {
     QLabel* readout = nullptr;
     QLabel* sliceInfo = nullptr;
     QLabel* saveInfo = nullptr;
-    QSpinBox* brushSize = nullptr;
-    QCheckBox* brushRound = nullptr;
-    QDoubleSpinBox* tolerance = nullptr;
-    QDoubleSpinBox* thresholdLow = nullptr;
-    QDoubleSpinBox* thresholdHigh = nullptr;
+    // The active tool's options (one page per tool; an empty one for tools without options).
+    QStackedWidget* toolOptions = nullptr;
+    std::map<std::string, QWidget*> optionPages;
     QSlider* labelOpacity = nullptr;
     QSlider* predictionOpacity = nullptr;
     QMenu* presetMenu = nullptr;
@@ -112,6 +97,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
 {
     setObjectName("mainWindow");
     resize(1280, 800);
+    addWorkbenchTools(d->palette);
 
     d->view = new SliceView;
     d->view->setObjectName("sliceView");
@@ -204,7 +190,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
         if (!d->doc || d->doc->domain != dom.toStdString() || d->doc->caseId != id.toStdString())
             openCase(dom, id);
     });
-    setTool(Tool::Navigate);
+    setTool("toolNavigate");
     updateTitle();
     updateUndoActions();
 }
@@ -334,25 +320,12 @@ void MainWindow::buildActions()
     connect(redo, &QAction::triggered, this, [this] { undoRedo(true); });
 
     d->toolGroup = new QActionGroup(this);
-    const struct {
-        Tool tool;
-        const char* name;
-        QString text;
-        Qt::Key key;
-    } tools[] = {{Tool::Navigate, "toolNavigate", tr("Navigate"), Qt::Key_N},
-                 {Tool::Brush, "toolBrush", tr("Brush"), Qt::Key_B},
-                 {Tool::Eraser, "toolEraser", tr("Eraser"), Qt::Key_E},
-                 {Tool::Polygon, "toolPolygon", tr("Polygon"), Qt::Key_P},
-                 {Tool::Lasso, "toolLasso", tr("Lasso"), Qt::Key_L},
-                 {Tool::FloodFill, "toolFlood", tr("Flood fill"), Qt::Key_G},
-                 {Tool::ThresholdBox, "toolThreshold", tr("Threshold in box"), Qt::Key_T},
-                 {Tool::PickLabel, "toolPick", tr("Pick label"), Qt::Key_I}};
-    for (const auto& t : tools) {
-        auto* a = d->add(this, t.name, t.text, QKeySequence(t.key));
+    for (const auto& t : d->palette.manager().tools()) {
+        const QString id = QString::fromStdString(t.id);
+        auto* a = d->add(this, id, tr(t.text.c_str()), t.key ? QKeySequence(QChar(t.key)) : QKeySequence());
         a->setCheckable(true);
         d->toolGroup->addAction(a);
-        const Tool tool = t.tool;
-        connect(a, &QAction::triggered, this, [this, tool] { setTool(tool); });
+        connect(a, &QAction::triggered, this, [this, id] { setTool(id); });
     }
 
     auto* preserve = d->add(this, "preserve", tr("Preserve other labels"), QKeySequence(Qt::Key_K));
@@ -360,9 +333,9 @@ void MainWindow::buildActions()
     connect(preserve, &QAction::toggled, this, [this](bool on) { d->editor.setPreserveOtherLabels(on); });
 
     auto* smaller = d->add(this, "brushSmaller", tr("Smaller brush"), QKeySequence(Qt::Key_BracketLeft));
-    connect(smaller, &QAction::triggered, this, [this] { d->brushSize->setValue(d->brushSize->value() - 1); });
+    connect(smaller, &QAction::triggered, this, [this] { resizeTool(-1); });
     auto* larger = d->add(this, "brushLarger", tr("Larger brush"), QKeySequence(Qt::Key_BracketRight));
-    connect(larger, &QAction::triggered, this, [this] { d->brushSize->setValue(d->brushSize->value() + 1); });
+    connect(larger, &QAction::triggered, this, [this] { resizeTool(+1); });
 
     const struct {
         SliceAxis axis;
@@ -466,46 +439,19 @@ void MainWindow::buildToolBar()
 {
     auto* tb = addToolBar(tr("Tools"));
     tb->setObjectName("toolBar");
-    for (const char* n : {"toolNavigate", "toolBrush", "toolEraser", "toolPolygon", "toolLasso", "toolFlood", "toolThreshold", "toolPick"})
-        tb->addAction(d->actions[n]);
+    for (const auto& t : d->palette.manager().tools())
+        tb->addAction(d->actions[QString::fromStdString(t.id)]);
     tb->addSeparator();
-    tb->addWidget(new QLabel(tr(" Size ")));
-    d->brushSize = new QSpinBox;
-    d->brushSize->setObjectName("brushSize");
-    d->brushSize->setRange(1, 255);
-    d->brushSize->setValue(d->brush.diameter());
-    d->brushSize->setToolTip(tr("Brush diameter in voxels ([ and ])"));
-    tb->addWidget(d->brushSize);
-    d->brushRound = new QCheckBox(tr("Round"));
-    d->brushRound->setChecked(true);
-    tb->addWidget(d->brushRound);
-    connect(d->brushSize, &QSpinBox::valueChanged, this, [this](int v) {
-        d->brush.setDiameter(v);
-        d->eraser.setDiameter(v);
-    });
-    connect(d->brushRound, &QCheckBox::toggled, this, [this](bool on) {
-        d->brush.setRound(on);
-        d->eraser.setRound(on);
-    });
-    tb->addSeparator();
-    tb->addWidget(new QLabel(tr(" Tolerance ")));
-    d->tolerance = new QDoubleSpinBox;
-    d->tolerance->setRange(0, 1e6);
-    d->tolerance->setValue(d->flood.tolerance());
-    d->tolerance->setToolTip(tr("Flood fill: largest intensity difference from the clicked pixel"));
-    tb->addWidget(d->tolerance);
-    connect(d->tolerance, &QDoubleSpinBox::valueChanged, this, [this](double v) { d->flood.setTolerance(v); });
-    tb->addWidget(new QLabel(tr(" Threshold ")));
-    d->thresholdLow = new QDoubleSpinBox;
-    d->thresholdHigh = new QDoubleSpinBox;
-    for (auto* s : {d->thresholdLow, d->thresholdHigh}) {
-        s->setRange(-1e6, 1e6);
-        tb->addWidget(s);
-        connect(s, &QDoubleSpinBox::valueChanged, this,
-                [this] { d->threshold.setRange(d->thresholdLow->value(), d->thresholdHigh->value()); });
+    d->toolOptions = new QStackedWidget;
+    d->toolOptions->setObjectName("toolOptions");
+    for (const auto& t : d->palette.manager().tools()) {
+        QWidget* page = d->palette.createOptions(t.id);
+        if (!page)
+            page = new QWidget;
+        d->optionPages[t.id] = page;
+        d->toolOptions->addWidget(page);
     }
-    d->thresholdLow->setValue(d->threshold.low());
-    d->thresholdHigh->setValue(d->threshold.high());
+    tb->addWidget(d->toolOptions);
     tb->addSeparator();
     tb->addAction(d->actions["preserve"]);
     tb->addAction(d->actions["undo"]);
@@ -591,29 +537,37 @@ void MainWindow::buildMenus()
     });
 }
 
-void MainWindow::setTool(Tool tool)
+bool MainWindow::setTool(const QString& id)
 {
-    if (d->tool != tool)
+    ToolManager& tools = d->palette.manager();
+    if (!tools.entry(id.toStdString()))
+        return false;
+    if (tools.active() != id.toStdString())
         d->interactor->cancel(*d->view);
-    d->tool = tool;
-    ToolModel* model = nullptr;
-    const char* name = "toolNavigate";
-    switch (tool) {
-    case Tool::Navigate: break;
-    case Tool::Brush: model = &d->brush; name = "toolBrush"; break;
-    case Tool::Eraser: model = &d->eraser; name = "toolEraser"; break;
-    case Tool::Polygon: model = &d->polygon; name = "toolPolygon"; break;
-    case Tool::Lasso: model = &d->lasso; name = "toolLasso"; break;
-    case Tool::FloodFill: model = &d->flood; name = "toolFlood"; break;
-    case Tool::ThresholdBox: model = &d->threshold; name = "toolThreshold"; break;
-    case Tool::PickLabel: model = &d->pick; name = "toolPick"; break;
-    }
-    d->actions[name]->setChecked(true);
+    tools.setActive(id.toStdString());
+    ToolModel* model = tools.activeModel();
+    d->actions[id]->setChecked(true);
     d->interactor->setTool(model);
     d->view->setInteractor(model ? d->interactor : nullptr);
+    QWidget* page = d->optionPages.at(tools.active());
+    if (auto* options = dynamic_cast<ToolOptions*>(page))
+        options->refresh();
+    d->toolOptions->setCurrentWidget(page);
+    return true;
 }
 
-MainWindow::Tool MainWindow::tool() const { return d->tool; }
+QString MainWindow::tool() const { return QString::fromStdString(d->palette.manager().active()); }
+
+ToolManager& MainWindow::tools() const { return d->palette.manager(); }
+
+void MainWindow::resizeTool(int delta)
+{
+    ToolModel* model = d->palette.manager().activeModel();
+    if (!model || !model->resize(delta))
+        return;
+    if (auto* options = dynamic_cast<ToolOptions*>(d->optionPages.at(d->palette.manager().active())))
+        options->refresh();
+}
 
 void MainWindow::showError(const QString& text)
 {
@@ -827,9 +781,10 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
     d->browser->selectCase(domain, caseId);
     if (!d->doc->warning.empty())
         d->messages->showMessage(QString::fromStdString(d->doc->warning), MessageBar::Level::Warning);
-    const auto [lo, hi] = d->doc->image->range();
-    d->thresholdLow->setValue((lo + hi) / 2.0);
-    d->thresholdHigh->setValue(hi);
+    d->palette.manager().imageChanged(*d->doc->image);
+    for (const auto& [id, page] : d->optionPages)
+        if (auto* options = dynamic_cast<ToolOptions*>(page))
+            options->refresh();
     d->saveInfo->setText(d->doc->source == CaseDocument::LabelSource::Workbench ? tr("Saved labels loaded")
                          : d->doc->source == CaseDocument::LabelSource::Dataset ? tr("Labels from the dataset mask")
                                                                                 : tr("New label"));
@@ -988,9 +943,6 @@ ProjectBrowser* MainWindow::browser() const { return d->browser; }
 LabelTable* MainWindow::labelTable() const { return d->labels; }
 MessageBar* MainWindow::messageBar() const { return d->messages; }
 Autosaver* MainWindow::autosaver() const { return d->autosaver; }
-BrushTool& MainWindow::brushTool() const { return d->brush; }
-FloodFillTool& MainWindow::floodFillTool() const { return d->flood; }
-ThresholdBoxTool& MainWindow::thresholdTool() const { return d->threshold; }
 TrainingCentre* MainWindow::training() const { return d->training; }
 const Project* MainWindow::project() const { return d->project ? &*d->project : nullptr; }
 const CaseDocument* MainWindow::currentCase() const { return d->doc ? &*d->doc : nullptr; }

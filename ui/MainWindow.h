@@ -13,21 +13,17 @@ class QAction;
 namespace dacw {
 
 class Autosaver;
-class BrushTool;
-class FloodFillTool;
 class LabelEditor;
 class LabelTable;
 class MessageBar;
 class ProjectBrowser;
 class SliceView;
-class ThresholdBoxTool;
+class ToolManager;
 class TrainingCentre;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum class Tool { Navigate, Brush, Eraser, Polygon, Lasso, FloodFill, ThresholdBox, PickLabel };
-
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
@@ -48,8 +44,12 @@ public:
     /// Copies the open case's prediction into its labels (undoable); false + message without one.
     bool acceptPrediction();
 
-    void setTool(Tool tool);
-    Tool tool() const;
+    /// Makes a tool active by its id ("toolBrush", "toolSmooth", ...: ui/tools/WorkbenchTools.cpp);
+    /// false for an unknown one.
+    bool setTool(const QString& id);
+    QString tool() const;
+    /// The tools and their models (registered in ui/tools/WorkbenchTools.cpp).
+    ToolManager& tools() const;
 
     // For tests and scripting.
     SliceView* view() const;
@@ -58,9 +58,6 @@ public:
     LabelTable* labelTable() const;
     MessageBar* messageBar() const;
     Autosaver* autosaver() const;
-    BrushTool& brushTool() const;
-    FloodFillTool& floodFillTool() const;
-    ThresholdBoxTool& thresholdTool() const;
     /// Training runs, dashboard, predictions, label-next ranking and review.
     TrainingCentre* training() const;
     const Project* project() const;
@@ -96,6 +93,8 @@ private:
     void undoRedo(bool redo);
     void onDefinitionsChanged();
     void showError(const QString& text);
+    /// [ and ]: the active tool's size (its options show the new value).
+    void resizeTool(int delta);
 
     struct Private;
     std::unique_ptr<Private> d;

@@ -13,6 +13,7 @@
 #include "image/ImageIO.h"
 #include "ui/model/BrushTool.h"
 #include "ui/model/LabelEditor.h"
+#include "ui/model/ToolManager.h"
 
 using namespace dacw;
 namespace fs = std::filesystem;
@@ -32,8 +33,8 @@ int runChild(const QStringList& args)
     if (!w.openProject(args[0]) || !w.openCase(args[1], args[2]))
         return 4;
     std::mt19937 rng(args[3].toUInt());
-    w.setTool(MainWindow::Tool::Brush);
-    w.brushTool().setDiameter(2);
+    w.setTool("toolBrush");
+    w.tools().find<BrushTool>("toolBrush")->setDiameter(2);
     const double width = double(w.editor().labels()->width());
     for (int k = 1; k <= kStrokes; ++k) {
         test::mouseStroke(w.view(), {width * 0.1, strokeRow(k)}, {width * 0.9, strokeRow(k)}, 6);

@@ -8,6 +8,8 @@
 #include "ui/model/BrushTool.h"
 #include "ui/model/FloodFillTool.h"
 #include "ui/model/LabelDescription.h"
+#include "ui/model/MorphologyBrushTool.h"
+#include "ui/model/ToolManager.h"
 #include "ui/model/PickLabelTool.h"
 #include "ui/model/PolygonTool.h"
 #include "ui/model/ThresholdBoxTool.h"
@@ -58,6 +60,8 @@ private Q_SLOTS:
     void undoOnVolumeSlices();
     void undoMemoryCap();
     void labelDescriptions();
+    void smoothingBrushOpensAndCloses();
+    void toolManager();
 };
 
 void TestToolModels::sliceFrameAddressing()
@@ -299,6 +303,89 @@ void TestToolModels::preserveOtherLabels()
     brush.press(at(f, 10, 10));
     brush.release(at(f, 10, 10));
     QCOMPARE(labels->at(10, 10), std::uint8_t(1));
+}
+
+void TestToolModels::smoothingBrushOpensAndCloses()
+{
+    LabelEditor ed;
+    auto img = blankImage(40, 40);
+    auto labels = std::make_shared<LabelMap>(img->geometry());
+    // A 12 x 12 square of label 1 with a one-pixel hole, a one-pixel speck beside it under the
+    // brush, and another speck far away (outside the brush: never touched).
+    for (std::size_t y = 10; y < 22; ++y)
+        for (std::size_t x = 10; x < 22; ++x)
+            labels->at(x, y) = 1;
+    labels->at(15, 15) = 0;
+    labels->at(25, 15) = 1;
+    labels->at(35, 35) = 1;
+    ed.setData(img, labels);
+    ed.setActiveLabel(1);
+    const SliceFrame f = SliceFrame::of(img->geometry(), SliceAxis::Axial, 0);
+    MorphologyBrushTool tool(ed);
+    tool.setDiameter(21);
+    tool.setRadius(1);
+    tool.setMode(MorphologyBrushTool::Mode::Close);
+    ToolResult r = tool.press(at(f, 16, 16));
+    r |= tool.release(at(f, 16, 16));
+    QVERIFY(r.labelsChanged && r.editFinished);
+    QCOMPARE(labels->at(15, 15), std::uint8_t(1));  // the hole is filled
+    QCOMPARE(labels->at(35, 35), std::uint8_t(1));
+    QCOMPARE(countValue(*labels, 1), std::size_t(12 * 12 + 2));
+    tool.setMode(MorphologyBrushTool::Mode::Open);
+    tool.press(at(f, 20, 16));
+    tool.release(at(f, 20, 16));
+    QCOMPARE(labels->at(25, 15), std::uint8_t(0));  // the speck is removed
+    QCOMPARE(labels->at(35, 35), std::uint8_t(1));  // outside the brush: kept
+    // A radius-1 disc (a plus) does not fit a square's corner: opening removes the two corners
+    // under the brush; the two outside it stay.
+    QCOMPARE(labels->at(21, 10), std::uint8_t(0));
+    QCOMPARE(labels->at(21, 21), std::uint8_t(0));
+    QCOMPARE(labels->at(10, 10), std::uint8_t(1));
+    QCOMPARE(countValue(*labels, 1), std::size_t(12 * 12 - 1));
+    // One undo step per stroke.
+    QVERIFY(ed.undo());
+    QCOMPARE(labels->at(25, 15), std::uint8_t(1));
+    QVERIFY(ed.undo());
+    QCOMPARE(labels->at(15, 15), std::uint8_t(0));
+    // Closing does not paint over another label when other labels are preserved.
+    labels->at(15, 15) = 2;
+    ed.setPreserveOtherLabels(true);
+    tool.setMode(MorphologyBrushTool::Mode::Close);
+    tool.press(at(f, 16, 16));
+    tool.release(at(f, 16, 16));
+    QCOMPARE(labels->at(15, 15), std::uint8_t(2));
+    QCOMPARE(tool.resize(+4), true);
+    QCOMPARE(tool.diameter(), 25);
+}
+
+void TestToolModels::toolManager()
+{
+    LabelEditor ed;
+    ToolManager m(ed);
+    m.addNavigation("nav", "Navigate", 'N');
+    auto shape = std::make_shared<BrushShape>();
+    BrushTool& brush = m.add<BrushTool>("brush", "Brush", 'B', false, shape);
+    m.add<BrushTool>("eraser", "Eraser", 'E', true, shape);
+    m.add<ThresholdBoxTool>("threshold", "Threshold", 'T');
+    QVERIFY_THROWS_EXCEPTION(std::logic_error, m.add<PickLabelTool>("brush", "Again", 'X'));
+    QCOMPARE(m.active(), std::string("nav"));
+    QVERIFY(m.activeModel() == nullptr);
+    QVERIFY(!m.setActive("nothing"));
+    std::vector<std::string> seen;
+    m.onActiveChanged([&](const std::string& id) { seen.push_back(id); });
+    QVERIFY(m.setActive("brush"));
+    QCOMPARE(m.activeModel(), static_cast<ToolModel*>(&brush));
+    QCOMPARE(seen, std::vector<std::string>{"brush"});
+    QVERIFY(m.find<BrushTool>("eraser") != nullptr);
+    QVERIFY(m.find<ThresholdBoxTool>("eraser") == nullptr);
+    QCOMPARE(m.all<BrushTool>().size(), std::size_t(2));
+    brush.setDiameter(13);  // the brush and the eraser share their shape
+    QCOMPARE(m.find<BrushTool>("eraser")->diameter(), 13);
+    auto img = blankImage(10, 10);
+    img->data()[3] = 40;
+    m.imageChanged(*img);
+    QCOMPARE(m.find<ThresholdBoxTool>("threshold")->low(), 20.0);
+    QCOMPARE(m.find<ThresholdBoxTool>("threshold")->high(), 40.0);
 }
 
 void TestToolModels::pickLabel()

@@ -11,6 +11,8 @@
 #include <QLineEdit>
 #include <QComboBox>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QStackedWidget>
 #include <QtTest>
 
 #include "GuiTestUtil.h"
@@ -24,7 +26,9 @@
 #include "ui/ProjectBrowser.h"
 #include "ui/model/BrushTool.h"
 #include "ui/model/FloodFillTool.h"
+#include "ui/model/MorphologyBrushTool.h"
 #include "ui/model/LabelEditor.h"
+#include "ui/model/ToolManager.h"
 #include "util/Paths.h"
 
 using namespace dacw;
@@ -56,6 +60,7 @@ private Q_SLOTS:
     void mainWindowShowsImage();
     void paintStrokeUndoRedo();
     void polygonAndFloodWithMouse();
+    void smoothingToolFromTheToolbar();
     void saveCloseReopen();
     void projectOpenElsewhereIsReadOnly();
     void unsavedLabelsStayOpenWhenSavingFails();
@@ -97,8 +102,8 @@ void TestWorkbench::paintStrokeUndoRedo()
 {
     MainWindow w;
     QVERIFY(openAndShow(w, demo_));
-    w.setTool(MainWindow::Tool::Brush);
-    w.brushTool().setDiameter(5);
+    w.setTool("toolBrush");
+    w.tools().find<BrushTool>("toolBrush")->setDiameter(5);
     w.labelTable()->setActiveLabel(1);
     auto labels = w.editor().labels();
     QVERIFY(labels);
@@ -127,9 +132,47 @@ void TestWorkbench::paintStrokeUndoRedo()
 
     // Eraser with the keyboard shortcut.
     QTest::keyClick(w.view(), Qt::Key_E);
-    QCOMPARE(w.tool(), MainWindow::Tool::Eraser);
+    QCOMPARE(w.tool(), QString("toolEraser"));
     test::mouseStroke(w.view(), {width * 0.2, height * 0.08}, {width * 0.8, height * 0.08});
     QVERIFY(*labels == before);
+}
+
+/// A tool registered in one line (ui/tools/WorkbenchTools.cpp) appears with its action, shortcut
+/// and options; its stroke is one undo step.
+void TestWorkbench::smoothingToolFromTheToolbar()
+{
+    MainWindow w;
+    QVERIFY(openAndShow(w, demo_));
+    auto labels = w.editor().labels();
+    const double width = static_cast<double>(labels->width()), height = static_cast<double>(labels->height());
+    const auto cx = static_cast<std::size_t>(width / 2), cy = static_cast<std::size_t>(height * 0.08);
+    // A one-pixel speck of label 1 where the demo's masks are background.
+    w.labelTable()->setActiveLabel(1);
+    w.setTool("toolBrush");
+    w.tools().find<BrushTool>("toolBrush")->setDiameter(1);
+    QTest::mouseClick(w.view(), Qt::LeftButton, {}, w.view()->toWidget(double(cx), double(cy)).toPoint());
+    QCOMPARE(labels->at(cx, cy), std::uint8_t(1));
+
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    w.view()->setFocus();
+    QTest::keyClick(w.view(), Qt::Key_M);
+    QCOMPARE(w.tool(), QString("toolSmooth"));
+    auto* options = w.findChild<QStackedWidget*>("toolOptions");
+    QVERIFY(options && options->currentWidget()->findChild<QSpinBox*>("smoothRadius"));
+    auto* size = options->currentWidget()->findChild<QSpinBox*>("smoothSize");
+    const int before = size->value();
+    QTest::keyClick(w.view(), Qt::Key_BracketRight);
+    QCOMPARE(size->value(), before + 1);
+    QCOMPARE(w.tools().find<MorphologyBrushTool>("toolSmooth")->diameter(), before + 1);
+    QTest::mouseClick(w.view(), Qt::LeftButton, {}, w.view()->toWidget(double(cx), double(cy)).toPoint());
+    QCOMPARE(labels->at(cx, cy), std::uint8_t(0));   // opened away
+    QTest::keyClick(w.view(), Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(labels->at(cx, cy), std::uint8_t(1));
+    // The brush's options come back with the brush.
+    QTest::keyClick(w.view(), Qt::Key_B);
+    QVERIFY(options->currentWidget()->findChild<QSpinBox*>("brushSize"));
+    QCOMPARE(options->currentWidget()->findChild<QSpinBox*>("brushSize")->value(), 1);
 }
 
 void TestWorkbench::polygonAndFloodWithMouse()
@@ -140,7 +183,7 @@ void TestWorkbench::polygonAndFloodWithMouse()
     std::fill(labels->data().begin(), labels->data().end(), 0);
     w.view()->labelsChanged();
     w.labelTable()->setActiveLabel(2);
-    w.setTool(MainWindow::Tool::Polygon);
+    w.setTool("toolPolygon");
     const std::array<std::array<double, 2>, 4> pts{{{10, 10}, {30, 10}, {30, 25}, {10, 25}}};
     for (const auto& p : pts)
         QTest::mouseClick(w.view(), Qt::LeftButton, {}, w.view()->toWidget(p[0], p[1]).toPoint());
@@ -157,8 +200,8 @@ void TestWorkbench::polygonAndFloodWithMouse()
     QCOMPARE(count, std::size_t(21 * 16));
 
     // Flood fill with an infinite tolerance fills the whole slice, in one undo step.
-    w.setTool(MainWindow::Tool::FloodFill);
-    w.floodFillTool().setTolerance(1e9);
+    w.setTool("toolFlood");
+    w.tools().find<FloodFillTool>("toolFlood")->setTolerance(1e9);
     w.labelTable()->setActiveLabel(1);
     QTest::mouseClick(w.view(), Qt::LeftButton, {}, w.view()->toWidget(50, 50).toPoint());
     QCOMPARE(std::count(labels->data().begin(), labels->data().end(), 1), long(labels->data().size()));
@@ -174,8 +217,8 @@ void TestWorkbench::saveCloseReopen()
     {
         MainWindow w;
         QVERIFY(openAndShow(w, demo_));
-        w.setTool(MainWindow::Tool::Brush);
-        w.brushTool().setDiameter(7);
+        w.setTool("toolBrush");
+        w.tools().find<BrushTool>("toolBrush")->setDiameter(7);
         const double width = double(w.editor().labels()->width()), height = double(w.editor().labels()->height());
         test::mouseStroke(w.view(), {width * 0.1, height * 0.9}, {width * 0.9, height * 0.9});
         test::mouseStroke(w.view(), {width * 0.1, height * 0.1}, {width * 0.1, height * 0.9});
@@ -225,8 +268,8 @@ void TestWorkbench::projectOpenElsewhereIsReadOnly()
         QVERIFY(!w.action("predictAll")->isEnabled());
         QVERIFY(QApplication::activeModalWidget() == nullptr);
         // Painting works but nothing is written: no label file, the project file unchanged.
-        w.setTool(MainWindow::Tool::Brush);
-        w.brushTool().setDiameter(7);
+        w.setTool("toolBrush");
+        w.tools().find<BrushTool>("toolBrush")->setDiameter(7);
         const double width = double(w.editor().labels()->width()), height = double(w.editor().labels()->height());
         test::mouseStroke(w.view(), {width * 0.1, height * 0.9}, {width * 0.9, height * 0.9});
         labelFile = w.currentCase()->labelFile;
@@ -250,7 +293,7 @@ void TestWorkbench::projectOpenElsewhereIsReadOnly()
     QVERIFY(w.openProject(QString::fromStdString(demo_.file.string())));
     QVERIFY(!w.readOnly());
     QVERIFY(w.openCase(demo_.domain, demo_.caseId));
-    w.setTool(MainWindow::Tool::Brush);
+    w.setTool("toolBrush");
     const double width = double(w.editor().labels()->width()), height = double(w.editor().labels()->height());
     test::mouseStroke(w.view(), {width * 0.1, height * 0.9}, {width * 0.9, height * 0.9});
     QTRY_VERIFY_WITH_TIMEOUT(fs::exists(labelFile), 5000);
@@ -279,8 +322,8 @@ void TestWorkbench::unsavedLabelsStayOpenWhenSavingFails()
     fs::create_directories(folder.parent_path());
     std::ofstream(folder) << "in the way";
 
-    w.setTool(MainWindow::Tool::Brush);
-    w.brushTool().setDiameter(7);
+    w.setTool("toolBrush");
+    w.tools().find<BrushTool>("toolBrush")->setDiameter(7);
     const double width = double(w.editor().labels()->width()), height = double(w.editor().labels()->height());
     test::mouseStroke(w.view(), {width * 0.2, height * 0.5}, {width * 0.8, height * 0.5});
     const LabelMap painted = *w.editor().labels();
@@ -422,7 +465,7 @@ void TestWorkbench::browserFilterAndSearch()
     QVERIFY(b->visibleCases().size() < all);
     b->searchField()->clear();
     // Annotate one case (autosave), then filter by status.
-    w.setTool(MainWindow::Tool::Brush);
+    w.setTool("toolBrush");
     test::mouseStroke(w.view(), {5, 5}, {20, 5});
     w.flushSaves();
     QTRY_VERIFY(b->caseState(demo_.domain, demo_.caseId).annotated);
@@ -459,8 +502,8 @@ void TestWorkbench::screenshots()
     // A few strokes of a new label on top of the dataset's disc and cup.
     const int vessel = w.labelTable()->addLabel("vessel", QColor(250, 200, 0));
     w.labelTable()->setActiveLabel(vessel);
-    w.setTool(MainWindow::Tool::Brush);
-    w.brushTool().setDiameter(3);
+    w.setTool("toolBrush");
+    w.tools().find<BrushTool>("toolBrush")->setDiameter(3);
     const double n = double(w.editor().labels()->width());
     test::mouseStroke(w.view(), {n * 0.15, n * 0.30}, {n * 0.45, n * 0.42}, 20);
     test::mouseStroke(w.view(), {n * 0.55, n * 0.58}, {n * 0.85, n * 0.80}, 20);

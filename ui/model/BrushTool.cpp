@@ -5,9 +5,9 @@ namespace dacw {
 void BrushTool::updateCursor(const Point2& p)
 {
     feedback_.brushVisible = true;
-    feedback_.brushCentre = brushCentre(p[0], p[1], diameter_);
-    feedback_.brushRadius = diameter_ / 2.0;
-    feedback_.brushRound = round_;
+    feedback_.brushCentre = brushCentre(p[0], p[1], diameter());
+    feedback_.brushRadius = diameter() / 2.0;
+    feedback_.brushRound = round();
 }
 
 ToolResult BrushTool::press(const ToolEvent& e)
@@ -19,7 +19,7 @@ ToolResult BrushTool::press(const ToolEvent& e)
     painting_ = true;
     erase_ = eraser_ != e.shift;
     last_ = e.point;
-    r.labelsChanged = editor_.paintBrush(e.point, diameter_, round_, erase_);
+    r.labelsChanged = editor_.paintBrush(e.point, diameter(), round(), erase_);
     updateCursor(e.point);
     r.feedbackChanged = true;
     return r;
@@ -32,7 +32,7 @@ ToolResult BrushTool::drag(const ToolEvent& e)
     r.feedbackChanged = true;
     if (!painting_)
         return r;
-    r.labelsChanged = editor_.paintSegment(last_, e.point, diameter_, round_, erase_);
+    r.labelsChanged = editor_.paintSegment(last_, e.point, diameter(), round(), erase_);
     last_ = e.point;
     return r;
 }

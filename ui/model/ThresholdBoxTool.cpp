@@ -62,4 +62,10 @@ ToolResult ThresholdBoxTool::cancel()
     return ToolModel::cancel();
 }
 
+void ThresholdBoxTool::imageChanged(const Image& image)
+{
+    const auto [lo, hi] = image.range();
+    setRange((lo + hi) / 2.0, hi);
+}
+
 }  // namespace dacw

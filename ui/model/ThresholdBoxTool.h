@@ -21,6 +21,8 @@ public:
     ToolResult drag(const ToolEvent& e) override;
     ToolResult release(const ToolEvent& e) override;
     ToolResult cancel() override;
+    /// The range becomes [middle of the image's intensities, its maximum].
+    void imageChanged(const Image& image) override;
 
 private:
     void updateOutline(const Point2& to);

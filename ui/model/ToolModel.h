@@ -60,6 +60,10 @@ public:
     virtual ToolResult cancel();
     /// The pointer left the view.
     virtual ToolResult leave();
+    /// The [ and ] keys: grows or shrinks the tool by delta pixels; false when it has no size.
+    virtual bool resize(int delta) { return false; }
+    /// A new image is open: reset settings that depend on its intensities (default: none).
+    virtual void imageChanged(const Image& image) {}
 
     const ToolFeedback& feedback() const { return feedback_; }
     LabelEditor& editor() { return editor_; }
