@@ -185,6 +185,7 @@ int trainCommand(const std::vector<std::string>& argv) {
     Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "json"});
     std::vector<std::string> allowed = kTrainOptions;
     allowed.push_back("json");
+    allowed.push_back("notes");
     a.allowOnly(allowed);
     const bool json = a.flag("json");
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional().front() + "'");
@@ -200,7 +201,13 @@ int trainCommand(const std::vector<std::string>& argv) {
     ProgressPrinter printer;
     RunObserver obs;
     JsonProgress jsonOut;
+    // --notes: written once the run is under way (its folder exists and this process holds it).
+    bool notesWritten = !a.has("notes");
     obs.progress = [&](const train::Progress& p) {
+        if (!notesWritten) {
+            writeRunNotes(RunFolder(r.outDir), a.get("notes"));
+            notesWritten = true;
+        }
         printer(p);
         if (json) jsonOut.progress(p);
     };
@@ -573,7 +580,7 @@ const char* kTrainHelp =
     "                  [--preset quick|standard|paper] [--iters N] [--size S] [--backbone resnet18|resnet34|resnet50]\n"
     "                  [--width W] [--batch B] [--lr X] [--optimizer adamw|sgd] [--seed K] [--threads T]\n"
     "                  [--device cpu|cuda] [--bf16 true|false|auto] [--checkpoint-every N] [--val-interval N]\n"
-    "                  [--json]\n"
+    "                  [--json] [--notes TEXT]\n"
     "                  [--set key=value ...] [--cache DIR | --no-cache] [--no-predictions] [--resume]\n"
     "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled]\n\n"
     "Trains two DeepLabv3+ sub-models with DAC (or a baseline) on labeled cases from one domain and\n"
@@ -583,7 +590,8 @@ const char* kTrainHelp =
     "about 10 minutes on 2 cores), standard (128 px, ResNet-18 with the compact 128-channel head,\n"
     "2000), paper (256 px, ResNet-50, 30000); --set head-channels=256 restores the published head.\n"
     "RUNDIR receives config.json, log.txt, metrics.csv, validation.csv, checkpoint.pt, model.pt,\n"
-    "metrics.json and predictions/. Ctrl-C stops within one iteration and saves a checkpoint; the same\n"
+    "metrics.json and predictions/; --notes TEXT goes to notes.txt (the dashboard shows and edits\n"
+    "it). Ctrl-C stops within one iteration and saves a checkpoint; the same\n"
     "command with --resume continues the same loss curve.\n"
     "Few-shot calibration on a new centre: --init-model starts both sub-models from a trained run's\n"
     "network, --labeled NEWCENTRE --labeled-count K trains on K of its cases, and --test-unused-labeled\n"

@@ -477,6 +477,27 @@ void RunMetricsWriter::addValidation(std::int64_t iteration,
     writeTextAtomically(folder_.validationCsv(), validation_);
 }
 
+// --- notes.txt --------------------------------------------------------------------------------
+
+std::string readRunNotes(const RunFolder& folder) {
+    std::ifstream in(folder.notes(), std::ios::binary);
+    if (!in) return {};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void writeRunNotes(const RunFolder& folder, const std::string& text) {
+    std::error_code ec;
+    if (text.empty()) {
+        fs::remove(folder.notes(), ec);
+        if (ec) throw InputError("Cannot remove " + folder.notes().string() + ": " + ec.message());
+        return;
+    }
+    if (!fs::is_directory(folder.dir(), ec)) throw InputError("The run folder " + folder.dir().string() + " does not exist");
+    writeTextAtomically(folder.notes(), text);
+}
+
 // --- the history's summary ------------------------------------------------------------------
 
 RunSummary summariseRun(const RunFolder& folder) {
@@ -496,6 +517,7 @@ RunSummary summariseRun(const RunFolder& folder) {
     }
     const RunTable metrics = readRunTable(folder.metricsCsv());
     if (!metrics.rows.empty()) s.iterationsDone = metrics.rows.back().front();
+    s.notes = readRunNotes(folder);
     return s;
 }
 

@@ -13,6 +13,7 @@
 //   metrics.json   per-domain and per-case Dice/HD95 on the test domains
 //   predictions/   <domain>/<case>.png (2D) or .nii.gz (volumes), with each image's geometry
 //   .lock          held (flock) by the training writing the folder: its pid and host
+//   notes.txt      the user's notes on the run (UTF-8 text; `dacw train --notes`, the dashboard)
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -51,6 +52,7 @@ public:
     std::filesystem::path evaluation() const { return dir_ / "metrics.json"; }
     std::filesystem::path predictions() const { return dir_ / "predictions"; }
     std::filesystem::path lock() const { return dir_ / ".lock"; }
+    std::filesystem::path notes() const { return dir_ / "notes.txt"; }
 
     /// The file a test prediction of one case is written to.
     std::filesystem::path predictionFile(const std::string& domain, const std::string& caseId, bool volume) const;
@@ -120,6 +122,11 @@ private:
     std::string metrics_, validation_;   // the files' whole text
 };
 
+/// notes.txt: empty when there are none (or the file cannot be read). Writing empty notes removes
+/// the file; writing throws InputError when the folder is not writable.
+std::string readRunNotes(const RunFolder& folder);
+void writeRunNotes(const RunFolder& folder, const std::string& text);
+
 /// What the run history shows of one folder, read without ever throwing: a folder that is half
 /// written, damaged or gone shows what can be read.
 struct RunSummary {
@@ -129,6 +136,7 @@ struct RunSummary {
     std::string size;
     std::map<std::string, std::string> train;   // config.json's resolved options
     std::map<std::string, double> meanDice;     // metrics.json's mean Dice per region
+    std::string notes;                          // notes.txt
 };
 RunSummary summariseRun(const RunFolder& folder);
 

@@ -381,6 +381,13 @@ private Q_SLOTS:
         test::expectInputError([&] { readRunConfig(run); }, "config.json");
         test::expectInputError([&] { readRunEvaluation(RunFolder(dir() / "no-such-run")); }, "no metrics.json");
 
+        QCOMPARE(readRunNotes(run), std::string());
+        writeRunNotes(run, "first line\nsecond");
+        QCOMPARE(summariseRun(run).notes, std::string("first line\nsecond"));
+        writeRunNotes(run, "");
+        QVERIFY(!fs::exists(run.notes()));
+        test::expectInputError([&] { writeRunNotes(RunFolder(dir() / "no-such-run"), "x"); }, "does not exist");
+
         QVERIFY(run.findPrediction("d", "c1").empty());
         fs::create_directories(run.predictions() / "d");
         std::ofstream(run.predictions() / "d" / "c1.nii") << "x";
@@ -578,8 +585,9 @@ private Q_SLOTS:
         const fs::path run = dir() / "mri-run";
         Result r = dacw({"train", "--task", "scgm", "--labeled", s(demo() / "mri/centre-a"), "--unlabeled", s(demo() / "mri/centre-b"),
                          "--method", "cps", "--iters", "3", "--size", "32", "--width", "0.25", "--batch", "2", "--no-cache",
-                         "--out", s(run)});
+                         "--out", s(run), "--notes", "coronal check, übung"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
+        QCOMPARE(readRunNotes(RunFolder(run)), std::string("coronal check, übung"));
         Result pr = dacw({"predict", "--model", s(run / "model.pt"), "--input", s(demo() / "mri/centre-c/images/sub-c01.nii.gz"),
                           "--out", s(dir() / "mri-pred")});
         QVERIFY2(pr.code == 0, qPrintable(pr.err));

@@ -244,6 +244,12 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(reloaded.runs[0].method), QString("dac"));
         QCOMPARE(dash.history()->rowCount(), 1);
         QVERIFY(dash.history()->item(0, 6)->text().contains("disc"));
+        // Notes on the run: kept in its folder, shown in the history (first line; all in the tip).
+        dash.history()->selectRow(0);
+        QVERIFY(dash.notesButton()->isEnabled());
+        QVERIFY(dash.setRunNotes(QString::fromStdString(req.outDir.string()), "baseline for centre C\nseed 0"));
+        QCOMPARE(dash.history()->item(0, 7)->text(), QString("baseline for centre C"));
+        QCOMPARE(dash.history()->item(0, 7)->toolTip(), QString("baseline for centre C\nseed 0"));
         namespace fs = std::filesystem;
         QVERIFY(fs::exists(req.outDir / "metrics.json"));
         QVERIFY(fs::exists(req.outDir / "predictions" / "centre-c"));

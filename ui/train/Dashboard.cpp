@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineSeries>
 #include <QMap>
@@ -102,6 +103,9 @@ struct Plot {
     }
 };
 
+// The history's columns: the folder is last (it stretches) and is what the buttons act on.
+constexpr int kNotesColumn = 7, kFolderColumn = 8;
+
 RunFolder runFolder(const QString& folder) { return RunFolder(folder.toStdString()); }
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
@@ -122,6 +126,7 @@ struct Dashboard::Private {
     QPushButton* cancel = nullptr;
     QPushButton* resume = nullptr;
     QPushButton* compareButton = nullptr;
+    QPushButton* notes = nullptr;
     QTableWidget* history = nullptr;
     QTabWidget* tabs = nullptr;
     QPlainTextEdit* log = nullptr;
@@ -170,18 +175,22 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
     d->tabs->addTab(d->log, tr("Log"));
     layout->addWidget(d->tabs, 3);
 
-    d->history = new QTableWidget(0, 8);
+    d->history = new QTableWidget(0, kFolderColumn + 1);
     d->history->setObjectName("runHistory");
-    d->history->setHorizontalHeaderLabels(
-        {tr("Run"), tr("Method"), tr("Status"), tr("Iterations"), tr("Preset"), tr("Size"), tr("Mean Dice"), tr("Folder")});
+    d->history->setHorizontalHeaderLabels({tr("Run"), tr("Method"), tr("Status"), tr("Iterations"), tr("Preset"), tr("Size"),
+                                           tr("Mean Dice"), tr("Notes"), tr("Folder")});
     d->history->setSelectionBehavior(QAbstractItemView::SelectRows);
     d->history->setEditTriggers(QAbstractItemView::NoEditTriggers);
     d->history->horizontalHeader()->setStretchLastSection(true);
     auto* historyBox = new QVBoxLayout;
     auto* historyButtons = new QHBoxLayout;
     d->compareButton = new QPushButton(tr("Compare two selected runs"));
+    d->notes = new QPushButton(tr("Notes..."));
+    d->notes->setObjectName("runNotes");
+    d->notes->setToolTip(tr("Write notes on the selected run (kept in its folder as notes.txt)"));
     historyButtons->addWidget(new QLabel(tr("Run history")));
     historyButtons->addStretch();
+    historyButtons->addWidget(d->notes);
     historyButtons->addWidget(d->resume);
     historyButtons->addWidget(d->compareButton);
     historyBox->addLayout(historyButtons);
@@ -198,12 +207,25 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
     connect(d->resume, &QPushButton::clicked, this, [this] {
         const int row = d->history->currentRow();
         if (row >= 0)
-            resumeRun(d->history->item(row, 7)->text());
+            resumeRun(d->history->item(row, kFolderColumn)->text());
+    });
+    connect(d->notes, &QPushButton::clicked, this, [this] {
+        const int row = d->history->currentRow();
+        if (row < 0)
+            return;
+        const QString folder = d->history->item(row, kFolderColumn)->text();
+        bool ok = false;
+        const QString text = QInputDialog::getMultiLineText(this, tr("Notes on %1").arg(d->history->item(row, 0)->text()),
+                                                            tr("Notes (saved in the run folder):"),
+                                                            qs(readRunNotes(runFolder(folder))), &ok);
+        if (ok)
+            setRunNotes(folder, text);
     });
     connect(d->compareButton, &QPushButton::clicked, this, [this] {
         const auto sel = d->history->selectionModel()->selectedRows();
         if (sel.size() == 2)
-            compareRuns(d->history->item(sel[0].row(), 7)->text(), d->history->item(sel[1].row(), 7)->text());
+            compareRuns(d->history->item(sel[0].row(), kFolderColumn)->text(),
+                        d->history->item(sel[1].row(), kFolderColumn)->text());
         else
             d->status->setText(tr("Select two runs in the history to compare them"));
     });
@@ -239,6 +261,7 @@ void Dashboard::updateButtons()
     d->cancel->setEnabled(s == RunController::State::Running || s == RunController::State::Paused);
     const int row = d->history->currentRow();
     d->resume->setEnabled(!d->controller->busy() && row >= 0 && d->history->item(row, 2)->text() != "finished");
+    d->notes->setEnabled(row >= 0);
     if (s == RunController::State::Paused)
         d->status->setText(tr("Paused"));
 }
@@ -354,13 +377,14 @@ void Dashboard::refreshHistory()
         const int row = d->history->rowCount();
         d->history->insertRow(row);
         const QStringList cells = {qs(r.name), qs(r.method), qs(r.status), qs(s.iterationsDone) + " / " + qs(s.iterationsPlanned),
-                                   qs(s.preset), qs(s.size), dice.join("  "), folder};
+                                   qs(s.preset), qs(s.size), dice.join("  "),
+                                   qs(s.notes).section('\n', 0, 0), folder};
         QStringList tip;
         for (const auto& [key, value] : s.train)
             tip << qs(key) + " = " + qs(value);
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
-            item->setToolTip(tip.join("\n"));
+            item->setToolTip(c == kNotesColumn && !s.notes.empty() ? qs(s.notes) : tip.join("\n"));
             d->history->setItem(row, c, item);
         }
     }
@@ -388,6 +412,18 @@ bool Dashboard::compareRuns(const QString& runA, const QString& runB)
     return any;
 }
 
+bool Dashboard::setRunNotes(const QString& folder, const QString& text)
+{
+    try {
+        writeRunNotes(runFolder(folder), text.toStdString());
+    } catch (const std::exception& e) {
+        d->status->setText(tr("Cannot save the notes: %1").arg(QString::fromUtf8(e.what())));
+        return false;
+    }
+    refreshHistory();
+    return true;
+}
+
 bool Dashboard::resumeRun(const QString& runFolder)
 {
     if (d->controller->busy())
@@ -411,6 +447,7 @@ QLabel* Dashboard::statusLabel() const { return d->status; }
 QPushButton* Dashboard::pauseButton() const { return d->pause; }
 QPushButton* Dashboard::cancelButton() const { return d->cancel; }
 QPushButton* Dashboard::resumeButton() const { return d->resume; }
+QPushButton* Dashboard::notesButton() const { return d->notes; }
 QTabWidget* Dashboard::tabs() const { return d->tabs; }
 
 }  // namespace dacw

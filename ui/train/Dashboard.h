@@ -33,6 +33,9 @@ public:
     bool compareRuns(const QString& runA, const QString& runB);
     /// Resumes a stopped run from its folder (checkpoint.pt); false with a message otherwise.
     bool resumeRun(const QString& runFolder);
+    /// Writes the notes of a run (notes.txt in its folder; empty text removes them) and shows them
+    /// in the history; false with a message when the folder cannot be written.
+    bool setRunNotes(const QString& runFolder, const QString& text);
     /// Name for the run the controller starts next (recorded in the project).
     void setPendingRunName(const QString& name, const QString& method);
 
@@ -46,6 +49,7 @@ public:
     QPushButton* pauseButton() const;
     QPushButton* cancelButton() const;
     QPushButton* resumeButton() const;
+    QPushButton* notesButton() const;
     QTabWidget* tabs() const;
 
 Q_SIGNALS:
