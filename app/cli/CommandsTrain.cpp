@@ -19,6 +19,7 @@
 #include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
 #include "pipeline/ExperimentChart.h"
+#include "pipeline/Predict.h"
 #include "pipeline/Run.h"
 #include "pipeline/RunFolder.h"
 #include "util/Errors.h"

@@ -14,7 +14,7 @@
 
 #include "core/train/TrainConfig.h"
 #include "dataset/Task.h"
-#include "metrics/Metrics.h"
+#include "metrics/Evaluation.h"
 
 namespace dacw {
 namespace train { struct Progress; }
@@ -45,40 +45,17 @@ struct RunRequest {
     std::string preset;              // recorded only
 };
 
-struct CaseResult {
-    std::string domain, caseId;
-    std::map<std::string, RegionScore> scores;      // of the prediction as written (post-processed)
-    std::map<std::string, double> rawDice;          // before anatomy post-processing
-    double vcdr = std::numeric_limits<double>::quiet_NaN();        // vertical cup-to-disc ratio, predicted
-    double vcdrTruth = std::numeric_limits<double>::quiet_NaN();   // ... and of the reference
-    bool anatomyChecked = false, anatomyValid = true;              // of the raw prediction
-};
+/// The first step of a run (executeRun): every folder exists, a run folder is named, test domains
+/// are held out (neither the labeled nor an unlabeled folder) and a co-training method has
+/// unlabeled folders. Throws InputError saying which. Nothing is read or written.
+void checkRunRequest(const RunRequest& req);
 
-struct DomainResult {
-    std::string name;
-    std::size_t cases = 0;
-    std::map<std::string, double> dice, hd95;   // means over cases (HD95 penalised when a side is empty)
-    std::map<std::string, double> rawDice;      // before post-processing
-    std::map<std::string, std::size_t> hd95Penalised;  // cases whose HD95 is the empty-side penalty
-    double vcdrMae = std::numeric_limits<double>::quiet_NaN();     // mean |vCDR - reference vCDR|
-    std::size_t anatomyChecked = 0, anatomyValid = 0;
-};
-
-struct EvaluationResult {
-    std::vector<DomainResult> domains;
-    std::vector<CaseResult> cases;
-    std::map<std::string, double> meanDice, meanHd95;  // mean of the domain means
-    double meanVcdrMae = std::numeric_limits<double>::quiet_NaN();
-    std::string hd95Unit;                              // "mm" or "px@512" (see metrics/Metrics.h)
-};
-
-/// The one scoring path of every route (training runs, `dacw predict --task`, `dacw evaluate`):
-/// checks the raw prediction's anatomy, post-processes it (fundus: enforceAnatomy; `pred` is
-/// changed in place), then Dice, HD95 and the vertical cup-to-disc ratio against `truth`.
-CaseResult scoreCase(const std::string& domain, const std::string& caseId, LabelMap& pred, const LabelMap& truth,
-                     const Task& task);
-/// Fills the per-domain and overall summaries of r from r.cases.
-void summarise(EvaluationResult& r);
+/// The labeled cases a run trains on, from the masked ones of `labeledMasked` (any order):
+/// `previous` when resuming (the list config.json recorded), else `labeledCount` of them (or
+/// `labeledRatio`, at least one; all when neither is set), drawn with the seed, sorted. Throws
+/// InputError when there are none or fewer than asked for.
+std::vector<std::string> selectLabeledCases(const RunRequest& req, std::vector<std::string> labeledMasked,
+                                            const std::vector<std::string>* previous = nullptr);
 
 struct RunObserver {
     std::function<void(const train::Progress&)> progress;   // every iteration
@@ -100,25 +77,5 @@ struct RunOutcome {
 /// run folder, train::TrainError on a failure during training. Cancelling saves a checkpoint so
 /// that `resume` continues the same curve; so does a kill, from the last checkpoint.
 RunOutcome executeRun(const RunRequest& req, const RunObserver& obs = {}, const std::atomic<bool>* cancel = nullptr);
-
-/// Predicts every case of `domainDir` (or one file / DICOM folder) with an exported model and
-/// writes label maps with each image's geometry into `outDir` (PNG for 2D, NIfTI for volumes).
-/// Returns the files written. With a `task`, cases with masks are also scored.
-/// Throughput of one predictPath call.
-struct PredictStats {
-    std::size_t images = 0;       // predictions written
-    double seconds = 0.0;         // wall time, reading and writing included
-    double networkSeconds = 0.0;  // of which the network ran (reading, resampling and writing overlap it)
-};
-/// A folder is predicted in batches of `batch` images, read ahead and written behind on their own
-/// threads while the network runs.
-std::vector<std::filesystem::path> predictPath(const std::filesystem::path& model, const std::filesystem::path& input,
-                                               const std::filesystem::path& outDir, int threads = 0,
-                                               EvaluationResult* scores = nullptr, const Task* task = nullptr,
-                                               int batch = 4, PredictStats* stats = nullptr);
-
-/// Scores a folder of predicted label maps against reference masks (a domain folder, or a
-/// folder of masks), matched by file stem.
-EvaluationResult evaluateFolders(const std::filesystem::path& predDir, const std::filesystem::path& truthDir, const Task& task);
 
 }  // namespace dacw

@@ -82,4 +82,11 @@ std::string readText(const fs::path& file) {
     return s.str();
 }
 
+void requireFolder(const std::filesystem::path& p, const char* what) {
+    std::error_code ec;
+    if (p.empty()) throw InputError(std::string("No ") + what + " folder given");
+    if (!std::filesystem::is_directory(p, ec))
+        throw InputError(std::string("The ") + what + " folder " + p.string() + " does not exist");
+}
+
 }  // namespace dacw

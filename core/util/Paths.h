@@ -16,5 +16,7 @@ void writeTextAtomically(const std::filesystem::path& file, const std::string& t
 void syncFolderOf(const std::filesystem::path& file);
 /// Reads a whole file; throws InputError naming the file when it cannot be read.
 std::string readText(const std::filesystem::path& file);
+/// Throws InputError "No <what> folder given" or "The <what> folder X does not exist".
+void requireFolder(const std::filesystem::path& folder, const char* what);
 
 }  // namespace dacw

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <random>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,7 @@
 #include "metrics/Metrics.h"
 #include "pipeline/Run.h"
 #include "pipeline/RunFolder.h"
+#include "pipeline/RunSteps.h"
 #include "util/Errors.h"
 #include "util/Paths.h"
 
@@ -306,6 +308,94 @@ private Q_SLOTS:
                                "cases");
         test::expectInputError([&] { evaluationFromJson(R"({"domains": {"a": {"cases": 1e300, "dice": {}, "hd95": {}}}, "mean": {"dice": {}, "hd95": {}}})"); },
                                "cases");
+    }
+
+    /// The steps of a run (pipeline/RunSteps.h) one by one, without training.
+    void runStepsOneByOne() {
+        RunRequest req;
+        req.task = Task::fundus();
+        req.labeledDir = demo() / "fundus/centre-a";
+        req.unlabeledDirs = {demo() / "fundus/centre-b"};
+        req.testDirs = {demo() / "fundus/centre-c"};
+        req.outDir = dir() / "steps-run";
+        checkRunRequest(req);
+        RunRequest bad = req;
+        bad.testDirs = {req.labeledDir};
+        test::expectInputError([&] { checkRunRequest(bad); }, "must be held out");
+        bad = req;
+        bad.unlabeledDirs.clear();
+        test::expectInputError([&] { checkRunRequest(bad); }, "needs unlabeled folders");
+        bad.config.method = train::Method::Supervised;
+        checkRunRequest(bad);
+        bad = req;
+        bad.outDir.clear();
+        test::expectInputError([&] { checkRunRequest(bad); }, "No run folder");
+        bad = req;
+        bad.validationDirs = {dir() / "nowhere"};
+        test::expectInputError([&] { checkRunRequest(bad); }, "validation folder");
+
+        const std::vector<std::string> ids = {"f", "b", "d", "a", "e", "c"};
+        req.labeledCount = 4;
+        const auto chosen = selectLabeledCases(req, ids);
+        QCOMPARE(chosen.size(), std::size_t(4));
+        QVERIFY(std::is_sorted(chosen.begin(), chosen.end()));
+        QCOMPARE(selectLabeledCases(req, {"a", "b", "c", "d", "e", "f"}), chosen);  // the folder's order does not matter
+        std::set<std::vector<std::string>> draws;
+        for (int seed = 1; seed <= 6; ++seed) {
+            RunRequest r = req;
+            r.config.seed = uint64_t(seed);
+            draws.insert(selectLabeledCases(r, ids));
+        }
+        QVERIFY(draws.size() > 1);  // the seed draws them
+        req.labeledCount = 0;
+        req.labeledRatio = 0.5;
+        QCOMPARE(selectLabeledCases(req, ids).size(), std::size_t(3));
+        req.labeledRatio = 0.01;
+        QCOMPARE(selectLabeledCases(req, ids).size(), std::size_t(1));
+        req.labeledRatio = 0;
+        QCOMPARE(selectLabeledCases(req, ids).size(), std::size_t(6));
+        req.labeledCount = 7;
+        test::expectInputError([&] { selectLabeledCases(req, ids); }, "Asked for 7");
+        test::expectInputError([&] { selectLabeledCases(req, {}); }, "no case with a mask");
+        const std::vector<std::string> previous = {"b", "e"};
+        QCOMPARE(selectLabeledCases(req, ids, &previous), previous);
+
+        req.config.size = 0;
+        req.config.iterations = 1000;
+        req.config.checkpointInterval = 0;
+        const RunFolder folder(req.outDir);
+        train::TrainConfig cfg = resolveRunConfig(req, folder, true);
+        QCOMPARE(cfg.size, int64_t(128));
+        QCOMPARE(cfg.numClasses, int64_t(3));
+        QCOMPARE(cfg.validationRegions.size(), req.task.regions.size());
+        QCOMPARE(cfg.checkpointPath, folder.checkpoint().string());
+        QCOMPARE(cfg.checkpointInterval, int64_t(100));
+        QVERIFY(cfg.resume);
+
+        req.config.size = 32;
+        cfg = resolveRunConfig(req, folder, false);
+        fs::create_directories(folder.dir());
+        RunLog log(folder.log(), {});
+        const Domain labeled = scanDomain(req.labeledDir);
+        const std::vector<std::string> two = {labeled.cases[0].id, labeled.cases[1].id};
+        req.maxValidationCases = 3;
+        RunTensors data = prepareRunTensors(req, labeled, two, runPreprocessing(req, cfg), log);
+        QCOMPARE(data.labeled.size(), int64_t(2));
+        QCOMPARE(data.validation.size(), std::size_t(1));
+        QCOMPARE(data.validation.begin()->first, labeled.name + " (held out)");
+        QCOMPARE(data.validation.begin()->second.size(), int64_t(3));   // not the two trained on
+        QVERIFY(data.unlabeled.size() > 0);
+        req.testUnusedLabeled = true;
+        QVERIFY(prepareRunTensors(req, labeled, two, runPreprocessing(req, cfg), log).validation.empty());
+        req.validationDirs = {demo() / "fundus/centre-b"};
+        data = prepareRunTensors(req, labeled, two, runPreprocessing(req, cfg), log);
+        QCOMPARE(data.validation.size(), std::size_t(1));
+        QCOMPARE(data.validation.begin()->first, std::string("centre-b"));
+        const RunConfigFile c = runConfigFile(req, cfg, labeled, two, data);
+        QCOMPARE(c.labeledCases, two);
+        QCOMPARE(c.validation, std::vector<std::string>{"centre-b"});
+        QCOMPARE(c.train.at("size"), std::string("32"));
+        QVERIFY(readText(folder.log()).find("centre-a: 2 cases") != std::string::npos);
     }
 
     /// The run folder's writers (pipeline/RunFolder.h): a resumed run keeps the rows before its first

@@ -9,6 +9,7 @@
 #include <QWidget>
 
 #include "pipeline/LabelNext.h"
+#include "pipeline/Predict.h"
 #include "pipeline/Run.h"
 #include "pipeline/RunFolder.h"
 #include "project/Project.h"
