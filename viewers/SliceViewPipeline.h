@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "image/Image.h"
-#include "viewers/SliceGeometry.h"
+#include "image/SliceGeometry.h"
 
 class vtkRenderer;
 class vtkRenderWindow;
