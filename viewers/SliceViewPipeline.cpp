@@ -22,6 +22,8 @@
 #include <vtkRenderer.h>
 #include <vtkSmartPointer.h>
 
+#include "image/SliceMaths.h"
+
 namespace dacw {
 
 namespace {
@@ -200,38 +202,17 @@ struct SliceViewPipeline::Private {
         }
         const auto f = frame();
         const auto sp = spacing();
-        const int comps = img->components();
-        const bool rgb = img->isRgb();
         const int w = static_cast<int>(f.width()), h = static_cast<int>(f.height());
         vtkImageData* out = image.data;
         out->SetExtent(0, w - 1, 0, h - 1, 0, 0);
         out->SetSpacing(sp[0], sp[1], 1.0);
         out->SetOrigin(0.0, 0.0, 0.0);
-        const float* src = img->data().data();
-        const std::size_t us = f.uStride() * comps, vs = f.vStride() * comps;
-        const std::size_t base = f.index(0, 0) * comps;
-        if (rgb) {
+        if (img->isRgb()) {
             out->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
-            auto* dst = static_cast<unsigned char*>(out->GetScalarPointer());
-            for (int v = 0; v < h; ++v) {
-                const float* row = src + base + v * vs;
-                for (int u = 0; u < w; ++u, dst += 3) {
-                    const float* p = row + u * us;
-                    for (int c = 0; c < 3; ++c)
-                        dst[c] = static_cast<unsigned char>(std::clamp(p[c], 0.0f, 255.0f) + 0.5f);
-                }
-            }
+            extractRgbSlice(*img, f, static_cast<unsigned char*>(out->GetScalarPointer()));
         } else {
             out->AllocateScalars(VTK_FLOAT, 1);
-            auto* dst = static_cast<float*>(out->GetScalarPointer());
-            if (us == 1) {
-                for (int v = 0; v < h; ++v)
-                    std::copy_n(src + base + v * vs, w, dst + static_cast<std::size_t>(v) * w);
-            } else {
-                for (int v = 0; v < h; ++v)
-                    for (int u = 0; u < w; ++u)
-                        *dst++ = src[base + v * vs + u * us];
-            }
+            extractGraySlice(*img, f, static_cast<float*>(out->GetScalarPointer()));
         }
         out->Modified();
         image.slice->VisibilityOn();
@@ -247,31 +228,9 @@ struct SliceViewPipeline::Private {
         out->SetOrigin(0.0, 0.0, 0.0);
         out->AllocateScalars(VTK_UNSIGNED_CHAR, 1);
         auto* dst = static_cast<unsigned char*>(out->GetScalarPointer());
-        const auto* src = m.data().data();
-        const std::size_t us = f.uStride(), vs = f.vStride(), base = f.index(0, 0);
-        for (int v = 0; v < h; ++v) {
-            const auto* row = src + base + v * vs;
-            if (us == 1)
-                std::copy_n(row, w, dst + static_cast<std::size_t>(v) * w);
-            else
-                for (int u = 0; u < w; ++u)
-                    dst[static_cast<std::size_t>(v) * w + u] = row[u * us];
-        }
-        if (style == OverlayStyle::Outline) {
-            // Keep the pixels of each region that touch another value (4-neighbourhood).
-            std::vector<unsigned char> in(dst, dst + static_cast<std::size_t>(w) * h);
-            for (int v = 0; v < h; ++v)
-                for (int u = 0; u < w; ++u) {
-                    const std::size_t i = static_cast<std::size_t>(v) * w + u;
-                    const unsigned char c = in[i];
-                    if (!c)
-                        continue;
-                    const bool edge = u == 0 || v == 0 || u == w - 1 || v == h - 1 || in[i - 1] != c || in[i + 1] != c ||
-                                      in[i - w] != c || in[i + w] != c;
-                    if (!edge)
-                        dst[i] = 0;
-                }
-        }
+        extractLabelSlice(m, f, dst);
+        if (style == OverlayStyle::Outline)
+            keepLabelOutlines(dst, f.width(), f.height());
         out->Modified();
     }
 
@@ -449,26 +408,8 @@ double SliceViewPipeline::level() const { return d->level; }
 
 std::pair<double, double> SliceViewPipeline::defaultWindowLevel() const
 {
-    if (!d->img || d->img->empty() || d->img->isRgb())
-        return {255.0, 127.5};
-    const PixelType t = d->img->originalPixelType();
-    if (t == PixelType::UInt8)
-        return {255.0, 127.5};
-    // Percentiles of a subsample: robust to a few hot voxels, fast on big volumes.
-    const auto& data = d->img->data();
-    const std::size_t step = std::max<std::size_t>(1, data.size() / 200000);
-    std::vector<float> sample;
-    sample.reserve(data.size() / step + 1);
-    for (std::size_t i = 0; i < data.size(); i += step)
-        sample.push_back(data[i]);
-    const auto lo = sample.begin() + static_cast<long>(sample.size() * 0.005);
-    const auto hi = sample.begin() + static_cast<long>((sample.size() - 1) * 0.995);
-    std::nth_element(sample.begin(), lo, sample.end());
-    const double vlo = *lo;
-    std::nth_element(sample.begin(), hi, sample.end());
-    const double vhi = *hi;
-    const double w = std::max(vhi - vlo, 1e-3);
-    return {w, vlo + w / 2.0};
+    // No image is shown as an empty one would be.
+    return d->img ? automaticWindowLevel(*d->img) : automaticWindowLevel(Image{});
 }
 
 void SliceViewPipeline::resetWindowLevel()
