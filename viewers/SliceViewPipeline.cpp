@@ -22,6 +22,7 @@
 #include <vtkRenderer.h>
 #include <vtkSmartPointer.h>
 
+#include "image/SliceCamera.h"
 #include "image/SliceMaths.h"
 
 namespace dacw {
@@ -146,23 +147,14 @@ struct SliceViewPipeline::Private {
     double window = 255.0, level = 127.5;
     SliceAxis axis = SliceAxis::Axial;
     std::array<std::size_t, 3> sliceOf{0, 0, 0};  // remembered slice per axis
-    std::array<int, 2> viewport{400, 400};
-    std::array<double, 2> focal{0.0, 0.0};
-    double scale = 1.0;
+    SliceCamera camera;  // focal point, parallel scale and viewport size
     bool cursorVisible = false;
     std::uint64_t revision = 1;
 
     Geometry geometry() const { return img ? img->geometry() : Geometry{}; }
     SliceFrame frame() const { return SliceFrame::of(geometry(), axis, sliceOf[static_cast<int>(axis)]); }
-    std::array<double, 2> spacing() const
-    {
-        const auto g = geometry();
-        const auto f = frame();
-        return {g.spacing[f.uAxis()], g.spacing[f.vAxis()]};
-    }
-    // Screen "up" in slice space: axial images put row 0 on top; coronal and sagittal put z up.
-    double upSign() const { return axis == SliceAxis::Axial ? -1.0 : 1.0; }
-    double mmPerPixel() const { return 2.0 * scale / std::max(1, viewport[1]); }
+    SlicePlane plane() const { return SlicePlane::of(geometry(), frame()); }
+    std::array<double, 2> spacing() const { return plane().spacing; }
 
     void applyCamera()
     {
@@ -170,10 +162,10 @@ struct SliceViewPipeline::Private {
         cam->ParallelProjectionOn();
         // Axial: look along +z so that x runs right while y runs down.
         const double side = axis == SliceAxis::Axial ? -1.0 : 1.0;
-        cam->SetFocalPoint(focal[0], focal[1], 0.0);
-        cam->SetPosition(focal[0], focal[1], side * 1000.0);
-        cam->SetViewUp(0.0, upSign(), 0.0);
-        cam->SetParallelScale(scale);
+        cam->SetFocalPoint(camera.focal[0], camera.focal[1], 0.0);
+        cam->SetPosition(camera.focal[0], camera.focal[1], side * 1000.0);
+        cam->SetViewUp(0.0, plane().upSign(), 0.0);
+        cam->SetParallelScale(camera.parallelScale);
         cam->SetClippingRange(1.0, 2000.0);
         // Overlays sit slightly in front of the image, towards the camera.
         labels.slice->SetPosition(0.0, 0.0, side * 0.01);
@@ -183,13 +175,7 @@ struct SliceViewPipeline::Private {
 
     void fit()
     {
-        const auto f = frame();
-        const auto sp = spacing();
-        const double w = std::max<double>(1.0, static_cast<double>(f.width())) * sp[0];
-        const double h = std::max<double>(1.0, static_cast<double>(f.height())) * sp[1];
-        const double aspect = static_cast<double>(std::max(1, viewport[0])) / std::max(1, viewport[1]);
-        focal = {(static_cast<double>(f.width()) - 1.0) * 0.5 * sp[0], (static_cast<double>(f.height()) - 1.0) * 0.5 * sp[1]};
-        scale = 0.5 * std::max(h, w / aspect) * 1.02;
+        camera.fit(plane());
         applyCamera();
     }
 
@@ -448,53 +434,44 @@ SliceFrame SliceViewPipeline::frame() const { return d->frame(); }
 
 void SliceViewPipeline::setViewportSize(int width, int height)
 {
-    if (width <= 0 || height <= 0 || (width == d->viewport[0] && height == d->viewport[1]))
+    if (width <= 0 || height <= 0 || (width == d->camera.viewport[0] && height == d->camera.viewport[1]))
         return;
-    d->viewport = {width, height};
+    d->camera.viewport = {width, height};
     d->applyCamera();
 }
-std::array<int, 2> SliceViewPipeline::viewportSize() const { return d->viewport; }
+std::array<int, 2> SliceViewPipeline::viewportSize() const { return d->camera.viewport; }
 
 void SliceViewPipeline::fit() { d->fit(); }
 
 void SliceViewPipeline::oneToOne()
 {
-    const auto sp = d->spacing();
-    d->scale = 0.5 * d->viewport[1] * std::min(sp[0], sp[1]);
+    d->camera.oneToOne(d->plane());
     d->applyCamera();
 }
 
 void SliceViewPipeline::zoom(double factor, double x, double y)
 {
-    if (factor <= 0.0)
-        return;
-    const auto anchor = displayToSlice(x, y);
-    const auto sp = d->spacing();
-    const double ax = anchor[0] * sp[0], ay = anchor[1] * sp[1];
-    d->focal = {ax + (d->focal[0] - ax) / factor, ay + (d->focal[1] - ay) / factor};
-    d->scale /= factor;
-    d->applyCamera();
+    if (d->camera.zoom(d->plane(), factor, x, y))
+        d->applyCamera();
 }
 
-void SliceViewPipeline::zoom(double factor) { zoom(factor, d->viewport[0] / 2.0, d->viewport[1] / 2.0); }
+void SliceViewPipeline::zoom(double factor) { zoom(factor, d->camera.viewport[0] / 2.0, d->camera.viewport[1] / 2.0); }
 
 void SliceViewPipeline::pan(double dx, double dy)
 {
-    const double k = d->mmPerPixel();
-    d->focal[0] -= dx * k;
-    d->focal[1] -= -dy * k * d->upSign();
+    d->camera.pan(d->plane(), dx, dy);
     d->applyCamera();
 }
 
-double SliceViewPipeline::pixelsPerVoxel() const { return std::min(d->spacing()[0], d->spacing()[1]) / d->mmPerPixel(); }
+double SliceViewPipeline::pixelsPerVoxel() const { return d->camera.pixelsPerVoxel(d->plane()); }
 
 ViewState SliceViewPipeline::viewState() const
 {
     ViewState s;
     s.axis = d->axis;
     s.slice = slice();
-    s.focal = d->focal;
-    s.parallelScale = d->scale;
+    s.focal = d->camera.focal;
+    s.parallelScale = d->camera.parallelScale;
     return s;
 }
 
@@ -508,29 +485,19 @@ void SliceViewPipeline::setViewState(const ViewState& s)
     d->updateImageSlice();
     d->updateLabelSlice();
     d->updatePredictionSlice();
-    d->focal = s.focal;
-    d->scale = s.parallelScale;
+    d->camera.focal = s.focal;
+    d->camera.parallelScale = s.parallelScale;
     d->applyCamera();
 }
 
 std::array<double, 2> SliceViewPipeline::displayToSlice(double x, double y) const
 {
-    const double k = d->mmPerPixel();
-    const double dx = x - d->viewport[0] / 2.0;
-    const double dy = d->viewport[1] / 2.0 - y;  // screen up
-    const double wx = d->focal[0] + dx * k;
-    const double wy = d->focal[1] + dy * k * d->upSign();
-    const auto sp = d->spacing();
-    return {wx / sp[0], wy / sp[1]};
+    return d->camera.displayToSlice(d->plane(), x, y);
 }
 
 std::array<double, 2> SliceViewPipeline::sliceToDisplay(double u, double v) const
 {
-    const double k = d->mmPerPixel();
-    const auto sp = d->spacing();
-    const double dx = (u * sp[0] - d->focal[0]) / k;
-    const double dy = (v * sp[1] - d->focal[1]) / k * d->upSign();
-    return {d->viewport[0] / 2.0 + dx, d->viewport[1] / 2.0 - dy};
+    return d->camera.sliceToDisplay(d->plane(), u, v);
 }
 
 PickResult SliceViewPipeline::pick(double x, double y) const

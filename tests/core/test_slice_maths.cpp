@@ -1,12 +1,16 @@
 // The maths of a slice view that needs no display: the pixels of a slice along each axis, label
-// outlines and the automatic window/level (image/SliceMaths).
+// outlines and the automatic window/level (image/SliceMaths); the 2D camera: fit, one-to-one,
+// zoom about a point, pan, display <-> slice (image/SliceCamera).
 #include <QtTest/QtTest>
 
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "image/SliceCamera.h"
 #include "image/SliceMaths.h"
 
 using namespace dacw;
@@ -34,6 +38,23 @@ std::vector<std::uint8_t> fromRows(const std::vector<std::string>& r) {
     for (const auto& row : r)
         for (char c : row) px.push_back(c == '.' ? 0 : std::uint8_t(c - '0'));
     return px;
+}
+
+bool near(const std::array<double, 2>& a, const std::array<double, 2>& b, double tol = 1e-9) {
+    return std::abs(a[0] - b[0]) <= tol && std::abs(a[1] - b[1]) <= tol;
+}
+
+QByteArray show(const std::array<double, 2>& a) {
+    return QByteArray::number(a[0], 'g', 17) + ", " + QByteArray::number(a[1], 'g', 17);
+}
+
+SlicePlane plane(SliceAxis axis, std::size_t w, std::size_t h, double su, double sv) {
+    SlicePlane p;
+    p.axis = axis;
+    p.width = w;
+    p.height = h;
+    p.spacing = {su, sv};
+    return p;
 }
 
 }  // namespace
@@ -186,6 +207,120 @@ private Q_SLOTS:
         const auto [w, l] = automaticWindowLevel(flat);
         QCOMPARE(w, 1e-3);
         QCOMPARE(l, 7.0 + 0.5e-3);
+    }
+
+    void fitOfANonSquareAnisotropicSlice() {
+        // 100 x 50 pixels of 0.5 x 2 mm: 50 mm wide, 100 mm tall, in a 300 x 200 viewport. The
+        // height is the tighter side: it fills the viewport but for the 2 % margin.
+        const SlicePlane p = plane(SliceAxis::Axial, 100, 50, 0.5, 2.0);
+        SliceCamera c;
+        c.viewport = {300, 200};
+        c.fit(p);
+        QCOMPARE(c.focal[0], 24.75);
+        QCOMPARE(c.focal[1], 49.0);
+        QCOMPARE(c.parallelScale, 51.0);
+        // The slice centre is the viewport centre; the pixel edges span 200 / 1.02 pixels
+        // vertically and half of that horizontally (the physical aspect, not the pixel count's).
+        QVERIFY2(near(c.sliceToDisplay(p, 49.5, 24.5), {150.0, 100.0}), show(c.sliceToDisplay(p, 49.5, 24.5)));
+        const auto topLeft = c.sliceToDisplay(p, -0.5, -0.5);
+        const auto bottomRight = c.sliceToDisplay(p, 99.5, 49.5);
+        QVERIFY(std::abs(bottomRight[1] - topLeft[1] - 200.0 / 1.02) < 1e-9);
+        QVERIFY(std::abs(bottomRight[0] - topLeft[0] - 100.0 / 1.02) < 1e-9);
+        QVERIFY(topLeft[0] > 0.0 && topLeft[1] > 0.0 && bottomRight[0] < 300.0 && bottomRight[1] < 200.0);
+
+        // 300 x 20 pixels of 1 mm: now the width is the tighter side.
+        const SlicePlane wide = plane(SliceAxis::Coronal, 300, 20, 1.0, 1.0);
+        c.fit(wide);
+        QCOMPARE(c.parallelScale, 102.0);
+        const double shown = c.sliceToDisplay(wide, 299.5, 0.0)[0] - c.sliceToDisplay(wide, -0.5, 0.0)[0];
+        QVERIFY(std::abs(shown - 300.0 / 1.02) < 1e-9);
+    }
+
+    void axialRowsDownCoronalZUp() {
+        SliceCamera c;
+        c.viewport = {200, 200};
+        const SlicePlane axial = plane(SliceAxis::Axial, 64, 64, 1.0, 1.0);
+        c.fit(axial);
+        QVERIFY(c.sliceToDisplay(axial, 10, 0)[1] < c.sliceToDisplay(axial, 10, 63)[1]);
+        const SlicePlane coronal = plane(SliceAxis::Coronal, 64, 20, 1.0, 3.0);
+        c.fit(coronal);
+        QVERIFY(c.sliceToDisplay(coronal, 10, 0)[1] > c.sliceToDisplay(coronal, 10, 19)[1]);
+        // u runs to the right in both.
+        QVERIFY(c.sliceToDisplay(coronal, 0, 5)[0] < c.sliceToDisplay(coronal, 63, 5)[0]);
+    }
+
+    void displaySliceRoundTrip() {
+        for (auto axis : {SliceAxis::Axial, SliceAxis::Coronal, SliceAxis::Sagittal}) {
+            const SlicePlane p = plane(axis, 37, 23, 0.7, 1.9);
+            SliceCamera c;
+            c.viewport = {517, 233};
+            c.fit(p);
+            c.zoom(p, 1.7, 33.0, 44.0);
+            c.pan(p, 12.0, -7.0);
+            for (const std::array<double, 2> uv : {std::array<double, 2>{0, 0}, {10.25, 3.5}, {36, 22}, {-4, 50}}) {
+                const auto xy = c.sliceToDisplay(p, uv[0], uv[1]);
+                QVERIFY2(near(c.displayToSlice(p, xy[0], xy[1]), uv), show(c.displayToSlice(p, xy[0], xy[1])));
+            }
+            for (const std::array<double, 2> xy : {std::array<double, 2>{0, 0}, {258.5, 116.5}, {517, 233}}) {
+                const auto uv = c.displayToSlice(p, xy[0], xy[1]);
+                QVERIFY2(near(c.sliceToDisplay(p, uv[0], uv[1]), xy), show(c.sliceToDisplay(p, uv[0], uv[1])));
+            }
+        }
+    }
+
+    void zoomKeepsThePointUnderTheCursor() {
+        const SlicePlane p = plane(SliceAxis::Axial, 100, 60, 0.5, 1.5);
+        SliceCamera c;
+        c.viewport = {320, 240};
+        c.fit(p);
+        const double scale = c.parallelScale, magnification = c.pixelsPerVoxel(p);
+        const auto before = c.displayToSlice(p, 60.0, 70.0);
+        QVERIFY(c.zoom(p, 2.0, 60.0, 70.0));
+        QVERIFY2(near(c.displayToSlice(p, 60.0, 70.0), before), show(c.displayToSlice(p, 60.0, 70.0)));
+        QCOMPARE(c.parallelScale, scale / 2.0);
+        QCOMPARE(c.pixelsPerVoxel(p), magnification * 2.0);
+        // Another point moved away from the fixed one.
+        QVERIFY(!near(c.displayToSlice(p, 200.0, 70.0), before, 1.0));
+        // Zooming out about another point keeps that one.
+        const auto other = c.displayToSlice(p, 300.0, 10.0);
+        QVERIFY(c.zoom(p, 0.4, 300.0, 10.0));
+        QVERIFY(near(c.displayToSlice(p, 300.0, 10.0), other));
+        // A factor that is not positive changes nothing.
+        const SliceCamera kept = c;
+        QVERIFY(!c.zoom(p, 0.0, 10.0, 10.0));
+        QVERIFY(!c.zoom(p, -2.0, 10.0, 10.0));
+        QCOMPARE(c.focal, kept.focal);
+        QCOMPARE(c.parallelScale, kept.parallelScale);
+    }
+
+    void panMovesTheSliceWithTheCursor() {
+        for (auto axis : {SliceAxis::Axial, SliceAxis::Coronal}) {
+            const SlicePlane p = plane(axis, 64, 48, 0.8, 1.2);
+            SliceCamera c;
+            c.viewport = {200, 300};
+            c.fit(p);
+            const auto grabbed = c.displayToSlice(p, 60.0, 70.0);
+            c.pan(p, 12.0, -7.0);
+            QVERIFY2(near(c.sliceToDisplay(p, grabbed[0], grabbed[1]), {72.0, 63.0}),
+                     show(c.sliceToDisplay(p, grabbed[0], grabbed[1])));
+        }
+    }
+
+    void oneToOneIsOnePixelPerVoxel() {
+        const SlicePlane p = plane(SliceAxis::Axial, 100, 50, 0.5, 2.0);
+        SliceCamera c;
+        c.viewport = {300, 200};
+        c.fit(p);
+        const auto focal = c.focal;
+        c.oneToOne(p);
+        QCOMPARE(c.pixelsPerVoxel(p), 1.0);
+        QCOMPARE(c.parallelScale, 50.0);  // half of 200 pixels of 0.5 mm
+        QCOMPARE(c.focal, focal);
+        // One pixel per voxel along the finer spacing (u); four along v (4 times coarser).
+        const auto a = c.sliceToDisplay(p, 10, 10), b = c.sliceToDisplay(p, 11, 11);
+        QVERIFY(std::abs(b[0] - a[0] - 1.0) < 1e-9);
+        QVERIFY(std::abs(b[1] - a[1] - 4.0) < 1e-9);
+        QCOMPARE(c.mmPerPixel(), 0.5);
     }
 };
 
