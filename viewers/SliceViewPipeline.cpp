@@ -22,6 +22,9 @@
 #include <vtkRenderer.h>
 #include <vtkSmartPointer.h>
 
+#include "image/SliceCamera.h"
+#include "image/SliceMaths.h"
+
 namespace dacw {
 
 namespace {
@@ -144,23 +147,14 @@ struct SliceViewPipeline::Private {
     double window = 255.0, level = 127.5;
     SliceAxis axis = SliceAxis::Axial;
     std::array<std::size_t, 3> sliceOf{0, 0, 0};  // remembered slice per axis
-    std::array<int, 2> viewport{400, 400};
-    std::array<double, 2> focal{0.0, 0.0};
-    double scale = 1.0;
+    SliceCamera camera;  // focal point, parallel scale and viewport size
     bool cursorVisible = false;
     std::uint64_t revision = 1;
 
     Geometry geometry() const { return img ? img->geometry() : Geometry{}; }
     SliceFrame frame() const { return SliceFrame::of(geometry(), axis, sliceOf[static_cast<int>(axis)]); }
-    std::array<double, 2> spacing() const
-    {
-        const auto g = geometry();
-        const auto f = frame();
-        return {g.spacing[f.uAxis()], g.spacing[f.vAxis()]};
-    }
-    // Screen "up" in slice space: axial images put row 0 on top; coronal and sagittal put z up.
-    double upSign() const { return axis == SliceAxis::Axial ? -1.0 : 1.0; }
-    double mmPerPixel() const { return 2.0 * scale / std::max(1, viewport[1]); }
+    SlicePlane plane() const { return SlicePlane::of(geometry(), frame()); }
+    std::array<double, 2> spacing() const { return plane().spacing; }
 
     void applyCamera()
     {
@@ -168,10 +162,10 @@ struct SliceViewPipeline::Private {
         cam->ParallelProjectionOn();
         // Axial: look along +z so that x runs right while y runs down.
         const double side = axis == SliceAxis::Axial ? -1.0 : 1.0;
-        cam->SetFocalPoint(focal[0], focal[1], 0.0);
-        cam->SetPosition(focal[0], focal[1], side * 1000.0);
-        cam->SetViewUp(0.0, upSign(), 0.0);
-        cam->SetParallelScale(scale);
+        cam->SetFocalPoint(camera.focal[0], camera.focal[1], 0.0);
+        cam->SetPosition(camera.focal[0], camera.focal[1], side * 1000.0);
+        cam->SetViewUp(0.0, plane().upSign(), 0.0);
+        cam->SetParallelScale(camera.parallelScale);
         cam->SetClippingRange(1.0, 2000.0);
         // Overlays sit slightly in front of the image, towards the camera.
         labels.slice->SetPosition(0.0, 0.0, side * 0.01);
@@ -181,13 +175,7 @@ struct SliceViewPipeline::Private {
 
     void fit()
     {
-        const auto f = frame();
-        const auto sp = spacing();
-        const double w = std::max<double>(1.0, static_cast<double>(f.width())) * sp[0];
-        const double h = std::max<double>(1.0, static_cast<double>(f.height())) * sp[1];
-        const double aspect = static_cast<double>(std::max(1, viewport[0])) / std::max(1, viewport[1]);
-        focal = {(static_cast<double>(f.width()) - 1.0) * 0.5 * sp[0], (static_cast<double>(f.height()) - 1.0) * 0.5 * sp[1]};
-        scale = 0.5 * std::max(h, w / aspect) * 1.02;
+        camera.fit(plane());
         applyCamera();
     }
 
@@ -200,38 +188,17 @@ struct SliceViewPipeline::Private {
         }
         const auto f = frame();
         const auto sp = spacing();
-        const int comps = img->components();
-        const bool rgb = img->isRgb();
         const int w = static_cast<int>(f.width()), h = static_cast<int>(f.height());
         vtkImageData* out = image.data;
         out->SetExtent(0, w - 1, 0, h - 1, 0, 0);
         out->SetSpacing(sp[0], sp[1], 1.0);
         out->SetOrigin(0.0, 0.0, 0.0);
-        const float* src = img->data().data();
-        const std::size_t us = f.uStride() * comps, vs = f.vStride() * comps;
-        const std::size_t base = f.index(0, 0) * comps;
-        if (rgb) {
+        if (img->isRgb()) {
             out->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
-            auto* dst = static_cast<unsigned char*>(out->GetScalarPointer());
-            for (int v = 0; v < h; ++v) {
-                const float* row = src + base + v * vs;
-                for (int u = 0; u < w; ++u, dst += 3) {
-                    const float* p = row + u * us;
-                    for (int c = 0; c < 3; ++c)
-                        dst[c] = static_cast<unsigned char>(std::clamp(p[c], 0.0f, 255.0f) + 0.5f);
-                }
-            }
+            extractRgbSlice(*img, f, static_cast<unsigned char*>(out->GetScalarPointer()));
         } else {
             out->AllocateScalars(VTK_FLOAT, 1);
-            auto* dst = static_cast<float*>(out->GetScalarPointer());
-            if (us == 1) {
-                for (int v = 0; v < h; ++v)
-                    std::copy_n(src + base + v * vs, w, dst + static_cast<std::size_t>(v) * w);
-            } else {
-                for (int v = 0; v < h; ++v)
-                    for (int u = 0; u < w; ++u)
-                        *dst++ = src[base + v * vs + u * us];
-            }
+            extractGraySlice(*img, f, static_cast<float*>(out->GetScalarPointer()));
         }
         out->Modified();
         image.slice->VisibilityOn();
@@ -247,31 +214,9 @@ struct SliceViewPipeline::Private {
         out->SetOrigin(0.0, 0.0, 0.0);
         out->AllocateScalars(VTK_UNSIGNED_CHAR, 1);
         auto* dst = static_cast<unsigned char*>(out->GetScalarPointer());
-        const auto* src = m.data().data();
-        const std::size_t us = f.uStride(), vs = f.vStride(), base = f.index(0, 0);
-        for (int v = 0; v < h; ++v) {
-            const auto* row = src + base + v * vs;
-            if (us == 1)
-                std::copy_n(row, w, dst + static_cast<std::size_t>(v) * w);
-            else
-                for (int u = 0; u < w; ++u)
-                    dst[static_cast<std::size_t>(v) * w + u] = row[u * us];
-        }
-        if (style == OverlayStyle::Outline) {
-            // Keep the pixels of each region that touch another value (4-neighbourhood).
-            std::vector<unsigned char> in(dst, dst + static_cast<std::size_t>(w) * h);
-            for (int v = 0; v < h; ++v)
-                for (int u = 0; u < w; ++u) {
-                    const std::size_t i = static_cast<std::size_t>(v) * w + u;
-                    const unsigned char c = in[i];
-                    if (!c)
-                        continue;
-                    const bool edge = u == 0 || v == 0 || u == w - 1 || v == h - 1 || in[i - 1] != c || in[i + 1] != c ||
-                                      in[i - w] != c || in[i + w] != c;
-                    if (!edge)
-                        dst[i] = 0;
-                }
-        }
+        extractLabelSlice(m, f, dst);
+        if (style == OverlayStyle::Outline)
+            keepLabelOutlines(dst, f.width(), f.height());
         out->Modified();
     }
 
@@ -449,26 +394,8 @@ double SliceViewPipeline::level() const { return d->level; }
 
 std::pair<double, double> SliceViewPipeline::defaultWindowLevel() const
 {
-    if (!d->img || d->img->empty() || d->img->isRgb())
-        return {255.0, 127.5};
-    const PixelType t = d->img->originalPixelType();
-    if (t == PixelType::UInt8)
-        return {255.0, 127.5};
-    // Percentiles of a subsample: robust to a few hot voxels, fast on big volumes.
-    const auto& data = d->img->data();
-    const std::size_t step = std::max<std::size_t>(1, data.size() / 200000);
-    std::vector<float> sample;
-    sample.reserve(data.size() / step + 1);
-    for (std::size_t i = 0; i < data.size(); i += step)
-        sample.push_back(data[i]);
-    const auto lo = sample.begin() + static_cast<long>(sample.size() * 0.005);
-    const auto hi = sample.begin() + static_cast<long>((sample.size() - 1) * 0.995);
-    std::nth_element(sample.begin(), lo, sample.end());
-    const double vlo = *lo;
-    std::nth_element(sample.begin(), hi, sample.end());
-    const double vhi = *hi;
-    const double w = std::max(vhi - vlo, 1e-3);
-    return {w, vlo + w / 2.0};
+    // No image is shown as an empty one would be.
+    return d->img ? automaticWindowLevel(*d->img) : automaticWindowLevel(Image{});
 }
 
 void SliceViewPipeline::resetWindowLevel()
@@ -507,53 +434,44 @@ SliceFrame SliceViewPipeline::frame() const { return d->frame(); }
 
 void SliceViewPipeline::setViewportSize(int width, int height)
 {
-    if (width <= 0 || height <= 0 || (width == d->viewport[0] && height == d->viewport[1]))
+    if (width <= 0 || height <= 0 || (width == d->camera.viewport[0] && height == d->camera.viewport[1]))
         return;
-    d->viewport = {width, height};
+    d->camera.viewport = {width, height};
     d->applyCamera();
 }
-std::array<int, 2> SliceViewPipeline::viewportSize() const { return d->viewport; }
+std::array<int, 2> SliceViewPipeline::viewportSize() const { return d->camera.viewport; }
 
 void SliceViewPipeline::fit() { d->fit(); }
 
 void SliceViewPipeline::oneToOne()
 {
-    const auto sp = d->spacing();
-    d->scale = 0.5 * d->viewport[1] * std::min(sp[0], sp[1]);
+    d->camera.oneToOne(d->plane());
     d->applyCamera();
 }
 
 void SliceViewPipeline::zoom(double factor, double x, double y)
 {
-    if (factor <= 0.0)
-        return;
-    const auto anchor = displayToSlice(x, y);
-    const auto sp = d->spacing();
-    const double ax = anchor[0] * sp[0], ay = anchor[1] * sp[1];
-    d->focal = {ax + (d->focal[0] - ax) / factor, ay + (d->focal[1] - ay) / factor};
-    d->scale /= factor;
-    d->applyCamera();
+    if (d->camera.zoom(d->plane(), factor, x, y))
+        d->applyCamera();
 }
 
-void SliceViewPipeline::zoom(double factor) { zoom(factor, d->viewport[0] / 2.0, d->viewport[1] / 2.0); }
+void SliceViewPipeline::zoom(double factor) { zoom(factor, d->camera.viewport[0] / 2.0, d->camera.viewport[1] / 2.0); }
 
 void SliceViewPipeline::pan(double dx, double dy)
 {
-    const double k = d->mmPerPixel();
-    d->focal[0] -= dx * k;
-    d->focal[1] -= -dy * k * d->upSign();
+    d->camera.pan(d->plane(), dx, dy);
     d->applyCamera();
 }
 
-double SliceViewPipeline::pixelsPerVoxel() const { return std::min(d->spacing()[0], d->spacing()[1]) / d->mmPerPixel(); }
+double SliceViewPipeline::pixelsPerVoxel() const { return d->camera.pixelsPerVoxel(d->plane()); }
 
 ViewState SliceViewPipeline::viewState() const
 {
     ViewState s;
     s.axis = d->axis;
     s.slice = slice();
-    s.focal = d->focal;
-    s.parallelScale = d->scale;
+    s.focal = d->camera.focal;
+    s.parallelScale = d->camera.parallelScale;
     return s;
 }
 
@@ -567,29 +485,19 @@ void SliceViewPipeline::setViewState(const ViewState& s)
     d->updateImageSlice();
     d->updateLabelSlice();
     d->updatePredictionSlice();
-    d->focal = s.focal;
-    d->scale = s.parallelScale;
+    d->camera.focal = s.focal;
+    d->camera.parallelScale = s.parallelScale;
     d->applyCamera();
 }
 
 std::array<double, 2> SliceViewPipeline::displayToSlice(double x, double y) const
 {
-    const double k = d->mmPerPixel();
-    const double dx = x - d->viewport[0] / 2.0;
-    const double dy = d->viewport[1] / 2.0 - y;  // screen up
-    const double wx = d->focal[0] + dx * k;
-    const double wy = d->focal[1] + dy * k * d->upSign();
-    const auto sp = d->spacing();
-    return {wx / sp[0], wy / sp[1]};
+    return d->camera.displayToSlice(d->plane(), x, y);
 }
 
 std::array<double, 2> SliceViewPipeline::sliceToDisplay(double u, double v) const
 {
-    const double k = d->mmPerPixel();
-    const auto sp = d->spacing();
-    const double dx = (u * sp[0] - d->focal[0]) / k;
-    const double dy = (v * sp[1] - d->focal[1]) / k * d->upSign();
-    return {d->viewport[0] / 2.0 + dx, d->viewport[1] / 2.0 - dy};
+    return d->camera.sliceToDisplay(d->plane(), u, v);
 }
 
 PickResult SliceViewPipeline::pick(double x, double y) const

@@ -2,6 +2,8 @@
 // The VTK render pipeline of one slice view, without any widget code: image layer (gray with
 // window/level, or RGB), label overlay, prediction overlay, brush cursor and tool outlines, the
 // 2D camera, and display <-> voxel mapping. A test can drive it with a plain vtkRenderWindow.
+// The maths behind it has no VTK and lives in core: image/SliceMaths.h (slice pixels, label
+// outlines, automatic window/level) and image/SliceCamera.h (fit, zoom, pan, display <-> slice).
 //
 // The scene is laid out in slice space: the current slice is the plane z = 0, pixel (u, v) is
 // centred at (u * su, v * sv) where su, sv are the voxel spacings along u and v. Physical (mm)
@@ -15,7 +17,7 @@
 #include <vector>
 
 #include "image/Image.h"
-#include "viewers/SliceGeometry.h"
+#include "image/SliceGeometry.h"
 
 class vtkRenderer;
 class vtkRenderWindow;

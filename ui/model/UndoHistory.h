@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "image/Image.h"
-#include "viewers/SliceGeometry.h"
+#include "image/SliceGeometry.h"
 
 namespace dacw {
 
