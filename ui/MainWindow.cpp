@@ -664,11 +664,7 @@ void MainWindow::populateBrowser()
             for (const auto& c : dom.cases) {
                 ProjectBrowser::CaseState s;
                 s.datasetMask = c.hasMask();
-                auto it = d->project->annotations.find(Project::caseKey(pd.name, c.id));
-                std::error_code ec;
-                // A review flag or note alone is an annotation without a label file.
-                s.annotated = it != d->project->annotations.end() && !it->second.labelFile.empty() &&
-                              fs::exists(d->project->resolve(it->second.labelFile), ec);
+                s.annotated = !d->project->workbenchLabel(pd.name, c.id).empty();
                 s.predicted = !findPrediction(*d->project, pd.name, c.id).empty();
                 d->browser->addCase(name, QString::fromStdString(c.id), s);
             }

@@ -56,6 +56,14 @@ fs::path Project::resolve(const fs::path& p) const {
     return (folder() / p).lexically_normal();
 }
 
+fs::path Project::workbenchLabel(const std::string& domain, const std::string& caseId) const {
+    const auto it = annotations.find(caseKey(domain, caseId));
+    if (it == annotations.end() || it->second.labelFile.empty()) return {};
+    const fs::path f = resolve(it->second.labelFile);
+    std::error_code ec;
+    return fs::is_regular_file(f, ec) ? f : fs::path();
+}
+
 fs::path Project::labelPathFor(const std::string& domain, const std::string& caseId, bool volume) const {
     // Case ids may hold a '/' (fundus "train/x"): it becomes a sub-folder.
     return folder() / "labels" / domain / (caseId + (volume ? ".nii.gz" : ".png"));

@@ -63,6 +63,11 @@ public:
     }
     /// Where the workbench keeps (or would keep) the label of a case: labels/<domain>/<id>.<ext>
     std::filesystem::path labelPathFor(const std::string& domain, const std::string& caseId, bool volume) const;
+    /// The label a user painted in the workbench for a case: its file (absolute) when the project
+    /// records one and the file exists; empty otherwise (a review flag or note alone has no label
+    /// file). The one answer to "has this case a workbench label" for the browser, the wizard and
+    /// the label-next ranking.
+    std::filesystem::path workbenchLabel(const std::string& domain, const std::string& caseId) const;
     /// Scans every domain folder (InputError for a missing folder is reported per domain by the
     /// caller through scanDomain).
     std::vector<Domain> scanDomains() const;

@@ -100,6 +100,22 @@ private Q_SLOTS:
         QCOMPARE(q.labelPathFor("mri", "s", true), dir() / "labels" / "mri" / "s.nii.gz");
     }
 
+    /// "Has this case a workbench label": a recorded file that exists. A flag or note alone, or a
+    /// label file that was deleted, is not one.
+    void workbenchLabelIsOneAnswer() {
+        Project p;
+        p.setFile(dir() / "wl.dacproj");
+        p.annotations["d/painted"] = {"labels/d/painted.png", "", ""};
+        p.annotations["d/flagged"] = {"", "bad", "look again"};
+        p.annotations["d/deleted"] = {"labels/d/deleted.png", "", ""};
+        fs::create_directories(dir() / "labels" / "d");
+        std::ofstream(dir() / "labels" / "d" / "painted.png") << "x";
+        QCOMPARE(p.workbenchLabel("d", "painted"), (dir() / "labels" / "d" / "painted.png").lexically_normal());
+        QVERIFY(p.workbenchLabel("d", "flagged").empty());
+        QVERIFY(p.workbenchLabel("d", "deleted").empty());
+        QVERIFY(p.workbenchLabel("d", "never").empty());
+    }
+
     void savesAreAtomic() {
         Project p;
         p.name = "a";

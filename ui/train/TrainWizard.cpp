@@ -304,10 +304,7 @@ TrainWizard::TrainWizard(const Project& project, const QString& runsRoot, QWidge
             const Domain* dom = d->domainNamed(d->labeledDomain->currentText());
             if (dom)
                 for (const auto& c : dom->cases) {
-                    auto it = d->project.annotations.find(Project::caseKey(dom->name, c.id));
-                    std::error_code ec;
-                    const bool painted = it != d->project.annotations.end() && !it->second.labelFile.empty() &&
-                                         fs::exists(d->project.resolve(it->second.labelFile), ec);
+                    const bool painted = !d->project.workbenchLabel(dom->name, c.id).empty();
                     if (!c.hasMask() && !painted)
                         continue;
                     auto* item = new QListWidgetItem(QString::fromStdString(c.id) + "   " +
@@ -842,7 +839,10 @@ RunRequest TrainWizard::buildRequest(const QString& outDir)
             continue;
         fs::path mask = c->mask;
         if (item->data(Qt::UserRole + 1).toBool())
-            mask = d->project.resolve(d->project.annotations.at(Project::caseKey(dom->name, c->id)).labelFile);
+            if (const fs::path painted = d->project.workbenchLabel(dom->name, c->id); !painted.empty())
+                mask = painted;
+        if (mask.empty())
+            continue;  // the workbench label went away since the page listed it
         fs::create_symlink(fs::absolute(c->image), set / "images" / c->image.filename(), ec);
         fs::create_symlink(fs::absolute(mask), set / "masks" / (c->id + std::string(mask.extension().string() == ".gz" ? ".nii.gz" : mask.extension().string())), ec);
         ++count;

@@ -227,10 +227,7 @@ bool TrainingCentre::suggestLabelNext(const QString& runFolder)
     d->joinJob();
     // Candidates: cases nobody labeled in the workbench, in the unlabeled domains (their masks,
     // if any, are not used for training) and cases without a mask elsewhere; never test cases.
-    auto labeled = [p](const std::string& domain, const std::string& id) {
-        auto it = p->annotations.find(Project::caseKey(domain, id));
-        return it != p->annotations.end() && !it->second.labelFile.empty();
-    };
+    auto labeled = [p](const std::string& domain, const std::string& id) { return !p->workbenchLabel(domain, id).empty(); };
     std::vector<Domain> domains;
     for (Domain dom : d->host.domains ? d->host.domains() : std::vector<Domain>{}) {
         std::string role;
