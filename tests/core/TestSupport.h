@@ -8,6 +8,7 @@
 #include <string>
 
 #include "image/Image.h"
+#include "common/Expect.h"
 #include "util/Errors.h"
 
 namespace dacw::test {
@@ -32,18 +33,10 @@ inline std::filesystem::path sharedDataOrSkip() {
     const std::filesystem::path var = ::dacw::test::sharedDataOrSkip();                      \
     if (var.empty()) QSKIP("../shared/data is not present: real-data checks skipped");
 
-/// Fails the test unless `fn` throws InputError whose message contains `part`.
+/// Fails the test unless `fn` throws InputError whose message contains `part` (tests/common/Expect.h).
 template <class Fn>
 void expectInputError(Fn fn, const std::string& part) {
-    try {
-        fn();
-    } catch (const InputError& e) {
-        const std::string msg = e.what();
-        if (msg.find(part) == std::string::npos)
-            QFAIL(("message '" + msg + "' does not mention '" + part + "'").c_str());
-        return;
-    }
-    QFAIL(("no error; expected one mentioning '" + part + "'").c_str());
+    expectThrow<InputError>(fn, part);
 }
 
 /// A 2D test pattern: gradient plus a square; `components` 1, 3 or 4.

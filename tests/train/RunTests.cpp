@@ -1,5 +1,5 @@
 // Tests that train: tiny networks on synthetic disks (<= 64 pixels), a few dozen iterations.
-#include "TestUtil.h"
+#include "common/Expect.h"
 #include <QtTest>
 #include <torch/torch.h>
 
@@ -53,7 +53,7 @@ struct Recorder {
     }
 };
 
-using dacw::train::test::expectThrow;
+using dacw::test::thrownMessage;
 
 double meanDice(const DomainDice& d) {
     double s = 0;
@@ -257,7 +257,7 @@ private Q_SLOTS:
         QVERIFY(torch::isfinite(Predictor(path).predict(labeled.images)).all().item<bool>());
         // K in a row: a clear error.
         c.testHooks.poisonLossAt = {1, 2, 3, 4, 5};
-        QString msg = expectThrow<DivergenceError>([&] { CoTrainer(c).run(labeled, unlabeled); });
+        QString msg = thrownMessage<DivergenceError>([&] { CoTrainer(c).run(labeled, unlabeled); });
         QVERIFY2(msg.contains("3 iterations in a row") && msg.contains("iteration 4"), qPrintable(msg));
     }
 
@@ -267,7 +267,7 @@ private Q_SLOTS:
         c.checkpointPath = tempPath("bad.ckpt");
         c.resume = true;
         std::ofstream(c.checkpointPath) << "this is not a checkpoint";
-        QString msg = expectThrow<FileFormatError>([&] { CoTrainer(c).run(labeled, unlabeled); });
+        QString msg = thrownMessage<FileFormatError>([&] { CoTrainer(c).run(labeled, unlabeled); });
         QVERIFY2(msg.contains("bad.ckpt"), qPrintable(msg));
         // A real checkpoint, truncated.
         c.resume = false;
@@ -279,22 +279,22 @@ private Q_SLOTS:
         TrainConfig cut = c;
         cut.checkpointPath = tempPath("cut.ckpt");
         cut.resume = true;
-        msg = expectThrow<FileFormatError>([&] { CoTrainer(cut).run(labeled, unlabeled); });
+        msg = thrownMessage<FileFormatError>([&] { CoTrainer(cut).run(labeled, unlabeled); });
         QVERIFY2(msg.contains("cut.ckpt"), qPrintable(msg));
         // Another run's checkpoint.
         TrainConfig other = c;
         other.width = 0.5;
         other.resume = true;
-        msg = expectThrow<FileFormatError>([&] { CoTrainer(other).run(labeled, unlabeled); });
+        msg = thrownMessage<FileFormatError>([&] { CoTrainer(other).run(labeled, unlabeled); });
         QVERIFY2(msg.contains("another run"), qPrintable(msg));
         // Predictor: a checkpoint is not a model; garbage; missing.
-        QVERIFY(expectThrow<FileFormatError>([&] { Predictor p(good); }).contains("not an exported"));
-        QVERIFY(expectThrow<FileFormatError>([&] { Predictor p(tempPath("cut.ckpt")); }).contains("cut.ckpt"));
-        QVERIFY(expectThrow<FileFormatError>([&] { Predictor p(tempPath("nothing.pt")); }).contains("does not exist"));
+        QVERIFY(thrownMessage<FileFormatError>([&] { Predictor p(good); }).contains("not an exported"));
+        QVERIFY(thrownMessage<FileFormatError>([&] { Predictor p(tempPath("cut.ckpt")); }).contains("cut.ckpt"));
+        QVERIFY(thrownMessage<FileFormatError>([&] { Predictor p(tempPath("nothing.pt")); }).contains("does not exist"));
         // Bad datasets for run().
         TensorDataset noMasks = unlabeled;
-        QVERIFY(expectThrow<ConfigError>([&] { CoTrainer(tiny(Method::Dac, 1)).run(noMasks, unlabeled); }).contains("masks"));
-        QVERIFY(expectThrow<ConfigError>([&] { CoTrainer(tiny(Method::Dac, 1)).run(labeled, TensorDataset{}); }).contains("unlabeled"));
+        QVERIFY(thrownMessage<ConfigError>([&] { CoTrainer(tiny(Method::Dac, 1)).run(noMasks, unlabeled); }).contains("masks"));
+        QVERIFY(thrownMessage<ConfigError>([&] { CoTrainer(tiny(Method::Dac, 1)).run(labeled, TensorDataset{}); }).contains("unlabeled"));
     }
 };
 

@@ -1,6 +1,6 @@
 // Unit tests of the training library: losses on hand-computed values, augmentation invariants,
 // networks, files and configuration.
-#include "TestUtil.h"
+#include "common/Expect.h"
 #include <QtTest>
 #include <torch/fft.h>
 #include <torch/torch.h>
@@ -44,7 +44,7 @@ std::string tempPath(const std::string& name) {
     return (dir / name).string();
 }
 
-using dacw::train::test::expectThrow;
+using dacw::test::thrownMessage;
 
 }  // namespace
 
@@ -191,7 +191,7 @@ private Q_SLOTS:
         DeepLabV3Plus wrong(other);
         initializeWeights(*wrong, 13);
         const at::Tensor before = wrong->named_parameters(true)["classifier.weight"].clone();
-        QVERIFY(expectThrow<FileFormatError>([&] { loadModelWeights(wrong, file); }).contains("3 classes"));
+        QVERIFY(thrownMessage<FileFormatError>([&] { loadModelWeights(wrong, file); }).contains("3 classes"));
         QVERIFY(torch::equal(before, wrong->named_parameters(true)["classifier.weight"]));
     }
 
@@ -394,10 +394,10 @@ private Q_SLOTS:
         loadEncoderWeights(b, path);
         auto pa = a->parameters(), pb = b->parameters();
         for (size_t i = 0; i < pa.size(); ++i) QVERIFY(torch::equal(pa[i], pb[i]));
-        QString msg = expectThrow<FileFormatError>([&] { loadEncoderWeights(wide, path); });
+        QString msg = thrownMessage<FileFormatError>([&] { loadEncoderWeights(wide, path); });
         QVERIFY2(msg.contains("do not match") || msg.contains("shape"), qPrintable(msg));
         std::ofstream(tempPath("junk.pt")) << "not an archive";
-        msg = expectThrow<FileFormatError>([&] { loadEncoderWeights(b, tempPath("junk.pt")); });
+        msg = thrownMessage<FileFormatError>([&] { loadEncoderWeights(b, tempPath("junk.pt")); });
         QVERIFY2(msg.contains("junk.pt"), qPrintable(msg));
     }
 
@@ -416,19 +416,19 @@ private Q_SLOTS:
         d.save(path);
         const auto full = std::filesystem::file_size(path);
         std::filesystem::resize_file(path, full / 2);
-        QString msg = expectThrow<FileFormatError>([&] { TensorDataset::load(path); });
+        QString msg = thrownMessage<FileFormatError>([&] { TensorDataset::load(path); });
         QVERIFY2(msg.contains("data.pt"), qPrintable(msg));
         // garbage, missing, and an archive of another kind
         std::ofstream(path, std::ios::trunc) << "garbage garbage garbage";
-        QVERIFY(!expectThrow<FileFormatError>([&] { TensorDataset::load(path); }).startsWith("NO"));
-        QVERIFY(expectThrow<FileFormatError>([&] { TensorDataset::load(tempPath("missing.pt")); }).contains("does not exist"));
+        QVERIFY(!thrownMessage<FileFormatError>([&] { TensorDataset::load(path); }).startsWith("NO"));
+        QVERIFY(thrownMessage<FileFormatError>([&] { TensorDataset::load(tempPath("missing.pt")); }).contains("does not exist"));
         torch::save(at::ones({3}), path);
-        msg = expectThrow<FileFormatError>([&] { TensorDataset::load(path); });
+        msg = thrownMessage<FileFormatError>([&] { TensorDataset::load(path); });
         QVERIFY2(msg.contains("not a DAC Workbench tensor dataset") || msg.contains("corrupt"), qPrintable(msg));
         // inconsistent data is refused before writing
         TensorDataset bad = d;
         bad.caseIds.pop_back();
-        QVERIFY(expectThrow<ConfigError>([&] { bad.save(path); }).contains("case ids"));
+        QVERIFY(thrownMessage<ConfigError>([&] { bad.save(path); }).contains("case ids"));
     }
 
     void configOptionsRoundTrip() {
@@ -448,12 +448,12 @@ private Q_SLOTS:
         TrainConfig e;
         e.numClasses = 3;
         applyOption(e, "validation-regions", "1,3");
-        QVERIFY(expectThrow<ConfigError>([&] { validateConfig(e); }).contains("class 3"));
-        QVERIFY(expectThrow<ConfigError>([&] { applyOption(c, "method", "magic"); }).contains("dac-sym-aux"));
-        QVERIFY(expectThrow<ConfigError>([&] { applyOption(c, "nope", "1"); }).contains("nope"));
-        QVERIFY(expectThrow<ConfigError>([&] { applyOption(c, "lr", "fast"); }).contains("lr"));
+        QVERIFY(thrownMessage<ConfigError>([&] { validateConfig(e); }).contains("class 3"));
+        QVERIFY(thrownMessage<ConfigError>([&] { applyOption(c, "method", "magic"); }).contains("dac-sym-aux"));
+        QVERIFY(thrownMessage<ConfigError>([&] { applyOption(c, "nope", "1"); }).contains("nope"));
+        QVERIFY(thrownMessage<ConfigError>([&] { applyOption(c, "lr", "fast"); }).contains("lr"));
         c.unlabeledBatch = 1;
-        QVERIFY(expectThrow<ConfigError>([&] { validateConfig(c); }).contains("unlabeled-batch"));
+        QVERIFY(thrownMessage<ConfigError>([&] { validateConfig(c); }).contains("unlabeled-batch"));
         QVERIFY(partsOf(Method::Dac).rotationHeadB && !partsOf(Method::Dac).cutmixHeadB);
         QVERIFY(partsOf(Method::DacSymAux).cutmixHeadB && !partsOf(Method::DacSymAux).rotationHeadB);
         QVERIFY(!partsOf(Method::Cps).featureSupervision && partsOf(Method::DacNoAux).featureSupervision);
@@ -475,11 +475,11 @@ private Q_SLOTS:
         validateConfig(d);
         TrainConfig bad;
         applyOption(bad, "aspp-rates", "6,12");
-        QVERIFY(expectThrow<ConfigError>([&] { validateConfig(bad); }).contains("aspp-rates"));
+        QVERIFY(thrownMessage<ConfigError>([&] { validateConfig(bad); }).contains("aspp-rates"));
         bad = TrainConfig();
         bad.headChannels = 3;
-        QVERIFY(expectThrow<ConfigError>([&] { validateConfig(bad); }).contains("head-channels"));
-        QVERIFY(expectThrow<ConfigError>([&] { applyOption(bad, "bf16", "sometimes"); }).contains("bf16"));
+        QVERIFY(thrownMessage<ConfigError>([&] { validateConfig(bad); }).contains("head-channels"));
+        QVERIFY(thrownMessage<ConfigError>([&] { applyOption(bad, "bf16", "sometimes"); }).contains("bf16"));
     }
 
     // A compact head (other channels and rates) survives export: the Predictor rebuilds the same
@@ -515,7 +515,7 @@ private Q_SLOTS:
         NetworkSpec other = spec;
         other.headChannels = 0;  // the published head: 256 x 0.25 = 64 channels
         DeepLabV3Plus wrong(other);
-        QVERIFY(expectThrow<FileFormatError>([&] { loadModelWeights(wrong, file); }).contains("head 24 channels"));
+        QVERIFY(thrownMessage<FileFormatError>([&] { loadModelWeights(wrong, file); }).contains("head 24 channels"));
     }
 
     // The per-machine kernel choice: measures once, caches, reads the cache back; pinned switches
