@@ -1,12 +1,10 @@
 #include "core/train/CoTrainer.h"
 
-#include <dlfcn.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <deque>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -17,6 +15,7 @@
 
 #include "core/train/Augment.h"
 #include "core/train/Autocast.h"
+#include "core/train/Batches.h"
 #include "core/train/Errors.h"
 #include "core/train/Losses.h"
 #include "core/train/ModelFile.h"
@@ -28,178 +27,13 @@
 namespace dacw::train {
 namespace F = torch::nn::functional;
 namespace nn = torch::nn;
-using Clock = std::chrono::steady_clock;
+// The trainer's internals that live in files of their own: batches (Batches.h).
+using namespace detail;
 
 namespace {
 
 constexpr const char* kCheckpointKind = "dacw-checkpoint";
 constexpr int64_t kCheckpointVersion = 1;
-constexpr int64_t kFeatureStride = 4;  // decoder features are at 1/4 of the input resolution
-
-// SplitMix64: turns (seed, stream, index) into independent generator seeds, so every random draw
-// of iteration i is a pure function of (seed, i). Resuming needs no generator state at all.
-uint64_t mixSeed(uint64_t seed, uint64_t stream, uint64_t index) {
-    uint64_t z = seed * 0x9E3779B97F4A7C15ull ^ (stream + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull ^ index;
-    for (int i = 0; i < 2; ++i) {
-        z += 0x9E3779B97F4A7C15ull;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-    }
-    return z;
-}
-at::Generator generatorFor(uint64_t seed, uint64_t stream, uint64_t index) {
-    return at::make_generator<at::CPUGeneratorImpl>(mixSeed(seed, stream, index));
-}
-enum Stream : uint64_t { kInitA = 1, kInitB, kLabeledOrder, kUnlabeledOrder, kAugment, kDropoutA, kDropoutB };
-
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// The batch producer runs torch ops on its own thread; keep that thread to one OpenMP thread so it
-// does not compete with the trainer's parallel regions (and its idle team does not spin). ATen
-// initialises a thread's OpenMP thread count lazily on its first parallel op, so run one first.
-void useOneOmpThreadHere() {
-    (void)at::ones({1 << 16}).sum();
-    using SetThreads = void (*)(int);
-    if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) fn(1);
-}
-
-struct Batch {
-    int64_t iteration = 0;
-    at::Tensor labeledImages, labeledMasks;
-    at::Tensor unlabeledWeak;  // teacher input
-    at::Tensor mixedImages;    // student input: strong, CutMix-mixed, region-rotated
-    MixPlan plan;
-    at::Tensor regionTarget;   // pasted region after rotation, [Bu,1,H,W]
-};
-
-// Everything random about batch i comes from generators derived from (seed, i).
-class BatchFactory {
-public:
-    BatchFactory(const TensorDataset& labeled, const TensorDataset& unlabeled, const TrainConfig& cfg, bool coTraining,
-                 bool rotation)
-        : labeled_(labeled), unlabeled_(unlabeled), cfg_(cfg), co_(coTraining), rotation_(rotation) {}
-
-    Batch make(int64_t it) {
-        torch::NoGradGuard noGrad;
-        Batch b;
-        b.iteration = it;
-        at::Tensor li = indices(labeled_.size(), cfg_.labeledBatch, it, kLabeledOrder, labeledPerm_);
-        at::Generator gen = generatorFor(cfg_.seed, kAugment, static_cast<uint64_t>(it));
-        ImageMaskBatch l = weakAugment({labeled_.images.index_select(0, li), labeled_.masks.index_select(0, li)},
-                                       cfg_.augment, gen);
-        ImageMaskBatch u;
-        if (co_ || styleFromUnlabeled()) {
-            at::Tensor ui = indices(unlabeled_.size(), cfg_.unlabeledBatch, it, kUnlabeledOrder, unlabeledPerm_);
-            u = weakAugment({unlabeled_.images.index_select(0, ui), at::Tensor()}, cfg_.augment, gen);
-        }
-        // The labeled images, the only clean supervision, see the unlabeled centres' styles.
-        at::Tensor labeledImages = styleFromUnlabeled() ? fourierStyleMix(l.images, u.images, cfg_.augment, gen) : l.images;
-        b.labeledImages = cfg_.augment.strongOnLabeled ? strongAugment(labeledImages, cfg_.augment, gen)
-                                                       : normalizeImages(labeledImages, cfg_.augment.normalization);
-        b.labeledMasks = l.masks;
-        if (co_) {
-            b.unlabeledWeak = normalizeImages(u.images, cfg_.augment.normalization);
-            at::Tensor strong = strongAugment(u.images, cfg_.augment, gen);
-            b.plan = makeMixPlan(strong.size(0), strong.size(2), strong.size(3), cfg_.augment, rotation_, kFeatureStride, gen);
-            b.mixedImages = applyMix(b.plan, strong);
-            b.regionTarget = pastedRegionTarget(b.plan);
-        }
-        return b;
-    }
-
-    bool styleFromUnlabeled() const { return cfg_.augment.fourierProb > 0.0 && unlabeled_.size() > 0; }
-
-private:
-    // Sampling without replacement within an epoch: position p of the stream is element p % n of
-    // the permutation drawn for epoch p / n.
-    at::Tensor indices(int64_t n, int64_t batch, int64_t it, Stream stream, std::pair<int64_t, at::Tensor>& cache) {
-        std::vector<int64_t> out;
-        for (int64_t j = 0; j < batch; ++j) {
-            const int64_t p = it * batch + j, epoch = p / n;
-            if (!cache.second.defined() || cache.first != epoch) {
-                at::Generator g = generatorFor(cfg_.seed, stream, static_cast<uint64_t>(epoch));
-                cache = {epoch, at::randperm(n, g, at::kLong)};
-            }
-            out.push_back(cache.second[p % n].item<int64_t>());
-        }
-        return at::tensor(out, at::kLong);
-    }
-    const TensorDataset& labeled_;
-    const TensorDataset& unlabeled_;
-    const TrainConfig& cfg_;
-    bool co_, rotation_;
-    std::pair<int64_t, at::Tensor> labeledPerm_{-1, at::Tensor()}, unlabeledPerm_{-1, at::Tensor()};
-};
-
-// Prepares batches ahead on a background thread, in iteration order (so timing never changes the
-// data). With depth 0 it produces inline.
-class BatchProducer {
-public:
-    BatchProducer(BatchFactory factory, int64_t first, int64_t end, int depth)
-        : factory_(std::move(factory)), next_(first), end_(end), depth_(depth) {
-        if (depth_ > 0) thread_ = std::thread([this] { loop(); });
-    }
-    ~BatchProducer() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-    // Returns the next batch and the seconds spent waiting for it.
-    std::pair<Batch, double> next() {
-        const auto t0 = Clock::now();
-        if (depth_ == 0) {
-            Batch b = factory_.make(next_++);
-            return {std::move(b), seconds(Clock::now() - t0)};
-        }
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [this] { return !queue_.empty() || error_; });
-        if (queue_.empty() && error_) std::rethrow_exception(error_);
-        Batch b = std::move(queue_.front());
-        queue_.pop_front();
-        lock.unlock();
-        cv_.notify_all();
-        return {std::move(b), seconds(Clock::now() - t0)};
-    }
-
-private:
-    void loop() {
-        try {
-            useOneOmpThreadHere();
-            for (;;) {
-                int64_t it;
-                {
-                    std::unique_lock<std::mutex> lock(mutex_);
-                    cv_.wait(lock, [this] { return stop_ || static_cast<int>(queue_.size()) < depth_; });
-                    if (stop_ || next_ >= end_) return;
-                    it = next_++;
-                }
-                Batch b = factory_.make(it);
-                {
-                    std::lock_guard<std::mutex> lock(mutex_);
-                    queue_.push_back(std::move(b));
-                }
-                cv_.notify_all();
-            }
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(mutex_);
-            error_ = std::current_exception();
-            cv_.notify_all();
-        }
-    }
-    BatchFactory factory_;
-    int64_t next_, end_;
-    int depth_;
-    std::thread thread_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::deque<Batch> queue_;
-    bool stop_ = false;
-    std::exception_ptr error_;
-};
 
 // One sub-model: the segmentation network and the training-only heads its method needs.
 class SubModelImpl : public nn::Module {
