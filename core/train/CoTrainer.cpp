@@ -4,12 +4,10 @@
 
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <exception>
 #include <filesystem>
 #include <functional>
 #include <limits>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +17,7 @@
 #include "core/train/Errors.h"
 #include "core/train/Losses.h"
 #include "core/train/ModelFile.h"
+#include "core/train/ModelWorker.h"
 #include "core/train/Networks.h"
 #include "core/train/Optimizers.h"
 #include "core/train/Predictor.h"
@@ -26,101 +25,14 @@
 
 namespace dacw::train {
 namespace F = torch::nn::functional;
-namespace nn = torch::nn;
-// The trainer's internals that live in files of their own: batches (Batches.h).
+// The trainer's internals that live in files of their own: batches (Batches.h), sub-models and
+// the thread that steps B beside A (ModelWorker.h).
 using namespace detail;
 
 namespace {
 
 constexpr const char* kCheckpointKind = "dacw-checkpoint";
 constexpr int64_t kCheckpointVersion = 1;
-
-// One sub-model: the segmentation network and the training-only heads its method needs.
-class SubModelImpl : public nn::Module {
-public:
-    SubModelImpl(const NetworkSpec& spec, bool projection, bool cutmix, bool rotation) {
-        net = register_module("net", DeepLabV3Plus(spec));
-        const int64_t d = net->featureChannels();
-        if (projection) proj = register_module("proj", ProjectionHead(d));
-        if (cutmix) cutmixHead = register_module("cutmix_head", CutMixHead(d));
-        if (rotation) rotationHead = register_module("rotation_head", RotationHead(d));
-    }
-    DeepLabV3Plus net{nullptr};
-    ProjectionHead proj{nullptr};
-    CutMixHead cutmixHead{nullptr};
-    RotationHead rotationHead{nullptr};
-};
-TORCH_MODULE(SubModel);
-
-std::string letter(size_t m) { return m == 0 ? "a" : "b"; }
-
-// Runs jobs on one persistent thread (sub-model B's), so A and B can step concurrently: on a few
-// cores two single-threaded streams of work beat one two-threaded stream, whose many small
-// operations each pay a parallel-region fork/join and wait for the slower half.
-class ModelWorker {
-public:
-    ModelWorker() : thread_([this] { loop(); }) {}
-    ~ModelWorker() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        thread_.join();
-    }
-    // Runs fn(1) on the worker and fn(0) here; returns when both are done, rethrowing the first error.
-    void both(const std::function<void(size_t)>& fn) {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            job_ = [&fn] { fn(1); };
-            done_ = false;
-            error_ = nullptr;
-        }
-        cv_.notify_all();
-        std::exception_ptr local;
-        try {
-            fn(0);
-        } catch (...) {
-            local = std::current_exception();
-        }
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [this] { return done_; });
-        if (local) std::rethrow_exception(local);
-        if (error_) std::rethrow_exception(error_);
-    }
-
-private:
-    void loop() {
-        for (;;) {
-            std::function<void()> job;
-            {
-                std::unique_lock<std::mutex> lock(mutex_);
-                cv_.wait(lock, [this] { return stop_ || job_; });
-                if (stop_) return;
-                job = std::move(job_);
-                job_ = nullptr;
-            }
-            std::exception_ptr err;
-            try {
-                job();
-            } catch (...) {
-                err = std::current_exception();
-            }
-            {
-                std::lock_guard<std::mutex> lock(mutex_);
-                error_ = err;
-                done_ = true;
-            }
-            cv_.notify_all();
-        }
-    }
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::function<void()> job_;
-    bool done_ = true, stop_ = false;
-    std::exception_ptr error_;
-    std::thread thread_;
-};
 
 }  // namespace
 
