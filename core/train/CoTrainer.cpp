@@ -3,13 +3,12 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <exception>
 #include <filesystem>
-#include <sstream>
 #include <thread>
 
 #include "core/train/Autocast.h"
 #include "core/train/Batches.h"
+#include "core/train/Checkpoint.h"
 #include "core/train/CoTrainStep.h"
 #include "core/train/Errors.h"
 #include "core/train/Losses.h"
@@ -18,19 +17,12 @@
 #include "core/train/Networks.h"
 #include "core/train/Optimizers.h"
 #include "core/train/Predictor.h"
-#include "core/train/Serialization.h"
 
 namespace dacw::train {
 // The trainer's internals that live in files of their own: batches (Batches.h), sub-models and
-// the thread that steps B beside A (ModelWorker.h), one training iteration (CoTrainStep.h).
+// the thread that steps B beside A (ModelWorker.h), one training iteration (CoTrainStep.h) and
+// the checkpoint file (Checkpoint.h).
 using namespace detail;
-
-namespace {
-
-constexpr const char* kCheckpointKind = "dacw-checkpoint";
-constexpr int64_t kCheckpointVersion = 1;
-
-}  // namespace
 
 // The models, their optimisers and the step come from CoTrainStep; this adds the run around them.
 struct CoTrainer::Impl : CoTrainStep {
@@ -54,22 +46,6 @@ struct CoTrainer::Impl : CoTrainStep {
         bf16 = cfg.bf16 && (device.is_cuda() || cpuSupportsBf16());
         if (cfg.bf16 && !bf16)
             pendingMessages.push_back("bfloat16 autocast needs AVX-512 BF16 on the CPU; training in float32");
-    }
-
-    // What must match between a checkpoint and the run that resumes it.
-    std::string identity() const {
-        std::ostringstream os;
-        os << "method=" << toString(cfg.method) << " backbone=" << toString(spec.backbone) << " width=" << spec.width
-           << " in=" << spec.inChannels << " classes=" << spec.numClasses << " size=" << size
-           << " optimizer=" << toString(cfg.optimizer) << (cfg.fusedAdamW ? "" : "-torch") << " seed=" << cfg.seed << " batch=" << cfg.labeledBatch << "+"
-           << cfg.unlabeledBatch;
-        // Only a non-default head is named, so that checkpoints written before the option resume.
-        const bool defaultHead = spec.resolvedHeadChannels() == scaledChannels(256, spec.width) && spec.asppRates[0] == 6 &&
-                                 spec.asppRates[1] == 12 && spec.asppRates[2] == 18;
-        if (!defaultHead)
-            os << " head=" << spec.resolvedHeadChannels() << " rates=" << spec.asppRates[0] << "," << spec.asppRates[1] << ","
-               << spec.asppRates[2];
-        return os.str();
     }
 
     void build(const NetworkSpec& s) {
@@ -159,65 +135,15 @@ struct CoTrainer::Impl : CoTrainStep {
     }
 
     void saveCheckpoint(const std::string& path) const {
-        torch::serialize::OutputArchive ar;
-        writeString(ar, "dacw_kind", kCheckpointKind);
-        ar.write("version", at::tensor(kCheckpointVersion));
-        writeString(ar, "identity", identity());
-        std::string config;
-        for (const auto& [k, v] : toKeyValues(cfg)) config += k + "=" + v + "\n";
-        writeString(ar, "config", config);
-        ar.write("iteration", at::tensor(iteration));
-        ar.write("nan_streak", at::tensor(static_cast<int64_t>(nanStreak)));
-        ar.write("skipped", at::tensor(skipped));
-        writeString(ar, "chosen", chosen);
-        for (size_t m = 0; m < models.size(); ++m) {
-            torch::serialize::OutputArchive model, optim;
-            models[m]->save(model);
-            optimizers[m]->save(optim);
-            ar.write("model_" + letter(m), model);
-            ar.write("optim_" + letter(m), optim);
-        }
-        saveArchiveAtomically(ar, path);
+        writeCheckpoint(path, cfg, runIdentity(cfg, spec, size), {iteration, nanStreak, skipped, chosen}, models, optimizers);
     }
 
     void loadCheckpoint(const std::string& path) {
-        torch::serialize::InputArchive ar;
-        loadArchive(ar, path, "checkpoint");
-        std::string kind;
-        try {
-            kind = readString(ar, "dacw_kind");
-        } catch (const std::exception&) {
-        }
-        if (kind != kCheckpointKind) throw FileFormatError("'" + path + "' is not a DAC Workbench checkpoint");
-        try {
-            at::Tensor version, it, streak, skip;
-            ar.read("version", version);
-            if (version.item<int64_t>() > kCheckpointVersion)
-                throw FileFormatError("checkpoint '" + path + "' was written by a newer version");
-            const std::string id = readString(ar, "identity");
-            if (id != identity())
-                throw FileFormatError("checkpoint '" + path + "' belongs to another run (" + id + "), this run is (" +
-                                      identity() + ")");
-            ar.read("iteration", it);
-            ar.read("nan_streak", streak);
-            ar.read("skipped", skip);
-            const std::string ch = readString(ar, "chosen");
-            for (size_t m = 0; m < models.size(); ++m) {
-                torch::serialize::InputArchive model, optim;
-                ar.read("model_" + letter(m), model);
-                ar.read("optim_" + letter(m), optim);
-                models[m]->load(model);
-                optimizers[m]->load(optim);
-            }
-            iteration = it.item<int64_t>();
-            nanStreak = static_cast<int>(streak.item<int64_t>());
-            skipped = skip.item<int64_t>();
-            chosen = ch;
-        } catch (const FileFormatError&) {
-            throw;
-        } catch (const std::exception& e) {
-            throw FileFormatError("checkpoint '" + path + "' is incomplete or corrupt: " + firstLine(e.what()));
-        }
+        const CheckpointCounters c = readCheckpoint(path, runIdentity(cfg, spec, size), models, optimizers);
+        iteration = c.iteration;
+        nanStreak = c.nanStreak;
+        skipped = c.skipped;
+        chosen = c.chosen;
         // Loading replaces parameter storage with what the file holds; restore the layout and
         // device this run trains with.
         for (auto& m : models) {
