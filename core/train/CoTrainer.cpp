@@ -1,315 +1,33 @@
 #include "core/train/CoTrainer.h"
 
-#include <dlfcn.h>
 #include <torch/torch.h>
 
 #include <chrono>
-#include <cmath>
-#include <condition_variable>
-#include <deque>
-#include <exception>
 #include <filesystem>
-#include <functional>
-#include <limits>
-#include <mutex>
-#include <sstream>
 #include <thread>
 
-#include "core/train/Augment.h"
 #include "core/train/Autocast.h"
+#include "core/train/Batches.h"
+#include "core/train/Checkpoint.h"
+#include "core/train/CoTrainStep.h"
 #include "core/train/Errors.h"
 #include "core/train/Losses.h"
 #include "core/train/ModelFile.h"
+#include "core/train/ModelWorker.h"
 #include "core/train/Networks.h"
 #include "core/train/Optimizers.h"
 #include "core/train/Predictor.h"
-#include "core/train/Serialization.h"
 
 namespace dacw::train {
-namespace F = torch::nn::functional;
-namespace nn = torch::nn;
-using Clock = std::chrono::steady_clock;
+// The trainer's internals that live in files of their own: batches (Batches.h), sub-models and
+// the thread that steps B beside A (ModelWorker.h), one training iteration (CoTrainStep.h) and
+// the checkpoint file (Checkpoint.h).
+using namespace detail;
 
-namespace {
-
-constexpr const char* kCheckpointKind = "dacw-checkpoint";
-constexpr int64_t kCheckpointVersion = 1;
-constexpr int64_t kFeatureStride = 4;  // decoder features are at 1/4 of the input resolution
-
-// SplitMix64: turns (seed, stream, index) into independent generator seeds, so every random draw
-// of iteration i is a pure function of (seed, i). Resuming needs no generator state at all.
-uint64_t mixSeed(uint64_t seed, uint64_t stream, uint64_t index) {
-    uint64_t z = seed * 0x9E3779B97F4A7C15ull ^ (stream + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull ^ index;
-    for (int i = 0; i < 2; ++i) {
-        z += 0x9E3779B97F4A7C15ull;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-    }
-    return z;
-}
-at::Generator generatorFor(uint64_t seed, uint64_t stream, uint64_t index) {
-    return at::make_generator<at::CPUGeneratorImpl>(mixSeed(seed, stream, index));
-}
-enum Stream : uint64_t { kInitA = 1, kInitB, kLabeledOrder, kUnlabeledOrder, kAugment, kDropoutA, kDropoutB };
-
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// The batch producer runs torch ops on its own thread; keep that thread to one OpenMP thread so it
-// does not compete with the trainer's parallel regions (and its idle team does not spin). ATen
-// initialises a thread's OpenMP thread count lazily on its first parallel op, so run one first.
-void useOneOmpThreadHere() {
-    (void)at::ones({1 << 16}).sum();
-    using SetThreads = void (*)(int);
-    if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) fn(1);
-}
-
-struct Batch {
-    int64_t iteration = 0;
-    at::Tensor labeledImages, labeledMasks;
-    at::Tensor unlabeledWeak;  // teacher input
-    at::Tensor mixedImages;    // student input: strong, CutMix-mixed, region-rotated
-    MixPlan plan;
-    at::Tensor regionTarget;   // pasted region after rotation, [Bu,1,H,W]
-};
-
-// Everything random about batch i comes from generators derived from (seed, i).
-class BatchFactory {
-public:
-    BatchFactory(const TensorDataset& labeled, const TensorDataset& unlabeled, const TrainConfig& cfg, bool coTraining,
-                 bool rotation)
-        : labeled_(labeled), unlabeled_(unlabeled), cfg_(cfg), co_(coTraining), rotation_(rotation) {}
-
-    Batch make(int64_t it) {
-        torch::NoGradGuard noGrad;
-        Batch b;
-        b.iteration = it;
-        at::Tensor li = indices(labeled_.size(), cfg_.labeledBatch, it, kLabeledOrder, labeledPerm_);
-        at::Generator gen = generatorFor(cfg_.seed, kAugment, static_cast<uint64_t>(it));
-        ImageMaskBatch l = weakAugment({labeled_.images.index_select(0, li), labeled_.masks.index_select(0, li)},
-                                       cfg_.augment, gen);
-        ImageMaskBatch u;
-        if (co_ || styleFromUnlabeled()) {
-            at::Tensor ui = indices(unlabeled_.size(), cfg_.unlabeledBatch, it, kUnlabeledOrder, unlabeledPerm_);
-            u = weakAugment({unlabeled_.images.index_select(0, ui), at::Tensor()}, cfg_.augment, gen);
-        }
-        // The labeled images, the only clean supervision, see the unlabeled centres' styles.
-        at::Tensor labeledImages = styleFromUnlabeled() ? fourierStyleMix(l.images, u.images, cfg_.augment, gen) : l.images;
-        b.labeledImages = cfg_.augment.strongOnLabeled ? strongAugment(labeledImages, cfg_.augment, gen)
-                                                       : normalizeImages(labeledImages, cfg_.augment.normalization);
-        b.labeledMasks = l.masks;
-        if (co_) {
-            b.unlabeledWeak = normalizeImages(u.images, cfg_.augment.normalization);
-            at::Tensor strong = strongAugment(u.images, cfg_.augment, gen);
-            b.plan = makeMixPlan(strong.size(0), strong.size(2), strong.size(3), cfg_.augment, rotation_, kFeatureStride, gen);
-            b.mixedImages = applyMix(b.plan, strong);
-            b.regionTarget = pastedRegionTarget(b.plan);
-        }
-        return b;
-    }
-
-    bool styleFromUnlabeled() const { return cfg_.augment.fourierProb > 0.0 && unlabeled_.size() > 0; }
-
-private:
-    // Sampling without replacement within an epoch: position p of the stream is element p % n of
-    // the permutation drawn for epoch p / n.
-    at::Tensor indices(int64_t n, int64_t batch, int64_t it, Stream stream, std::pair<int64_t, at::Tensor>& cache) {
-        std::vector<int64_t> out;
-        for (int64_t j = 0; j < batch; ++j) {
-            const int64_t p = it * batch + j, epoch = p / n;
-            if (!cache.second.defined() || cache.first != epoch) {
-                at::Generator g = generatorFor(cfg_.seed, stream, static_cast<uint64_t>(epoch));
-                cache = {epoch, at::randperm(n, g, at::kLong)};
-            }
-            out.push_back(cache.second[p % n].item<int64_t>());
-        }
-        return at::tensor(out, at::kLong);
-    }
-    const TensorDataset& labeled_;
-    const TensorDataset& unlabeled_;
-    const TrainConfig& cfg_;
-    bool co_, rotation_;
-    std::pair<int64_t, at::Tensor> labeledPerm_{-1, at::Tensor()}, unlabeledPerm_{-1, at::Tensor()};
-};
-
-// Prepares batches ahead on a background thread, in iteration order (so timing never changes the
-// data). With depth 0 it produces inline.
-class BatchProducer {
-public:
-    BatchProducer(BatchFactory factory, int64_t first, int64_t end, int depth)
-        : factory_(std::move(factory)), next_(first), end_(end), depth_(depth) {
-        if (depth_ > 0) thread_ = std::thread([this] { loop(); });
-    }
-    ~BatchProducer() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-    // Returns the next batch and the seconds spent waiting for it.
-    std::pair<Batch, double> next() {
-        const auto t0 = Clock::now();
-        if (depth_ == 0) {
-            Batch b = factory_.make(next_++);
-            return {std::move(b), seconds(Clock::now() - t0)};
-        }
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [this] { return !queue_.empty() || error_; });
-        if (queue_.empty() && error_) std::rethrow_exception(error_);
-        Batch b = std::move(queue_.front());
-        queue_.pop_front();
-        lock.unlock();
-        cv_.notify_all();
-        return {std::move(b), seconds(Clock::now() - t0)};
-    }
-
-private:
-    void loop() {
-        try {
-            useOneOmpThreadHere();
-            for (;;) {
-                int64_t it;
-                {
-                    std::unique_lock<std::mutex> lock(mutex_);
-                    cv_.wait(lock, [this] { return stop_ || static_cast<int>(queue_.size()) < depth_; });
-                    if (stop_ || next_ >= end_) return;
-                    it = next_++;
-                }
-                Batch b = factory_.make(it);
-                {
-                    std::lock_guard<std::mutex> lock(mutex_);
-                    queue_.push_back(std::move(b));
-                }
-                cv_.notify_all();
-            }
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(mutex_);
-            error_ = std::current_exception();
-            cv_.notify_all();
-        }
-    }
-    BatchFactory factory_;
-    int64_t next_, end_;
-    int depth_;
-    std::thread thread_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::deque<Batch> queue_;
-    bool stop_ = false;
-    std::exception_ptr error_;
-};
-
-// One sub-model: the segmentation network and the training-only heads its method needs.
-class SubModelImpl : public nn::Module {
-public:
-    SubModelImpl(const NetworkSpec& spec, bool projection, bool cutmix, bool rotation) {
-        net = register_module("net", DeepLabV3Plus(spec));
-        const int64_t d = net->featureChannels();
-        if (projection) proj = register_module("proj", ProjectionHead(d));
-        if (cutmix) cutmixHead = register_module("cutmix_head", CutMixHead(d));
-        if (rotation) rotationHead = register_module("rotation_head", RotationHead(d));
-    }
-    DeepLabV3Plus net{nullptr};
-    ProjectionHead proj{nullptr};
-    CutMixHead cutmixHead{nullptr};
-    RotationHead rotationHead{nullptr};
-};
-TORCH_MODULE(SubModel);
-
-std::string letter(size_t m) { return m == 0 ? "a" : "b"; }
-
-// Runs jobs on one persistent thread (sub-model B's), so A and B can step concurrently: on a few
-// cores two single-threaded streams of work beat one two-threaded stream, whose many small
-// operations each pay a parallel-region fork/join and wait for the slower half.
-class ModelWorker {
-public:
-    ModelWorker() : thread_([this] { loop(); }) {}
-    ~ModelWorker() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        thread_.join();
-    }
-    // Runs fn(1) on the worker and fn(0) here; returns when both are done, rethrowing the first error.
-    void both(const std::function<void(size_t)>& fn) {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            job_ = [&fn] { fn(1); };
-            done_ = false;
-            error_ = nullptr;
-        }
-        cv_.notify_all();
-        std::exception_ptr local;
-        try {
-            fn(0);
-        } catch (...) {
-            local = std::current_exception();
-        }
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [this] { return done_; });
-        if (local) std::rethrow_exception(local);
-        if (error_) std::rethrow_exception(error_);
-    }
-
-private:
-    void loop() {
-        for (;;) {
-            std::function<void()> job;
-            {
-                std::unique_lock<std::mutex> lock(mutex_);
-                cv_.wait(lock, [this] { return stop_ || job_; });
-                if (stop_) return;
-                job = std::move(job_);
-                job_ = nullptr;
-            }
-            std::exception_ptr err;
-            try {
-                job();
-            } catch (...) {
-                err = std::current_exception();
-            }
-            {
-                std::lock_guard<std::mutex> lock(mutex_);
-                error_ = err;
-                done_ = true;
-            }
-            cv_.notify_all();
-        }
-    }
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::function<void()> job_;
-    bool done_ = true, stop_ = false;
-    std::exception_ptr error_;
-    std::thread thread_;
-};
-
-}  // namespace
-
-struct CoTrainer::Impl {
-    TrainConfig cfg;
-    MethodParts parts;
-    torch::Device device{torch::kCPU};
-    bool bf16 = false;
+// The models, their optimisers and the step come from CoTrainStep; this adds the run around them.
+struct CoTrainer::Impl : CoTrainStep {
     NetworkSpec spec;
     int64_t size = 0;
-    std::vector<SubModel> models;
-    std::vector<std::unique_ptr<ParamOptimizer>> optimizers;
-    std::vector<std::vector<at::Tensor>> bufferSnapshots;  // BN statistics before the step
-    std::unique_ptr<ModelWorker> worker;                  // set when A and B step concurrently
-
-    // fn(m) for every sub-model, concurrently when a worker exists.
-    void perModel(const std::function<void(size_t)>& fn) {
-        if (worker && models.size() == 2) {
-            worker->both(fn);
-            return;
-        }
-        for (size_t m = 0; m < models.size(); ++m) fn(m);
-    }
     int64_t iteration = 0;  // completed iterations
     int nanStreak = 0;
     int64_t skipped = 0;
@@ -317,7 +35,7 @@ struct CoTrainer::Impl {
     std::map<std::string, DomainDice> lastValidation;
     std::vector<std::string> pendingMessages;
 
-    explicit Impl(TrainConfig c) : cfg(std::move(c)) {
+    explicit Impl(TrainConfig c) : CoTrainStep(std::move(c)) {
         validateConfig(cfg);
         parts = partsOf(cfg.method);
         if (cfg.device != "cpu") {
@@ -328,32 +46,6 @@ struct CoTrainer::Impl {
         bf16 = cfg.bf16 && (device.is_cuda() || cpuSupportsBf16());
         if (cfg.bf16 && !bf16)
             pendingMessages.push_back("bfloat16 autocast needs AVX-512 BF16 on the CPU; training in float32");
-    }
-
-    int64_t rampLength() const { return cfg.rampUp >= 0 ? cfg.rampUp : cfg.iterations / 5; }
-
-    double lrAt(int64_t it) const {
-        LrSchedule s = cfg.schedule;
-        if (s == LrSchedule::Auto) s = cfg.optimizer == OptimizerKind::Sgd ? LrSchedule::Poly : LrSchedule::Constant;
-        if (s == LrSchedule::Constant) return cfg.lr;
-        const double t = std::min(1.0, static_cast<double>(it) / static_cast<double>(cfg.iterations));
-        return cfg.lr * std::pow(1.0 - t, cfg.polyPower);
-    }
-
-    // What must match between a checkpoint and the run that resumes it.
-    std::string identity() const {
-        std::ostringstream os;
-        os << "method=" << toString(cfg.method) << " backbone=" << toString(spec.backbone) << " width=" << spec.width
-           << " in=" << spec.inChannels << " classes=" << spec.numClasses << " size=" << size
-           << " optimizer=" << toString(cfg.optimizer) << (cfg.fusedAdamW ? "" : "-torch") << " seed=" << cfg.seed << " batch=" << cfg.labeledBatch << "+"
-           << cfg.unlabeledBatch;
-        // Only a non-default head is named, so that checkpoints written before the option resume.
-        const bool defaultHead = spec.resolvedHeadChannels() == scaledChannels(256, spec.width) && spec.asppRates[0] == 6 &&
-                                 spec.asppRates[1] == 12 && spec.asppRates[2] == 18;
-        if (!defaultHead)
-            os << " head=" << spec.resolvedHeadChannels() << " rates=" << spec.asppRates[0] << "," << spec.asppRates[1] << ","
-               << spec.asppRates[2];
-        return os.str();
     }
 
     void build(const NetworkSpec& s) {
@@ -386,163 +78,6 @@ struct CoTrainer::Impl {
         skipped = 0;
         chosen = "A";
         lastValidation.clear();
-    }
-
-    void setLr(double lr) {
-        for (auto& opt : optimizers) opt->setLr(lr);
-    }
-
-    at::Tensor prepareInput(const at::Tensor& x) const {
-        at::Tensor y = x.to(device, at::kFloat);
-        return cfg.channelsLast ? y.contiguous(at::MemoryFormat::ChannelsLast) : y.contiguous();
-    }
-
-    struct StepResult {
-        std::map<std::string, double> losses;
-        bool skipped = false;
-    };
-
-    StepResult step(const Batch& batch) {
-        const int64_t it = batch.iteration;
-        const double ramp = sigmoidRampUp(it, rampLength());
-        const double auxScale = cfg.rampAux ? ramp : 1.0;
-        setLr(lrAt(it));
-        for (auto& m : models) m->train();
-        // Buffers (BN running statistics) are restored if the step is skipped.
-        {
-            torch::NoGradGuard noGrad;
-            const bool fresh = bufferSnapshots.empty();
-            for (size_t m = 0; m < models.size(); ++m) {
-                auto bufs = models[m]->buffers();
-                if (fresh) bufferSnapshots.emplace_back();
-                for (size_t i = 0; i < bufs.size(); ++i) {
-                    if (fresh) bufferSnapshots[m].push_back(bufs[i].clone());
-                    else bufferSnapshots[m][i].copy_(bufs[i]);
-                }
-            }
-        }
-        std::vector<at::Generator> dropout;
-        for (size_t m = 0; m < models.size(); ++m)
-            dropout.push_back(generatorFor(cfg.seed, m == 0 ? kDropoutA : kDropoutB, static_cast<uint64_t>(it)));
-
-        const at::Tensor xl = prepareInput(batch.labeledImages);
-        const at::Tensor yl = batch.labeledMasks.to(device);
-        const int64_t nl = xl.size(0);
-        const size_t count = models.size();
-        std::vector<at::Tensor> pseudo(count), pseudoWeight(count);
-        at::Tensor x = xl;
-        if (parts.coTraining) x = torch::cat({xl, prepareInput(batch.mixedImages)}, 0);
-        if (cfg.channelsLast) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-        std::vector<SegOutput> out(count);
-        perModel([&](size_t m) {
-            // One autocast region for the student and then the teacher pass: the teacher reuses
-            // the student's bf16 weight casts instead of casting every weight again.
-            AutocastGuard ac(bf16, device.type());
-            out[m] = models[m]->net->forward(x, dropout[m]);
-            if (parts.coTraining) {
-                // Teacher: hard pseudo-labels on the weak views, without an autograd graph, then
-                // mixed and rotated with the same plan as the student images.
-                torch::NoGradGuard noGrad;
-                const at::Tensor uw = prepareInput(batch.unlabeledWeak);
-                if (!cfg.teacherBatchStats) models[m]->net->eval();
-                at::Tensor logits = models[m]->net->forwardNoDropout(uw).logits;
-                if (!cfg.teacherBatchStats) models[m]->net->train();
-                PseudoLabels pl = makePseudoLabels(logits, cfg.cpsThreshold);
-                pseudo[m] = applyMix(batch.plan, pl.labels.cpu()).to(device);
-                if (cfg.cpsWeighting == CpsWeighting::Confidence)
-                    pseudoWeight[m] = applyMix(batch.plan, pl.confidence.cpu()).to(device);
-            }
-        });
-
-        // Every term belongs to one sub-model (the other's outputs enter detached), so each
-        // sub-model's sum has its own autograd graph and the two backward passes are independent.
-        std::vector<std::vector<at::Tensor>> terms(count);  // weighted pieces, per sub-model
-        std::map<std::string, at::Tensor> named;            // unweighted, for reporting
-        size_t current = 0;
-        auto add = [&](const std::string& name, const at::Tensor& value, double weight) {
-            named[name] = value;
-            if (weight != 0.0) terms[current].push_back(value * weight);
-        };
-        for (size_t m = 0; m < count; ++m) {
-            current = m;
-            const std::string s = letter(m);
-            at::Tensor lab = out[m].logits.slice(0, 0, nl);
-            add("sup_ce_" + s, crossEntropyLoss(lab, yl), cfg.weights.ce);
-            add("sup_dice_" + s, softDiceLoss(lab, yl, cfg.diceIncludeBackground), cfg.weights.dice);
-        }
-        if (parts.coTraining) {
-            const at::Tensor target = batch.regionTarget.to(device);
-            const at::Tensor rotK = batch.plan.rotation() ? batch.plan.rotK.to(device) : at::Tensor();
-            for (size_t m = 0; m < count; ++m) {
-                current = m;
-                const size_t o = 1 - m;
-                const std::string s = letter(m);
-                at::Tensor unlLogits = out[m].logits.slice(0, nl);
-                at::Tensor feat = out[m].features.slice(0, nl);
-                add("cps_" + s,
-                    pseudoWeight[o].defined() ? weightedCrossEntropyLoss(unlLogits, pseudo[o], pseudoWeight[o])
-                                              : crossEntropyLoss(unlLogits, pseudo[o]),
-                    cfg.weights.cps * ramp);
-                AutocastGuard ac(bf16, device.type());
-                if (models[m]->proj)
-                    add("feat_" + s, featureCosineLoss(models[m]->proj->forward(feat), out[o].features.slice(0, nl)),
-                        cfg.weights.feature * ramp);
-                if (models[m]->cutmixHead) {
-                    at::Tensor map = models[m]->cutmixHead->forward(feat).to(at::kFloat);
-                    map = F::interpolate(map, F::InterpolateFuncOptions()
-                                                  .size(std::vector<int64_t>{target.size(2), target.size(3)})
-                                                  .mode(torch::kBilinear)
-                                                  .align_corners(false));
-                    add("aux_cutmix_" + s, binaryMapLoss(map, target), cfg.weights.auxCutmix * auxScale);
-                }
-                if (models[m]->rotationHead) {
-                    const int64_t stride = x.size(2) / feat.size(2);
-                    add("aux_rot_" + s, classificationLoss(models[m]->rotationHead->forward(feat, batch.plan.rotBox, stride), rotK),
-                        cfg.weights.auxRotation * auxScale);
-                }
-            }
-        }
-        std::vector<at::Tensor> modelTotal(count);
-        for (size_t m = 0; m < count; ++m) {
-            if (terms[m].empty())
-                throw ConfigError("every loss weight of sub-model " + letter(m) + " is zero for method " + toString(cfg.method));
-            modelTotal[m] = terms[m].front();
-            for (size_t i = 1; i < terms[m].size(); ++i) modelTotal[m] = modelTotal[m] + terms[m][i];
-        }
-        for (int64_t p : cfg.testHooks.poisonLossAt)
-            if (p == it) modelTotal[0] = modelTotal[0] * std::numeric_limits<double>::quiet_NaN();
-        at::Tensor total = modelTotal[0].detach();
-        for (size_t m = 1; m < count; ++m) total = total + modelTotal[m].detach();
-
-        StepResult r;
-        std::vector<at::Tensor> values;
-        std::vector<std::string> names;
-        for (auto& [k, v] : named) {
-            names.push_back(k);
-            values.push_back(v.detach().to(at::kCPU, at::kDouble).reshape({}));
-        }
-        values.push_back(total.detach().to(at::kCPU, at::kDouble).reshape({}));
-        names.push_back("total");
-        at::Tensor all = torch::stack(values);
-        for (size_t i = 0; i < names.size(); ++i) r.losses[names[i]] = all[static_cast<int64_t>(i)].item<double>();
-        r.losses["ramp"] = ramp;
-
-        if (!std::isfinite(r.losses["total"])) {
-            r.skipped = true;
-            torch::NoGradGuard noGrad;
-            for (size_t m = 0; m < count; ++m) {
-                auto bufs = models[m]->buffers();
-                for (size_t i = 0; i < bufs.size(); ++i) bufs[i].copy_(bufferSnapshots[m][i]);
-            }
-            return r;
-        }
-        perModel([&](size_t m) {
-            // Dropping the gradients (instead of zeroing them) lets backward write them directly.
-            models[m]->zero_grad(/*set_to_none=*/true);
-            modelTotal[m].backward();
-            optimizers[m]->step();
-        });
-        return r;
     }
 
     // The regions validation scores: the configured ones (the task's evaluation regions), or each
@@ -600,65 +135,15 @@ struct CoTrainer::Impl {
     }
 
     void saveCheckpoint(const std::string& path) const {
-        torch::serialize::OutputArchive ar;
-        writeString(ar, "dacw_kind", kCheckpointKind);
-        ar.write("version", at::tensor(kCheckpointVersion));
-        writeString(ar, "identity", identity());
-        std::string config;
-        for (const auto& [k, v] : toKeyValues(cfg)) config += k + "=" + v + "\n";
-        writeString(ar, "config", config);
-        ar.write("iteration", at::tensor(iteration));
-        ar.write("nan_streak", at::tensor(static_cast<int64_t>(nanStreak)));
-        ar.write("skipped", at::tensor(skipped));
-        writeString(ar, "chosen", chosen);
-        for (size_t m = 0; m < models.size(); ++m) {
-            torch::serialize::OutputArchive model, optim;
-            models[m]->save(model);
-            optimizers[m]->save(optim);
-            ar.write("model_" + letter(m), model);
-            ar.write("optim_" + letter(m), optim);
-        }
-        saveArchiveAtomically(ar, path);
+        writeCheckpoint(path, cfg, runIdentity(cfg, spec, size), {iteration, nanStreak, skipped, chosen}, models, optimizers);
     }
 
     void loadCheckpoint(const std::string& path) {
-        torch::serialize::InputArchive ar;
-        loadArchive(ar, path, "checkpoint");
-        std::string kind;
-        try {
-            kind = readString(ar, "dacw_kind");
-        } catch (const std::exception&) {
-        }
-        if (kind != kCheckpointKind) throw FileFormatError("'" + path + "' is not a DAC Workbench checkpoint");
-        try {
-            at::Tensor version, it, streak, skip;
-            ar.read("version", version);
-            if (version.item<int64_t>() > kCheckpointVersion)
-                throw FileFormatError("checkpoint '" + path + "' was written by a newer version");
-            const std::string id = readString(ar, "identity");
-            if (id != identity())
-                throw FileFormatError("checkpoint '" + path + "' belongs to another run (" + id + "), this run is (" +
-                                      identity() + ")");
-            ar.read("iteration", it);
-            ar.read("nan_streak", streak);
-            ar.read("skipped", skip);
-            const std::string ch = readString(ar, "chosen");
-            for (size_t m = 0; m < models.size(); ++m) {
-                torch::serialize::InputArchive model, optim;
-                ar.read("model_" + letter(m), model);
-                ar.read("optim_" + letter(m), optim);
-                models[m]->load(model);
-                optimizers[m]->load(optim);
-            }
-            iteration = it.item<int64_t>();
-            nanStreak = static_cast<int>(streak.item<int64_t>());
-            skipped = skip.item<int64_t>();
-            chosen = ch;
-        } catch (const FileFormatError&) {
-            throw;
-        } catch (const std::exception& e) {
-            throw FileFormatError("checkpoint '" + path + "' is incomplete or corrupt: " + firstLine(e.what()));
-        }
+        const CheckpointCounters c = readCheckpoint(path, runIdentity(cfg, spec, size), models, optimizers);
+        iteration = c.iteration;
+        nanStreak = c.nanStreak;
+        skipped = c.skipped;
+        chosen = c.chosen;
         // Loading replaces parameter storage with what the file holds; restore the layout and
         // device this run trains with.
         for (auto& m : models) {

@@ -9,8 +9,8 @@
 #include <QMetaObject>
 #include <QPointer>
 
-#include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
+#include "core/train/Progress.h"
 #include "pipeline/RunFolder.h"
 
 namespace dacw {

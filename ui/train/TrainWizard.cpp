@@ -29,8 +29,9 @@
 #include <QVBoxLayout>
 #include <QWizardPage>
 
-#include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
+#include "core/train/Progress.h"
+#include "core/train/TrainConfig.h"
 #include "dataset/Domain.h"
 #include "image/ImageIO.h"
 #include "util/Errors.h"

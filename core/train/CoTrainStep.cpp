@@ -1,0 +1,188 @@
+#include "core/train/CoTrainStep.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/train/Augment.h"
+#include "core/train/Autocast.h"
+#include "core/train/Errors.h"
+#include "core/train/Losses.h"
+#include "core/train/Networks.h"
+
+namespace dacw::train::detail {
+namespace F = torch::nn::functional;
+
+void CoTrainStep::perModel(const std::function<void(size_t)>& fn) {
+    if (worker && models.size() == 2) {
+        worker->both(fn);
+        return;
+    }
+    for (size_t m = 0; m < models.size(); ++m) fn(m);
+}
+
+int64_t CoTrainStep::rampLength() const { return cfg.rampUp >= 0 ? cfg.rampUp : cfg.iterations / 5; }
+
+double CoTrainStep::lrAt(int64_t it) const {
+    LrSchedule s = cfg.schedule;
+    if (s == LrSchedule::Auto) s = cfg.optimizer == OptimizerKind::Sgd ? LrSchedule::Poly : LrSchedule::Constant;
+    if (s == LrSchedule::Constant) return cfg.lr;
+    const double t = std::min(1.0, static_cast<double>(it) / static_cast<double>(cfg.iterations));
+    return cfg.lr * std::pow(1.0 - t, cfg.polyPower);
+}
+
+void CoTrainStep::setLr(double lr) {
+    for (auto& opt : optimizers) opt->setLr(lr);
+}
+
+at::Tensor CoTrainStep::prepareInput(const at::Tensor& x) const {
+    at::Tensor y = x.to(device, at::kFloat);
+    return cfg.channelsLast ? y.contiguous(at::MemoryFormat::ChannelsLast) : y.contiguous();
+}
+
+CoTrainStep::StepResult CoTrainStep::step(const Batch& batch) {
+    const int64_t it = batch.iteration;
+    const double ramp = sigmoidRampUp(it, rampLength());
+    const double auxScale = cfg.rampAux ? ramp : 1.0;
+    setLr(lrAt(it));
+    for (auto& m : models) m->train();
+    // Buffers (BN running statistics) are restored if the step is skipped.
+    {
+        torch::NoGradGuard noGrad;
+        const bool fresh = bufferSnapshots.empty();
+        for (size_t m = 0; m < models.size(); ++m) {
+            auto bufs = models[m]->buffers();
+            if (fresh) bufferSnapshots.emplace_back();
+            for (size_t i = 0; i < bufs.size(); ++i) {
+                if (fresh) bufferSnapshots[m].push_back(bufs[i].clone());
+                else bufferSnapshots[m][i].copy_(bufs[i]);
+            }
+        }
+    }
+    std::vector<at::Generator> dropout;
+    for (size_t m = 0; m < models.size(); ++m)
+        dropout.push_back(generatorFor(cfg.seed, m == 0 ? kDropoutA : kDropoutB, static_cast<uint64_t>(it)));
+
+    const at::Tensor xl = prepareInput(batch.labeledImages);
+    const at::Tensor yl = batch.labeledMasks.to(device);
+    const int64_t nl = xl.size(0);
+    const size_t count = models.size();
+    std::vector<at::Tensor> pseudo(count), pseudoWeight(count);
+    at::Tensor x = xl;
+    if (parts.coTraining) x = torch::cat({xl, prepareInput(batch.mixedImages)}, 0);
+    if (cfg.channelsLast) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    std::vector<SegOutput> out(count);
+    perModel([&](size_t m) {
+        // One autocast region for the student and then the teacher pass: the teacher reuses
+        // the student's bf16 weight casts instead of casting every weight again.
+        AutocastGuard ac(bf16, device.type());
+        out[m] = models[m]->net->forward(x, dropout[m]);
+        if (parts.coTraining) {
+            // Teacher: hard pseudo-labels on the weak views, without an autograd graph, then
+            // mixed and rotated with the same plan as the student images.
+            torch::NoGradGuard noGrad;
+            const at::Tensor uw = prepareInput(batch.unlabeledWeak);
+            if (!cfg.teacherBatchStats) models[m]->net->eval();
+            at::Tensor logits = models[m]->net->forwardNoDropout(uw).logits;
+            if (!cfg.teacherBatchStats) models[m]->net->train();
+            PseudoLabels pl = makePseudoLabels(logits, cfg.cpsThreshold);
+            pseudo[m] = applyMix(batch.plan, pl.labels.cpu()).to(device);
+            if (cfg.cpsWeighting == CpsWeighting::Confidence)
+                pseudoWeight[m] = applyMix(batch.plan, pl.confidence.cpu()).to(device);
+        }
+    });
+
+    // Every term belongs to one sub-model (the other's outputs enter detached), so each
+    // sub-model's sum has its own autograd graph and the two backward passes are independent.
+    std::vector<std::vector<at::Tensor>> terms(count);  // weighted pieces, per sub-model
+    std::map<std::string, at::Tensor> named;            // unweighted, for reporting
+    size_t current = 0;
+    auto add = [&](const std::string& name, const at::Tensor& value, double weight) {
+        named[name] = value;
+        if (weight != 0.0) terms[current].push_back(value * weight);
+    };
+    for (size_t m = 0; m < count; ++m) {
+        current = m;
+        const std::string s = letter(m);
+        at::Tensor lab = out[m].logits.slice(0, 0, nl);
+        add("sup_ce_" + s, crossEntropyLoss(lab, yl), cfg.weights.ce);
+        add("sup_dice_" + s, softDiceLoss(lab, yl, cfg.diceIncludeBackground), cfg.weights.dice);
+    }
+    if (parts.coTraining) {
+        const at::Tensor target = batch.regionTarget.to(device);
+        const at::Tensor rotK = batch.plan.rotation() ? batch.plan.rotK.to(device) : at::Tensor();
+        for (size_t m = 0; m < count; ++m) {
+            current = m;
+            const size_t o = 1 - m;
+            const std::string s = letter(m);
+            at::Tensor unlLogits = out[m].logits.slice(0, nl);
+            at::Tensor feat = out[m].features.slice(0, nl);
+            add("cps_" + s,
+                pseudoWeight[o].defined() ? weightedCrossEntropyLoss(unlLogits, pseudo[o], pseudoWeight[o])
+                                          : crossEntropyLoss(unlLogits, pseudo[o]),
+                cfg.weights.cps * ramp);
+            AutocastGuard ac(bf16, device.type());
+            if (models[m]->proj)
+                add("feat_" + s, featureCosineLoss(models[m]->proj->forward(feat), out[o].features.slice(0, nl)),
+                    cfg.weights.feature * ramp);
+            if (models[m]->cutmixHead) {
+                at::Tensor map = models[m]->cutmixHead->forward(feat).to(at::kFloat);
+                map = F::interpolate(map, F::InterpolateFuncOptions()
+                                              .size(std::vector<int64_t>{target.size(2), target.size(3)})
+                                              .mode(torch::kBilinear)
+                                              .align_corners(false));
+                add("aux_cutmix_" + s, binaryMapLoss(map, target), cfg.weights.auxCutmix * auxScale);
+            }
+            if (models[m]->rotationHead) {
+                const int64_t stride = x.size(2) / feat.size(2);
+                add("aux_rot_" + s, classificationLoss(models[m]->rotationHead->forward(feat, batch.plan.rotBox, stride), rotK),
+                    cfg.weights.auxRotation * auxScale);
+            }
+        }
+    }
+    std::vector<at::Tensor> modelTotal(count);
+    for (size_t m = 0; m < count; ++m) {
+        if (terms[m].empty())
+            throw ConfigError("every loss weight of sub-model " + letter(m) + " is zero for method " + toString(cfg.method));
+        modelTotal[m] = terms[m].front();
+        for (size_t i = 1; i < terms[m].size(); ++i) modelTotal[m] = modelTotal[m] + terms[m][i];
+    }
+    for (int64_t p : cfg.testHooks.poisonLossAt)
+        if (p == it) modelTotal[0] = modelTotal[0] * std::numeric_limits<double>::quiet_NaN();
+    at::Tensor total = modelTotal[0].detach();
+    for (size_t m = 1; m < count; ++m) total = total + modelTotal[m].detach();
+
+    StepResult r;
+    std::vector<at::Tensor> values;
+    std::vector<std::string> names;
+    for (auto& [k, v] : named) {
+        names.push_back(k);
+        values.push_back(v.detach().to(at::kCPU, at::kDouble).reshape({}));
+    }
+    values.push_back(total.detach().to(at::kCPU, at::kDouble).reshape({}));
+    names.push_back("total");
+    at::Tensor all = torch::stack(values);
+    for (size_t i = 0; i < names.size(); ++i) r.losses[names[i]] = all[static_cast<int64_t>(i)].item<double>();
+    r.losses["ramp"] = ramp;
+
+    if (!std::isfinite(r.losses["total"])) {
+        r.skipped = true;
+        torch::NoGradGuard noGrad;
+        for (size_t m = 0; m < count; ++m) {
+            auto bufs = models[m]->buffers();
+            for (size_t i = 0; i < bufs.size(); ++i) bufs[i].copy_(bufferSnapshots[m][i]);
+        }
+        return r;
+    }
+    perModel([&](size_t m) {
+        // Dropping the gradients (instead of zeroing them) lets backward write them directly.
+        models[m]->zero_grad(/*set_to_none=*/true);
+        modelTotal[m].backward();
+        optimizers[m]->step();
+    });
+    return r;
+}
+
+}  // namespace dacw::train::detail
