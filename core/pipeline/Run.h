@@ -46,8 +46,8 @@ struct RunRequest {
 };
 
 /// The first step of a run (executeRun): every folder exists, a run folder is named, test domains
-/// are held out (neither the labeled nor an unlabeled folder) and a co-training method has
-/// unlabeled folders. Throws InputError saying which. Nothing is read or written.
+/// are held out (neither the labeled nor an unlabeled nor a validation folder:
+/// pipeline/LabeledSubset.h heldOutProblem) and a co-training method has unlabeled folders. Throws InputError saying which. Nothing is read or written.
 void checkRunRequest(const RunRequest& req);
 
 /// The labeled cases a run trains on, from the masked ones of `labeledMasked` (any order):

@@ -8,7 +8,8 @@
 //   log.txt        what happened, in words (appended)
 //   metrics.csv    one row per logged iteration (losses, lr, throughput)
 //   validation.csv one row per (iteration, sub-model, domain, region) validation Dice
-//   checkpoint.pt  both sub-models, optimisers and generators (exact resume; core/train)
+//   checkpoint.pt  both sub-models, optimisers and step counters (exact resume: random draws are
+//                  re-derived from the seed and the iteration; core/train/Checkpoint.h)
 //   model.pt       the exported network (core/train/ModelFile.h)
 //   metrics.json   per-domain and per-case Dice/HD95 on the test domains
 //   predictions/   <domain>/<case>.png (2D) or .nii.gz (volumes), with each image's geometry

@@ -12,6 +12,7 @@
 
 #include "core/train/KernelChoice.h"
 #include "core/train/Predictor.h"
+#include "pipeline/LabeledSubset.h"
 #include "pipeline/Predict.h"
 #include "util/Errors.h"
 #include "util/Paths.h"
@@ -33,17 +34,8 @@ void checkRunRequest(const RunRequest& req) {
     for (const auto& t : req.testDirs) requireFolder(t, "test");
     for (const auto& v : req.validationDirs) requireFolder(v, "validation");
     if (req.outDir.empty()) throw InputError("No run folder given (--out)");
-    auto same = [](const fs::path& a, const fs::path& b) {
-        std::error_code ec;
-        return fs::equivalent(a, b, ec);
-    };
-    for (const auto& t : req.testDirs) {
-        if (same(t, req.labeledDir))
-            throw InputError("The test folder " + t.string() + " is the labeled folder; test domains must be held out");
-        for (const auto& u : req.unlabeledDirs)
-            if (same(t, u))
-                throw InputError("The test folder " + t.string() + " is also an unlabeled folder; test domains must be held out");
-    }
+    const std::string roles = heldOutProblem(req.labeledDir, req.unlabeledDirs, req.testDirs, req.validationDirs);
+    if (!roles.empty()) throw InputError(roles);
     if (train::partsOf(req.config.method).coTraining && req.unlabeledDirs.empty())
         throw InputError("Method " + train::toString(req.config.method) +
                          " needs unlabeled folders (--unlabeled); only 'supervised' trains without");

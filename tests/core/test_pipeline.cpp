@@ -18,6 +18,7 @@
 #include "image/ImageIO.h"
 #include "metrics/Metrics.h"
 #include "pipeline/Run.h"
+#include "pipeline/LabeledSubset.h"
 #include "pipeline/RunFolder.h"
 #include "pipeline/RunSteps.h"
 #include "util/Errors.h"
@@ -396,6 +397,44 @@ private Q_SLOTS:
         QCOMPARE(c.validation, std::vector<std::string>{"centre-b"});
         QCOMPARE(c.train.at("size"), std::string("32"));
         QVERIFY(readText(folder.log()).find("centre-a: 2 cases") != std::string::npos);
+    }
+
+    /// The wizard's subset of a domain (pipeline/LabeledSubset.h): links to the chosen cases with
+    /// the masks they train with, and to the masked cases left out, to validate on; the roles rule.
+    void labeledSubsetLinks() {
+        const Domain dom = scanDomain(demo() / "fundus/centre-a");
+        QVERIFY(dom.cases.size() >= 5);
+        const fs::path run = dir() / "subset-run";
+        const fs::path painted = dir() / "painted.png";
+        fs::copy_file(dom.cases[1].mask, painted, fs::copy_options::overwrite_existing);
+        const LabeledSubset s = linkLabeledSubset(dom, {{dom.cases[0].id, {}}, {dom.cases[1].id, painted}, {"no-such-case", {}}},
+                                                  {dom.cases[2].id, dom.cases[3].id, dom.cases[4].id}, run, 2);
+        QCOMPARE(s.count, 2);
+        QCOMPARE(s.heldOut, 2);
+        const Domain linked = scanDomain(s.labeledDir);
+        QCOMPARE(linked.cases.size(), std::size_t(2));
+        QCOMPARE(linked.labeledCount(), std::size_t(2));
+        QCOMPARE(fs::read_symlink(s.labeledDir / "masks" / (dom.cases[1].id + ".png")), fs::absolute(painted));
+        QCOMPARE(scanDomain(s.heldOutDir).labeledCount(), std::size_t(2));
+        // Built again with other choices: nothing of the first subset is left.
+        const LabeledSubset t = linkLabeledSubset(dom, {{dom.cases[4].id, {}}}, {}, run, 16);
+        QCOMPARE(t.count, 1);
+        QVERIFY(t.heldOutDir.empty());
+        QVERIFY(!fs::exists(run / "labeled-cases" / (dom.name + "-held-out")));
+        QCOMPARE(scanDomain(t.labeledDir).cases.size(), std::size_t(1));
+
+        const fs::path a = demo() / "fundus/centre-a", b = demo() / "fundus/centre-b", c = demo() / "fundus/centre-c";
+        QVERIFY(heldOutProblem(a, {b}, {c}, {}).empty());
+        QVERIFY(heldOutProblem(a, {b}, {a}, {}).find("is the labeled folder") != std::string::npos);
+        QVERIFY(heldOutProblem(a, {b}, {b}, {}).find("unlabeled") != std::string::npos);
+        QVERIFY(heldOutProblem(a, {b}, {c}, {c}).find("both a test and a validation") != std::string::npos);
+        RunRequest req;
+        req.labeledDir = a;
+        req.unlabeledDirs = {b};
+        req.testDirs = {c};
+        req.validationDirs = {c};
+        req.outDir = run;
+        test::expectInputError([&] { checkRunRequest(req); }, "both a test and a validation");
     }
 
     /// The run folder's writers (pipeline/RunFolder.h): a resumed run keeps the rows before its first

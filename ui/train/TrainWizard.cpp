@@ -34,6 +34,7 @@
 #include "core/train/TrainConfig.h"
 #include "dataset/Domain.h"
 #include "image/ImageIO.h"
+#include "pipeline/LabeledSubset.h"
 #include "util/Errors.h"
 
 namespace fs = std::filesystem;
@@ -436,20 +437,12 @@ TrainWizard::TrainWizard(const Project& project, const QString& runsRoot, QWidge
         connect(d->testList, &QListWidget::itemChanged, testPage, &CheckedPage::recheck);
         connect(d->validationList, &QListWidget::itemChanged, testPage, &CheckedPage::recheck);
         testPage->check = [this] {
-            const fs::path labeled = d->labeledDir();
-            for (const auto& t : d->checkedDirs(d->testList)) {
-                const QString name = QString::fromStdString(t.filename().string());
-                if (sameFolder(t, labeled))
-                    return tr("The test domain %1 is the labeled domain: test domains must be held out from training.").arg(name);
-                for (const auto& u : d->unlabeled)
-                    if (sameFolder(t, u.dir))
-                        return tr("The test domain %1 is also an unlabeled folder: test domains must be held out from training.")
-                            .arg(name);
-                for (const auto& v : d->checkedDirs(d->validationList))
-                    if (sameFolder(t, v))
-                        return tr("%1 is both a test and a validation domain: choose one role.").arg(name);
-            }
-            return QString();
+            std::vector<fs::path> unlabeled;
+            for (const auto& u : d->unlabeled)
+                unlabeled.push_back(u.dir);
+            // The same rule executeRun enforces (pipeline/LabeledSubset.h).
+            return QString::fromStdString(
+                heldOutProblem(d->labeledDir(), unlabeled, d->checkedDirs(d->testList), d->checkedDirs(d->validationList)));
         };
     }
 
@@ -810,48 +803,25 @@ RunRequest TrainWizard::buildRequest(const QString& outDir)
         r.labeledCount = 0;
         return r;
     }
-    const fs::path set = r.outDir / "labeled-cases" / dom->name;
-    std::error_code ec;
-    fs::remove_all(set, ec);
-    fs::create_directories(set / "images", ec);
-    fs::create_directories(set / "masks", ec);
-    if (ec)
-        throw InputError("Cannot create " + set.string() + ": " + ec.message());
-    // Without validation domains, the labeled cases left out validate (as executeRun does).
-    const fs::path held = r.outDir / "labeled-cases" / (dom->name + "-held-out");
-    fs::remove_all(held, ec);
-    int heldCount = 0;
-    int count = 0;
+    std::vector<SubsetCase> chosen;
+    std::vector<std::string> leftOut;
     for (int i = 0; i < d->labeledCases->count(); ++i) {
-        auto* item = d->labeledCases->item(i);
+        const auto* item = d->labeledCases->item(i);
+        const std::string id = item->data(Qt::UserRole).toString().toStdString();
         if (item->checkState() != Qt::Checked) {
-            const Case* c = dom->find(item->data(Qt::UserRole).toString().toStdString());
-            if (r.validationDirs.empty() && c && c->hasMask() && heldCount < 16) {
-                fs::create_directories(held / "images", ec);
-                fs::create_directories(held / "masks", ec);
-                fs::create_symlink(fs::absolute(c->image), held / "images" / c->image.filename(), ec);
-                fs::create_symlink(fs::absolute(c->mask), held / "masks" / c->mask.filename(), ec);
-                ++heldCount;
-            }
+            leftOut.push_back(id);
             continue;
         }
-        const Case* c = dom->find(item->data(Qt::UserRole).toString().toStdString());
-        if (!c)
-            continue;
-        fs::path mask = c->mask;
-        if (item->data(Qt::UserRole + 1).toBool())
-            if (const fs::path painted = d->project.workbenchLabel(dom->name, c->id); !painted.empty())
-                mask = painted;
-        if (mask.empty())
-            continue;  // the workbench label went away since the page listed it
-        fs::create_symlink(fs::absolute(c->image), set / "images" / c->image.filename(), ec);
-        fs::create_symlink(fs::absolute(mask), set / "masks" / (c->id + std::string(mask.extension().string() == ".gz" ? ".nii.gz" : mask.extension().string())), ec);
-        ++count;
+        // A workbench label trains instead of the dataset mask (if it went away since the page
+        // listed it, the dataset mask, or nothing).
+        chosen.push_back({id, item->data(Qt::UserRole + 1).toBool() ? d->project.workbenchLabel(dom->name, id) : fs::path()});
     }
-    r.labeledDir = set;
-    r.labeledCount = count;
-    if (heldCount > 0)
-        r.validationDirs.push_back(held);
+    // Without validation domains, the labeled cases left out validate (as executeRun does).
+    const LabeledSubset subset = linkLabeledSubset(*dom, chosen, leftOut, r.outDir, r.validationDirs.empty() ? 16 : 0);
+    r.labeledDir = subset.labeledDir;
+    r.labeledCount = subset.count;
+    if (!subset.heldOutDir.empty())
+        r.validationDirs.push_back(subset.heldOutDir);
     return r;
 }
 
