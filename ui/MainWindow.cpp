@@ -124,26 +124,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
         [this]() -> BackgroundWriter::Job {
             if (!d->doc || !d->project || d->standalone || d->readOnly || !d->editor.labels())
                 return {};
-            auto labels = std::make_shared<LabelMap>(*d->editor.labels());
-            const fs::path file = d->doc->labelFile;
-            const fs::path labelFolder = d->project->folder() / "labels";
-            const auto display = d->labels->labels();
-            std::shared_ptr<Project> project;
-            if (d->doc->recordAnnotation(*d->project))
-                project = std::make_shared<Project>(*d->project);
-            return [labels, file, labelFolder, display, project]() -> std::string {
-                try {
-                    std::error_code ec;
-                    fs::create_directories(file.parent_path(), ec);
-                    writeLabelMap(*labels, file);
-                    writeLabelDescriptions(labelFolder, display);
-                    if (project)
-                        project->save();
-                    return {};
-                } catch (const std::exception& e) {
-                    return std::string("Autosave failed: ") + e.what();
-                }
-            };
+            return d->doc->saveJob(*d->project, d->labels->labels());
         },
         400, this);
     connect(d->autosaver, &Autosaver::saved, this, [this] {
@@ -229,13 +210,9 @@ void MainWindow::buildDocks()
                 d->browser->setCaseState(dn, id, s);
             }
         if (d->doc && !d->standalone) {
-            const fs::path f = findPrediction(*d->project, d->doc->domain, d->doc->caseId);
-            try {
-                d->doc->prediction = f.empty() ? nullptr : std::make_shared<LabelMap>(readLabelMap(f));
-            } catch (const std::exception& e) {
-                d->doc->prediction = nullptr;
-                showError(tr("Could not read the prediction: %1").arg(QString::fromUtf8(e.what())));
-            }
+            const std::string problem = d->doc->loadPrediction(*d->project);
+            if (!problem.empty())
+                showError(tr("Could not show the prediction: %1").arg(QString::fromStdString(problem)));
             d->view->setPrediction(d->doc->prediction);
         }
     };

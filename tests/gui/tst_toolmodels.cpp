@@ -5,7 +5,9 @@
 
 #include <QTemporaryDir>
 
+#include "image/ImageIO.h"
 #include "ui/model/BrushTool.h"
+#include "ui/model/CaseDocument.h"
 #include "ui/model/FloodFillTool.h"
 #include "ui/model/LabelDescription.h"
 #include "ui/model/MorphologyBrushTool.h"
@@ -16,6 +18,7 @@
 #include "util/Paths.h"
 
 using namespace dacw;
+namespace fs = std::filesystem;
 
 namespace {
 std::shared_ptr<Image> blankImage(std::size_t w, std::size_t h, std::size_t d = 1, float value = 0.0f)
@@ -62,6 +65,7 @@ private Q_SLOTS:
     void labelDescriptions();
     void smoothingBrushOpensAndCloses();
     void toolManager();
+    void caseDocumentPrediction();
 };
 
 void TestToolModels::sliceFrameAddressing()
@@ -386,6 +390,38 @@ void TestToolModels::toolManager()
     m.imageChanged(*img);
     QCOMPARE(m.find<ThresholdBoxTool>("threshold")->low(), 20.0);
     QCOMPARE(m.find<ThresholdBoxTool>("threshold")->high(), 40.0);
+}
+
+void TestToolModels::caseDocumentPrediction()
+{
+    QTemporaryDir tmp;
+    const fs::path root = tmp.path().toStdString();
+    fs::create_directories(root / "centre" / "images");
+    Geometry g;
+    g.dimension = 2;
+    g.size = {20, 16, 1};
+    writeLabelMap(LabelMap(g), root / "centre" / "images" / "c1.png");
+    Project p;
+    p.setFile(root / "p.dacproj");
+    p.domains.push_back({"centre", root / "centre", DomainLayout::ImagesMasks, "unlabeled"});
+    const Domain dom = scanDomain(root / "centre");
+    QCOMPARE(dom.cases.size(), std::size_t(1));
+    CaseDocument doc = CaseDocument::open(p, dom, dom.cases[0]);
+    QVERIFY(!doc.prediction);
+    QCOMPARE(doc.loadPrediction(p), std::string());
+    // A prediction of another size is not shown, and says why; one of the image's size is.
+    fs::create_directories(p.predictionFolder() / "centre");
+    Geometry other = g;
+    other.size = {10, 10, 1};
+    writeLabelMap(LabelMap(other), p.predictionFolder() / "centre" / "c1.png");
+    QVERIFY(doc.loadPrediction(p).find("does not match the image size") != std::string::npos);
+    QVERIFY(!doc.prediction);
+    QVERIFY(!CaseDocument::open(p, dom, dom.cases[0]).prediction);
+    LabelMap fits(g);
+    fits.at(3, 4) = 2;
+    writeLabelMap(fits, p.predictionFolder() / "centre" / "c1.png");
+    QCOMPARE(doc.loadPrediction(p), std::string());
+    QVERIFY(doc.prediction && doc.prediction->at(3, 4) == 2);
 }
 
 void TestToolModels::pickLabel()

@@ -75,16 +75,25 @@ CaseDocument CaseDocument::open(const Project& project, const Domain& domain, co
     // Keep the image's geometry on the label so that it is written with it.
     doc.labels->geometry() = g;
 
-    const fs::path pred = findPrediction(project, domain.name, c.id);
-    if (!pred.empty()) {
-        try {
-            LabelMap m = readLabelMap(pred, opt);
-            if (fits(m))
-                doc.prediction = std::make_shared<LabelMap>(std::move(m));
-        } catch (const InputError&) {
-        }
-    }
+    doc.loadPrediction(project, opt);  // a prediction that cannot be shown is not an error here
     return doc;
+}
+
+std::string CaseDocument::loadPrediction(const Project& project, const ReadOptions& opt)
+{
+    prediction = nullptr;
+    const fs::path file = findPrediction(project, domain, caseId);
+    if (file.empty() || !image)
+        return {};
+    try {
+        LabelMap m = readLabelMap(file, opt);
+        if (!m.geometry().sameSize(image->geometry()))
+            return "The prediction " + file.filename().string() + " does not match the image size; it is not shown.";
+        prediction = std::make_shared<LabelMap>(std::move(m));
+        return {};
+    } catch (const InputError& e) {
+        return e.what();
+    }
 }
 
 bool CaseDocument::save(Project& project, const std::vector<LabelDisplay>& labelDisplay) const
@@ -96,6 +105,29 @@ bool CaseDocument::save(Project& project, const std::vector<LabelDisplay>& label
     writeLabelMap(*labels, labelFile);
     writeLabelDescriptions(project.folder() / "labels", labelDisplay);
     return recordAnnotation(project);
+}
+
+BackgroundWriter::Job CaseDocument::saveJob(Project& project, const std::vector<LabelDisplay>& labelDisplay) const
+{
+    if (!labels)
+        return {};
+    auto copy = std::make_shared<LabelMap>(*labels);
+    std::shared_ptr<Project> changed;
+    if (recordAnnotation(project))
+        changed = std::make_shared<Project>(project);
+    return [copy, file = labelFile, labelFolder = project.folder() / "labels", labelDisplay, changed]() -> std::string {
+        try {
+            std::error_code ec;
+            fs::create_directories(file.parent_path(), ec);
+            writeLabelMap(*copy, file);
+            writeLabelDescriptions(labelFolder, labelDisplay);
+            if (changed)
+                changed->save();
+            return {};
+        } catch (const std::exception& e) {
+            return std::string("Autosave failed: ") + e.what();
+        }
+    };
 }
 
 bool CaseDocument::recordAnnotation(Project& project) const

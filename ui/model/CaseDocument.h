@@ -11,6 +11,7 @@
 #include "image/Image.h"
 #include "image/ImageIO.h"
 #include "project/Project.h"
+#include "ui/model/BackgroundWriter.h"
 #include "ui/model/LabelDescription.h"
 
 namespace dacw {
@@ -33,12 +34,19 @@ struct CaseDocument {
     /// Throws InputError (naming the file) when the image cannot be read.
     static CaseDocument open(const Project& project, const Domain& domain, const Case& c, const ReadOptions& opt = {});
 
+    /// (Re)reads the case's prediction (findPrediction); one of another size than the image is not
+    /// kept. Returns why there is none although a file was found ("" otherwise). open() calls it.
+    std::string loadPrediction(const Project& project, const ReadOptions& opt = {});
     /// Records the annotation (the label file) in the project. Returns true when the project
     /// changed (save it then).
     bool recordAnnotation(Project& project) const;
     /// Writes the label map atomically and the label descriptions beside it, and records the
     /// annotation in the project. Returns true when the project changed (save it then).
     bool save(Project& project, const std::vector<LabelDisplay>& labelDisplay) const;
+    /// The same save as a job for a BackgroundWriter (autosave): what it writes is copied now, on
+    /// the caller's thread (the label map, the label descriptions, and the project when the
+    /// annotation is new to it); the job writes it and returns "" or why it failed.
+    BackgroundWriter::Job saveJob(Project& project, const std::vector<LabelDisplay>& labelDisplay) const;
 };
 
 /// Where a prediction for a case is looked for: <project>/predictions/<domain>/<id>.(png|nii.gz),
