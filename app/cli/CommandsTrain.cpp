@@ -18,6 +18,7 @@
 #include "Commands.h"
 #include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
+#include "core/train/Presets.h"
 #include "pipeline/ExperimentChart.h"
 #include "pipeline/Predict.h"
 #include "pipeline/Run.h"
@@ -127,7 +128,11 @@ RunRequest requestFrom(const Args& a) {
     r.validationDirs = paths(a.all("val"));
     train::TrainConfig& c = r.config;
     r.preset = a.get("preset", "quick");
-    applyPreset(c, r.preset);
+    try {
+        train::applyPreset(c, r.preset);
+    } catch (const train::ConfigError& e) {
+        throw UsageError(e.what());
+    }
     try {
         if (a.has("iters")) c.iterations = a.getInt("iters", 0);
         if (a.has("size")) c.size = a.getInt("size", 0);

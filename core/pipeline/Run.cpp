@@ -8,39 +8,6 @@ namespace fs = std::filesystem;
 
 namespace dacw {
 
-std::vector<std::string> presetNames() { return {"quick", "standard", "paper"}; }
-
-void applyPreset(train::TrainConfig& c, const std::string& preset) {
-    struct Preset {
-        const char* name;
-        int64_t size;
-        train::Backbone backbone;
-        double width;
-        int64_t iterations, batch, interval, headChannels;
-    };
-    // quick: about ten minutes on two CPU cores, evaluation included. standard: the compact
-    // 128-channel head (43% fewer FLOPs than the published 256, Dice within a point over three
-    // seeds: docs/results.md). paper: the scale of the published setting, meant for a GPU node
-    // (dacw-train --device cuda), with the published head.
-    static const Preset kPresets[] = {
-        {"quick", 96, train::Backbone::ResNet18, 0.5, 600, 4, 100, 0},  // 256 x 0.5 = 128 channels
-        {"standard", 128, train::Backbone::ResNet18, 1.0, 2000, 4, 250, 128},
-        {"paper", 256, train::Backbone::ResNet50, 1.0, 30000, 8, 1000, 0},
-    };
-    for (const Preset& p : kPresets) {
-        if (preset != p.name) continue;
-        c.size = p.size;
-        c.backbone = p.backbone;
-        c.width = p.width;
-        c.iterations = p.iterations;
-        c.labeledBatch = c.unlabeledBatch = p.batch;
-        c.validationInterval = c.checkpointInterval = p.interval;
-        c.headChannels = p.headChannels;
-        return;
-    }
-    throw InputError("Unknown preset '" + preset + "'; presets are quick, standard and paper");
-}
-
 RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::atomic<bool>* cancel) {
     checkRunRequest(req);
 

@@ -12,17 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "core/train/Progress.h"
 #include "core/train/TrainConfig.h"
 #include "dataset/Task.h"
 #include "metrics/Evaluation.h"
 
 namespace dacw {
-namespace train { struct Progress; }
-
-/// The presets of the command line and the wizard: sizes, backbone, width and iterations.
-/// "quick" finishes in about ten minutes on two CPU cores.
-void applyPreset(train::TrainConfig& c, const std::string& preset);
-std::vector<std::string> presetNames();
 
 struct RunRequest {
     Task task = Task::fundus();

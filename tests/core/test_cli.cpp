@@ -43,6 +43,10 @@ private Q_SLOTS:
         Result unknown = run({"info", "--colour", "x", "y"});
         QCOMPARE(unknown.code, 2);
         QVERIFY(unknown.err.contains("unknown option --colour"));
+        // An unknown preset is a usage mistake (exit 2) that names the presets.
+        Result preset = run({"train", "--task", "fundus", "--labeled", "x", "--unlabeled", "y", "--out", "z", "--preset", "huge"});
+        QCOMPARE(preset.code, 2);
+        QVERIFY2(preset.err.contains("Unknown preset 'huge'; presets are quick, standard and paper"), qPrintable(preset.err));
     }
 
     void demoInfoValidate() {

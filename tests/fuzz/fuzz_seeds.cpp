@@ -13,6 +13,7 @@
 #include "TinyCheckpoint.h"
 #include "core/train/CoTrainer.h"
 #include "core/train/ModelFile.h"
+#include "core/train/Presets.h"
 #include "core/train/Networks.h"
 #include "demo/DemoData.h"
 #include "image/ImageIO.h"
@@ -156,7 +157,7 @@ int main(int argc, char** argv) {
         r.testDirs = {demo / "fundus" / "centre-c"};
         r.preset = "quick";
         r.outDir = tmp / "run";
-        applyPreset(r.config, "quick");
+        train::applyPreset(r.config, "quick");
         writeRunRequest(r);
         seed("run_request", std::string(1, '\0') + slurp(r.outDir / "request.json"));
         Task custom;

@@ -30,6 +30,7 @@
 #include <QWizardPage>
 
 #include "core/train/Errors.h"
+#include "core/train/Presets.h"
 #include "core/train/Progress.h"
 #include "core/train/TrainConfig.h"
 #include "dataset/Domain.h"
@@ -204,7 +205,7 @@ struct TrainWizard::Private {
     train::TrainConfig config() const
     {
         train::TrainConfig c;
-        applyPreset(c, preset->currentText().toStdString());
+        train::applyPreset(c, preset->currentText().toStdString());
         c.method = methodValue();
         for (auto it = overrides.begin(); it != overrides.end(); ++it)
             train::applyOption(c, it.key().toStdString(), it.value().toStdString());
@@ -494,7 +495,7 @@ TrainWizard::TrainWizard(const Project& project, const QString& runsRoot, QWidge
         auto* form = new QFormLayout;
         d->preset = new QComboBox;
         d->preset->setObjectName("presetCombo");
-        for (const auto& p : presetNames())
+        for (const auto& p : train::presetNames())
             d->preset->addItem(QString::fromStdString(p));
         d->runName = new QLineEdit;
         d->runName->setObjectName("runName");
@@ -524,7 +525,7 @@ TrainWizard::TrainWizard(const Project& project, const QString& runsRoot, QWidge
         auto fillOptions = [this, presetPage] {
             d->fillingOptions = true;
             train::TrainConfig c;
-            applyPreset(c, d->preset->currentText().toStdString());
+            train::applyPreset(c, d->preset->currentText().toStdString());
             c.method = d->methodValue();
             d->options->setRowCount(0);
             for (const auto& [k, val] : train::toKeyValues(c)) {
