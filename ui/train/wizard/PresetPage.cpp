@@ -1,0 +1,96 @@
+// The preset page of the training wizard (ui/train/wizard/WizardPages.h).
+#include "ui/train/wizard/WizardPages.h"
+
+namespace dacw {
+
+CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
+{
+    auto* presetPage = new CheckedPage(TrainWizard::tr("Preset"), TrainWizard::tr("Quick runs in minutes on a laptop's CPU; paper is the published scale "
+                                                         "for a GPU. Every option can be changed under Advanced."));
+    {
+        auto* box = new QWidget;
+        auto* v = new QVBoxLayout(box);
+        auto* form = new QFormLayout;
+        d->preset = new QComboBox;
+        d->preset->setObjectName("presetCombo");
+        for (const auto& p : train::presetNames())
+            d->preset->addItem(QString::fromStdString(p));
+        d->runName = new QLineEdit;
+        d->runName->setObjectName("runName");
+        int n = int(d->project.runs.size()) + 1;
+        QString name;
+        do {
+            name = QString("run-%1").arg(n++, 3, 10, QChar('0'));
+        } while (QDir(d->runsRoot).exists(name));
+        d->runName->setText(name);
+        form->addRow(TrainWizard::tr("Preset"), d->preset);
+        form->addRow(TrainWizard::tr("Run name"), d->runName);
+        v->addLayout(form);
+        d->advanced = new QGroupBox(TrainWizard::tr("Advanced: every option"));
+        d->advanced->setCheckable(true);
+        d->advanced->setChecked(false);
+        auto* av = new QVBoxLayout(d->advanced);
+        d->options = new QTableWidget(0, 2);
+        d->options->setObjectName("options");
+        d->options->setHorizontalHeaderLabels({TrainWizard::tr("Option"), TrainWizard::tr("Value")});
+        d->options->horizontalHeader()->setStretchLastSection(true);
+        d->options->verticalHeader()->hide();
+        d->options->setVisible(false);
+        av->addWidget(d->options);
+        v->addWidget(d->advanced, 1);
+        presetPage->addContent(box, 1);
+        QObject::connect(d->advanced, &QGroupBox::toggled, d->options, &QWidget::setVisible);
+        auto fillOptions = [w, d, presetPage] {
+            d->fillingOptions = true;
+            train::TrainConfig c;
+            train::applyPreset(c, d->preset->currentText().toStdString());
+            c.method = d->methodValue();
+            d->options->setRowCount(0);
+            for (const auto& [k, val] : train::toKeyValues(c)) {
+                const QString key = QString::fromStdString(k);
+                // Chosen on other pages, or managed by the run folder.
+                if (key == "method" || key == "checkpoint" || key == "resume" || key.startsWith("test-"))
+                    continue;
+                const int row = d->options->rowCount();
+                d->options->insertRow(row);
+                auto* ki = new QTableWidgetItem(key);
+                ki->setFlags(ki->flags() & ~Qt::ItemIsEditable);
+                d->options->setItem(row, 0, ki);
+                d->options->setItem(row, 1, new QTableWidgetItem(d->overrides.value(key, QString::fromStdString(val))));
+            }
+            d->options->resizeColumnToContents(0);
+            d->fillingOptions = false;
+            presetPage->recheck();
+        };
+        QObject::connect(d->preset, &QComboBox::currentIndexChanged, w, fillOptions);
+        QObject::connect(d->options, &QTableWidget::itemChanged, w, [w, d, presetPage](QTableWidgetItem* item) {
+            if (d->fillingOptions || item->column() != 1)
+                return;
+            d->overrides[d->options->item(item->row(), 0)->text()] = item->text();
+            presetPage->recheck();
+        });
+        QObject::connect(d->runName, &QLineEdit::textChanged, presetPage, &CheckedPage::recheck);
+        presetPage->onEnter = fillOptions;
+        presetPage->check = [w, d] {
+            const QString name = d->runName->text().trimmed();
+            if (name.isEmpty() || name.contains('/') || name.contains('\\') || name.startsWith('.'))
+                return TrainWizard::tr("Give the run a name that can be a folder name.");
+            if (QDir(d->runsRoot).exists(name))
+                return TrainWizard::tr("A run named %1 exists already in %2.").arg(name, d->runsRoot);
+            try {
+                train::TrainConfig c = d->config();
+                c.checkpointPath = "checkpoint.pt";   // the run folder provides it
+                train::validateConfig(c);
+                if (c.size < 32 || c.size % 16 != 0)
+                    return TrainWizard::tr("size must be a multiple of 16, at least 32 (it is %1).").arg(c.size);
+            } catch (const std::exception& e) {
+                return QString::fromUtf8(e.what());
+            }
+            return QString();
+        };
+    }
+
+    return presetPage;
+}
+
+}  // namespace dacw

@@ -1,0 +1,135 @@
+// The summary page of the training wizard (ui/train/wizard/WizardPages.h).
+#include "ui/train/wizard/WizardPages.h"
+
+namespace dacw {
+
+CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d)
+{
+    auto* summaryPage = new CheckedPage(TrainWizard::tr("Summary"), TrainWizard::tr("Check the run and launch it. The duration is estimated by timing a few "
+                                                          "iterations on this machine."));
+    {
+        auto* box = new QWidget;
+        auto* v = new QVBoxLayout(box);
+        d->summary = new QLabel;
+        d->summary->setObjectName("summary");
+        d->summary->setWordWrap(true);
+        d->summary->setTextFormat(Qt::RichText);
+        d->summary->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+        d->estimate = new QLabel;
+        d->estimate->setObjectName("estimate");
+        auto* again = new QPushButton(TrainWizard::tr("Measure again"));
+        v->addWidget(d->summary);
+        auto* h = new QHBoxLayout;
+        h->addWidget(d->estimate, 1);
+        h->addWidget(again);
+        v->addLayout(h);
+        summaryPage->addContent(box, 1);
+        auto measure = [w, d] {
+            if (d->estimateThread.joinable()) {
+                d->estimateCancel->store(true);
+                d->estimateThread.join();
+            }
+            d->estimateSeconds = -1;
+            d->estimate->setText(TrainWizard::tr("Measuring a few iterations on this machine..."));
+            RunRequest req;
+            d->estimateDir = std::make_unique<QTemporaryDir>();
+            try {
+                req = w->buildRequest(d->estimateDir->filePath("estimate"));
+            } catch (const std::exception& e) {
+                d->estimate->setText(TrainWizard::tr("Cannot estimate: %1").arg(QString::fromUtf8(e.what())));
+                return;
+            }
+            const int64_t iterations = req.config.iterations;
+            req.config.iterations = 3;
+            req.config.validationInterval = 0;
+            req.config.checkpointInterval = 1000;
+            req.testDirs.clear();
+            req.validationDirs.clear();
+            req.maxValidationCases = 0;
+            req.savePredictions = false;
+            req.resume = false;
+            auto cancel = std::make_shared<std::atomic<bool>>(false);
+            d->estimateCancel = cancel;
+            QPointer<TrainWizard> self(w);
+            d->estimateThread = std::thread([req, cancel, self, d, iterations] {
+                using Clock = std::chrono::steady_clock;
+                const auto t0 = Clock::now();
+                double firstAt = -1, spi = 0;
+                RunObserver obs;
+                obs.progress = [&](const train::Progress& p) {
+                    if (firstAt < 0)
+                        firstAt = std::chrono::duration<double>(Clock::now() - t0).count();
+                    spi = p.secondsPerIteration;
+                };
+                QString error;
+                try {
+                    executeRun(req, obs, cancel.get());
+                } catch (const std::exception& e) {
+                    error = QString::fromUtf8(e.what());
+                }
+                if (cancel->load())
+                    return;
+                // Setup (decoding, building the networks) once, then the measured pace.
+                const double seconds = error.isEmpty() ? std::max(0.0, firstAt - spi) + spi * double(iterations) : -1;
+                QMetaObject::invokeMethod(
+                    qApp, [self, d, seconds, error, spi] {
+                        if (!self)
+                            return;
+                        d->estimateSeconds = seconds;
+                        d->estimate->setText(
+                            error.isEmpty() ? TrainWizard::tr("Estimated duration: about %1 (%2 s per iteration measured here)")
+                                                  .arg(duration(seconds))
+                                                  .arg(spi, 0, 'f', 3)
+                                            : TrainWizard::tr("Could not time the run: %1").arg(error));
+                        Q_EMIT self->estimateReady(seconds);
+                    },
+                    Qt::QueuedConnection);
+            });
+        };
+        QObject::connect(again, &QPushButton::clicked, w, measure);
+        summaryPage->onEnter = [w, d, measure] {
+            const RunRequest r = [w, d] {
+                RunRequest q;
+                q.task = d->taskValue();
+                q.config = d->config();
+                return q;
+            }();
+            QStringList unl, test, val;
+            for (const auto& u : d->unlabeled)
+                unl << QString("%1 (%2 cases)").arg(u.name).arg(u.cases);
+            for (const auto& t : d->checkedDirs(d->testList))
+                test << QString::fromStdString(t.filename().string());
+            for (const auto& t : d->checkedDirs(d->validationList))
+                val << QString::fromStdString(t.filename().string());
+            const auto& c = r.config;
+            d->summary->setText(
+                TrainWizard::tr("<table>"
+                   "<tr><td><b>Run</b></td><td>%1 in %2</td></tr>"
+                   "<tr><td><b>Task</b></td><td>%3</td></tr>"
+                   "<tr><td><b>Labeled</b></td><td>%4: %5 cases</td></tr>"
+                   "<tr><td><b>Unlabeled</b></td><td>%6</td></tr>"
+                   "<tr><td><b>Test</b></td><td>%7</td></tr>"
+                   "<tr><td><b>Validation</b></td><td>%8</td></tr>"
+                   "<tr><td><b>Method</b></td><td>%9</td></tr>"
+                   "<tr><td><b>Training</b></td><td>%10 iterations, %11 px, %12 x%13, batch %14+%15, lr %16</td></tr>"
+                   "</table>")
+                    .arg(d->runName->text().toHtmlEscaped(), d->runsRoot.toHtmlEscaped(), QString::fromStdString(r.task.name),
+                         d->labeledDomain->currentText())
+                    .arg(d->checkedCases())
+                    .arg(unl.isEmpty() ? TrainWizard::tr("none") : unl.join(", "), test.isEmpty() ? TrainWizard::tr("none") : test.join(", "),
+                         val.isEmpty() ? TrainWizard::tr("held-out labeled cases") : val.join(", "), QString::fromStdString(train::toString(c.method)))
+                    .arg(c.iterations)
+                    .arg(c.size)
+                    .arg(QString::fromStdString(train::toString(c.backbone)))
+                    .arg(c.width)
+                    .arg(c.labeledBatch)
+                    .arg(c.unlabeledBatch)
+                    .arg(c.lr));
+            measure();
+        };
+    }
+
+    return summaryPage;
+}
+
+}  // namespace dacw
