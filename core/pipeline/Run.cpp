@@ -1,5 +1,8 @@
 #include "pipeline/Run.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "pipeline/RunSteps.h"
 #include "util/Errors.h"
 #include "util/FileLock.h"
@@ -66,6 +69,40 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
                         {"chosen_submodel", trained.result.chosen},
                         {"task", req.task.name}});
     return out;
+}
+
+RunEstimate estimateRunDuration(RunRequest req, const std::atomic<bool>* cancel) {
+    const int64_t iterations = req.config.iterations;
+    req.config.iterations = 3;
+    req.config.validationInterval = 0;
+    req.config.checkpointInterval = 1000;
+    req.testDirs.clear();
+    req.validationDirs.clear();
+    req.testUnusedLabeled = false;
+    req.maxValidationCases = 0;
+    req.savePredictions = false;
+    req.resume = false;
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    double firstAt = -1;
+    RunEstimate e;
+    RunObserver obs;
+    obs.progress = [&](const train::Progress& p) {
+        if (firstAt < 0) firstAt = std::chrono::duration<double>(Clock::now() - t0).count();
+        e.secondsPerIteration = p.secondsPerIteration;
+    };
+    try {
+        executeRun(req, obs, cancel);
+    } catch (const std::exception& ex) {
+        e.error = ex.what();
+    }
+    e.cancelled = cancel && cancel->load();
+    // Set-up (decoding, building the networks) once, then the measured pace.
+    if (e.error.empty() && !e.cancelled && firstAt >= 0)
+        e.seconds = std::max(0.0, firstAt - e.secondsPerIteration) + e.secondsPerIteration * double(iterations);
+    else if (e.error.empty() && !e.cancelled)
+        e.error = "no iteration ran";
+    return e;
 }
 
 }  // namespace dacw

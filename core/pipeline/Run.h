@@ -73,4 +73,15 @@ struct RunOutcome {
 /// that `resume` continues the same curve; so does a kill, from the last checkpoint.
 RunOutcome executeRun(const RunRequest& req, const RunObserver& obs = {}, const std::atomic<bool>* cancel = nullptr);
 
+/// How long a run would take on this machine: `req` runs for three iterations in req.outDir (a
+/// scratch folder; no test, validation or predictions), and the set-up time plus the measured
+/// seconds per iteration times the requested iterations is the estimate.
+struct RunEstimate {
+    double seconds = -1;                // negative when it could not be measured
+    double secondsPerIteration = 0;
+    std::string error;                  // why not
+    bool cancelled = false;
+};
+RunEstimate estimateRunDuration(RunRequest req, const std::atomic<bool>* cancel = nullptr);
+
 }  // namespace dacw

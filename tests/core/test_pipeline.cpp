@@ -399,6 +399,31 @@ private Q_SLOTS:
         QVERIFY(readText(folder.log()).find("centre-a: 2 cases") != std::string::npos);
     }
 
+    /// The wizard's duration estimate (estimateRunDuration): three iterations, then set-up plus the
+    /// measured pace times the iterations asked for; a bad request says why.
+    void durationEstimate() {
+        RunRequest req;
+        req.task = Task::fundus();
+        req.labeledDir = demo() / "fundus/centre-a";
+        req.labeledCount = 2;
+        req.unlabeledDirs = {demo() / "fundus/centre-b"};
+        req.testDirs = {demo() / "fundus/centre-c"};
+        req.config.size = 32;
+        req.config.width = 0.25;
+        req.config.labeledBatch = req.config.unlabeledBatch = 2;
+        req.config.iterations = 1000;
+        req.outDir = dir() / "estimate";
+        const RunEstimate e = estimateRunDuration(req);
+        QVERIFY2(e.error.empty(), e.error.c_str());
+        QVERIFY(e.secondsPerIteration > 0);
+        QVERIFY(e.seconds >= e.secondsPerIteration * 1000 * 0.99);
+        QVERIFY(!fs::exists(RunFolder(req.outDir).predictions()));   // no test ran
+        req.labeledDir = dir() / "nowhere";
+        const RunEstimate bad = estimateRunDuration(req);
+        QVERIFY(bad.seconds < 0);
+        QVERIFY(bad.error.find("labeled folder") != std::string::npos);
+    }
+
     /// The wizard's subset of a domain (pipeline/LabeledSubset.h): links to the chosen cases with
     /// the masks they train with, and to the masked cases left out, to validate on; the roles rule.
     void labeledSubsetLinks() {

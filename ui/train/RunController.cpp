@@ -172,4 +172,36 @@ void RunController::cancel()
     setState(State::Stopping);
 }
 
+RunEstimator::RunEstimator(QObject* parent) : QObject(parent) {}
+
+RunEstimator::~RunEstimator() { stop(); }
+
+void RunEstimator::stop()
+{
+    if (cancel_)
+        cancel_->store(true);
+    if (thread_.joinable())
+        thread_.join();
+}
+
+void RunEstimator::measure(const RunRequest& req)
+{
+    stop();
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    cancel_ = cancel;
+    QPointer<RunEstimator> self(this);
+    thread_ = std::thread([req, cancel, self] {
+        const RunEstimate e = estimateRunDuration(req, cancel.get());
+        if (e.cancelled)
+            return;
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, e] {
+                if (self)
+                    Q_EMIT self->ready(e.seconds, e.secondsPerIteration, QString::fromStdString(e.error));
+            },
+            Qt::QueuedConnection);
+    });
+}
+
 }  // namespace dacw

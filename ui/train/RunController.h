@@ -4,6 +4,7 @@
 // iterations; cancel stops it before the next iteration and leaves a checkpoint to resume from.
 #include <atomic>
 #include <memory>
+#include <thread>
 
 #include <QMap>
 #include <QObject>
@@ -59,6 +60,28 @@ private:
     State state_ = State::Idle;
     QString runFolder_;
     qint64 cancelAt_ = -1, lastIteration_ = 0;
+};
+
+/// Times a run before it is launched (core's estimateRunDuration: three iterations in a scratch
+/// folder) on a worker thread and reports on the GUI thread. A new measure() cancels the one under
+/// way; the destructor cancels and joins it.
+class RunEstimator : public QObject {
+    Q_OBJECT
+public:
+    explicit RunEstimator(QObject* parent = nullptr);
+    ~RunEstimator() override;
+    /// req.outDir is the scratch folder (the caller removes it).
+    void measure(const RunRequest& req);
+    /// Cancels a measurement under way and waits for it (it reports nothing).
+    void stop();
+
+Q_SIGNALS:
+    /// seconds < 0: it could not be measured, and `error` says why.
+    void ready(double seconds, double secondsPerIteration, const QString& error);
+
+private:
+    std::shared_ptr<std::atomic<bool>> cancel_;
+    std::thread thread_;
 };
 
 }  // namespace dacw

@@ -81,10 +81,7 @@ TrainWizard::TrainWizard(const Project& project, const QString& runsRoot, QWidge
 
 TrainWizard::~TrainWizard()
 {
-    if (d->estimateThread.joinable()) {
-        d->estimateCancel->store(true);
-        d->estimateThread.join();
-    }
+    d->estimator.reset();   // cancels and joins a measurement under way
 }
 
 bool TrainWizard::addUnlabeledFolder(const QString& folder)

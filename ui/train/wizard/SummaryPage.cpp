@@ -24,67 +24,25 @@ CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d)
         h->addWidget(again);
         v->addLayout(h);
         summaryPage->addContent(box, 1);
+        d->estimator = std::make_unique<RunEstimator>();
+        QObject::connect(d->estimator.get(), &RunEstimator::ready, w, [w, d](double seconds, double spi, const QString& error) {
+            d->estimateSeconds = seconds;
+            d->estimate->setText(error.isEmpty() ? TrainWizard::tr("Estimated duration: about %1 (%2 s per iteration measured here)")
+                                                       .arg(duration(seconds))
+                                                       .arg(spi, 0, 'f', 3)
+                                                 : TrainWizard::tr("Could not time the run: %1").arg(error));
+            Q_EMIT w->estimateReady(seconds);
+        });
         auto measure = [w, d] {
-            if (d->estimateThread.joinable()) {
-                d->estimateCancel->store(true);
-                d->estimateThread.join();
-            }
+            d->estimator->stop();   // before its scratch folder goes
             d->estimateSeconds = -1;
             d->estimate->setText(TrainWizard::tr("Measuring a few iterations on this machine..."));
-            RunRequest req;
             d->estimateDir = std::make_unique<QTemporaryDir>();
             try {
-                req = w->buildRequest(d->estimateDir->filePath("estimate"));
+                d->estimator->measure(w->buildRequest(d->estimateDir->filePath("estimate")));
             } catch (const std::exception& e) {
                 d->estimate->setText(TrainWizard::tr("Cannot estimate: %1").arg(QString::fromUtf8(e.what())));
-                return;
             }
-            const int64_t iterations = req.config.iterations;
-            req.config.iterations = 3;
-            req.config.validationInterval = 0;
-            req.config.checkpointInterval = 1000;
-            req.testDirs.clear();
-            req.validationDirs.clear();
-            req.maxValidationCases = 0;
-            req.savePredictions = false;
-            req.resume = false;
-            auto cancel = std::make_shared<std::atomic<bool>>(false);
-            d->estimateCancel = cancel;
-            QPointer<TrainWizard> self(w);
-            d->estimateThread = std::thread([req, cancel, self, d, iterations] {
-                using Clock = std::chrono::steady_clock;
-                const auto t0 = Clock::now();
-                double firstAt = -1, spi = 0;
-                RunObserver obs;
-                obs.progress = [&](const train::Progress& p) {
-                    if (firstAt < 0)
-                        firstAt = std::chrono::duration<double>(Clock::now() - t0).count();
-                    spi = p.secondsPerIteration;
-                };
-                QString error;
-                try {
-                    executeRun(req, obs, cancel.get());
-                } catch (const std::exception& e) {
-                    error = QString::fromUtf8(e.what());
-                }
-                if (cancel->load())
-                    return;
-                // Setup (decoding, building the networks) once, then the measured pace.
-                const double seconds = error.isEmpty() ? std::max(0.0, firstAt - spi) + spi * double(iterations) : -1;
-                QMetaObject::invokeMethod(
-                    qApp, [self, d, seconds, error, spi] {
-                        if (!self)
-                            return;
-                        d->estimateSeconds = seconds;
-                        d->estimate->setText(
-                            error.isEmpty() ? TrainWizard::tr("Estimated duration: about %1 (%2 s per iteration measured here)")
-                                                  .arg(duration(seconds))
-                                                  .arg(spi, 0, 'f', 3)
-                                            : TrainWizard::tr("Could not time the run: %1").arg(error));
-                        Q_EMIT self->estimateReady(seconds);
-                    },
-                    Qt::QueuedConnection);
-            });
         };
         QObject::connect(again, &QPushButton::clicked, w, measure);
         summaryPage->onEnter = [w, d, measure] {

@@ -41,6 +41,7 @@
 #include "pipeline/LabeledSubset.h"
 #include "pipeline/Run.h"
 #include "project/Project.h"
+#include "ui/train/RunController.h"
 #include "ui/train/TrainWizard.h"
 
 namespace dacw {
@@ -149,9 +150,8 @@ struct WizardState {
     QLabel* summary = nullptr;
     QLabel* estimate = nullptr;
     double estimateSeconds = -1;
-    std::shared_ptr<std::atomic<bool>> estimateCancel;
-    std::thread estimateThread;
     std::unique_ptr<QTemporaryDir> estimateDir;
+    std::unique_ptr<RunEstimator> estimator;   // after estimateDir: destroyed (and joined) before it
 
     Task taskValue() const
     {
