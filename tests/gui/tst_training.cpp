@@ -139,8 +139,12 @@ private:
         QVERIFY(!w.addUnlabeledFolder(QString::fromStdString(project_.resolve(project_.domains[0].root).string())));
         QVERIFY(!next->isEnabled());
         w.removeUnlabeledFolder(0);
+        QSignalSpy checked(&w, &TrainWizard::unlabeledFolderChecked);
         QVERIFY(w.addUnlabeledFolder(QString::fromStdString(project_.resolve(project_.domains[1].root).string())));
-        QVERIFY(next->isEnabled());
+        QVERIFY(next->isEnabled());   // the images are checked off the GUI thread, without blocking Next
+        QVERIFY(checked.count() == 1 || checked.wait(60000));
+        QVERIFY2(w.findChild<QListWidget*>("unlabeledFolders")->item(0)->text().contains("images readable"),
+                 qPrintable(w.findChild<QListWidget*>("unlabeledFolders")->item(0)->text()));
         if (shots)
             screenshot(&w, "wizard-3-unlabeled");
         w.next();

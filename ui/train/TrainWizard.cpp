@@ -1,6 +1,8 @@
 #include "ui/train/TrainWizard.h"
 #include "ui/train/wizard/WizardPages.h"
 
+#include <QMetaObject>
+
 #include <chrono>
 #include <cmath>
 #include <set>
@@ -103,12 +105,8 @@ bool TrainWizard::addUnlabeledFolder(const QString& folder)
         for (const auto& o : d->unlabeled)
             if (sameFolder(o.dir, u.dir))
                 throw std::runtime_error(tr("it is listed already").toStdString());
-        const ValidationReport rep = validateDomain(dom, d->taskValue());
-        u.summary = rep.ok() ? tr("all %1 images readable").arg(rep.cases)
-                             : tr("%1 problem(s), e.g. %2").arg(rep.issues.size()).arg(QString::fromStdString(rep.issues.front().message));
-        // Masks in an unlabeled folder are not used: say so rather than refuse.
-        if (rep.labeled > 0)
-            u.summary += tr("; its %1 masks are ignored here").arg(rep.labeled);
+        u.summary = tr("checking the images...");
+        validateUnlabeledFolder(dom, u.dir);
         QImage thumb(QString::fromStdString(dom.cases.front().image.string()));
         if (!thumb.isNull())
             icon = QIcon(QPixmap::fromImage(thumb.scaled(48, 48, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
@@ -125,6 +123,41 @@ bool TrainWizard::addUnlabeledFolder(const QString& folder)
     d->unlabeled.push_back(std::move(u));
     d->pages[UnlabeledPage]->recheck();
     return ok;
+}
+
+void TrainWizard::validateUnlabeledFolder(const Domain& dom, const std::filesystem::path& listed)
+{
+    // Reading every header of a folder takes a while: off the GUI thread; the result replaces the
+    // folder's summary if it is still listed (problems are reported, not refused).
+    QPointer<TrainWizard> self(this);
+    std::thread([self, dom, listed, task = d->taskValue()] {
+        QString summary;
+        try {
+            const ValidationReport rep = validateDomain(dom, task);
+            summary = rep.ok() ? tr("all %1 images readable").arg(rep.cases)
+                               : tr("%1 problem(s), e.g. %2").arg(rep.issues.size()).arg(QString::fromStdString(rep.issues.front().message));
+            // Masks in an unlabeled folder are not used: say so rather than refuse.
+            if (rep.labeled > 0)
+                summary += tr("; its %1 masks are ignored here").arg(rep.labeled);
+        } catch (const std::exception& e) {
+            summary = tr("could not be checked: %1").arg(QString::fromUtf8(e.what()));
+        }
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, dir = listed, summary] {
+                if (!self)
+                    return;
+                auto& list = self->d->unlabeled;
+                for (std::size_t i = 0; i < list.size(); ++i)
+                    if (list[i].dir == dir && list[i].problem.isEmpty()) {
+                        list[i].summary = summary;
+                        self->d->unlabeledList->item(int(i))->setText(
+                            tr("%1 - %2 cases - %3").arg(list[i].name).arg(list[i].cases).arg(summary));
+                    }
+                Q_EMIT self->unlabeledFolderChecked(QString::fromStdString(dir.string()));
+            },
+            Qt::QueuedConnection);
+    }).detach();
 }
 
 void TrainWizard::removeUnlabeledFolder(int row)

@@ -3,11 +3,13 @@
 // domains, method, preset (every option editable under "advanced"), and a summary with a
 // duration measured by timing a few iterations on this machine. A bad choice is explained on
 // its page and keeps "Next" disabled. The wizard only builds a RunRequest: the caller launches.
+#include <filesystem>
 #include <memory>
 
 #include <QWizard>
 
 #include "pipeline/Run.h"
+#include "dataset/Domain.h"
 #include "project/Project.h"
 
 class QLabel;
@@ -43,8 +45,12 @@ public:
 
 Q_SIGNALS:
     void estimateReady(double seconds);
+    /// The images of an added unlabeled folder were checked (off the GUI thread); its summary shows
+    /// the result.
+    void unlabeledFolderChecked(const QString& folder);
 
 private:
+    void validateUnlabeledFolder(const Domain& dom, const std::filesystem::path& listed);
     struct Private;
     std::unique_ptr<Private> d;
 };
