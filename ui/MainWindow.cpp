@@ -20,7 +20,7 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
-#include "project/ProjectLock.h"
+#include "core/project/ProjectLock.h"
 #include "ui/Autosaver.h"
 #include "ui/LabelTable.h"
 #include "ui/MessageBar.h"
@@ -32,7 +32,7 @@
 #include "ui/model/AcceptPrediction.h"
 #include "ui/model/LabelEditor.h"
 #include "ui/tools/ToolPalette.h"
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 #include "viewers/SliceView.h"
 
 namespace dacw {

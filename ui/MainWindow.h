@@ -5,7 +5,7 @@
 
 #include <QMainWindow>
 
-#include "project/Project.h"
+#include "core/project/Project.h"
 #include "ui/model/CaseDocument.h"
 
 class QAction;

@@ -22,8 +22,8 @@
 #include <vtkRenderer.h>
 #include <vtkSmartPointer.h>
 
-#include "image/SliceCamera.h"
-#include "image/SliceMaths.h"
+#include "core/image/SliceCamera.h"
+#include "core/image/SliceMaths.h"
 
 namespace dacw {
 

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "image/Image.h"
-#include "image/SliceGeometry.h"
+#include "core/image/Image.h"
+#include "core/image/SliceGeometry.h"
 
 class vtkRenderer;
 class vtkRenderWindow;

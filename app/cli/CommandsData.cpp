@@ -8,11 +8,11 @@
 #include "Args.h"
 #include "Commands.h"
 #include "core/train/TensorDataset.h"
-#include "data/Preprocess.h"
-#include "dataset/Domain.h"
-#include "demo/DemoData.h"
-#include "image/ImageIO.h"
-#include "util/Errors.h"
+#include "core/data/Preprocess.h"
+#include "core/dataset/Domain.h"
+#include "core/demo/DemoData.h"
+#include "core/image/ImageIO.h"
+#include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
 

@@ -19,12 +19,12 @@
 #include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
 #include "core/train/Presets.h"
-#include "pipeline/ExperimentChart.h"
-#include "pipeline/Predict.h"
-#include "pipeline/Run.h"
-#include "pipeline/RunFolder.h"
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/pipeline/ExperimentChart.h"
+#include "core/pipeline/Predict.h"
+#include "core/pipeline/Run.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 

@@ -5,7 +5,7 @@
 
 #include "Args.h"
 #include "Commands.h"
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 using namespace dacw::cli;
 

@@ -1,4 +1,4 @@
-#include "data/Preprocess.h"
+#include "core/data/Preprocess.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <ATen/ATen.h>
 
 #include "core/train/Errors.h"
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
 

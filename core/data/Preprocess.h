@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "core/train/TensorDataset.h"
-#include "dataset/Domain.h"
-#include "dataset/Task.h"
-#include "image/Image.h"
-#include "image/ImageIO.h"
+#include "core/dataset/Domain.h"
+#include "core/dataset/Task.h"
+#include "core/image/Image.h"
+#include "core/image/ImageIO.h"
 
 namespace dacw {
 

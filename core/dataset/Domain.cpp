@@ -1,4 +1,4 @@
-#include "dataset/Domain.h"
+#include "core/dataset/Domain.h"
 
 #include <algorithm>
 #include <map>
@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "image/ImageIO.h"
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/image/ImageIO.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 

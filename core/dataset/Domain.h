@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "dataset/Task.h"
-#include "image/Image.h"
-#include "image/ImageIO.h"
+#include "core/dataset/Task.h"
+#include "core/image/Image.h"
+#include "core/image/ImageIO.h"
 
 namespace dacw {
 

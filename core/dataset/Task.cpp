@@ -1,8 +1,8 @@
-#include "dataset/Task.h"
+#include "core/dataset/Task.h"
 
 #include <algorithm>
 
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 namespace dacw {
 

@@ -1,4 +1,4 @@
-#include "demo/DemoData.h"
+#include "core/demo/DemoData.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +8,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "image/ImageIO.h"
-#include "project/Project.h"
-#include "util/Errors.h"
+#include "core/image/ImageIO.h"
+#include "core/project/Project.h"
+#include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
 

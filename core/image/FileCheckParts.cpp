@@ -1,5 +1,5 @@
 // Byte and stream readers shared by the format checks (image/FileCheckParts.h).
-#include "image/FileCheckParts.h"
+#include "core/image/FileCheckParts.h"
 
 #include <sstream>
 #include <vector>

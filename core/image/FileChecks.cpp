@@ -1,11 +1,11 @@
-#include "image/FileChecks.h"
-#include "image/FileCheckParts.h"
+#include "core/image/FileChecks.h"
+#include "core/image/FileCheckParts.h"
 
 #include <cstdio>
 #include <cstring>
 #include <unistd.h>
 
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
 

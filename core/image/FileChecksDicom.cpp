@@ -1,5 +1,5 @@
 // The DICOM element walk and the JPEG 2000 checks of encapsulated pixel data (image/FileCheckParts.h).
-#include "image/FileCheckParts.h"
+#include "core/image/FileCheckParts.h"
 
 #include <algorithm>
 #include <cctype>
@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 

@@ -1,5 +1,5 @@
 // The PNG, JPEG, BMP and TIFF checks (image/FileCheckParts.h).
-#include "image/FileCheckParts.h"
+#include "core/image/FileCheckParts.h"
 
 #include <algorithm>
 #include <cctype>
@@ -18,8 +18,8 @@
 
 #include <jpeglib.h>
 
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 

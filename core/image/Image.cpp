@@ -1,4 +1,4 @@
-#include "image/Image.h"
+#include "core/image/Image.h"
 
 #include <algorithm>
 #include <cmath>

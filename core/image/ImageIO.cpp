@@ -1,4 +1,4 @@
-#include "image/ImageIO.h"
+#include "core/image/ImageIO.h"
 
 #include <algorithm>
 #include <cctype>
@@ -33,9 +33,9 @@
 #include <itkTIFFImageIOFactory.h>
 #include <itkVectorImage.h>
 
-#include "image/FileChecks.h"
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/image/FileChecks.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 

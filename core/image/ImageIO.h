@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "image/Image.h"
+#include "core/image/Image.h"
 
 namespace dacw {
 

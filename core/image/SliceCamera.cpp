@@ -1,4 +1,4 @@
-#include "image/SliceCamera.h"
+#include "core/image/SliceCamera.h"
 
 #include <algorithm>
 

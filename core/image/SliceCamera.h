@@ -10,8 +10,8 @@
 #include <array>
 #include <cstddef>
 
-#include "image/Image.h"
-#include "image/SliceGeometry.h"
+#include "core/image/Image.h"
+#include "core/image/SliceGeometry.h"
 
 namespace dacw {
 

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 
-#include "image/Image.h"
+#include "core/image/Image.h"
 
 namespace dacw {
 

@@ -1,4 +1,4 @@
-#include "image/SliceMaths.h"
+#include "core/image/SliceMaths.h"
 
 #include <algorithm>
 #include <vector>

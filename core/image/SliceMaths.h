@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <utility>
 
-#include "image/Image.h"
-#include "image/SliceGeometry.h"
+#include "core/image/Image.h"
+#include "core/image/SliceGeometry.h"
 
 namespace dacw {
 

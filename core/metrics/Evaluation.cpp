@@ -1,4 +1,4 @@
-#include "metrics/Evaluation.h"
+#include "core/metrics/Evaluation.h"
 
 #include <cmath>
 #include <limits>

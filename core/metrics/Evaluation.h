@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "dataset/Task.h"
-#include "image/Image.h"
-#include "metrics/Metrics.h"
+#include "core/dataset/Task.h"
+#include "core/image/Image.h"
+#include "core/metrics/Metrics.h"
 
 namespace dacw {
 

@@ -1,10 +1,10 @@
-#include "metrics/Metrics.h"
+#include "core/metrics/Metrics.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 namespace dacw {
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "dataset/Task.h"
-#include "image/Image.h"
+#include "core/dataset/Task.h"
+#include "core/image/Image.h"
 
 namespace dacw {
 

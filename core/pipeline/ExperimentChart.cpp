@@ -1,4 +1,4 @@
-#include "pipeline/ExperimentChart.h"
+#include "core/pipeline/ExperimentChart.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 namespace dacw {
 

@@ -1,4 +1,4 @@
-#include "pipeline/LabelNext.h"
+#include "core/pipeline/LabelNext.h"
 
 #include <algorithm>
 #include <map>
@@ -7,10 +7,10 @@
 
 #include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
-#include "data/Preprocess.h"
-#include "pipeline/RunFolder.h"
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/data/Preprocess.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "dataset/Domain.h"
+#include "core/dataset/Domain.h"
 
 namespace dacw {
 

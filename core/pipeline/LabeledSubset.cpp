@@ -1,7 +1,7 @@
-#include "pipeline/LabeledSubset.h"
+#include "core/pipeline/LabeledSubset.h"
 
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 

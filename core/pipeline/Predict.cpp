@@ -1,4 +1,4 @@
-#include "pipeline/Predict.h"
+#include "core/pipeline/Predict.h"
 
 #include <algorithm>
 #include <chrono>
@@ -14,12 +14,12 @@
 
 #include "core/train/Errors.h"
 #include "core/train/Predictor.h"
-#include "data/Preprocess.h"
-#include "image/ImageIO.h"
-#include "pipeline/RunFolder.h"
-#include "pipeline/RunLog.h"
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/data/Preprocess.h"
+#include "core/image/ImageIO.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/pipeline/RunLog.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "dataset/Domain.h"
-#include "metrics/Evaluation.h"
+#include "core/dataset/Domain.h"
+#include "core/metrics/Evaluation.h"
 
 namespace dacw {
 

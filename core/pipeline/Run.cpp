@@ -1,11 +1,11 @@
-#include "pipeline/Run.h"
+#include "core/pipeline/Run.h"
 
 #include <algorithm>
 #include <chrono>
 
-#include "pipeline/RunSteps.h"
-#include "util/Errors.h"
-#include "util/FileLock.h"
+#include "core/pipeline/RunSteps.h"
+#include "core/util/Errors.h"
+#include "core/util/FileLock.h"
 
 namespace fs = std::filesystem;
 

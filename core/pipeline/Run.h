@@ -14,8 +14,8 @@
 
 #include "core/train/Progress.h"
 #include "core/train/TrainConfig.h"
-#include "dataset/Task.h"
-#include "metrics/Evaluation.h"
+#include "core/dataset/Task.h"
+#include "core/metrics/Evaluation.h"
 
 namespace dacw {
 

@@ -1,4 +1,4 @@
-#include "pipeline/RunFolder.h"
+#include "core/pipeline/RunFolder.h"
 
 #include <algorithm>
 #include <charconv>
@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/train/Errors.h"
-#include "util/Errors.h"
-#include "util/JsonNumbers.h"
-#include "util/Paths.h"
+#include "core/util/Errors.h"
+#include "core/util/JsonNumbers.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;

@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "pipeline/Run.h"
+#include "core/pipeline/Run.h"
 
 namespace dacw {
 

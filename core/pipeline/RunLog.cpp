@@ -1,4 +1,4 @@
-#include "pipeline/RunLog.h"
+#include "core/pipeline/RunLog.h"
 
 #include <chrono>
 #include <ctime>

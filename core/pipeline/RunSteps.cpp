@@ -1,4 +1,4 @@
-#include "pipeline/RunSteps.h"
+#include "core/pipeline/RunSteps.h"
 
 #include <algorithm>
 #include <chrono>
@@ -12,10 +12,10 @@
 
 #include "core/train/KernelChoice.h"
 #include "core/train/Predictor.h"
-#include "pipeline/LabeledSubset.h"
-#include "pipeline/Predict.h"
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/pipeline/LabeledSubset.h"
+#include "core/pipeline/Predict.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 

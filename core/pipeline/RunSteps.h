@@ -12,11 +12,11 @@
 
 #include "core/train/CoTrainer.h"
 #include "core/train/TensorDataset.h"
-#include "data/Preprocess.h"
-#include "dataset/Domain.h"
-#include "pipeline/Run.h"
-#include "pipeline/RunFolder.h"
-#include "pipeline/RunLog.h"
+#include "core/data/Preprocess.h"
+#include "core/dataset/Domain.h"
+#include "core/pipeline/Run.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/pipeline/RunLog.h"
 
 namespace dacw {
 

@@ -1,10 +1,10 @@
-#include "project/Project.h"
+#include "core/project/Project.h"
 
 #include <nlohmann/json.hpp>
 
-#include "util/Errors.h"
-#include "util/JsonNumbers.h"
-#include "util/Paths.h"
+#include "core/util/Errors.h"
+#include "core/util/JsonNumbers.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "dataset/Domain.h"
-#include "dataset/Task.h"
+#include "core/dataset/Domain.h"
+#include "core/dataset/Task.h"
 
 namespace dacw {
 

@@ -1,6 +1,6 @@
-#include "project/ProjectLock.h"
+#include "core/project/ProjectLock.h"
 
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
 

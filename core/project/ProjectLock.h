@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "util/FileLock.h"
+#include "core/util/FileLock.h"
 
 namespace dacw {
 

@@ -1,13 +1,13 @@
-#include "review/ReviewData.h"
+#include "core/review/ReviewData.h"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
-#include "dataset/Domain.h"
-#include "pipeline/RunFolder.h"
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/dataset/Domain.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "image/Image.h"
-#include "pipeline/Run.h"
-#include "project/Project.h"
+#include "core/image/Image.h"
+#include "core/pipeline/Run.h"
+#include "core/project/Project.h"
 
 namespace dacw {
 

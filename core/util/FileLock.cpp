@@ -1,4 +1,4 @@
-#include "util/FileLock.h"
+#include "core/util/FileLock.h"
 
 #include <cerrno>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 namespace dacw {
 

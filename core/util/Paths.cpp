@@ -1,4 +1,4 @@
-#include "util/Paths.h"
+#include "core/util/Paths.h"
 
 #include <algorithm>
 #include <cctype>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
 

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <string>
 
-#include "image/Image.h"
+#include "core/image/Image.h"
 #include "common/Expect.h"
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 namespace dacw::test {
 

@@ -7,11 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "TestSupport.h"
-#include "dataset/Domain.h"
-#include "demo/DemoData.h"
-#include "image/ImageIO.h"
-#include "project/Project.h"
-#include "util/Errors.h"
+#include "core/dataset/Domain.h"
+#include "core/demo/DemoData.h"
+#include "core/image/ImageIO.h"
+#include "core/project/Project.h"
+#include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
 using namespace dacw;

@@ -20,11 +20,11 @@
 #include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
 #include "core/train/TensorDataset.h"
-#include "image/ImageIO.h"
-#include "project/Project.h"
-#include "util/Errors.h"
-#include "util/FileLock.h"
-#include "util/Paths.h"
+#include "core/image/ImageIO.h"
+#include "core/project/Project.h"
+#include "core/util/Errors.h"
+#include "core/util/FileLock.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 using namespace dacw;

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "TestSupport.h"
-#include "image/ImageIO.h"
-#include "util/Errors.h"
+#include "core/image/ImageIO.h"
+#include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
 using namespace dacw;

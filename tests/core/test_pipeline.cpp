@@ -13,16 +13,16 @@
 #include <nlohmann/json.hpp>
 
 #include "TestSupport.h"
-#include "data/Preprocess.h"
-#include "demo/DemoData.h"
-#include "image/ImageIO.h"
-#include "metrics/Metrics.h"
-#include "pipeline/Run.h"
-#include "pipeline/LabeledSubset.h"
-#include "pipeline/RunFolder.h"
-#include "pipeline/RunSteps.h"
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/data/Preprocess.h"
+#include "core/demo/DemoData.h"
+#include "core/image/ImageIO.h"
+#include "core/metrics/Metrics.h"
+#include "core/pipeline/Run.h"
+#include "core/pipeline/LabeledSubset.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/pipeline/RunSteps.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 using namespace dacw;

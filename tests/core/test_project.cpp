@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "TestSupport.h"
-#include "project/Project.h"
-#include "project/ProjectLock.h"
-#include "util/Errors.h"
-#include "util/Paths.h"
+#include "core/project/Project.h"
+#include "core/project/ProjectLock.h"
+#include "core/util/Errors.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 using namespace dacw;

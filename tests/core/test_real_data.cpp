@@ -6,10 +6,10 @@
 #include <map>
 
 #include "TestSupport.h"
-#include "dataset/Domain.h"
-#include "image/ImageIO.h"
-#include "metrics/Metrics.h"
-#include "util/Errors.h"
+#include "core/dataset/Domain.h"
+#include "core/image/ImageIO.h"
+#include "core/metrics/Metrics.h"
+#include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
 using namespace dacw;

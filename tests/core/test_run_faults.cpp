@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "demo/DemoData.h"
-#include "util/Paths.h"
+#include "core/demo/DemoData.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 using namespace dacw;

@@ -10,8 +10,8 @@
 #include <tuple>
 #include <vector>
 
-#include "image/SliceCamera.h"
-#include "image/SliceMaths.h"
+#include "core/image/SliceCamera.h"
+#include "core/image/SliceMaths.h"
 
 using namespace dacw;
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "util/Errors.h"
+#include "core/util/Errors.h"
 
 namespace dacw::fuzz {
 

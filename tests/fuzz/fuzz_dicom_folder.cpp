@@ -3,7 +3,7 @@
 // listDicomSeries and readImageOrSeries (the folder path) read it. Seeds are slices of one
 // generated series. InputError is the only accepted refusal.
 #include "FuzzSupport.h"
-#include "image/ImageIO.h"
+#include "core/image/ImageIO.h"
 
 using namespace dacw;
 

@@ -4,7 +4,7 @@
 // readLabelMap's conversion rules. Damaged files must give InputError; a decoded image must
 // agree with its header.
 #include "FuzzSupport.h"
-#include "image/ImageIO.h"
+#include "core/image/ImageIO.h"
 
 #ifndef DACW_FUZZ_EXT
 #error "define DACW_FUZZ_EXT"

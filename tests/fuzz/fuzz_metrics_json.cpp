@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "FuzzSupport.h"
-#include "pipeline/RunFolder.h"
-#include "util/Paths.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/util/Paths.h"
 
 using namespace dacw;
 

@@ -3,7 +3,7 @@
 // right after opening (paths resolved, label paths, class count) and must save and load back the
 // same: otherwise the first autosave would lose or corrupt it.
 #include "FuzzSupport.h"
-#include "project/Project.h"
+#include "core/project/Project.h"
 
 using namespace dacw;
 

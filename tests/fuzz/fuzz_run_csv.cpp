@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "FuzzSupport.h"
-#include "pipeline/RunFolder.h"
+#include "core/pipeline/RunFolder.h"
 
 using namespace dacw;
 

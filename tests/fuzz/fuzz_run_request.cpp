@@ -3,7 +3,7 @@
 // config.json, the file a run folder of an older version has alone), the rest is its text. A
 // request that reads must write and read back with the same folders, counts and task.
 #include "FuzzSupport.h"
-#include "pipeline/RunFolder.h"
+#include "core/pipeline/RunFolder.h"
 
 using namespace dacw;
 

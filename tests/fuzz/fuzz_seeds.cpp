@@ -15,14 +15,14 @@
 #include "core/train/ModelFile.h"
 #include "core/train/Presets.h"
 #include "core/train/Networks.h"
-#include "demo/DemoData.h"
-#include "image/ImageIO.h"
-#include "pipeline/Run.h"
-#include "pipeline/RunFolder.h"
-#include "project/Project.h"
+#include "core/demo/DemoData.h"
+#include "core/image/ImageIO.h"
+#include "core/pipeline/Run.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/project/Project.h"
 #include "ui/model/CaseDocument.h"
 #include "ui/model/LabelDescription.h"
-#include "util/Paths.h"
+#include "core/util/Paths.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;

@@ -6,7 +6,7 @@
 #include <QDir>
 #include <QImage>
 
-#include "image/Image.h"
+#include "core/image/Image.h"
 
 namespace dacw::test {
 

@@ -5,9 +5,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include "dataset/Domain.h"
-#include "demo/DemoData.h"
-#include "project/Project.h"
+#include "core/dataset/Domain.h"
+#include "core/demo/DemoData.h"
+#include "core/project/Project.h"
 #include "ui/MainWindow.h"
 #include "viewers/SliceView.h"
 

@@ -15,7 +15,7 @@
 #include <QTest>
 
 #include "GuiTestUtil.h"
-#include "image/ImageIO.h"
+#include "core/image/ImageIO.h"
 #include "ui/ToolInteractor.h"
 #include "ui/model/BrushTool.h"
 #include "ui/model/LabelEditor.h"

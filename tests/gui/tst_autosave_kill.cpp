@@ -10,7 +10,7 @@
 #include <QtTest>
 
 #include "WorkbenchFixture.h"
-#include "image/ImageIO.h"
+#include "core/image/ImageIO.h"
 #include "ui/model/BrushTool.h"
 #include "ui/model/LabelEditor.h"
 #include "ui/model/ToolManager.h"

@@ -5,7 +5,7 @@
 
 #include <QTemporaryDir>
 
-#include "image/ImageIO.h"
+#include "core/image/ImageIO.h"
 #include "ui/model/BrushTool.h"
 #include "ui/model/CaseDocument.h"
 #include "ui/model/FloodFillTool.h"
@@ -15,7 +15,7 @@
 #include "ui/model/PickLabelTool.h"
 #include "ui/model/PolygonTool.h"
 #include "ui/model/ThresholdBoxTool.h"
-#include "util/Paths.h"
+#include "core/util/Paths.h"
 
 using namespace dacw;
 namespace fs = std::filesystem;

@@ -20,16 +20,16 @@
 
 #include "GuiTestUtil.h"
 #include "WorkbenchFixture.h"
-#include "pipeline/RunFolder.h"
+#include "core/pipeline/RunFolder.h"
 #include "ui/train/Dashboard.h"
 #include "ui/train/RunController.h"
 #include "ui/train/TrainWizard.h"
 #include "ui/train/TrainingCentre.h"
 #include "ui/ProjectBrowser.h"
 #include "ui/model/LabelEditor.h"
-#include "review/ReviewData.h"
+#include "core/review/ReviewData.h"
 #include "ui/review/ReviewWindow.h"
-#include "util/Paths.h"
+#include "core/util/Paths.h"
 
 using namespace dacw;
 

@@ -17,9 +17,9 @@
 
 #include "GuiTestUtil.h"
 #include "WorkbenchFixture.h"
-#include "image/ImageIO.h"
-#include "project/Project.h"
-#include "project/ProjectLock.h"
+#include "core/image/ImageIO.h"
+#include "core/project/Project.h"
+#include "core/project/ProjectLock.h"
 #include "ui/Autosaver.h"
 #include "ui/LabelTable.h"
 #include "ui/MessageBar.h"
@@ -29,7 +29,7 @@
 #include "ui/model/MorphologyBrushTool.h"
 #include "ui/model/LabelEditor.h"
 #include "ui/model/ToolManager.h"
-#include "util/Paths.h"
+#include "core/util/Paths.h"
 
 using namespace dacw;
 namespace fs = std::filesystem;

@@ -3,7 +3,7 @@
 // edited, through the editor, so that it is one undo step per slice touched (one for a 2D image)
 // and autosave sees the change. The clinician then corrects rather than paints from scratch.
 // Plain C++: no Qt, no VTK.
-#include "image/Image.h"
+#include "core/image/Image.h"
 #include "ui/model/LabelEditor.h"
 
 namespace dacw {

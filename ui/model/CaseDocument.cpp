@@ -1,7 +1,7 @@
 #include "ui/model/CaseDocument.h"
 
-#include "pipeline/RunFolder.h"
-#include "util/Errors.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/util/Errors.h"
 
 namespace dacw {
 

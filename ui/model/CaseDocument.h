@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "dataset/Domain.h"
-#include "image/Image.h"
-#include "image/ImageIO.h"
-#include "project/Project.h"
+#include "core/dataset/Domain.h"
+#include "core/image/Image.h"
+#include "core/image/ImageIO.h"
+#include "core/project/Project.h"
 #include "ui/model/BackgroundWriter.h"
 #include "ui/model/LabelDescription.h"
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "util/Paths.h"
+#include "core/util/Paths.h"
 
 namespace dacw {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "dataset/Task.h"
+#include "core/dataset/Task.h"
 
 namespace dacw {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <optional>
 
-#include "image/Image.h"
+#include "core/image/Image.h"
 #include "ui/model/SliceMask.h"
 #include "ui/model/UndoHistory.h"
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "image/Image.h"
-#include "image/SliceGeometry.h"
+#include "core/image/Image.h"
+#include "core/image/SliceGeometry.h"
 
 namespace dacw {
 

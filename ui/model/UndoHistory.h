@@ -6,8 +6,8 @@
 #include <deque>
 #include <vector>
 
-#include "image/Image.h"
-#include "image/SliceGeometry.h"
+#include "core/image/Image.h"
+#include "core/image/SliceGeometry.h"
 
 namespace dacw {
 

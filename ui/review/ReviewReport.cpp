@@ -6,8 +6,8 @@
 #include <QDateTime>
 #include <QSaveFile>
 
-#include "dataset/Domain.h"
-#include "image/ImageIO.h"
+#include "core/dataset/Domain.h"
+#include "core/image/ImageIO.h"
 
 namespace dacw {
 

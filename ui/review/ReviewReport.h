@@ -5,7 +5,7 @@
 #include <QImage>
 #include <QString>
 
-#include "review/ReviewData.h"
+#include "core/review/ReviewData.h"
 
 namespace dacw {
 

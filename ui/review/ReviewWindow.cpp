@@ -14,10 +14,10 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
-#include "dataset/Domain.h"
-#include "image/ImageIO.h"
-#include "project/Project.h"
-#include "review/ReviewData.h"
+#include "core/dataset/Domain.h"
+#include "core/image/ImageIO.h"
+#include "core/project/Project.h"
+#include "core/review/ReviewData.h"
 #include "ui/review/ReviewReport.h"
 #include "viewers/SliceView.h"
 #include "viewers/ViewLink.h"

@@ -21,8 +21,8 @@
 #include <QVBoxLayout>
 #include <QValueAxis>
 
-#include "pipeline/RunFolder.h"
-#include "project/Project.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/project/Project.h"
 
 namespace fs = std::filesystem;
 

@@ -11,7 +11,7 @@
 
 #include "core/train/Errors.h"
 #include "core/train/Progress.h"
-#include "pipeline/RunFolder.h"
+#include "core/pipeline/RunFolder.h"
 
 namespace dacw {
 

@@ -11,7 +11,7 @@
 #include <QString>
 #include <QStringList>
 
-#include "pipeline/Run.h"
+#include "core/pipeline/Run.h"
 
 namespace dacw {
 

@@ -36,10 +36,10 @@
 #include "core/train/Presets.h"
 #include "core/train/Progress.h"
 #include "core/train/TrainConfig.h"
-#include "dataset/Domain.h"
-#include "image/ImageIO.h"
-#include "pipeline/LabeledSubset.h"
-#include "util/Errors.h"
+#include "core/dataset/Domain.h"
+#include "core/image/ImageIO.h"
+#include "core/pipeline/LabeledSubset.h"
+#include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
 

@@ -8,9 +8,9 @@
 
 #include <QWizard>
 
-#include "pipeline/Run.h"
-#include "dataset/Domain.h"
-#include "project/Project.h"
+#include "core/pipeline/Run.h"
+#include "core/dataset/Domain.h"
+#include "core/project/Project.h"
 
 class QLabel;
 

@@ -8,11 +8,11 @@
 #include <QPointer>
 #include <QWidget>
 
-#include "pipeline/LabelNext.h"
-#include "pipeline/Predict.h"
-#include "pipeline/Run.h"
-#include "pipeline/RunFolder.h"
-#include "project/Project.h"
+#include "core/pipeline/LabelNext.h"
+#include "core/pipeline/Predict.h"
+#include "core/pipeline/Run.h"
+#include "core/pipeline/RunFolder.h"
+#include "core/project/Project.h"
 #include "ui/review/ReviewWindow.h"
 #include "ui/train/Dashboard.h"
 #include "ui/train/RunController.h"

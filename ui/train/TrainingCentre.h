@@ -11,7 +11,7 @@
 #include <QPair>
 #include <QStringList>
 
-#include "dataset/Domain.h"
+#include "core/dataset/Domain.h"
 
 class QWidget;
 
