@@ -45,7 +45,7 @@ Window morph(const Window& in, int radius, bool dilate)
 
 bool MorphologyBrushTool::stamp(const Point2& at)
 {
-    const auto footprint = brushFootprint(at[0], at[1], diameter_, true);
+    const auto footprint = brushFootprint(at[0], at[1], diameter(), true);
     if (footprint.empty())
         return false;
     const SliceFrame& f = editor_.editFrame();
@@ -84,64 +84,18 @@ bool MorphologyBrushTool::stamp(const Point2& at)
     return changed;
 }
 
-void MorphologyBrushTool::updateCursor(const Point2& p)
+bool MorphologyBrushTool::continueStroke(const Point2& from, const Point2& to)
 {
-    feedback_.brushVisible = true;
-    feedback_.brushCentre = brushCentre(p[0], p[1], diameter_);
-    feedback_.brushRadius = diameter_ / 2.0;
-    feedback_.brushRound = true;
-}
-
-ToolResult MorphologyBrushTool::press(const ToolEvent& e)
-{
-    ToolResult r;
-    if (!editor_.hasData())
-        return r;
-    editor_.beginEdit(e.frame);
-    painting_ = true;
-    last_ = e.point;
-    r.labelsChanged = stamp(e.point);
-    updateCursor(e.point);
-    r.feedbackChanged = true;
-    return r;
-}
-
-ToolResult MorphologyBrushTool::drag(const ToolEvent& e)
-{
-    ToolResult r;
-    updateCursor(e.point);
-    r.feedbackChanged = true;
-    if (!painting_)
-        return r;
     // Stamps every quarter of the brush along the drag, as the paintbrush does.
-    const double len = std::hypot(e.point[0] - last_[0], e.point[1] - last_[1]);
-    const int n = std::max(1, int(std::ceil(len / std::max(0.5, diameter_ / 4.0))));
+    const int d = diameter();
+    const double len = std::hypot(to[0] - from[0], to[1] - from[1]);
+    const int n = std::max(1, int(std::ceil(len / std::max(0.5, d / 4.0))));
+    bool changed = false;
     for (int i = 1; i <= n; ++i) {
         const double t = double(i) / n;
-        r.labelsChanged |= stamp({last_[0] + t * (e.point[0] - last_[0]), last_[1] + t * (e.point[1] - last_[1])});
+        changed |= stamp({from[0] + t * (to[0] - from[0]), from[1] + t * (to[1] - from[1])});
     }
-    last_ = e.point;
-    return r;
-}
-
-ToolResult MorphologyBrushTool::release(const ToolEvent& e)
-{
-    ToolResult r;
-    if (!painting_)
-        return r;
-    painting_ = false;
-    r.editFinished = editor_.endEdit();
-    updateCursor(e.point);
-    r.feedbackChanged = true;
-    return r;
-}
-
-ToolResult MorphologyBrushTool::hover(const ToolEvent& e)
-{
-    updateCursor(e.point);
-    ToolResult r;
-    r.feedbackChanged = true;
-    return r;
+    return changed;
 }
 
 }  // namespace dacw
