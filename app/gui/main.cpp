@@ -2,6 +2,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFileInfo>
+#include <QIcon>
 #include <QSurfaceFormat>
 
 #include "ui/MainWindow.h"
@@ -15,6 +16,9 @@ int main(int argc, char** argv)
     QApplication::setApplicationName("DAC Workbench");
     QApplication::setOrganizationName("DAC Workbench");
     QApplication::setApplicationVersion(DACW_VERSION);
+    // The installed icon and desktop entry (resources/, installed by packaging/).
+    QApplication::setDesktopFileName("dac-workbench");
+    QApplication::setWindowIcon(QIcon::fromTheme("dac-workbench"));
 
     QCommandLineParser parser;
     parser.setApplicationDescription("DAC Workbench: annotate multi-centre medical images.");
