@@ -639,10 +639,11 @@ void MainWindow::populateBrowser()
             dom.name = pd.name;
             d->browser->addDomain(name);
             for (const auto& c : dom.cases) {
+                const CaseStatus status = caseStatus(*d->project, pd.name, c);
                 ProjectBrowser::CaseState s;
-                s.datasetMask = c.hasMask();
-                s.annotated = !d->project->workbenchLabel(pd.name, c.id).empty();
-                s.predicted = !findPrediction(*d->project, pd.name, c.id).empty();
+                s.datasetMask = status.datasetMask;
+                s.annotated = status.annotated();
+                s.predicted = status.predicted();
                 d->browser->addCase(name, QString::fromStdString(c.id), s);
             }
             d->domains.push_back(std::move(dom));

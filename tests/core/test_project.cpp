@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "TestSupport.h"
+#include "core/project/CaseStatus.h"
 #include "core/project/Project.h"
 #include "core/project/ProjectLock.h"
 #include "core/util/Errors.h"
@@ -98,6 +99,35 @@ private Q_SLOTS:
         QCOMPARE(q.annotations.at("kvasir/c1").note, std::string("motion blur"));
         QCOMPARE(q.labelPathFor("etis", "x", false), dir() / "labels" / "etis" / "x.png");
         QCOMPARE(q.labelPathFor("mri", "s", true), dir() / "labels" / "mri" / "s.nii.gz");
+    }
+
+    /// A case's status (core/project/CaseStatus.h): the project's own predictions first, then
+    /// the runs' newest first; the workbench label and the dataset mask as the project knows them.
+    void caseStatusOneAnswer() {
+        Project p;
+        p.setFile(dir() / "cs.dacproj");
+        p.runs = {{"old", "runs/old", "dac", "finished"}, {"new", "runs/new", "dac", "finished"}};
+        auto touch = [](const fs::path& f) {
+            fs::create_directories(f.parent_path());
+            std::ofstream(f) << "x";
+        };
+        Case c;
+        c.id = "c1";
+        c.image = dir() / "c1.png";
+        QVERIFY(findPrediction(p, "d", "c1").empty());
+        touch(dir() / "runs/old/predictions/d/c1.png");
+        QCOMPARE(findPrediction(p, "d", "c1"), (dir() / "runs/old/predictions/d/c1.png").lexically_normal());
+        touch(dir() / "runs/new/predictions/d/c1.nii.gz");
+        QCOMPARE(findPrediction(p, "d", "c1"), (dir() / "runs/new/predictions/d/c1.nii.gz").lexically_normal());
+        touch(dir() / "predictions/d/c1.png");
+        QCOMPARE(findPrediction(p, "d", "c1"), dir() / "predictions/d/c1.png");
+        CaseStatus st = caseStatus(p, "d", c);
+        QVERIFY(st.predicted() && !st.annotated() && !st.datasetMask);
+        p.annotations["d/c1"] = {"labels/d/c1.png", "", ""};
+        touch(dir() / "labels/d/c1.png");
+        c.mask = dir() / "c1_mask.png";
+        st = caseStatus(p, "d", c);
+        QVERIFY(st.annotated() && st.datasetMask);
     }
 
     /// "Has this case a workbench label": a recorded file that exists. A flag or note alone, or a

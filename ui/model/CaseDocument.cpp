@@ -7,16 +7,6 @@ namespace dacw {
 
 namespace fs = std::filesystem;
 
-std::filesystem::path findPrediction(const Project& project, const std::string& domain, const std::string& caseId)
-{
-    // The project's own predictions first (the training centre's "predict all"), then the runs,
-    // newest first.
-    fs::path found = findPredictionIn(project.predictionFolder() / domain, caseId);
-    for (auto it = project.runs.rbegin(); found.empty() && it != project.runs.rend(); ++it)
-        found = RunFolder(project.resolve(it->folder)).findPrediction(domain, caseId);
-    return found;
-}
-
 std::vector<LabelDisplay> labelDisplayOf(const Task& task)
 {
     std::vector<LabelDisplay> out;

@@ -10,6 +10,7 @@
 #include "core/dataset/Domain.h"
 #include "core/image/Image.h"
 #include "core/image/ImageIO.h"
+#include "core/project/CaseStatus.h"
 #include "core/project/Project.h"
 #include "ui/model/BackgroundWriter.h"
 #include "ui/model/LabelDescription.h"
@@ -48,10 +49,6 @@ struct CaseDocument {
     /// annotation is new to it); the job writes it and returns "" or why it failed.
     BackgroundWriter::Job saveJob(Project& project, const std::vector<LabelDisplay>& labelDisplay) const;
 };
-
-/// Where a prediction for a case is looked for: <project>/predictions/<domain>/<id>.(png|nii.gz),
-/// then <run folder>/predictions/<domain>/<id>.* for each run, newest first.
-std::filesystem::path findPrediction(const Project& project, const std::string& domain, const std::string& caseId);
 
 /// The label display of a task (all visible, opaque).
 std::vector<LabelDisplay> labelDisplayOf(const Task& task);
