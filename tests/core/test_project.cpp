@@ -11,6 +11,8 @@
 
 #include "TestSupport.h"
 #include "core/project/CaseStatus.h"
+#include "core/image/ImageIO.h"
+#include "core/project/NewProject.h"
 #include "core/project/Project.h"
 #include "core/project/ProjectLock.h"
 #include "core/util/Errors.h"
@@ -271,6 +273,64 @@ private Q_SLOTS:
         QCOMPARE(l.tryLock(dir() / "plain-file" / "p.dacproj", &why), ProjectLock::Outcome::NotLockable);
         QVERIFY2(why.find("Cannot create the lock file") != std::string::npos, why.c_str());
         QVERIFY(!l.locked());
+    }
+    void newProjectFromNothing() {
+        // File > New project: the folder and an empty, loadable project for the task.
+        const Project p = createProject(dir(), "My study", Task::polyp());
+        QCOMPARE(p.file(), dir() / "My study" / "My study.dacproj");
+        const Project q = Project::load(p.file());
+        QCOMPARE(q.name, std::string("My study"));
+        QCOMPARE(q.task.name, std::string("polyp"));
+        QVERIFY(q.domains.empty());
+        // The same name twice is refused and the first project is untouched.
+        test::expectInputError([&] { createProject(dir(), "My study", Task::fundus()); }, "exists already");
+        QCOMPARE(Project::load(p.file()).task.name, std::string("polyp"));
+        // Bad names and locations, each with its reason; nothing is created for them.
+        for (const char* bad : {"", "  ", "a/b", "..", "x:y", "end."})
+            QVERIFY2(!projectNameProblem(bad).empty(), bad);
+        QVERIFY(projectNameProblem("Fundus 2026 (Drishti)").empty());
+        test::expectInputError([&] { createProject(dir(), "a/b", Task::fundus()); }, "cannot hold the character '/'");
+        test::expectInputError([&] { createProject(dir() / "missing", "p", Task::fundus()); }, "does not exist");
+        std::ofstream(dir() / "a-file") << "x";
+        test::expectInputError([&] { createProject(dir(), "a-file", Task::fundus()); }, "is not a folder");
+        QVERIFY(!fs::exists(dir() / "missing"));
+    }
+
+    void addOwnFoldersAsDomains() {
+        Project p = createProject(dir(), "centres", Task::fundus());
+        // A labeled folder (images/ + masks/) inside the project folder, a flat unlabeled one
+        // outside it, an empty one, and the same folder twice.
+        const fs::path inside = p.folder() / "data" / "centre";
+        fs::create_directories(inside / "images");
+        fs::create_directories(inside / "masks");
+        const Image img = test::pattern2d(16, 12, 3, PixelType::UInt8, 255);
+        LabelMap mask(img.geometry());
+        writeImage(img, inside / "images" / "a.png");
+        writeImage(img, inside / "images" / "b.png");
+        writeLabelMap(mask, inside / "masks" / "a.png");
+        const fs::path outside = dir() / "other" / "centre";
+        fs::create_directories(outside);
+        writeImage(img, outside / "c.png");
+        fs::create_directories(dir() / "empty");
+
+        const AddedDomain a = addDomainFolder(p, inside);
+        QCOMPARE(a.domain.name, std::string("centre"));
+        QCOMPARE(a.domain.role, std::string("labeled"));
+        QCOMPARE(a.cases, std::size_t(2));
+        QCOMPARE(a.labeled, std::size_t(1));
+        QCOMPARE(a.domain.root, fs::path("data/centre"));  // relative: the project can move with its data
+        const AddedDomain b = addDomainFolder(p, outside);
+        QCOMPARE(b.domain.name, std::string("centre-2"));  // unique among the project's domains
+        QCOMPARE(b.domain.role, std::string("unlabeled"));
+        QVERIFY(b.domain.root.is_absolute());
+        test::expectInputError([&] { addDomainFolder(p, inside / "."); }, "in the project already, as domain centre");
+        test::expectInputError([&] { addDomainFolder(p, dir() / "empty"); }, "holds no image");
+        test::expectInputError([&] { addDomainFolder(p, dir() / "nowhere"); }, "does not exist");
+        QCOMPARE(p.domains.size(), std::size_t(2));
+        p.save();
+        const Project q = Project::load(p.file());
+        QCOMPARE(q.scanDomains().at(0).cases.size(), std::size_t(2));
+        QCOMPARE(q.scanDomains().at(1).cases.size(), std::size_t(1));
     }
 };
 
