@@ -1,4 +1,5 @@
 #include "ui/MainWindow.h"
+#include "ui/MainWindowPrivate.h"
 
 #include <atomic>
 #include <thread>
@@ -13,6 +14,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
+#include <QSettings>
 #include <QPointer>
 #include <QSlider>
 #include <QStackedWidget>
@@ -38,60 +40,6 @@
 namespace dacw {
 
 namespace fs = std::filesystem;
-
-struct MainWindow::Private {
-    // Document state.
-    std::optional<Project> project;
-    std::vector<Domain> domains;
-    std::optional<CaseDocument> doc;
-    bool standalone = false;  // an image opened outside a project: labels are not saved
-    // The open project's lock (project/ProjectLock.h). When another workbench holds it, the
-    // project is open read-only: nothing is written into it (labels, definitions, runs, flags).
-    ProjectLock projectLock;
-    bool readOnly = false;
-    // Closing once more quits although the open case's labels could not be saved (keepUnsaved).
-    bool closeDespiteUnsaved = false;
-    bool saveFailed = false;  // the last autosave failed (its retries run)
-    std::shared_ptr<std::atomic<int>> validationGeneration = std::make_shared<std::atomic<int>>(0);
-    int pendingValidations = 0;
-
-    // Models.
-    LabelEditor editor;
-    ToolPalette palette{editor};
-
-    // Widgets.
-    SliceView* view = nullptr;
-    ToolInteractor* interactor = nullptr;
-    ProjectBrowser* browser = nullptr;
-    LabelTable* labels = nullptr;
-    MessageBar* messages = nullptr;
-    Autosaver* autosaver = nullptr;
-    QLabel* readout = nullptr;
-    QLabel* sliceInfo = nullptr;
-    QLabel* saveInfo = nullptr;
-    // The active tool's options (one page per tool; an empty one for tools without options).
-    QStackedWidget* toolOptions = nullptr;
-    std::map<std::string, QWidget*> optionPages;
-    QSlider* labelOpacity = nullptr;
-    QSlider* predictionOpacity = nullptr;
-    QMenu* presetMenu = nullptr;
-    QActionGroup* toolGroup = nullptr;
-    TrainingCentre* training = nullptr;
-    QDockWidget* dashboardDock = nullptr;
-    std::map<QString, QAction*> actions;
-
-    QAction* add(QObject* parent, const QString& name, const QString& text, const QKeySequence& key = {})
-    {
-        auto* a = new QAction(text, parent);
-        a->setObjectName(name);
-        if (!key.isEmpty()) {
-            a->setShortcut(key);
-            a->setToolTip(QString("%1 (%2)").arg(text, key.toString(QKeySequence::NativeText)));
-        }
-        actions[name] = a;
-        return a;
-    }
-};
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_unique<Private>())
 {
@@ -122,12 +70,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     // Autosave: the snapshot copies what must be written on the GUI thread; the job writes it.
     d->autosaver = new Autosaver(
         [this]() -> BackgroundWriter::Job {
-            if (!d->doc || !d->project || d->standalone || d->readOnly || !d->editor.labels())
+            if (!d->doc || !d->editor.labels())
+                return {};
+            if (d->standalone)  // a loose image's labels: to the recovery copy until saved
+                return d->looseDirty ? d->recovery.saveJob(d->looseImage, *d->doc->labels) : BackgroundWriter::Job{};
+            if (!d->project || d->readOnly)
                 return {};
             return d->doc->saveJob(*d->project, d->labels->labels());
         },
         400, this);
     connect(d->autosaver, &Autosaver::saved, this, [this] {
+        if (d->standalone) {
+            d->saveInfo->setText(d->looseDirty ? tr("Unsaved (recovery copy %1)").arg(QTime::currentTime().toString("HH:mm:ss"))
+                                               : tr("Saved"));
+            return;
+        }
         d->saveInfo->setText(tr("Saved %1").arg(QTime::currentTime().toString("HH:mm:ss")));
         if (d->closeDespiteUnsaved || d->saveFailed) {  // a retry got through
             d->messages->showMessage(tr("The labels are saved now."), MessageBar::Level::Info);
@@ -156,6 +113,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
 
     connect(d->interactor, &ToolInteractor::editStarting, d->autosaver, &Autosaver::editStarting);
     connect(d->interactor, &ToolInteractor::editFinished, this, [this] {
+        if (d->standalone)
+            d->looseDirty = true;
         d->autosaver->editFinished();
         d->saveInfo->setText(tr("Unsaved changes"));
         updateUndoActions();
@@ -172,6 +131,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
             openCase(dom, id);
     });
     setTool("toolNavigate");
+    setAcceptDrops(true);  // projects, images and folders dropped on the window (MainWindowFiles.cpp)
+    QSettings settings;
+    restoreGeometry(settings.value("window/geometry").toByteArray());
+    restoreState(settings.value("window/state").toByteArray());
+    updateProjectActions();
     updateTitle();
     updateUndoActions();
 }
@@ -270,25 +234,7 @@ void MainWindow::buildDocks()
 
 void MainWindow::buildActions()
 {
-    auto* open = d->add(this, "openProject", tr("&Open project..."), QKeySequence::Open);
-    connect(open, &QAction::triggered, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open project"), {}, tr("DAC Workbench projects (*.dacproj)"));
-        if (!f.isEmpty())
-            openProject(f);
-    });
-    auto* openImage = d->add(this, "openImage", tr("Open &image..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
-    connect(openImage, &QAction::triggered, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open image"));
-        if (!f.isEmpty())
-            openImageFile(f);
-    });
-    auto* save = d->add(this, "save", tr("&Save labels"), QKeySequence::Save);
-    connect(save, &QAction::triggered, this, [this] {
-        d->autosaver->editFinished();
-        flushSaves();
-    });
-    auto* quit = d->add(this, "quit", tr("&Quit"), QKeySequence::Quit);
-    connect(quit, &QAction::triggered, this, &QWidget::close);
+    buildFileActions();
 
     auto* undo = d->add(this, "undo", tr("&Undo"), QKeySequence(Qt::CTRL | Qt::Key_Z));
     connect(undo, &QAction::triggered, this, [this] { undoRedo(false); });
@@ -437,12 +383,7 @@ void MainWindow::buildToolBar()
 
 void MainWindow::buildMenus()
 {
-    auto* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(d->actions["openProject"]);
-    file->addAction(d->actions["openImage"]);
-    file->addAction(d->actions["save"]);
-    file->addSeparator();
-    file->addAction(d->actions["quit"]);
+    buildFileMenu();
     auto* edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(d->actions["undo"]);
     edit->addAction(d->actions["redo"]);
@@ -552,80 +493,6 @@ void MainWindow::showError(const QString& text)
     statusBar()->showMessage(text, 10000);
 }
 
-bool MainWindow::keepUnsaved()
-{
-    flushSaves();
-    if (!d->autosaver->failing() || !d->doc)
-        return false;
-    QString reason = d->autosaver->lastError();
-    while (reason.endsWith('.'))
-        reason.chop(1);
-    showError(tr("The labels of %1 are not saved (%2). They stay open here until they are: free space "
-                 "or make the folder writable; the workbench tries again every %3 s.")
-                  .arg(QString::fromStdString(d->doc->caseId), reason)
-                  .arg(d->autosaver->retryDelay() / 1000.0));
-    return true;
-}
-
-bool MainWindow::openProject(const QString& file)
-{
-    if (keepUnsaved())
-        return false;
-    Project p;
-    try {
-        p = Project::load(file.toStdString());
-    } catch (const std::exception& e) {
-        showError(tr("Could not open project: %1").arg(QString::fromUtf8(e.what())));
-        return false;
-    }
-    // Another workbench (another process, or another window of this one) may have it open: then
-    // it is opened read-only here. Reopening the project this window holds keeps its lock.
-    ProjectLock lock;
-    std::string holder;
-    auto outcome = ProjectLock::Outcome::Acquired;
-    const bool reopen = d->projectLock.locked() && d->projectLock.projectFile() == fs::weakly_canonical(p.file());
-    if (!reopen)
-        outcome = lock.tryLock(p.file(), &holder);
-    flushSaves();
-    d->messages->hide();
-    if (!reopen) {
-        d->projectLock = std::move(lock);  // releases the previous project's lock
-        d->readOnly = outcome == ProjectLock::Outcome::HeldByOther;
-    }
-    d->project = std::move(p);
-    d->standalone = false;
-    d->doc.reset();
-    d->editor.setData(nullptr, nullptr);
-    d->view->setImage(nullptr);
-    d->view->setLabels(nullptr);
-    d->view->setPrediction(nullptr);
-    d->labels->setLabels(labelDisplayOf(d->project->task));
-    applyLabelStyles();
-    populateBrowser();
-    d->training->dashboard()->setProject(&*d->project, [this] {
-        flushSaves();
-        if (!d->readOnly)
-            d->project->save();
-    });
-    for (const char* name : {"newRun", "predictCase", "predictDomain", "predictAll"})
-        d->actions[name]->setEnabled(!d->readOnly);
-    const QString projectName = QString::fromStdString(d->project->file().filename().string());
-    if (outcome == ProjectLock::Outcome::HeldByOther)
-        d->messages->showMessage(tr("%1 is already open in another DAC Workbench (%2). It is open here read-only: labels, "
-                                    "label definitions, review flags and training runs are not saved. Close it there, "
-                                    "then open it again here to edit.")
-                                     .arg(projectName, QString::fromStdString(holder)),
-                                 MessageBar::Level::Warning);
-    else if (outcome == ProjectLock::Outcome::NotLockable)
-        d->messages->showMessage(tr("%1 could not be locked (%2): another DAC Workbench that opens it will not be warned.")
-                                     .arg(projectName, QString::fromStdString(holder)),
-                                 MessageBar::Level::Warning);
-    startValidation();
-    updateTitle();
-    updateUndoActions();
-    return true;
-}
-
 bool MainWindow::readOnly() const { return d->project && d->readOnly; }
 
 void MainWindow::populateBrowser()
@@ -691,6 +558,15 @@ void MainWindow::startValidation()
                         }
                         problems << msg;
                     }
+                    if (domain == self->d->announceDomain) {
+                        self->d->announceDomain.clear();
+                        if (problems.isEmpty())
+                            self->d->messages->showMessage(tr("Domain %1: all %2 case(s) readable, %3 with a mask.")
+                                                               .arg(domain)
+                                                               .arg(report.cases)
+                                                               .arg(report.labeled),
+                                                           MessageBar::Level::Info);
+                    }
                     if (!problems.isEmpty()) {
                         self->d->browser->addDomain(domain, problems.join("\n"));
                         self->d->messages->showMessage(
@@ -716,6 +592,8 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
         return false;
     }
     const bool same = d->doc && d->doc->domain == domain.toStdString() && d->doc->caseId == caseId.toStdString();
+    if (!same && !settleLooseLabels())
+        return false;
     if (!same && keepUnsaved()) {
         d->browser->selectCase(QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId));
         return false;
@@ -765,37 +643,6 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
     updateTitle();
     updateUndoActions();
     Q_EMIT caseOpened(domain, caseId);
-    return true;
-}
-
-bool MainWindow::openImageFile(const QString& file)
-{
-    if (keepUnsaved())
-        return false;
-    std::shared_ptr<Image> image;
-    try {
-        image = std::make_shared<Image>(readImageOrSeries(file.toStdString()));
-    } catch (const std::exception& e) {
-        showError(tr("Could not open %1: %2").arg(QFileInfo(file).fileName(), QString::fromUtf8(e.what())));
-        return false;
-    }
-    flushSaves();
-    d->doc = CaseDocument{};
-    d->doc->caseId = QFileInfo(file).fileName().toStdString();
-    d->doc->image = image;
-    d->doc->labels = std::make_shared<LabelMap>(image->geometry());
-    d->standalone = true;
-    d->editor.setData(d->doc->image, d->doc->labels);
-    d->view->setImage(image);
-    d->view->setLabels(d->doc->labels);
-    d->view->setPrediction(nullptr);
-    d->view->fit();
-    if (d->labels->labels().empty())
-        d->labels->setLabels(labelDisplayOf(Task::fundus()));
-    d->messages->showMessage(tr("%1 is open outside a project: labels painted on it are not saved.").arg(QFileInfo(file).fileName()),
-                             MessageBar::Level::Info);
-    updateTitle();
-    updateUndoActions();
     return true;
 }
 
@@ -878,8 +725,20 @@ void MainWindow::undoRedo(bool redo)
     if (touched.slice != d->view->pipeline().slice())
         d->view->setSlice(touched.slice);
     d->view->labelsChanged();
+    if (d->standalone)
+        d->looseDirty = true;
     d->autosaver->editFinished();
     updateUndoActions();
+}
+
+void MainWindow::updateProjectActions()
+{
+    // Training and prediction write into the project; reviews and label-next read its runs.
+    const bool open = d->project.has_value(), writable = open && !d->readOnly;
+    for (const char* name : {"newRun", "predictCase", "predictDomain", "predictAll", "addDomain"})
+        d->actions[name]->setEnabled(writable);
+    for (const char* name : {"labelNext", "reviewRun", "reviewCompare"})
+        d->actions[name]->setEnabled(open);
 }
 
 void MainWindow::updateUndoActions()
@@ -908,6 +767,13 @@ void MainWindow::closeEvent(QCloseEvent* e)
         e->ignore();
         return;
     }
+    if (!settleLooseLabels()) {
+        e->ignore();
+        return;
+    }
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/state", saveState());
     QMainWindow::closeEvent(e);
 }
 

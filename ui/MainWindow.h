@@ -1,6 +1,7 @@
 #pragma once
 // The annotation workbench: project browser, slice view, label table, tools. Thin: file work is
 // done by CaseDocument and the core, painting by the tool models, rendering by the viewers.
+#include <functional>
 #include <memory>
 
 #include <QMainWindow>
@@ -37,8 +38,38 @@ public:
     bool readOnly() const;
     /// Opens a case of the open project (saving the current one first). False + message on error.
     bool openCase(const QString& domain, const QString& caseId);
-    /// Opens an image outside any project (labels are not saved).
+    /// Opens an image (or a folder holding a DICOM series) outside any project. Its labels are
+    /// kept in a recovery copy until saved with saveLabelsAs(); opening one .dcm of a series
+    /// warns that it is a single slice.
     bool openImageFile(const QString& file);
+    /// Opens a DICOM series of a folder as a volume; with several series, `uid` picks one (empty:
+    /// ask the user, or the only one).
+    bool openDicomFolder(const QString& dir, const QString& uid = {});
+
+    /// File > New project: creates <location>/<name>/<name>.dacproj for the task and opens it.
+    bool newProject(const QString& location, const QString& name, const QString& task);
+    /// Adds a folder to the open project as a domain, saves the project and validates the folder
+    /// (the result is shown in the message bar). False + message on error.
+    bool addDomainFolder(const QString& dir);
+    /// What dropping files and folders on the window does: a project opens, an image or DICOM
+    /// folder opens outside the project, any other folder becomes a domain of the open project.
+    bool openDropped(const QStringList& paths);
+    /// Projects opened recently, newest first (those that still exist).
+    QStringList recentProjects() const;
+
+    /// Writes the open labels (NIfTI .nii/.nii.gz, NRRD, or PNG for 2D) with their label
+    /// descriptions beside them (<name>.labels.txt for ITK-SNAP, <name>.ctbl for 3D Slicer).
+    bool saveLabelsAs(const QString& file);
+    /// Labels painted on a loose image and not saved since.
+    bool hasUnsavedLooseLabels() const;
+    enum class UnsavedChoice { Save, Discard, Cancel };
+    /// Replaces the question asked before unsaved loose labels would be dropped (tests, scripts).
+    void setUnsavedPrompt(std::function<UnsavedChoice(const QString& image)> prompt);
+    /// Images whose loose labels a previous session left unsaved (in the recovery folder:
+    /// $DACW_RECOVERY_DIR, else the application data folder's recovery/).
+    QStringList recoverableImages() const;
+    /// Opens such an image with its recovered labels (still unsaved: save them to keep them).
+    bool recoverLabels(const QString& image);
     /// Writes pending labels now and waits for the write.
     void flushSaves();
     /// Copies the open case's prediction into its labels (undoable); false + message without one.
@@ -74,11 +105,21 @@ Q_SIGNALS:
 
 protected:
     void closeEvent(QCloseEvent* e) override;
+    void dragEnterEvent(QDragEnterEvent* e) override;
+    void dropEvent(QDropEvent* e) override;
 
 private:
     /// Writes pending labels; when the open case's labels could not be saved (full disk, read-only
     /// folder), says so and returns true: the caller keeps the case open instead of replacing it.
     bool keepUnsaved();
+    /// Before loose labels would be replaced: asks to save, discard or cancel them; true when
+    /// the caller may go on.
+    bool settleLooseLabels();
+    bool openLooseImage(const QString& path, const QString& dicomUid);
+    void buildFileActions();
+    void buildFileMenu();
+    void refreshRecoveryMenu();
+    void rememberRecent(const QString& file);
 
 private:
     void buildActions();
@@ -90,6 +131,8 @@ private:
     void applyLabelStyles();
     void updateTitle();
     void updateUndoActions();
+    /// Project actions (training, prediction, review, add domain) need an open project.
+    void updateProjectActions();
     void undoRedo(bool redo);
     void onDefinitionsChanged();
     void showError(const QString& text);

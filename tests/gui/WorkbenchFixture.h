@@ -52,3 +52,21 @@ inline void mouseStroke(SliceView* view, std::array<double, 2> a, std::array<dou
 inline QImage grabView(SliceView* view) { return view->grabFramebuffer().convertToFormat(QImage::Format_RGB32); }
 
 }  // namespace dacw::test
+
+namespace dacw::test {
+
+/// Settings (recent projects, window layout) and recovery copies of loose labels written during a
+/// test go to a temporary folder, never to the user's own. Call before the first window; child
+/// processes inherit the folders (so that a child's recovery copy is the parent's to find).
+inline void isolateUserFolders()
+{
+    if (!qEnvironmentVariableIsEmpty("DACW_RECOVERY_DIR"))
+        return;
+    static QTemporaryDir home;
+    const QByteArray root = home.path().toUtf8();
+    qputenv("XDG_CONFIG_HOME", root + "/config");
+    qputenv("XDG_DATA_HOME", root + "/data");
+    qputenv("DACW_RECOVERY_DIR", root + "/recovery");
+}
+
+}  // namespace dacw::test

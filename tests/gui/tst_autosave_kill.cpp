@@ -141,6 +141,7 @@ void TestAutosaveKill::killDuringSession()
 int main(int argc, char** argv)
 {
     QSurfaceFormat::setDefaultFormat(QtVtkWidget::vtkFormat());
+    test::isolateUserFolders();
     QApplication app(argc, argv);
     const QStringList args = app.arguments();
     if (args.size() >= 6 && args[1] == "--child")

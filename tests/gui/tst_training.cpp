@@ -198,6 +198,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
+        test::isolateUserFolders();
         QVERIFY(tmp_.isValid());
         demo_ = test::makeDemoProject(tmp_.path().toStdString());
         project_ = Project::load(demo_.file);

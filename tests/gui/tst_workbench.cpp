@@ -535,6 +535,7 @@ void TestWorkbench::screenshots()
 int main(int argc, char** argv)
 {
     QSurfaceFormat::setDefaultFormat(QtVtkWidget::vtkFormat());
+    test::isolateUserFolders();
     QApplication app(argc, argv);
     TestWorkbench t;
     return QTest::qExec(&t, argc, argv);
