@@ -123,7 +123,7 @@ void MainWindow::buildFileActions()
         d->autosaver->editFinished();
         flushSaves();
     });
-    auto* saveAs = d->add(this, "saveAs", tr("Save label map &as..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    auto* saveAs = d->add(this, "saveAs", tr("Save label &map as..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
     connect(saveAs, &QAction::triggered, this, [this] {
         if (!d->doc || !d->editor.labels())
             return showError(tr("Open an image or a case first."));
@@ -467,8 +467,11 @@ bool MainWindow::openLooseImage(const QString& path, const QString& dicomUid)
     d->view->setPrediction(nullptr);
     d->view->fit();
     d->palette.manager().imageChanged(*image);
-    if (d->labels->labels().empty())
+    if (d->labels->labels().empty()) {
         d->labels->setLabels(labelDisplayOf(Task::fundus()));
+        applyLabelStyles();  // the view draws the table's colours
+    }
+    d->browser->clearSelection();
     d->saveInfo->setText(tr("New label"));
     QString note = tr("%1 is open outside a project: its labels are kept in a recovery copy until you save them "
                       "(File > Save label map as, Ctrl+Shift+S).")

@@ -48,7 +48,9 @@ NewProjectDialog::NewProjectDialog(const QString& location, QWidget* parent) : Q
     auto* form = new QFormLayout;
     form->addRow(tr("&Name:"), name_);
     form->addRow(tr("&Task:"), task_);
-    form->addRow(tr("&Location:"), where);
+    auto* whereLabel = new QLabel(tr("&Location:"));
+    whereLabel->setBuddy(location_);
+    form->addRow(whereLabel, where);
     form->addRow(result_);
     auto* hint = new QLabel(tr("The project keeps its labels, runs and predictions in its own folder. Your image folders are "
                                "added next (File > Add domain folder, or drop them on the window); they are read, never changed."));

@@ -204,6 +204,13 @@ void ProjectBrowser::selectCase(const QString& domain, const QString& caseId)
     }
 }
 
+void ProjectBrowser::clearSelection()
+{
+    QSignalBlocker block(tree_);
+    tree_->setCurrentItem(nullptr);
+    tree_->clearSelection();
+}
+
 QStringList ProjectBrowser::visibleCases() const
 {
     QStringList out;

@@ -30,6 +30,8 @@ public:
     CaseState caseState(const QString& domain, const QString& caseId) const;
     bool hasCase(const QString& domain, const QString& caseId) const;
     void selectCase(const QString& domain, const QString& caseId);
+    /// No case selected (an image outside the project is open).
+    void clearSelection();
     /// Cases shown after filtering, as "domain/id".
     QStringList visibleCases() const;
     int caseCount() const;

@@ -21,6 +21,7 @@
 #include "WorkbenchFixture.h"
 #include "core/image/ImageIO.h"
 #include "ui/LabelTable.h"
+#include "viewers/SliceViewPipeline.h"
 #include "ui/MessageBar.h"
 #include "ui/NewProjectDialog.h"
 #include "ui/ProjectBrowser.h"
@@ -194,6 +195,8 @@ private Q_SLOTS:
         });
         QVERIFY(w.openImageFile(a));
         QVERIFY(!w.hasUnsavedLooseLabels());
+        // The view draws the label table's colours (it drew its defaults before a project set them).
+        QCOMPARE(w.view()->pipeline().labelStyle(1).color, w.labelTable()->label(1)->info.color);
         QVERIFY(w.openImageFile(b));  // nothing painted: no question
         QVERIFY(asked.isEmpty());
         QVERIFY(w.openImageFile(a));
