@@ -14,6 +14,8 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QPointer>
 #include <QSlider>
@@ -90,7 +92,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
             d->messages->showMessage(tr("The labels are saved now."), MessageBar::Level::Info);
             d->closeDespiteUnsaved = d->saveFailed = false;
         }
-        if (d->doc) {
+        if (d->doc && d->project && !d->project->workbenchLabel(d->doc->domain, d->doc->caseId).empty()) {
             auto s = d->browser->caseState(QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId));
             if (!s.annotated) {
                 s.annotated = true;
@@ -648,29 +650,62 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
 
 void MainWindow::flushSaves() { d->autosaver->flush(); }
 
-bool MainWindow::acceptPrediction()
+void MainWindow::setAcceptPrompt(std::function<AcceptChoice(std::size_t)> prompt) { d->acceptPrompt = std::move(prompt); }
+
+bool MainWindow::acceptPrediction(AcceptChoice how)
 {
     if (!d->doc || !d->doc->prediction || !d->editor.hasData()) {
         showError(tr("This case has no prediction to accept: predict it with a run first (Training menu)"));
         return false;
     }
     d->interactor->cancel(*d->view);
+    std::size_t overwritten = 0;
+    try {
+        overwritten = overwrittenPixels(*d->doc->labels, *d->doc->prediction);
+    } catch (const std::exception& e) {
+        showError(tr("Cannot accept the prediction: %1").arg(QString::fromUtf8(e.what())));
+        return false;
+    }
+    if (how == AcceptChoice::Ask)
+        how = overwritten == 0 ? AcceptChoice::Replace : d->acceptPrompt ? d->acceptPrompt(overwritten) : askAccept(overwritten);
+    if (how == AcceptChoice::Cancel || how == AcceptChoice::Ask)
+        return false;
     d->autosaver->editStarting();
     std::size_t slices = 0;
     try {
-        slices = dacw::acceptPrediction(d->editor, *d->doc->prediction);
+        slices = dacw::acceptPrediction(d->editor, *d->doc->prediction,
+                                        how == AcceptChoice::FillUnlabeled ? AcceptMode::FillUnlabeled : AcceptMode::Replace);
     } catch (const std::exception& e) {
         showError(tr("Cannot accept the prediction: %1").arg(QString::fromUtf8(e.what())));
         return false;
     }
     d->view->labelsChanged();
-    d->autosaver->editFinished();
+    if (slices && d->standalone)
+        d->looseDirty = true;
+    if (slices)
+        d->autosaver->editFinished();
     updateUndoActions();
-    d->messages->showMessage(slices ? tr("The prediction is now the label (%1 slice(s) changed); correct it, or undo").arg(slices)
-                                    : tr("The label already equals the prediction"),
+    const QString what = how == AcceptChoice::FillUnlabeled ? tr("The prediction filled the unlabeled pixels (%1 slice(s) changed); your labels stayed")
+                                                            : tr("The prediction is now the label (%1 slice(s) changed)");
+    d->messages->showMessage(slices ? what.arg(slices) + tr("; correct it, or undo (Ctrl+Z)")
+                                    : tr("Nothing changed: the label already holds the prediction there"),
                              MessageBar::Level::Info);
     Q_EMIT editFinished();
     return true;
+}
+
+MainWindow::AcceptChoice MainWindow::askAccept(std::size_t overwritten)
+{
+    QMessageBox box(QMessageBox::Question, tr("Accept prediction"),
+                    tr("This case has labels already: replacing them by the prediction changes %n labeled pixel(s).", nullptr,
+                       int(std::min<std::size_t>(overwritten, 1u << 30))),
+                    QMessageBox::Cancel, this);
+    QPushButton* fill = box.addButton(tr("Fill unlabeled pixels only"), QMessageBox::AcceptRole);
+    QPushButton* replace = box.addButton(tr("Replace"), QMessageBox::DestructiveRole);
+    box.setInformativeText(tr("Either way it is one step to undo."));
+    box.setDefaultButton(fill);
+    box.exec();
+    return box.clickedButton() == fill ? AcceptChoice::FillUnlabeled : box.clickedButton() == replace ? AcceptChoice::Replace : AcceptChoice::Cancel;
 }
 
 void MainWindow::applyLabelStyles()
@@ -725,10 +760,32 @@ void MainWindow::undoRedo(bool redo)
     if (touched.slice != d->view->pipeline().slice())
         d->view->setSlice(touched.slice);
     d->view->labelsChanged();
-    if (d->standalone)
-        d->looseDirty = true;
-    d->autosaver->editFinished();
     updateUndoActions();
+    if (d->standalone) {
+        d->looseDirty = true;
+        d->autosaver->editFinished();
+        return;
+    }
+    // Every edit undone on a case that had no workbench label: the labels are the dataset mask
+    // (or empty) again, so the case is no longer "annotated" and its label file goes.
+    const auto& history = d->editor.history();
+    if (!redo && d->doc && d->project && !d->readOnly && d->doc->source != CaseDocument::LabelSource::Workbench &&
+        !history.canUndo() && history.droppedCount() == 0) {
+        flushSaves();
+        try {
+            if (d->doc->forgetAnnotation(*d->project))
+                d->project->save();
+        } catch (const std::exception& e) {
+            showError(tr("Could not update the project: %1").arg(QString::fromUtf8(e.what())));
+        }
+        const QString dom = QString::fromStdString(d->doc->domain), id = QString::fromStdString(d->doc->caseId);
+        auto s = d->browser->caseState(dom, id);
+        s.annotated = false;
+        d->browser->setCaseState(dom, id, s);
+        d->saveInfo->setText(d->doc->source == CaseDocument::LabelSource::Dataset ? tr("Back to the dataset mask") : tr("No label"));
+        return;
+    }
+    d->autosaver->editFinished();
 }
 
 void MainWindow::updateProjectActions()

@@ -72,8 +72,13 @@ public:
     bool recoverLabels(const QString& image);
     /// Writes pending labels now and waits for the write.
     void flushSaves();
+    enum class AcceptChoice { Ask, Replace, FillUnlabeled, Cancel };
     /// Copies the open case's prediction into its labels (undoable); false + message without one.
-    bool acceptPrediction();
+    /// When that would change labeled pixels, Ask asks: replace them, fill only unlabeled
+    /// pixels, or cancel.
+    bool acceptPrediction(AcceptChoice how = AcceptChoice::Ask);
+    /// Replaces that question (tests, scripts); it gets the number of labeled pixels that would change.
+    void setAcceptPrompt(std::function<AcceptChoice(std::size_t overwritten)> prompt);
 
     /// Makes a tool active by its id ("toolBrush", "toolSmooth", ...: ui/tools/WorkbenchTools.cpp);
     /// false for an unknown one.
@@ -115,6 +120,7 @@ private:
     /// Before loose labels would be replaced: asks to save, discard or cancel them; true when
     /// the caller may go on.
     bool settleLooseLabels();
+    AcceptChoice askAccept(std::size_t overwritten);
     bool openLooseImage(const QString& path, const QString& dicomUid);
     void buildFileActions();
     void buildFileMenu();

@@ -43,6 +43,7 @@ struct MainWindow::Private {
     bool looseDirty = false;
     LabelRecovery recovery;
     std::function<UnsavedChoice(const QString&)> unsavedPrompt;
+    std::function<AcceptChoice(std::size_t)> acceptPrompt;
     RecentProjects recent;
     QMenu* recentMenu = nullptr;
     QMenu* recoverMenu = nullptr;

@@ -378,7 +378,7 @@ private Q_SLOTS:
         // Accept the prediction as the starting label, then undo it.
         const LabelMap original = *w.editor().labels();
         const LabelMap prediction = *w.currentCase()->prediction;
-        QVERIFY(w.acceptPrediction());
+        QVERIFY(w.acceptPrediction(MainWindow::AcceptChoice::Replace));
         QVERIFY(*w.editor().labels() == prediction || w.editor().labels()->data() == prediction.data());
         QVERIFY(w.action("undo")->isEnabled());
         w.action("undo")->trigger();

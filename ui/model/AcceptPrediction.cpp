@@ -4,7 +4,17 @@
 
 namespace dacw {
 
-std::size_t acceptPrediction(LabelEditor& editor, const LabelMap& prediction)
+std::size_t overwrittenPixels(const LabelMap& labels, const LabelMap& prediction)
+{
+    if (labels.geometry().size != prediction.geometry().size)
+        throw std::invalid_argument("the prediction's size differs from the image's");
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < labels.data().size(); ++i)
+        n += labels.data()[i] != 0 && labels.data()[i] != prediction.data()[i];
+    return n;
+}
+
+std::size_t acceptPrediction(LabelEditor& editor, const LabelMap& prediction, AcceptMode mode)
 {
     if (!editor.hasData())
         throw std::invalid_argument("no case is open");
@@ -22,7 +32,8 @@ std::size_t acceptPrediction(LabelEditor& editor, const LabelMap& prediction)
         bool differs = false;
         for (std::size_t v = 0; v < frame.height() && !differs; ++v)
             for (std::size_t u = 0; u < frame.width(); ++u)
-                if (labels.at(u, v, z) != prediction.at(u, v, z)) {
+                if (labels.at(u, v, z) != prediction.at(u, v, z) &&
+                    (mode == AcceptMode::Replace || (labels.at(u, v, z) == 0))) {
                     differs = true;
                     break;
                 }
@@ -33,6 +44,8 @@ std::size_t acceptPrediction(LabelEditor& editor, const LabelMap& prediction)
             for (std::size_t u = 0; u < frame.width(); ++u) {
                 const std::uint8_t want = prediction.at(u, v, z);
                 if (editor.labels()->at(u, v, z) == want)
+                    continue;
+                if (mode == AcceptMode::FillUnlabeled && editor.labels()->at(u, v, z) != 0)
                     continue;
                 if (want == 0) {
                     editor.setActiveLabel(editor.labels()->at(u, v, z));

@@ -97,6 +97,21 @@ bool CaseDocument::save(Project& project, const std::vector<LabelDisplay>& label
     return recordAnnotation(project);
 }
 
+bool CaseDocument::forgetAnnotation(Project& project) const
+{
+    std::error_code ec;
+    if (!labelFile.empty())
+        fs::remove(labelFile, ec);
+    auto it = project.annotations.find(key());
+    if (it == project.annotations.end() || it->second.labelFile.empty())
+        return false;
+    if (it->second.flag.empty() && it->second.note.empty())
+        project.annotations.erase(it);
+    else
+        it->second.labelFile.clear();
+    return true;
+}
+
 BackgroundWriter::Job CaseDocument::saveJob(Project& project, const std::vector<LabelDisplay>& labelDisplay) const
 {
     if (!labels)

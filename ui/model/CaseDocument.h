@@ -41,6 +41,10 @@ struct CaseDocument {
     /// Records the annotation (the label file) in the project. Returns true when the project
     /// changed (save it then).
     bool recordAnnotation(Project& project) const;
+    /// Undoes what saving did when the labels are back to where they came from (every edit
+    /// undone, on a case without a workbench label of its own): removes the label file and its
+    /// record in the project (a review flag or note stays). Returns true when the project changed.
+    bool forgetAnnotation(Project& project) const;
     /// Writes the label map atomically and the label descriptions beside it, and records the
     /// annotation in the project. Returns true when the project changed (save it then).
     bool save(Project& project, const std::vector<LabelDisplay>& labelDisplay) const;
