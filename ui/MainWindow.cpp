@@ -66,6 +66,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     d->sliceInfo = new QLabel;
     d->saveInfo = new QLabel;
     statusBar()->addWidget(d->readout, 1);
+    d->zoomInfo = new QLabel;
+    d->zoomInfo->setObjectName("zoomInfo");
+    d->windowInfo = new QLabel;
+    d->windowInfo->setObjectName("windowInfo");
+    statusBar()->addPermanentWidget(d->windowInfo);
+    statusBar()->addPermanentWidget(d->zoomInfo);
     statusBar()->addPermanentWidget(d->sliceInfo);
     statusBar()->addPermanentWidget(d->saveInfo);
 
@@ -127,6 +133,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     connect(d->view, &SliceView::viewStateChanged, this, [this](const ViewState& s) {
         const auto n = d->view->pipeline().sliceCount();
         d->sliceInfo->setText(n > 1 ? tr("%1 slice %2 / %3").arg(toString(s.axis)).arg(s.slice + 1).arg(n) : QString());
+        // Zoom: screen pixels per image pixel along the view's vertical axis (100% = one to one).
+        const auto& image = d->view->pipeline().image();
+        if (!image || s.parallelScale <= 0.0) {
+            d->zoomInfo->clear();
+            return;
+        }
+        const auto& spacing = image->geometry().spacing;
+        const double rowSpacing = s.axis == SliceAxis::Axial ? spacing[1] : spacing[2];
+        const double zoom = d->view->height() * rowSpacing / (2.0 * s.parallelScale);
+        d->zoomInfo->setText(tr("zoom %1%").arg(QString::number(zoom * 100.0, 'f', 0)));
+    });
+    connect(d->view, &SliceView::windowLevelChanged, this, [this](double window, double level) {
+        d->windowInfo->setText(tr("W %1  L %2").arg(window, 0, 'g', 4).arg(level, 0, 'g', 4));
     });
     connect(d->browser, &ProjectBrowser::caseActivated, this, [this](const QString& dom, const QString& id) {
         if (!d->doc || d->doc->domain != dom.toStdString() || d->doc->caseId != id.toStdString())
@@ -631,6 +650,7 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
     d->view->setLabels(d->doc->labels);
     d->view->setPrediction(d->doc->prediction);
     d->view->fit();
+    d->readout->clear();  // the previous image's voxel is not this one's
     d->actions["axial"]->setChecked(true);
     d->browser->selectCase(domain, caseId);
     if (!d->doc->warning.empty())

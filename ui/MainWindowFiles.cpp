@@ -466,6 +466,7 @@ bool MainWindow::openLooseImage(const QString& path, const QString& dicomUid)
     d->view->setLabels(d->doc->labels);
     d->view->setPrediction(nullptr);
     d->view->fit();
+    d->readout->clear();
     d->palette.manager().imageChanged(*image);
     if (d->labels->labels().empty()) {
         d->labels->setLabels(labelDisplayOf(Task::fundus()));

@@ -73,6 +73,8 @@ struct MainWindow::Private {
     QLabel* readout = nullptr;
     QLabel* sliceInfo = nullptr;
     QLabel* saveInfo = nullptr;
+    QLabel* zoomInfo = nullptr;    // status bar: zoom (100% = one screen pixel per image pixel)
+    QLabel* windowInfo = nullptr;  // status bar: window / level
     // The active tool's options (one page per tool; an empty one for tools without options).
     QStackedWidget* toolOptions = nullptr;
     std::map<std::string, QWidget*> optionPages;

@@ -149,6 +149,17 @@ private Q_SLOTS:
         });
         const Domain dom = scanDomain(data / "fundus" / "centre-b");
         QVERIFY(w.openCase("centre-b", QString::fromStdString(dom.cases[0].id)));
+        // Zoom and window/level readouts in the status bar; zooming in doubles the figure.
+        auto* zoom = w.findChild<QLabel*>("zoomInfo");
+        auto* wl = w.findChild<QLabel*>("windowInfo");
+        QVERIFY(zoom && wl);
+        QVERIFY2(wl->text().startsWith("W "), qPrintable(wl->text()));
+        QVERIFY2(zoom->text().startsWith("zoom "), qPrintable(zoom->text()));
+        const double zoomBefore = zoom->text().mid(5).chopped(1).toDouble();
+        w.view()->zoomBy(2.0);
+        const double zoomAfter = zoom->text().mid(5).chopped(1).toDouble();
+        QVERIFY2(zoomBefore > 50 && std::abs(zoomAfter / zoomBefore - 2.0) < 0.05, qPrintable(zoom->text()));
+        w.view()->fit();
         stroke(w, 8);
         QVERIFY(w.close());
         const Project after = Project::load(file);

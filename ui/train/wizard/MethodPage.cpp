@@ -20,7 +20,7 @@ CheckedPage* makeMethodPage(TrainWizard* w, WizardState* d)
             into->addWidget(r);
             return r;
         };
-        radio(TrainWizard::tr("DAC (dual auxiliary consistency) - recommended"), "dac", v)->setChecked(true);
+        radio(TrainWizard::tr("DAC (dual-supervised asymmetric co-training) - recommended"), "dac", v)->setChecked(true);
         radio(TrainWizard::tr("Supervised only (labeled cases, no unlabeled folders)"), "supervised", v);
         radio(TrainWizard::tr("CPS (cross pseudo supervision)"), "cps", v);
         auto* adv = new QGroupBox(TrainWizard::tr("Advanced: ablations of DAC"));
