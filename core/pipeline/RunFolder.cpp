@@ -518,6 +518,14 @@ RunSummary summariseRun(const RunFolder& folder) {
     const RunTable metrics = readRunTable(folder.metricsCsv());
     if (!metrics.rows.empty()) s.iterationsDone = metrics.rows.back().front();
     s.notes = readRunNotes(folder);
+    try {
+        for (const auto& t : readRunRequest(folder.dir()).testDirs) {
+            const fs::path name = t.filename().empty() ? t.parent_path().filename() : t.filename();
+            s.testDomains.push_back(name.string());
+        }
+    } catch (const std::exception&) {
+        // A run folder without its request (older runs): no domains to name.
+    }
     return s;
 }
 

@@ -138,6 +138,7 @@ struct RunSummary {
     std::map<std::string, std::string> train;   // config.json's resolved options
     std::map<std::string, double> meanDice;     // metrics.json's mean Dice per region
     std::string notes;                          // notes.txt
+    std::vector<std::string> testDomains;       // the folders the scores are on (request.json)
 };
 RunSummary summariseRun(const RunFolder& folder);
 

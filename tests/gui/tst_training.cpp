@@ -9,6 +9,10 @@
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineSeries>
+#include <QLogValueAxis>
+#include <QValueAxis>
+#include <QCheckBox>
+#include <QSet>
 #include <QListWidget>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -240,6 +244,26 @@ private Q_SLOTS:
         QVERIFY(seriesPoints(dash.lossChart()) >= 24);
         QVERIFY(seriesPoints(dash.diceChart()) > 0);
         QVERIFY(dash.findChild<QLabel*>("dashboardFigures")->text().contains("ETA"));
+        // Every loss series is told apart by colour or line style; the x axes span the run.
+        {
+            QSet<QString> looks;
+            for (auto* series : dash.lossChart()->series()) {
+                const QPen pen = static_cast<QLineSeries*>(series)->pen();
+                looks.insert(pen.color().name() + QString::number(int(pen.style())));
+            }
+            QCOMPARE(looks.size(), int(dash.lossChart()->series().size()));
+            auto* x = qobject_cast<QValueAxis*>(dash.diceChart()->axes(Qt::Horizontal).value(0));
+            QVERIFY(x && x->max() >= 20);
+            // The log scale moves every loss series onto a logarithmic axis, and back.
+            auto* logBox = dash.findChild<QCheckBox*>("lossLogScale");
+            logBox->setChecked(true);
+            QVERIFY(qobject_cast<QLogValueAxis*>(dash.lossChart()->axes(Qt::Vertical).value(0)));
+            for (auto* series : dash.lossChart()->series())
+                QVERIFY(qobject_cast<QLogValueAxis*>(series->attachedAxes().value(1)) ||
+                        qobject_cast<QLogValueAxis*>(series->attachedAxes().value(0)));
+            logBox->setChecked(false);
+            QVERIFY(qobject_cast<QValueAxis*>(dash.lossChart()->axes(Qt::Vertical).value(0)));
+        }
         screenshot(&dash, "dashboard");
         // History: the run is in the project (saved) with its final metrics.
         QVERIFY(saves >= 2);
@@ -315,6 +339,17 @@ private Q_SLOTS:
         QVERIFY(dash.compareRuns(QString::fromStdString(p.resolve(p.runs[0].folder).string()),
                                  QString::fromStdString(p.resolve(p.runs[1].folder).string())));
         QVERIFY(dash.compareChart()->series().size() >= 4);   // loss and validation of each run
+        // Losses on the left axis, Dice on the right: never one axis for both units.
+        for (auto* series : dash.compareChart()->series()) {
+            const bool dice = series->name().endsWith("validation Dice");
+            bool right = false;
+            for (auto* axis : series->attachedAxes())
+                right |= axis->alignment() == Qt::AlignRight;
+            QCOMPARE(right, dice);
+        }
+        // The history says which test domains each score is on.
+        const QString scores = dash.history()->item(0, 6)->text();
+        QVERIFY2(scores == "-" || scores.contains(" on "), qPrintable(scores));
     }
 
     void predictionsOverlayAcceptAndLabelNext()

@@ -11,6 +11,9 @@
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineSeries>
+#include <QLogValueAxis>
+#include <QCheckBox>
+#include <QPen>
 #include <QMap>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -39,67 +42,142 @@ QString duration(double s)
                      : QString("%1:%2").arg(t / 60, 2, 10, QChar('0')).arg(t % 60, 2, 10, QChar('0'));
 }
 
-/// A chart with two value axes that grow to fit the points added.
+/// Distinct colours (Okabe-Ito's colour-blind-safe set, then darker variants); past them a
+/// series is dashed, so that no two series of a chart look alike.
+QPen seriesPen(int index, bool emphasised)
+{
+    static const QColor colours[] = {QColor(0, 114, 178), QColor(230, 159, 0), QColor(0, 158, 115), QColor(204, 121, 167),
+                                     QColor(86, 180, 233), QColor(213, 94, 0), QColor(240, 228, 66), QColor(120, 60, 150),
+                                     QColor(90, 90, 90), QColor(140, 86, 75)};
+    constexpr int n = int(sizeof(colours) / sizeof(colours[0]));
+    QPen pen(emphasised ? QColor(0, 0, 0) : colours[index % n]);
+    pen.setWidthF(emphasised ? 2.5 : 1.5);
+    if (!emphasised && index >= n)
+        pen.setStyle(index / n == 1 ? Qt::DashLine : Qt::DotLine);
+    return pen;
+}
+
+/// A chart whose axes grow to fit the points added: the left axis linear or logarithmic, and an
+/// optional right axis for a second unit (Dice beside losses), so that no axis mixes units.
 struct Plot {
     QChart* chart = new QChart;
     QValueAxis* x = new QValueAxis;
     QValueAxis* y = new QValueAxis;
+    QLogValueAxis* yLog = nullptr;  // in use instead of y when the log scale is on
+    QValueAxis* y2 = nullptr;       // the right axis, when the plot has one
     QMap<QString, QLineSeries*> series;
-    double xMax = 1, yMin = 0, yMax = 1;
+    QMap<QString, bool> onRight;
+    QString emphasised;             // drawn black and thick (the total loss)
+    double xMax = 1, yMin = 0, yMax = 1, yPositiveMin = 1;
     bool empty = true;
 
-    explicit Plot(const QString& title, const QString& yTitle)
+    Plot(const QString& title, const QString& yTitle, const QString& rightTitle = {})
     {
         chart->setTitle(title);
         x->setTitleText(QObject::tr("iteration"));
-        x->setLabelFormat("%d");
+        x->setLabelFormat("%.0f");
         y->setTitleText(yTitle);
         chart->addAxis(x, Qt::AlignBottom);
         chart->addAxis(y, Qt::AlignLeft);
-        chart->legend()->setAlignment(Qt::AlignRight);
+        if (!rightTitle.isEmpty()) {
+            y2 = new QValueAxis;
+            y2->setTitleText(rightTitle);
+            y2->setRange(0, 1);
+            chart->addAxis(y2, Qt::AlignRight);
+        }
+        // Below the plot, where a long list of series wraps instead of being cut.
+        chart->legend()->setAlignment(Qt::AlignBottom);
     }
+    QAbstractAxis* left() const { return yLog ? static_cast<QAbstractAxis*>(yLog) : y; }
     void clear()
     {
         chart->removeAllSeries();
         series.clear();
+        onRight.clear();
         xMax = 1;
         yMin = 0;
         yMax = 1;
+        yPositiveMin = 1;
         empty = true;
         x->setRange(0, 1);
         y->setRange(0, 1);
     }
-    QLineSeries* line(const QString& name)
+    /// The x axis spans the whole run from its start (not 0..1 until points arrive).
+    void setIterations(double total)
+    {
+        xMax = std::max(xMax, total);
+        x->setRange(0, xMax);
+    }
+    QLineSeries* line(const QString& name, bool right = false)
     {
         auto it = series.find(name);
         if (it != series.end())
             return *it;
         auto* s = new QLineSeries;
         s->setName(name);
+        s->setPen(seriesPen(int(series.size()), name == emphasised));
         chart->addSeries(s);
         s->attachAxis(x);
-        s->attachAxis(y);
+        s->attachAxis(right && y2 ? static_cast<QAbstractAxis*>(y2) : left());
         series.insert(name, s);
+        onRight.insert(name, right && y2);
         return s;
     }
-    void add(const QString& name, double ix, double v)
+    void add(const QString& name, double ix, double v, bool right = false)
     {
         if (!std::isfinite(v))
             return;
-        line(name)->append(ix, v);
+        // A log axis cannot show 0: such points sit at the axis' floor (invisible on a linear one).
+        line(name, right)->append(ix, right ? v : std::max(v, 1e-6));
+        xMax = std::max(xMax, ix);
+        if (right && y2)
+            return;
         if (empty) {
             yMin = std::min(0.0, v);
             yMax = v;
             empty = false;
         }
-        xMax = std::max(xMax, ix);
         yMin = std::min(yMin, v);
         yMax = std::max(yMax, v);
+        if (v > 0)
+            yPositiveMin = std::min(yPositiveMin, v);
     }
     void fitAxes()
     {
         x->setRange(0, xMax);
-        y->setRange(yMin, yMax > yMin ? yMax * 1.05 : yMin + 1);
+        if (yLog)
+            yLog->setRange(std::max(yPositiveMin * 0.8, 1e-6), std::max(yMax * 1.25, yPositiveMin * 10));
+        else
+            y->setRange(yMin, yMax > yMin ? yMax * 1.05 : yMin + 1);
+    }
+    /// Switches the left axis between linear and logarithmic (losses span decades).
+    void setLogScale(bool on)
+    {
+        if (on == (yLog != nullptr))
+            return;
+        QAbstractAxis* from = left();
+        QAbstractAxis* to = nullptr;
+        if (on) {
+            yLog = new QLogValueAxis;
+            yLog->setTitleText(y->titleText());
+            yLog->setLabelFormat("%.3g");
+            yLog->setBase(10);
+            to = yLog;
+        } else {
+            yLog = nullptr;
+            y = new QValueAxis;
+            y->setTitleText(static_cast<QLogValueAxis*>(from)->titleText());
+            to = y;
+        }
+        chart->addAxis(to, Qt::AlignLeft);
+        for (auto it = series.begin(); it != series.end(); ++it)
+            if (!onRight.value(it.key())) {
+                (*it)->detachAxis(from);
+                (*it)->attachAxis(to);
+            }
+        chart->removeAxis(from);
+        from->deleteLater();
+        fitAxes();
     }
 };
 
@@ -118,7 +196,8 @@ struct Dashboard::Private {
     std::function<void()> save;
     Plot loss{QObject::tr("Losses"), QObject::tr("loss")};
     Plot dice{QObject::tr("Validation Dice per domain"), QObject::tr("Dice")};
-    Plot compare{QObject::tr("Compare runs"), QObject::tr("total loss / Dice")};
+    Plot compare{QObject::tr("Compare runs"), QObject::tr("total loss"), QObject::tr("validation Dice")};
+    QCheckBox* logScale = nullptr;
     QProgressBar* bar = nullptr;
     QLabel* status = nullptr;
     QLabel* figures = nullptr;
@@ -162,12 +241,32 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
         auto* v = new QChartView(c);
         v->setRenderHint(QPainter::Antialiasing);
         v->setMinimumHeight(220);
+        v->setMinimumWidth(240);  // a long legend wraps rather than squeezing the other chart
         return v;
     };
+    d->loss.emphasised = "total";
+    // Eleven loss terms: a column beside the plot, in a smaller font, keeps every name whole.
+    d->loss.chart->legend()->setAlignment(Qt::AlignRight);
+    QFont small = d->loss.chart->legend()->font();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    d->loss.chart->legend()->setFont(small);
+    d->compare.emphasised = "";
     auto* curves = new QSplitter(Qt::Horizontal);
-    curves->addWidget(view(d->loss.chart));
+    auto* lossBox = new QWidget;
+    auto* lossLayout = new QVBoxLayout(lossBox);
+    lossLayout->setContentsMargins(0, 0, 0, 0);
+    lossLayout->addWidget(view(d->loss.chart), 1);
+    d->logScale = new QCheckBox(tr("Logarithmic loss axis"));
+    d->logScale->setObjectName("lossLogScale");
+    lossLayout->addWidget(d->logScale);
+    curves->addWidget(lossBox);
     curves->addWidget(view(d->dice.chart));
+    curves->setChildrenCollapsible(false);
+    curves->setStretchFactor(0, 3);  // the losses have many series; the Dice chart a few
+    curves->setStretchFactor(1, 2);
+    curves->setSizes({600, 400});
     d->tabs->addTab(curves, tr("Curves"));
+    connect(d->logScale, &QCheckBox::toggled, this, [this](bool on) { d->loss.setLogScale(on); });
     d->tabs->addTab(view(d->compare.chart), tr("Compare"));
     d->log = new QPlainTextEdit;
     d->log->setReadOnly(true);
@@ -178,7 +277,7 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
     d->history = new QTableWidget(0, kFolderColumn + 1);
     d->history->setObjectName("runHistory");
     d->history->setHorizontalHeaderLabels({tr("Run"), tr("Method"), tr("Status"), tr("Iterations"), tr("Preset"), tr("Size"),
-                                           tr("Mean Dice"), tr("Notes"), tr("Folder")});
+                                           tr("Mean Dice (test domains)"), tr("Notes"), tr("Folder")});
     d->history->setSelectionBehavior(QAbstractItemView::SelectRows);
     d->history->setEditTriggers(QAbstractItemView::NoEditTriggers);
     d->history->horizontalHeader()->setStretchLastSection(true);
@@ -328,6 +427,10 @@ void Dashboard::onProgress(const ProgressSnapshot& p)
         d->bar->setRange(0, int(p.total));
     d->bar->setValue(int(p.iteration));
     d->plotEvery = std::max<qint64>(1, p.total / 400);
+    if (d->progressCount == 1) {
+        d->loss.setIterations(double(p.total));
+        d->dice.setIterations(double(p.total));
+    }
     if (p.iteration % d->plotEvery == 0 || p.iteration == p.total) {
         for (auto it = p.losses.begin(); it != p.losses.end(); ++it)
             if (it.key() != "ramp")
@@ -376,8 +479,14 @@ void Dashboard::refreshHistory()
             dice << QString("%1 %2").arg(qs(region), std::isfinite(value) ? QString::number(value, 'f', 3) : QString("-"));
         const int row = d->history->rowCount();
         d->history->insertRow(row);
-        const QStringList cells = {qs(r.name), qs(r.method), qs(r.status), qs(s.iterationsDone) + " / " + qs(s.iterationsPlanned),
-                                   qs(s.preset), qs(s.size), dice.join("  "),
+        // Which centres the scores are on: runs scored on different test domains are not comparable.
+        QStringList on;
+        for (const auto& t : s.testDomains)
+            on << qs(t);
+        const QString scores = dice.isEmpty() ? QString("-") : dice.join("  ") + (on.isEmpty() ? QString() : tr("  on ") + on.join(", "));
+        const QString iterations = s.iterationsPlanned.empty() ? qs(s.iterationsDone) : qs(s.iterationsDone) + " / " + qs(s.iterationsPlanned);
+        const QStringList cells = {qs(r.name), qs(r.method), qs(r.status), iterations,
+                                   qs(s.preset), qs(s.size), scores,
                                    qs(s.notes).section('\n', 0, 0), folder};
         QStringList tip;
         for (const auto& [key, value] : s.train)
@@ -405,7 +514,7 @@ bool Dashboard::compareRuns(const QString& runA, const QString& runB)
         }
         // Validation: mean over classes and domains of the sub-model seen first, per iteration.
         for (const auto& [x, y] : validationMeanCurve(readRunTable(runFolder(folder).validationCsv())).points)
-            d->compare.add(name + " validation Dice", x, y);
+            d->compare.add(name + " validation Dice", x, y, true);
     }
     d->compare.fitAxes();
     d->tabs->setCurrentIndex(1);
