@@ -66,6 +66,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     d->sliceInfo = new QLabel;
     d->saveInfo = new QLabel;
     statusBar()->addWidget(d->readout, 1);
+    d->legend = new QLabel;
+    d->legend->setObjectName("overlayLegend");
+    d->legend->setTextFormat(Qt::RichText);
+    statusBar()->addPermanentWidget(d->legend);
     d->zoomInfo = new QLabel;
     d->zoomInfo->setObjectName("zoomInfo");
     d->windowInfo = new QLabel;
@@ -199,6 +203,7 @@ void MainWindow::buildDocks()
             if (!problem.empty())
                 showError(tr("Could not show the prediction: %1").arg(QString::fromStdString(problem)));
             d->view->setPrediction(d->doc->prediction);
+            updateLegend();
         }
     };
     host.showRanking = [this](const QList<QPair<QString, QString>>& cases, const QList<double>& scores) {
@@ -307,6 +312,7 @@ void MainWindow::buildActions()
     connect(outline, &QAction::toggled, this, [this](bool on) {
         d->view->pipeline().setLabelOverlayStyle(on ? OverlayStyle::Outline : OverlayStyle::Fill);
         d->view->requestRender();
+        updateLegend();
     });
     auto* showPred = d->add(this, "showPrediction", tr("Show prediction"), QKeySequence(Qt::SHIFT | Qt::Key_P));
     showPred->setCheckable(true);
@@ -314,6 +320,7 @@ void MainWindow::buildActions()
     connect(showPred, &QAction::toggled, this, [this](bool on) {
         d->view->pipeline().setPredictionVisible(on);
         d->view->requestRender();
+        updateLegend();
     });
     auto* predFill = d->add(this, "predictionFill", tr("Prediction filled"));
     predFill->setCheckable(true);
@@ -372,8 +379,9 @@ void MainWindow::buildActions()
         d->training->review(current, other);
     });
     connect(predFill, &QAction::toggled, this, [this](bool on) {
-        d->view->pipeline().setPredictionOverlayStyle(on ? OverlayStyle::Fill : OverlayStyle::Outline);
+        d->view->pipeline().setPredictionOverlayStyle(on ? OverlayStyle::Fill : OverlayStyle::DashedOutline);
         d->view->requestRender();
+        updateLegend();
     });
     for (auto& [name, a] : d->actions)
         addAction(a);  // shortcuts work wherever the focus is in the window
@@ -651,6 +659,7 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
     d->view->setPrediction(d->doc->prediction);
     d->view->fit();
     d->readout->clear();  // the previous image's voxel is not this one's
+    updateLegend();
     d->actions["axial"]->setChecked(true);
     d->browser->selectCase(domain, caseId);
     if (!d->doc->warning.empty())
@@ -806,6 +815,30 @@ void MainWindow::undoRedo(bool redo)
         return;
     }
     d->autosaver->editFinished();
+}
+
+void MainWindow::updateLegend()
+{
+    // What each overlay is, in the label table's colour of the first label drawn.
+    const bool shown = d->doc && d->doc->prediction && d->actions["showPrediction"]->isChecked();
+    if (!shown) {
+        d->legend->clear();
+        d->legend->hide();
+        return;
+    }
+    QString colour = "#d00000";
+    if (!d->labels->labels().empty()) {
+        const auto& c = d->labels->labels().front().info.color;
+        colour = QColor(c[0], c[1], c[2]).name();
+    }
+    const bool filled = d->actions["predictionFill"]->isChecked();
+    const bool outlined = d->actions["outline"]->isChecked();
+    d->legend->setText(tr("<span style='color:%1'>%2</span> label &nbsp; <span style='color:%1'>%3</span> prediction")
+                           .arg(colour, outlined ? QString("&#9633;") : QString("&#9632;"),
+                                filled ? QString("&#9638;") : QString("&#9476;&#9476;")));
+    d->legend->setToolTip(tr("Labels: %1. Prediction of the current run: %2 (View menu).")
+                              .arg(outlined ? tr("solid outline") : tr("filled"), filled ? tr("filled") : tr("dashed outline")));
+    d->legend->show();
 }
 
 void MainWindow::updateProjectActions()

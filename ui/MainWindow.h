@@ -139,6 +139,8 @@ private:
     void updateUndoActions();
     /// Project actions (training, prediction, review, add domain) need an open project.
     void updateProjectActions();
+    /// The overlay legend in the status bar (shown while a prediction is).
+    void updateLegend();
     void undoRedo(bool redo);
     void onDefinitionsChanged();
     void showError(const QString& text);

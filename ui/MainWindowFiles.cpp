@@ -467,6 +467,7 @@ bool MainWindow::openLooseImage(const QString& path, const QString& dicomUid)
     d->view->setPrediction(nullptr);
     d->view->fit();
     d->readout->clear();
+    updateLegend();
     d->palette.manager().imageChanged(*image);
     if (d->labels->labels().empty()) {
         d->labels->setLabels(labelDisplayOf(Task::fundus()));

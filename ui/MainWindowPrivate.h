@@ -73,6 +73,7 @@ struct MainWindow::Private {
     QLabel* readout = nullptr;
     QLabel* sliceInfo = nullptr;
     QLabel* saveInfo = nullptr;
+    QLabel* legend = nullptr;      // status bar: how labels and the prediction are drawn
     QLabel* zoomInfo = nullptr;    // status bar: zoom (100% = one screen pixel per image pixel)
     QLabel* windowInfo = nullptr;  // status bar: window / level
     // The active tool's options (one page per tool; an empty one for tools without options).

@@ -141,7 +141,7 @@ struct SliceViewPipeline::Private {
     double labelOpacity = 0.5;
     OverlayStyle labelStyle = OverlayStyle::Fill;
     double predOpacity = 0.8;
-    OverlayStyle predStyle = OverlayStyle::Outline;
+    OverlayStyle predStyle = OverlayStyle::DashedOutline;  // never mistaken for the labels
     bool predVisible = true;
 
     double window = 255.0, level = 127.5;
@@ -217,6 +217,8 @@ struct SliceViewPipeline::Private {
         extractLabelSlice(m, f, dst);
         if (style == OverlayStyle::Outline)
             keepLabelOutlines(dst, f.width(), f.height());
+        else if (style == OverlayStyle::DashedOutline)
+            keepDashedLabelOutlines(dst, f.width(), f.height());
         out->Modified();
     }
 

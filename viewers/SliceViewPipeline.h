@@ -30,7 +30,7 @@ struct LabelStyle {
     bool visible = true;
 };
 
-enum class OverlayStyle { Fill, Outline };
+enum class OverlayStyle { Fill, Outline, DashedOutline };
 
 /// What linked views share: the slice and the 2D camera (focal point in slice space, zoom).
 struct ViewState {

@@ -69,6 +69,14 @@ void keepLabelOutlines(std::uint8_t* pixels, std::size_t width, std::size_t heig
         }
 }
 
+void keepDashedLabelOutlines(std::uint8_t* pixels, std::size_t width, std::size_t height, std::size_t period) {
+    keepLabelOutlines(pixels, width, height);
+    if (period == 0) return;
+    for (std::size_t v = 0; v < height; ++v)
+        for (std::size_t u = 0; u < width; ++u)
+            if (((u + v) / period) % 2 == 1) pixels[v * width + u] = 0;
+}
+
 std::pair<double, double> automaticWindowLevel(const Image& img) {
     if (img.empty() || img.isRgb())
         return {255.0, 127.5};

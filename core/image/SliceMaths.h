@@ -27,6 +27,10 @@ void extractLabelSlice(const LabelMap& m, const SliceFrame& f, std::uint8_t* dst
 /// labelled pixel is kept when one of its 4 neighbours has another value or when it lies on the
 /// slice edge; the other labelled pixels become 0.
 void keepLabelOutlines(std::uint8_t* pixels, std::size_t width, std::size_t height);
+/// Outlines as dashes: keepLabelOutlines, then outline pixels are kept in runs of `period`
+/// pixels and dropped in the next `period` (by u + v, so that edges of every direction are
+/// dashed). Predictions are drawn so, beside labels drawn filled or as solid outlines.
+void keepDashedLabelOutlines(std::uint8_t* pixels, std::size_t width, std::size_t height, std::size_t period = 3);
 
 /// The window/level an image is first shown with: the 0.5 % .. 99.5 % percentiles of its
 /// intensities (window, level = width and centre of that range; a window of at least 1e-3), or

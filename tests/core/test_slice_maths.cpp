@@ -166,6 +166,23 @@ private Q_SLOTS:
         QCOMPARE(rows(line, 5, 3), (std::vector<std::string>{".....", ".333.", "....."}));
     }
 
+    void dashedOutlines() {
+        // A 6 x 4 block: its outline, dashed two on, two off along u + v.
+        auto px = fromRows({"111111",
+                            "111111",
+                            "111111",
+                            "111111"});
+        keepDashedLabelOutlines(px.data(), 6, 4, 2);
+        QCOMPARE(rows(px, 6, 4), (std::vector<std::string>{"11..11",
+                                                           "1.....",
+                                                           "......",
+                                                           ".11..1"}));
+        // Period 0: a solid outline.
+        auto solid = fromRows({"111", "111", "111"});
+        keepDashedLabelOutlines(solid.data(), 3, 3, 0);
+        QCOMPARE(rows(solid, 3, 3), (std::vector<std::string>{"111", "1.1", "111"}));
+    }
+
     void windowLevelOfARamp() {
         // 0..999: the 0.5 % and 99.5 % percentiles are 5 and 994.
         Image ramp(grid(1000, 1, 1), 1, PixelType::Int16);

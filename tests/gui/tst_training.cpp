@@ -396,6 +396,10 @@ private Q_SLOTS:
         const QImage hidden = test::grabView(w.view());
         w.action("showPrediction")->setChecked(true);
         Q_UNUSED(before);
+        // The legend says how labels and the prediction are drawn; the prediction is dashed.
+        QVERIFY(w.findChild<QLabel*>("overlayLegend")->isVisible());
+        QVERIFY(w.findChild<QLabel*>("overlayLegend")->toolTip().contains("dashed outline"));
+        QCOMPARE(w.view()->pipeline().predictionOverlayStyle(), OverlayStyle::DashedOutline);
         const long changed = test::countDifferent(hidden, after);
         qInfo("OVERLAY %ld pixels changed when the prediction was overlaid", changed);
         QVERIFY(changed > 0);
@@ -444,8 +448,13 @@ private Q_SLOTS:
         QVERIFY(project.runs.size() >= 2);
         const QString runA = QString::fromStdString(project.resolve(project.runs[0].folder).string());
         const QString runB = QString::fromStdString(project.resolve(project.runs[1].folder).string());
+        // A colour the user chose in the label table is the review's colour too.
+        project.task.labels.at(0).color = {12, 34, 56};
         ReviewWindow review(&project, [&] { project.save(); });
         QVERIFY2(review.load(runA, runB), qPrintable(review.lastError()));
+        for (int v = 1; v <= 3; ++v)
+            QCOMPARE(review.views()[v]->pipeline().labelStyle(project.task.labels.at(0).value).color,
+                     (std::array<std::uint8_t, 3>{12, 34, 56}));
         review.show();
         QVERIFY(QTest::qWaitForWindowExposed(&review));
         QTableWidget* t = review.table();

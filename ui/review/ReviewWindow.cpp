@@ -181,9 +181,11 @@ bool ReviewWindow::load(const QString& runA, const QString& runB)
         d->error = QString::fromUtf8(e.what());
         return false;
     }
-    // Label colours of the task on the label views.
+    // The label colours the user chose (the project's task, edited in the label table), else the
+    // run's task's, on the label views.
+    const auto& colours = d->project && d->project->task.name == d->data.task.name ? d->project->task.labels : d->data.task.labels;
     for (int i = 1; i < 4; ++i)
-        for (const auto& l : d->data.task.labels) {
+        for (const auto& l : colours) {
             auto& p = d->views[i]->pipeline();
             LabelStyle s = p.labelStyle(l.value);
             s.color = l.color;
