@@ -14,6 +14,8 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
+#include <QEventLoop>
+#include <QProgressBar>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
@@ -66,6 +68,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     d->sliceInfo = new QLabel;
     d->saveInfo = new QLabel;
     statusBar()->addWidget(d->readout, 1);
+    d->loadingBar = new QProgressBar;
+    d->loadingBar->setObjectName("loadingBar");
+    d->loadingBar->setRange(0, 0);  // busy
+    d->loadingBar->setMaximumWidth(140);
+    d->loadingBar->hide();
+    statusBar()->addPermanentWidget(d->loadingBar);
     d->legend = new QLabel;
     d->legend->setObjectName("overlayLegend");
     d->legend->setTextFormat(Qt::RichText);
@@ -638,7 +646,12 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
     }
     CaseDocument doc;
     try {
-        doc = CaseDocument::open(*d->project, *dom, *c);
+        // The worker reads copies: the window may change its project meanwhile (a run finishing).
+        flushSaves();
+        const Project project = *d->project;
+        const Domain domainCopy = *dom;
+        const Case theCase = *c;
+        loadOffThread(tr("Loading %1...").arg(caseId), [&] { doc = CaseDocument::open(project, domainCopy, theCase); });
     } catch (const std::exception& e) {
         const QString reason = QString::fromUtf8(e.what());
         auto s = d->browser->caseState(domain, caseId);
@@ -815,6 +828,36 @@ void MainWindow::undoRedo(bool redo)
         return;
     }
     d->autosaver->editFinished();
+}
+
+void MainWindow::loadOffThread(const QString& what, const std::function<void()>& work)
+{
+    if (d->loading)
+        throw InputError("another file is still loading; try again when it is open");
+    d->loading = true;
+    statusBar()->showMessage(what);
+    d->loadingBar->show();
+    std::exception_ptr failure;
+    QEventLoop loop;
+    std::atomic<bool> done{false};
+    std::thread worker([&] {
+        try {
+            work();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        done = true;
+        QMetaObject::invokeMethod(&loop, "quit", Qt::QueuedConnection);
+    });
+    // Input that would start other work waits (ExcludeUserInputEvents); painting and timers run.
+    while (!done)
+        loop.exec(QEventLoop::ExcludeUserInputEvents);
+    worker.join();
+    d->loadingBar->hide();
+    statusBar()->clearMessage();
+    d->loading = false;
+    if (failure)
+        std::rethrow_exception(failure);
 }
 
 void MainWindow::updateLegend()

@@ -122,6 +122,10 @@ private:
     bool settleLooseLabels();
     AcceptChoice askAccept(std::size_t overwritten);
     bool openLooseImage(const QString& path, const QString& dicomUid);
+    /// Runs `work` (file reading) on a worker thread while the window keeps handling events and
+    /// the status bar says what is loading; rethrows what `work` threw. Refuses (InputError) while
+    /// another load runs, so that opening cannot be started twice.
+    void loadOffThread(const QString& what, const std::function<void()>& work);
     void buildFileActions();
     void buildFileMenu();
     void refreshRecoveryMenu();

@@ -406,7 +406,7 @@ bool MainWindow::openDicomFolder(const QString& dir, const QString& uid)
 {
     std::vector<DicomSeries> series;
     try {
-        series = listDicomSeries(toPath(dir));
+        loadOffThread(tr("Reading the DICOM folder %1...").arg(QFileInfo(dir).fileName()), [&] { series = listDicomSeries(toPath(dir)); });
     } catch (const std::exception& e) {
         showError(tr("Could not read the DICOM folder %1: %2").arg(dir, QString::fromUtf8(e.what())));
         return false;
@@ -446,7 +446,9 @@ bool MainWindow::openLooseImage(const QString& path, const QString& dicomUid)
     const fs::path p = toPath(path);
     const QString name = QFileInfo(path).fileName();
     try {
-        image = std::make_shared<Image>(dicomUid.isEmpty() ? readImageOrSeries(p) : readDicomSeries(p, dicomUid.toStdString()));
+        loadOffThread(tr("Loading %1...").arg(name), [&] {
+            image = std::make_shared<Image>(dicomUid.isEmpty() ? readImageOrSeries(p) : readDicomSeries(p, dicomUid.toStdString()));
+        });
     } catch (const std::exception& e) {
         showError(tr("Could not open %1: %2").arg(name, QString::fromUtf8(e.what())));
         return false;

@@ -23,6 +23,7 @@ class QActionGroup;
 class QDockWidget;
 class QLabel;
 class QMenu;
+class QProgressBar;
 class QSlider;
 class QStackedWidget;
 
@@ -73,6 +74,8 @@ struct MainWindow::Private {
     QLabel* readout = nullptr;
     QLabel* sliceInfo = nullptr;
     QLabel* saveInfo = nullptr;
+    QProgressBar* loadingBar = nullptr;  // status bar: busy while a file loads off the GUI thread
+    bool loading = false;
     QLabel* legend = nullptr;      // status bar: how labels and the prediction are drawn
     QLabel* zoomInfo = nullptr;    // status bar: zoom (100% = one screen pixel per image pixel)
     QLabel* windowInfo = nullptr;  // status bar: window / level

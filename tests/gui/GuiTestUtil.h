@@ -1,4 +1,7 @@
 #pragma once
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
 // Helpers shared by the GUI tests: synthetic images and framebuffer statistics.
 #include <cmath>
 #include <memory>
@@ -64,5 +67,29 @@ inline void saveIfRequested(const QImage& img, const QString& name)
         img.save(QDir(QString::fromLocal8Bit(dir)).filePath(name + ".png"));
     }
 }
+
+/// The longest time between two ticks of a 2 ms timer: how long the event loop stalled.
+class StallMeter : public QObject {
+public:
+    StallMeter()
+    {
+        timer_.setInterval(2);
+        connect(&timer_, &QTimer::timeout, this, [this] {
+            const qint64 now = clock_.nsecsElapsed();
+            if (last_ >= 0)
+                worst_ = std::max(worst_, (now - last_) / 1e6);
+            last_ = now;
+        });
+        clock_.start();
+        timer_.start();
+    }
+    double worstMs() const { return worst_; }
+
+private:
+    QTimer timer_;
+    QElapsedTimer clock_;
+    qint64 last_ = -1;
+    double worst_ = 0;
+};
 
 }  // namespace dacw::test

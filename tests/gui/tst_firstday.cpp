@@ -10,7 +10,9 @@
 #include <QDialogButtonBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProgressBar>
 #include <QPushButton>
+#include <QTimer>
 #include <fstream>
 #include <QMimeData>
 #include <QProcess>
@@ -373,7 +375,18 @@ private Q_SLOTS:
         }
         MainWindow w;
         QVERIFY(show(w));
+        // Loading runs off the GUI thread: the window repaints meanwhile, with a busy bar.
+        bool sawBusy = false;
+        QTimer probe;
+        probe.setInterval(1);
+        connect(&probe, &QTimer::timeout, this, [&] { sawBusy |= w.findChild<QProgressBar*>("loadingBar")->isVisible(); });
+        probe.start();
+        test::StallMeter stall;
         QVERIFY(w.openDicomFolder(QString::fromStdString(series.string())));
+        probe.stop();
+        qInfo("STALL longest event-loop stall while opening a 20-slice DICOM series: %.1f ms", stall.worstMs());
+        QVERIFY(sawBusy);
+        QVERIFY(!w.findChild<QProgressBar*>("loadingBar")->isVisible());
         QCOMPARE(w.currentCase()->image->depth(), std::size_t(20));
         QVERIFY(w.currentCase()->isVolume());
         // The folder dropped: the same volume.

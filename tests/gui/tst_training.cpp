@@ -40,29 +40,6 @@ using namespace dacw;
 namespace {
 
 /// Longest gap between ticks of a 2 ms timer: how long the GUI thread was kept from its loop.
-class StallMeter : public QObject {
-public:
-    StallMeter()
-    {
-        timer_.setInterval(2);
-        connect(&timer_, &QTimer::timeout, this, [this] {
-            const qint64 now = clock_.nsecsElapsed();
-            if (last_ >= 0)
-                worst_ = std::max(worst_, (now - last_) / 1e6);
-            last_ = now;
-        });
-        clock_.start();
-        timer_.start();
-    }
-    double worstMs() const { return worst_; }
-
-private:
-    QTimer timer_;
-    QElapsedTimer clock_;
-    qint64 last_ = -1;
-    double worst_ = 0;
-};
-
 /// Saves a widget into $DACW_SCREENSHOTS (the user guide's docs/images) when set.
 void screenshot(QWidget* w, const QString& name)
 {
@@ -231,7 +208,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&dash));
         dash.setPendingRunName(wizard.runName(), wizard.methodName());
         QSignalSpy finished(&controller, &RunController::finished);
-        StallMeter stall;
+        test::StallMeter stall;
         QElapsedTimer clock;
         clock.start();
         QVERIFY(controller.start(req));
@@ -380,7 +357,7 @@ private Q_SLOTS:
         const QImage before = test::grabView(w.view());
 
         QSignalSpy predicted(w.training(), &TrainingCentre::predictionsDone);
-        StallMeter stall;
+        test::StallMeter stall;
         QVERIFY(w.training()->predict(run, {domain}));
         QVERIFY(predicted.wait(120000));
         qInfo("STALL longest event-loop stall while predicting a domain: %.1f ms", stall.worstMs());
