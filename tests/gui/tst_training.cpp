@@ -112,7 +112,10 @@ private:
         if (shots)
             screenshot(&w, "wizard-2-labeled");
         w.next();
-        // Unlabeled folders: an unreadable folder and the labeled folder itself are refused.
+        // Unlabeled folders: start from none (the wizard may have listed the last run's).
+        while (w.findChild<QListWidget*>("unlabeledFolders")->count() > 0)
+            w.removeUnlabeledFolder(0);
+        // An unreadable folder and the labeled folder itself are refused.
         QVERIFY(!w.addUnlabeledFolder(tmp_.filePath("no-such-folder")));
         QVERIFY(w.pageError(TrainWizard::UnlabeledPage).contains("no-such-folder"));
         QVERIFY(!next->isEnabled());
@@ -265,6 +268,10 @@ private Q_SLOTS:
     void cancelWithinOneIterationAndResume()
     {
         TrainWizard wizard(project_);
+        // The wizard starts from the last run's choices.
+        QCOMPARE(wizard.rememberedRun(), QString::fromStdString(project_.runs.back().name));
+        QCOMPARE(wizard.findChild<QListWidget*>("unlabeledFolders")->count(), 1);
+        QCOMPARE(wizard.methodName(), QString("dac"));
         RunRequest req;
         driveWizard(wizard, 40, false, &req);
         if (QTest::currentTestFailed())

@@ -27,6 +27,8 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSpinBox>
+#include <QAbstractButton>
+#include <QButtonGroup>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QVBoxLayout>
@@ -39,6 +41,7 @@
 #include "core/dataset/Domain.h"
 #include "core/image/ImageIO.h"
 #include "core/pipeline/LabeledSubset.h"
+#include "core/pipeline/RunFolder.h"
 #include "core/util/Errors.h"
 
 namespace fs = std::filesystem;
@@ -78,8 +81,41 @@ TrainWizard::TrainWizard(const Project& project, const QString& runsRoot, QWidge
     d->pages = {taskPage, labeledPage, unlabeledPage, testPage, methodPage, presetPage, summaryPage};
     for (int i = 0; i < d->pages.size(); ++i)
         setPage(i, d->pages[i]);
+    rememberLastRun();
     resize(760, 560);
 }
+
+void TrainWizard::rememberLastRun()
+{
+    // A researcher changes one thing between runs: start from the newest run whose request can be
+    // read (its method, preset, labeled domain, unlabeled folders and test domains).
+    for (auto it = d->project.runs.rbegin(); it != d->project.runs.rend(); ++it) {
+        RunRequest last;
+        try {
+            last = readRunRequest(d->project.resolve(it->folder));
+        } catch (const std::exception&) {
+            continue;
+        }
+        d->rememberedRun = QString::fromStdString(it->name);
+        const QString method = QString::fromStdString(train::toString(last.config.method));
+        for (QAbstractButton* b : d->method->buttons())
+            if (b->property("method").toString() == method)
+                b->setChecked(true);
+        if (const int i = d->preset->findText(QString::fromStdString(last.preset)); i >= 0)
+            d->preset->setCurrentIndex(i);
+        for (int i = 0; i < int(d->project.domains.size()); ++i)
+            if (sameFolder(d->project.resolve(d->project.domains[std::size_t(i)].root), last.labeledDir))
+                d->labeledDomain->setCurrentIndex(i);
+        std::error_code ec;
+        for (const auto& u : last.unlabeledDirs)
+            if (fs::is_directory(u, ec))
+                addUnlabeledFolder(QString::fromStdString(u.string()));
+        d->rememberedTests = last.testDirs;
+        return;
+    }
+}
+
+QString TrainWizard::rememberedRun() const { return d->rememberedRun; }
 
 TrainWizard::~TrainWizard()
 {

@@ -40,6 +40,9 @@ public:
     QString methodName() const;
     /// The estimate of the summary page (seconds; negative while measuring or when it failed).
     double estimatedSeconds() const;
+    /// The run whose choices the wizard started from (the newest run of the project with a
+    /// readable request), "" when none.
+    QString rememberedRun() const;
     /// The explanation shown on a page ("" when the page is valid).
     QString pageError(int id) const;
 
@@ -50,6 +53,7 @@ Q_SIGNALS:
     void unlabeledFolderChecked(const QString& folder);
 
 private:
+    void rememberLastRun();
     void validateUnlabeledFolder(const Domain& dom, const std::filesystem::path& listed);
     struct Private;
     std::unique_ptr<Private> d;

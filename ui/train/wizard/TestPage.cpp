@@ -46,7 +46,11 @@ CheckedPage* makeTestPage(TrainWizard* w, WizardState* d)
                     item->setData(Qt::UserRole, QString::fromStdString(dom.root.string()));
                     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
                     bool on = l == d->testList ? testOn.contains(name) : valOn.contains(name);
-                    if (first && l == d->testList) {
+                    if (first && l == d->testList && !d->rememberedTests.empty()) {
+                        // The last run's test domains, so that its scores stay comparable.
+                        on = std::any_of(d->rememberedTests.begin(), d->rememberedTests.end(),
+                                         [&](const fs::path& t) { return sameFolder(t, dom.root); });
+                    } else if (first && l == d->testList) {
                         // Default: test on every labeled domain that is not used for training.
                         on = !sameFolder(dom.root, d->labeledDir());
                         for (const auto& u : d->unlabeled)

@@ -137,6 +137,10 @@ struct WizardState {
     // test and validation
     QListWidget* testList = nullptr;
     QListWidget* validationList = nullptr;
+    // The last run's choices the wizard started from (rememberLastRun): its name, and its test
+    // folders, checked when the test page is first shown.
+    QString rememberedRun;
+    std::vector<fs::path> rememberedTests;
     // method
     QButtonGroup* method = nullptr;
     // preset and options
