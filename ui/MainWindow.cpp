@@ -14,6 +14,8 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
+#include <QFile>
+#include <QIcon>
 #include <QEventLoop>
 #include <QProgressBar>
 #include <QMessageBox>
@@ -128,6 +130,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
 
     buildDocks();
     buildActions();
+    // Icons: resources/icons/actions/<action name>.png (drawn for the project; README there).
+    for (auto& [name, a] : d->actions)
+        if (const QString f = ":/icons/actions/" + name + ".png"; QFile::exists(f))
+            a->setIcon(QIcon(f));
     buildToolBar();
     buildMenus();
 
@@ -399,6 +405,8 @@ void MainWindow::buildToolBar()
 {
     auto* tb = addToolBar(tr("Tools"));
     tb->setObjectName("toolBar");
+    tb->setIconSize(QSize(24, 24));
+    tb->setToolButtonStyle(Qt::ToolButtonIconOnly);  // names and keys in the tooltips
     for (const auto& t : d->palette.manager().tools())
         tb->addAction(d->actions[QString::fromStdString(t.id)]);
     tb->addSeparator();

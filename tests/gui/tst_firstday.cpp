@@ -13,6 +13,8 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTimer>
+#include <QToolBar>
+#include <QWidgetAction>
 #include <fstream>
 #include <QMimeData>
 #include <QProcess>
@@ -105,6 +107,14 @@ private Q_SLOTS:
         MainWindow w;
         QVERIFY(show(w));
         QVERIFY(!w.action("newRun")->isEnabled());  // nothing to train without a project
+        // Every toolbar action and every file action has an icon (resources/icons/actions).
+        auto* toolBar = w.findChild<QToolBar*>("toolBar");
+        QVERIFY(toolBar);
+        for (QAction* a : toolBar->actions())
+            if (!a->isSeparator() && !qobject_cast<QWidgetAction*>(a))
+                QVERIFY2(!a->icon().isNull(), qPrintable(a->objectName()));
+        for (const char* name : {"newProject", "openProject", "addDomain", "openImage", "openDicomFolder", "save", "saveAs"})
+            QVERIFY2(!w.action(name)->icon().isNull(), name);
         QVERIFY(!w.action("addDomain")->isEnabled());
         // Refused with a reason, nothing created.
         QVERIFY(!w.newProject(QString::fromStdString((root() / "projects").string()), "a/b", "fundus"));
