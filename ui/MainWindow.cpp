@@ -173,7 +173,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     setAcceptDrops(true);  // projects, images and folders dropped on the window (MainWindowFiles.cpp)
     QSettings settings;
     restoreGeometry(settings.value("window/geometry").toByteArray());
-    restoreState(settings.value("window/state").toByteArray());
+    if (!restoreState(settings.value("window/state").toByteArray()))
+        if (auto* dock = findChild<QDockWidget*>("projectDock"))
+            resizeDocks({dock}, {300}, Qt::Horizontal);  // room for the case name and status columns
     updateProjectActions();
     updateTitle();
     updateUndoActions();
@@ -235,7 +237,14 @@ void MainWindow::buildDocks()
     d->dashboardDock->setWidget(d->training->dashboard());
     addDockWidget(Qt::BottomDockWidgetArea, d->dashboardDock);
     d->dashboardDock->hide();
-    connect(d->training->controller(), &RunController::started, d->dashboardDock, &QWidget::show);
+    connect(d->training->controller(), &RunController::started, this, [this] {
+        if (d->dashboardDock->isVisible())
+            return;
+        // A third of the window at most, so that the image stays the main thing on screen.
+        d->dashboardDock->show();
+        if (!d->dashboardDock->isFloating())
+            resizeDocks({d->dashboardDock}, {std::max(260, height() / 3)}, Qt::Vertical);
+    });
 
     d->labels = new LabelTable;
     auto* right = new QDockWidget(tr("Labels"), this);

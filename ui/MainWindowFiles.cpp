@@ -472,7 +472,13 @@ bool MainWindow::openLooseImage(const QString& path, const QString& dicomUid)
     updateLegend();
     d->palette.manager().imageChanged(*image);
     if (d->labels->labels().empty()) {
-        d->labels->setLabels(labelDisplayOf(Task::fundus()));
+        // Outside a project nothing says what the labels mean: neutral names (editable).
+        Task generic = Task::fundus();
+        generic.labels.clear();
+        const std::array<std::uint8_t, 3> colours[] = {{230, 60, 50}, {50, 160, 230}, {250, 200, 40}};
+        for (int v = 1; v <= 3; ++v)
+            generic.labels.push_back({"label " + std::to_string(v), std::uint8_t(v), colours[v - 1]});
+        d->labels->setLabels(labelDisplayOf(generic));
         applyLabelStyles();  // the view draws the table's colours
     }
     d->browser->clearSelection();

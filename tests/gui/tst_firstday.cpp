@@ -221,6 +221,8 @@ private Q_SLOTS:
         QVERIFY(!w.hasUnsavedLooseLabels());
         // The view draws the label table's colours (it drew its defaults before a project set them).
         QCOMPARE(w.view()->pipeline().labelStyle(1).color, w.labelTable()->label(1)->info.color);
+        // Without a project nothing says what the labels are: neutral names, not a task's.
+        QCOMPARE(w.labelTable()->label(1)->info.name, std::string("label 1"));
         QVERIFY(w.openImageFile(b));  // nothing painted: no question
         QVERIFY(asked.isEmpty());
         QVERIFY(w.openImageFile(a));

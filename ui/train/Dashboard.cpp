@@ -240,7 +240,7 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
     auto view = [](QChart* c) {
         auto* v = new QChartView(c);
         v->setRenderHint(QPainter::Antialiasing);
-        v->setMinimumHeight(220);
+        v->setMinimumHeight(170);
         v->setMinimumWidth(240);  // a long legend wraps rather than squeezing the other chart
         return v;
     };
