@@ -14,6 +14,7 @@ struct Command {
 
 std::vector<Command> dataCommands();   // info, dataset validate, demo
 std::vector<Command> trainCommands();  // train, predict, evaluate, experiment
+std::vector<Command> pretrainCommands();  // pretrain
 
 enum ExitCode { kOk = 0, kBadInput = 1, kUsage = 2 };
 

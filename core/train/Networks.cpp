@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <set>
+#include <vector>
 
 #include "core/train/Errors.h"
 
@@ -278,6 +280,22 @@ void toChannelsLast(nn::Module& module) {
         if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
 }
 
+namespace {
+// Every tensor entry of a module archive, as dotted names ("layer1.0.conv1.weight"); entries that
+// are neither tensors nor sub-archives (TorchScript's "training" flags) are skipped.
+void archiveTensorNames(torch::serialize::InputArchive& ar, const std::string& prefix, std::vector<std::string>& out) {
+    for (const auto& key : ar.keys()) {
+        at::Tensor t;
+        if (ar.try_read(key, t)) {
+            out.push_back(prefix + key);
+            continue;
+        }
+        torch::serialize::InputArchive child;
+        if (ar.try_read(key, child)) archiveTensorNames(child, prefix + key + ".", out);
+    }
+}
+}  // namespace
+
 void loadEncoderWeights(ResNetEncoder& encoder, const std::string& path) {
     torch::serialize::InputArchive archive;
     try {
@@ -286,6 +304,20 @@ void loadEncoderWeights(ResNetEncoder& encoder, const std::string& path) {
         throw FileFormatError("cannot read encoder weights '" + path + "': not a LibTorch/TorchScript archive (" +
                               std::string(e.what()).substr(0, 200) + ")");
     }
+    const std::string expected = "this run's encoder is " + toString(encoder->backbone()) + " x" +
+                                 c10::str(encoder->width()) + " with " + std::to_string(encoder->inChannels()) +
+                                 " input channel(s); pretrain with the same preset, backbone and width";
+    // Entries the encoder does not have mean another architecture (a ResNet-34 file holds
+    // everything a ResNet-18 needs, and more): refuse rather than load part of it.
+    std::set<std::string> known;
+    for (const auto& p : encoder->named_parameters(true)) known.insert(p.key());
+    for (const auto& b : encoder->named_buffers(true)) known.insert(b.key());
+    std::vector<std::string> extra;
+    archiveTensorNames(archive, "", extra);
+    for (const auto& name : extra)
+        if (!known.count(name) && name.rfind("fc.", 0) != 0)
+            throw FileFormatError("encoder weights '" + path + "' do not match this encoder: the file has " + name +
+                                  ", which this encoder lacks (" + expected + ")");
     // Read into a copy first so a mismatch leaves the encoder untouched.
     ResNetEncoder copy(encoder->backbone(), encoder->width(), encoder->inChannels());
     try {
@@ -295,16 +327,17 @@ void loadEncoderWeights(ResNetEncoder& encoder, const std::string& path) {
         msg = msg.substr(0, msg.find('\n'));
         throw FileFormatError("encoder weights '" + path + "' do not match this encoder (" +
                               std::to_string(encoder->lowChannels()) + " low / " +
-                              std::to_string(encoder->highChannels()) + " high channels): " + msg);
+                              std::to_string(encoder->highChannels()) + " high channels; " + expected + "): " + msg);
     }
     torch::NoGradGuard noGrad;
     auto src = copy->named_parameters(true);
     for (auto& p : encoder->named_parameters(true)) {
         if (!src[p.key()].sizes().equals(p.value().sizes()))
-            throw FileFormatError("encoder weights '" + path + "': parameter " + p.key() + " has shape " +
-                                  c10::str(src[p.key()].sizes()) + ", expected " + c10::str(p.value().sizes()));
-        p.value().copy_(src[p.key()]);
+            throw FileFormatError("encoder weights '" + path + "' do not match this encoder: parameter " + p.key() +
+                                  " has shape " + c10::str(src[p.key()].sizes()) + ", expected " +
+                                  c10::str(p.value().sizes()) + " (" + expected + ")");
     }
+    for (auto& p : encoder->named_parameters(true)) p.value().copy_(src[p.key()]);
     auto srcBuf = copy->named_buffers(true);
     for (auto& b : encoder->named_buffers(true)) b.value().copy_(srcBuf[b.key()]);
 }

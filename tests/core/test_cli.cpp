@@ -72,6 +72,45 @@ private Q_SLOTS:
         QVERIFY(json.out.contains("\"unknown label\""));
     }
 
+    void pretrainWritesEncoderTheTrainerLoads() {
+        QVERIFY(run({"--help"}).out.contains("pretrain"));
+        Result help = run({"pretrain", "--help"});
+        QCOMPARE(help.code, 0);
+        QVERIFY(help.out.startsWith("Usage: dacw pretrain"));
+        fs::create_directories(dir() / "nothing-here");
+        const QString out = QString::fromStdString((dir() / "enc.pt").string());
+        Result empty = run({"pretrain", "--task", "polyp", "--out", out, QString::fromStdString((dir() / "nothing-here").string())});
+        QCOMPARE(empty.code, 1);
+        QVERIFY2(empty.err.contains("holds no images"), qPrintable(empty.err));
+        QCOMPARE(run({"pretrain", "--task", "polyp", "--out", out}).code, 2);  // no folder: usage
+
+        const QString demo = QString::fromStdString((dir() / "pdemo").string());
+        QCOMPARE(run({"demo", demo}).code, 0);
+        const QString a = demo + "/polyp/centre-a", b = demo + "/polyp/centre-b";
+        Result folderOut = run({"pretrain", "--task", "polyp", "--out", QString::fromStdString(dir().string()), a});
+        QCOMPARE(folderOut.code, 1);
+        QVERIFY2(folderOut.err.contains("is a folder"), qPrintable(folderOut.err));
+        Result noParent = run({"pretrain", "--task", "polyp", "--out", QString::fromStdString((dir() / "absent" / "e.pt").string()), a});
+        QCOMPARE(noParent.code, 1);
+        QVERIFY2(noParent.err.contains("cannot write"), qPrintable(noParent.err));
+        // Tiny: 32 px, two iterations of 4 images; progress is printed, the file appears whole.
+        Result pre = run({"pretrain", "--task", "polyp", "--size", "32", "--iters", "2", "--batch", "4", "--threads", "1",
+                          "--no-cache", "--out", out, "--images", a, b});
+        QCOMPARE(pre.code, 0);
+        QVERIFY2(pre.err.contains("iteration 2/2 loss") && pre.err.contains("img/s"), qPrintable(pre.err));
+        QVERIFY(fs::exists(out.toStdString()) && !fs::exists(out.toStdString() + ".partial"));
+        // The same preset trains from it; another width is refused with a message, not a crash.
+        const QStringList train = {"train", "--task", "polyp", "--labeled", a, "--unlabeled", b, "--method", "supervised",
+                                   "--iters", "1", "--size", "32", "--threads", "1", "--no-cache", "--no-predictions",
+                                   "--bf16", "false", "--set", "channels-last=false", "--set", "model-parallel=false",
+                                   "--set", "encoder-weights=" + out};
+        Result ok = run(QStringList(train) << "--out" << QString::fromStdString((dir() / "run-ok").string()));
+        QCOMPARE(ok.code, 0);
+        Result bad = run(QStringList(train) << "--width" << "0.25" << "--out" << QString::fromStdString((dir() / "run-bad").string()));
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("do not match this encoder") && bad.err.contains("enc.pt"), qPrintable(bad.err));
+    }
+
     void badInputExitsOne() {
         Result missing = run({"info", QString::fromStdString((dir() / "nothing.nii.gz").string())});
         QCOMPARE(missing.code, 1);

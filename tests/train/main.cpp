@@ -1,4 +1,4 @@
-// test_train GROUP [Qt Test arguments]: GROUP is "unit" or "runs"; the rest (e.g. a test function
+// test_train GROUP [Qt Test arguments]: GROUP is "unit", "pretrain" or "runs"; the rest (e.g. a test function
 // name) goes to QTest::qExec. Without a group, every group runs.
 #include <QCoreApplication>
 #include <QtTest>
@@ -9,6 +9,7 @@
 
 std::unique_ptr<QObject> makeUnitTests();
 std::unique_ptr<QObject> makeRunTests();
+std::unique_ptr<QObject> makePretrainTests();
 
 int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
@@ -20,12 +21,16 @@ int main(int argc, char** argv) {
         auto t = makeUnitTests();
         status |= QTest::qExec(t.get(), static_cast<int>(rest.size()), rest.data());
     }
+    if (group.empty() || group == "pretrain") {
+        auto t = makePretrainTests();
+        status |= QTest::qExec(t.get(), static_cast<int>(rest.size()), rest.data());
+    }
     if (group.empty() || group == "runs") {
         auto t = makeRunTests();
         status |= QTest::qExec(t.get(), static_cast<int>(rest.size()), rest.data());
     }
-    if (!group.empty() && group != "unit" && group != "runs") {
-        qWarning("unknown test group '%s' (unit, runs)", group.c_str());
+    if (!group.empty() && group != "unit" && group != "pretrain" && group != "runs") {
+        qWarning("unknown test group '%s' (unit, pretrain, runs)", group.c_str());
         return 2;
     }
     return status;
