@@ -205,16 +205,12 @@ class Aspp(nn.Module):
     def forward(self, x):
         h, w = int(x.shape[2]), int(x.shape[3])
         if self.static_scales:
-            # GlobalAveragePool: OpenCV 4.6 fails (SIGFPE) on ReduceMean beyond batch 1.
+            # GlobalAveragePool: OpenCV 4.6 dies (SIGFPE) on the ReduceMean of mean() beyond batch 1.
+            # The 1x1 map resized by constant factors is the C++ expand(), without shape arithmetic.
             pooled = self.pool(F.adaptive_avg_pool2d(x, 1))
-        else:
-            pooled = self.pool(x.mean((2, 3), keepdim=True))
-        if self.static_scales:
-            # A 1x1 map resized by constant factors is the C++ expand(): ONNX Resize with constant
-            # scales, which OpenCV runs at any batch (Expand and shape-computed sizes it does not).
             pooled = F.interpolate(pooled, scale_factor=(float(h), float(w)), mode="nearest")
         else:
-            pooled = pooled.expand(-1, -1, h, w)
+            pooled = self.pool(x.mean((2, 3), keepdim=True)).expand(-1, -1, h, w)
         parts = [self.b0(x), self._atrous(self.b1, self.rates[0], x), self._atrous(self.b2, self.rates[1], x),
                  self._atrous(self.b3, self.rates[2], x), pooled]
         return self.project(torch.cat(parts, 1))
@@ -618,8 +614,8 @@ def export_onnx(model: DacwModel, out_path, size: Optional[int] = None, opset: i
     """Writes the network as ONNX: input "image" [N,C,size,size] (normalised like network_input),
     output "probabilities" (softmax) or "logits" [N,K,size,size]. The spatial size is fixed (the
     training size by default, a multiple of 16), so that every resampling is a Resize by constant
-    factors (OpenCV's importer cannot run Resize with sizes computed from Shape beyond batch 1);
-    the batch is dynamic unless `dynamic_batch` is false. Returns the size used."""
+    integer factors and the graph has no shape arithmetic (Shape/Slice/Concat) for a runtime to
+    get wrong; the batch is dynamic unless `dynamic_batch` is false. Returns the size used."""
     size = int(size or model.info.size)
     if size < 32 or size % 16:
         raise ValueError(f"the ONNX side must be a multiple of 16, at least 32 (as for training), not {size}")
