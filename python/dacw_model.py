@@ -327,8 +327,11 @@ def _info_of(archive, path: str) -> ModelInfo:
 
 
 def read_info(path) -> ModelInfo:
-    """The description of a model file, without building the network."""
-    return _info_of(_open(path), os.fspath(path))
+    """The description of a model file (or of a run folder's model.pt), without building the network."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, "model.pt")
+    return _info_of(_open(path), path)
 
 
 def _load_weights(net: nn.Module, archive, path: str):

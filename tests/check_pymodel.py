@@ -244,6 +244,12 @@ def main():
     arch.save(future)
     ok, msg = refused(future, "newer")
     check(ok, f"a newer format version is refused: {msg}")
+    wrong = os.path.join(root, "wrong-width.pt")
+    arch = torch.jit.load(os.path.join(root, "resnet50", "model.pt"))
+    arch.width = torch.tensor([0.5], dtype=torch.float64)  # the weights are x0.25
+    arch.save(wrong)
+    ok, msg = refused(wrong, "has shape")
+    check(ok, f"weights that do not fit the header are refused: {msg}")
     r = subprocess.run([sys.executable, os.path.join(a.module, "dacw_model.py"), "predict", images[0], images[0],
                         os.path.join(root, "x.png")], capture_output=True, text=True)
     check(r.returncode == 1 and "not an exported DAC Workbench model" in r.stderr,
