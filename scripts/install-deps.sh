@@ -14,6 +14,7 @@ PACKAGES=(
   nlohmann-json3-dev
   xvfb xauth fonts-dejavu-core
   python3-torch python3-numpy python3-pil
+  python3-opencv python3-onnx   # check_pymodel: the ONNX export run in OpenCV DNN, onnx.checker
 )
 
 # Torch calls BLAS for matmul, 1x1 convolutions and transposed convolutions. Debian's default
