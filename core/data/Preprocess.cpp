@@ -266,4 +266,24 @@ LabelMap labelsFromProbabilities(const std::vector<std::vector<float>>& slicePro
     return out;
 }
 
+LabelMap heatFromSliceMaps(const std::vector<std::vector<float>>& sliceMaps, int size, const Geometry& g) {
+    if (sliceMaps.size() != g.size[2])
+        throw InputError("heat map has " + std::to_string(sliceMaps.size()) + " slices for a volume of " +
+                         std::to_string(g.size[2]));
+    LabelMap out(g);
+    const int w = int(g.size[0]), h = int(g.size[1]);
+    cv::Mat up;
+    for (std::size_t z = 0; z < sliceMaps.size(); ++z) {
+        if (sliceMaps[z].size() != std::size_t(size) * std::size_t(size)) throw InputError("heat map slice has the wrong size");
+        cv::Mat m(size, size, CV_32F, const_cast<float*>(sliceMaps[z].data()));
+        cv::resize(m, up, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+                const float v = std::clamp(up.at<float>(y, x), 0.0f, 1.0f);
+                out.at(std::size_t(x), std::size_t(y), z) = LabelMap::Value(std::lround(v * 255.0f));
+            }
+    }
+    return out;
+}
+
 }  // namespace dacw

@@ -54,4 +54,8 @@ std::vector<std::uint8_t> resampleLabels(const std::uint8_t* labels, int width, 
 /// resampled bilinearly to the slice size before the arg-max. Class index = label value.
 LabelMap labelsFromProbabilities(const std::vector<std::vector<float>>& sliceProbs, int classes, int size, const Geometry& g);
 
+/// A heat map on `g` from per-slice maps of values in 0..1, each [size*size] floats, resampled
+/// bilinearly to the slice size and stored as 0..255 (value * 255, rounded; outside 0..1 clamped).
+LabelMap heatFromSliceMaps(const std::vector<std::vector<float>>& sliceMaps, int size, const Geometry& g);
+
 }  // namespace dacw

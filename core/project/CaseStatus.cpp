@@ -13,6 +13,10 @@ fs::path findPrediction(const Project& project, const std::string& domain, const
     return found;
 }
 
+fs::path findDisagreementMap(const Project& project, const std::string& domain, const std::string& caseId) {
+    return findPredictionIn(project.disagreementFolder() / domain, caseId);
+}
+
 CaseStatus caseStatus(const Project& project, const std::string& domain, const Case& c) {
     CaseStatus s;
     s.datasetMask = c.hasMask();

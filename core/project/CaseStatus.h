@@ -15,6 +15,10 @@ namespace dacw {
 /// newest first (core/pipeline/RunFolder.h findPredictionIn). Empty when there is none.
 std::filesystem::path findPrediction(const Project& project, const std::string& domain, const std::string& caseId);
 
+/// The disagreement map of the last "suggest what to label next" for a case:
+/// <project>/disagreement/<domain>/<id>.*. Empty when there is none.
+std::filesystem::path findDisagreementMap(const Project& project, const std::string& domain, const std::string& caseId);
+
 struct CaseStatus {
     bool datasetMask = false;                   // the dataset has a mask for it
     std::filesystem::path workbenchLabel;       // Project::workbenchLabel (empty: none)

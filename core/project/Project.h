@@ -48,6 +48,9 @@ public:
     std::filesystem::path folder() const { return file_.parent_path(); }
     /// Where "predict all" writes: <project folder>/predictions/<domain>/<case>.
     std::filesystem::path predictionFolder() const { return folder() / "predictions"; }
+    /// Where "suggest what to label next" writes the sub-models' disagreement maps:
+    /// <project folder>/disagreement/<domain>/<case> (0..255 = disagreement 0..1).
+    std::filesystem::path disagreementFolder() const { return folder() / "disagreement"; }
     /// Resolves a path stored relative to the project folder.
     std::filesystem::path resolve(const std::filesystem::path& p) const;
 

@@ -18,6 +18,7 @@ namespace dacw::train {
 struct Disagreement {
     std::vector<double> meanAbsDiff;   // mean over pixels of 0.5 * sum_k |pA_k - pB_k| (0..1)
     std::vector<double> labelFlip;     // fraction of pixels whose argmax differs
+    at::Tensor maps;                   // [N,H,W] float32 on the CPU: 0.5 * sum_k |pA_k - pB_k| per pixel
 };
 
 class CoTrainer {

@@ -217,7 +217,8 @@ Disagreement disagreementOf(const at::Tensor& probsA, const at::Tensor& probsB) 
     if (!probsA.sizes().equals(probsB.sizes()) || probsA.dim() != 4)
         throw ConfigError("disagreement needs two probability maps [N,K,H,W] of the same shape");
     Disagreement d;
-    at::Tensor diff = (probsA - probsB).abs().sum(1).mul(0.5).mean({1, 2}).to(at::kDouble).contiguous();
+    d.maps = (probsA - probsB).abs().sum(1).mul(0.5).to(at::kFloat).cpu().contiguous();
+    at::Tensor diff = d.maps.mean({1, 2}).to(at::kDouble).contiguous();
     at::Tensor flip = probsA.argmax(1).ne(probsB.argmax(1)).to(at::kDouble).mean({1, 2}).contiguous();
     d.meanAbsDiff.assign(diff.data_ptr<double>(), diff.data_ptr<double>() + diff.numel());
     d.labelFlip.assign(flip.data_ptr<double>(), flip.data_ptr<double>() + flip.numel());

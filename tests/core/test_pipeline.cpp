@@ -604,6 +604,26 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(InputError, labelsFromProbabilities({probs[0]}, 2, 16, g));
     }
 
+    void heatMapBackToGeometry() {
+        Geometry g;
+        g.dimension = 3;
+        g.size = {40, 20, 2};
+        // Slice 0: 0 on the left half, 1 on the right; slice 1: 0.5 everywhere except an
+        // out-of-range value (clamped to 1).
+        std::vector<std::vector<float>> maps(2, std::vector<float>(16 * 16, 0.5f));
+        for (int y = 0; y < 16; ++y)
+            for (int x = 0; x < 16; ++x) maps[0][std::size_t(y * 16 + x)] = x >= 8 ? 1.0f : 0.0f;
+        maps[1][0] = 7.0f;
+        LabelMap m = heatFromSliceMaps(maps, 16, g);
+        QVERIFY(m.geometry().sameGrid(g));
+        QCOMPARE(m.at(2, 10, 0), LabelMap::Value(0));
+        QCOMPARE(m.at(37, 10, 0), LabelMap::Value(255));
+        QCOMPARE(m.at(20, 10, 1), LabelMap::Value(128));  // 0.5 * 255 = 127.5, rounded up
+        QCOMPARE(m.at(0, 0, 1), LabelMap::Value(255));
+        QVERIFY_THROWS_EXCEPTION(InputError, heatFromSliceMaps({maps[0]}, 16, g));
+        QVERIFY_THROWS_EXCEPTION(InputError, heatFromSliceMaps({maps[0], std::vector<float>(3)}, 16, g));
+    }
+
     void datasetCache() {
         Domain d = scanDomain(demo() / "fundus/centre-a");
         PreprocessOptions opt;
