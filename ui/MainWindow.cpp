@@ -219,6 +219,10 @@ void MainWindow::buildDocks()
             if (!problem.empty())
                 showError(tr("Could not show the prediction: %1").arg(QString::fromStdString(problem)));
             d->view->setPrediction(d->doc->prediction);
+            const std::string heatProblem = d->doc->loadDisagreement(*d->project);
+            if (!heatProblem.empty())
+                showError(tr("Could not show the disagreement map: %1").arg(QString::fromStdString(heatProblem)));
+            d->view->setHeatMap(d->doc->disagreement);
             updateLegend();
         }
     };
@@ -345,6 +349,16 @@ void MainWindow::buildActions()
         d->view->requestRender();
         updateLegend();
     });
+    // The sub-models' disagreement from the last "Suggest what to label next", as a heat map.
+    auto* showHeat = d->add(this, "showDisagreement", tr("Disagreement map"), QKeySequence(Qt::SHIFT | Qt::Key_D));
+    showHeat->setCheckable(true);
+    showHeat->setToolTip(tr("Where the two sub-models of the run disagree (written by Suggest what to label next)"));
+    d->view->pipeline().setHeatMapVisible(false);
+    connect(showHeat, &QAction::toggled, this, [this](bool on) {
+        d->view->pipeline().setHeatMapVisible(on);
+        d->view->requestRender();
+        updateLegend();
+    });
     auto* predFill = d->add(this, "predictionFill", tr("Prediction filled"));
     predFill->setCheckable(true);
     auto* accept = d->add(this, "acceptPrediction", tr("Accept prediction as starting label"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
@@ -468,6 +482,7 @@ void MainWindow::buildMenus()
     view->addAction(d->actions["outline"]);
     view->addAction(d->actions["showPrediction"]);
     view->addAction(d->actions["predictionFill"]);
+    view->addAction(d->actions["showDisagreement"]);
     auto* training = menuBar()->addMenu(tr("T&raining"));
     training->addAction(d->actions["newRun"]);
     training->addAction(d->dashboardDock->toggleViewAction());
@@ -687,6 +702,7 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
     d->view->setImage(d->doc->image);
     d->view->setLabels(d->doc->labels);
     d->view->setPrediction(d->doc->prediction);
+    d->view->setHeatMap(d->doc->disagreement);
     d->view->fit();
     d->readout->clear();  // the previous image's voxel is not this one's
     updateLegend();
@@ -881,7 +897,8 @@ void MainWindow::updateLegend()
 {
     // What each overlay is, in the label table's colour of the first label drawn.
     const bool shown = d->doc && d->doc->prediction && d->actions["showPrediction"]->isChecked();
-    if (!shown) {
+    const bool heat = d->view->pipeline().heatMapShown();
+    if (!shown && !heat) {
         d->legend->clear();
         d->legend->hide();
         return;
@@ -893,11 +910,21 @@ void MainWindow::updateLegend()
     }
     const bool filled = d->actions["predictionFill"]->isChecked();
     const bool outlined = d->actions["outline"]->isChecked();
-    d->legend->setText(tr("<span style='color:%1'>%2</span> label &nbsp; <span style='color:%1'>%3</span> prediction")
-                           .arg(colour, outlined ? QString("&#9633;") : QString("&#9632;"),
-                                filled ? QString("&#9638;") : QString("&#9476;&#9476;")));
-    d->legend->setToolTip(tr("Labels: %1. Prediction of the current run: %2 (View menu).")
-                              .arg(outlined ? tr("solid outline") : tr("filled"), filled ? tr("filled") : tr("dashed outline")));
+    QStringList parts, tips;
+    parts << tr("<span style='color:%1'>%2</span> label").arg(colour, outlined ? QString("&#9633;") : QString("&#9632;"));
+    tips << tr("Labels: %1.").arg(outlined ? tr("solid outline") : tr("filled"));
+    if (shown) {
+        parts << tr("<span style='color:%1'>%2</span> prediction").arg(colour, filled ? QString("&#9638;") : QString("&#9476;&#9476;"));
+        tips << tr("Prediction of the current run: %1 (View menu).").arg(filled ? tr("filled") : tr("dashed outline"));
+    }
+    if (heat) {
+        parts << tr("<span style='color:#8c0000'>&#9632;</span><span style='color:#ff9900'>&#9632;</span>"
+                    "<span style='color:#ffff1a'>&#9632;</span> disagreement");
+        tips << tr("Disagreement of the two sub-models, from the last Suggest what to label next: dark red (a little) "
+                   "to yellow (opposite answers).");
+    }
+    d->legend->setText(parts.join(" &nbsp; "));
+    d->legend->setToolTip(tips.join(' '));
     d->legend->show();
 }
 

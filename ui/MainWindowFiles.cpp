@@ -264,6 +264,7 @@ bool MainWindow::openProject(const QString& file)
     d->view->setImage(nullptr);
     d->view->setLabels(nullptr);
     d->view->setPrediction(nullptr);
+    d->view->setHeatMap(nullptr);
     d->labels->setLabels(labelDisplayOf(d->project->task));
     applyLabelStyles();
     populateBrowser();
@@ -467,6 +468,7 @@ bool MainWindow::openLooseImage(const QString& path, const QString& dicomUid)
     d->view->setImage(image);
     d->view->setLabels(d->doc->labels);
     d->view->setPrediction(nullptr);
+    d->view->setHeatMap(nullptr);
     d->view->fit();
     d->readout->clear();
     updateLegend();

@@ -56,6 +56,12 @@ void SliceView::setPrediction(std::shared_ptr<const LabelMap> prediction)
     requestRender();
 }
 
+void SliceView::setHeatMap(std::shared_ptr<const LabelMap> heat)
+{
+    d->pipeline.setHeatMap(std::move(heat));
+    requestRender();
+}
+
 void SliceView::labelsChanged()
 {
     d->pipeline.labelsChanged();

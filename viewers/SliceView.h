@@ -57,6 +57,7 @@ public:
     void setImage(std::shared_ptr<const Image> image);
     void setLabels(std::shared_ptr<const LabelMap> labels);
     void setPrediction(std::shared_ptr<const LabelMap> prediction);
+    void setHeatMap(std::shared_ptr<const LabelMap> heat);
     /// Re-reads the label slice and repaints (after a tool edited the label map).
     void labelsChanged();
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iomanip>
 #include <sstream>
 
 #include <vtkActor.h>
@@ -124,18 +125,22 @@ std::string PickResult::describe() const
         s << "  |  label " << label;
     if (prediction >= 0)
         s << "  |  predicted " << prediction;
+    if (heat >= 0)
+        s << "  |  disagreement " << std::fixed << std::setprecision(2) << heat / 255.0;
     return s.str();
 }
 
 struct SliceViewPipeline::Private {
     vtkNew<vtkRenderer> scene;
     vtkNew<vtkRenderer> overlay;  // layer 1: cursor and tool outlines, always on top
-    Layer image, labels, prediction;
+    Layer image, labels, prediction, heat;
     Outline cursor, toolOutline;
 
     std::shared_ptr<const Image> img;
     std::shared_ptr<const LabelMap> lab;
     std::shared_ptr<const LabelMap> pred;
+    std::shared_ptr<const LabelMap> heatMap;
+    bool heatVisible = true;
 
     std::map<std::uint8_t, LabelStyle> styles;
     double labelOpacity = 0.5;
@@ -170,6 +175,7 @@ struct SliceViewPipeline::Private {
         // Overlays sit slightly in front of the image, towards the camera.
         labels.slice->SetPosition(0.0, 0.0, side * 0.01);
         prediction.slice->SetPosition(0.0, 0.0, side * 0.02);
+        heat.slice->SetPosition(0.0, 0.0, side * 0.03);
         ++revision;
     }
 
@@ -244,6 +250,31 @@ struct SliceViewPipeline::Private {
         ++revision;
     }
 
+    bool heatShown() const
+    {
+        return img && heatMap && !heatMap->empty() && heatMap->geometry().sameSize(img->geometry()) && heatVisible;
+    }
+
+    void updateHeatSlice()
+    {
+        if (!heatShown()) {
+            heat.slice->VisibilityOff();
+        } else {
+            extractLabels(*heatMap, frame(), OverlayStyle::Fill, heat.data, spacing());
+            heat.slice->VisibilityOn();
+        }
+        ++revision;
+    }
+
+    // Every layer's slice, after the slice, axis or image changed.
+    void updateSlices()
+    {
+        updateImageSlice();
+        updateLabelSlice();
+        updatePredictionSlice();
+        updateHeatSlice();
+    }
+
     LabelStyle styleOf(std::uint8_t v) const
     {
         auto it = styles.find(v);
@@ -276,11 +307,22 @@ SliceViewPipeline::SliceViewPipeline() : d(std::make_unique<Private>())
     d->labels.useLookupTable();
     d->prediction.init(2);
     d->prediction.useLookupTable();
+    d->heat.init(3);
+    d->heat.useLookupTable();
+    // Heat: transparent below 2 %, dark red through orange to yellow (from 80 %), more opaque as
+    // it grows, so that the image stays readable where the sub-models nearly agree.
+    for (int v = 0; v < 256; ++v) {
+        const double t = v / 255.0;
+        d->heat.lut->SetTableValue(v, 0.55 + 0.45 * std::min(1.0, 2.0 * t), std::clamp(2.0 * t - 0.6, 0.0, 1.0), 0.1 * t,
+                                   t < 0.02 ? 0.0 : std::min(0.85, 1.6 * t));
+    }
+    d->heat.lut->Modified();
     // Separate props lifted towards the camera (see applyCamera) render faster than a
     // vtkImageStack, which draws every layer in several passes.
     d->scene->AddViewProp(d->image.slice);
     d->scene->AddViewProp(d->labels.slice);
     d->scene->AddViewProp(d->prediction.slice);
+    d->scene->AddViewProp(d->heat.slice);
     d->scene->SetBackground(0.0, 0.0, 0.0);
     d->overlay->SetLayer(1);
     d->overlay->InteractiveOff();
@@ -315,9 +357,7 @@ void SliceViewPipeline::setImage(std::shared_ptr<const Image> image)
         d->sliceOf = {g.size[0] / 2, g.size[1] / 2, g.size[2] / 2};
         d->axis = SliceAxis::Axial;
     }
-    d->updateImageSlice();
-    d->updateLabelSlice();
-    d->updatePredictionSlice();
+    d->updateSlices();
     resetWindowLevel();
     if (!sameGrid)
         d->fit();
@@ -367,6 +407,21 @@ void SliceViewPipeline::setPredictionOpacity(double opacity)
     d->predOpacity = std::clamp(opacity, 0.0, 1.0);
     d->updateLookupTables();
 }
+void SliceViewPipeline::setHeatMap(std::shared_ptr<const LabelMap> heat)
+{
+    d->heatMap = std::move(heat);
+    d->updateHeatSlice();
+}
+
+void SliceViewPipeline::setHeatMapVisible(bool on)
+{
+    d->heatVisible = on;
+    d->updateHeatSlice();
+}
+
+bool SliceViewPipeline::heatMapVisible() const { return d->heatVisible; }
+bool SliceViewPipeline::heatMapShown() const { return d->heatShown(); }
+
 double SliceViewPipeline::predictionOpacity() const { return d->predOpacity; }
 
 void SliceViewPipeline::setPredictionOverlayStyle(OverlayStyle s)
@@ -411,9 +466,7 @@ void SliceViewPipeline::setAxis(SliceAxis axis)
     if (axis == d->axis)
         return;
     d->axis = axis;
-    d->updateImageSlice();
-    d->updateLabelSlice();
-    d->updatePredictionSlice();
+    d->updateSlices();
     d->fit();
 }
 SliceAxis SliceViewPipeline::axis() const { return d->axis; }
@@ -426,9 +479,7 @@ void SliceViewPipeline::setSlice(std::size_t slice)
     if (cur == s)
         return;
     cur = s;
-    d->updateImageSlice();
-    d->updateLabelSlice();
-    d->updatePredictionSlice();
+    d->updateSlices();
 }
 std::size_t SliceViewPipeline::slice() const { return d->sliceOf[static_cast<int>(d->axis)]; }
 std::size_t SliceViewPipeline::sliceCount() const { return d->frame().sliceCount(); }
@@ -484,9 +535,7 @@ void SliceViewPipeline::setViewState(const ViewState& s)
     }
     const std::size_t n = sliceCount();
     d->sliceOf[static_cast<int>(d->axis)] = n == 0 ? 0 : std::min(s.slice, n - 1);
-    d->updateImageSlice();
-    d->updateLabelSlice();
-    d->updatePredictionSlice();
+    d->updateSlices();
     d->camera.focal = s.focal;
     d->camera.parallelScale = s.parallelScale;
     d->applyCamera();
@@ -522,6 +571,8 @@ PickResult SliceViewPipeline::pick(double x, double y) const
         r.label = d->lab->at(vox[0], vox[1], vox[2]);
     if (d->pred && d->pred->geometry().sameSize(d->img->geometry()))
         r.prediction = d->pred->at(vox[0], vox[1], vox[2]);
+    if (d->heatShown())
+        r.heat = d->heatMap->at(vox[0], vox[1], vox[2]);
     return r;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The VTK render pipeline of one slice view, without any widget code: image layer (gray with
-// window/level, or RGB), label overlay, prediction overlay, brush cursor and tool outlines, the
+// window/level, or RGB), label overlay, prediction overlay, a heat map (the sub-models'
+// disagreement), brush cursor and tool outlines, the
 // 2D camera, and display <-> voxel mapping. A test can drive it with a plain vtkRenderWindow.
 // The maths behind it has no VTK and lives in core: image/SliceMaths.h (slice pixels, label
 // outlines, automatic window/level) and image/SliceCamera.h (fit, zoom, pan, display <-> slice).
@@ -49,6 +50,7 @@ struct PickResult {
     std::vector<float> value;            // intensity (one per component)
     int label = -1;                      // -1 when there is no label map
     int prediction = -1;
+    int heat = -1;                       // heat map value 0..255, -1 when none is shown
     std::string describe() const;        // "x 12 y 40 z 3 | 6.0, 20.0, 22.5 mm | 118 | label 1"
 };
 
@@ -88,6 +90,12 @@ public:
     OverlayStyle predictionOverlayStyle() const;
     void setPredictionVisible(bool on);
     bool predictionVisible() const;
+    /// A heat map on the image grid, 0..255 (0 transparent; dark red to yellow as it grows).
+    void setHeatMap(std::shared_ptr<const LabelMap> heat);
+    void setHeatMapVisible(bool on);
+    bool heatMapVisible() const;
+    /// True when a heat map of the image's size is drawn (set, visible, matching).
+    bool heatMapShown() const;
 
     // --- window / level ---------------------------------------------------------------------
     void setWindowLevel(double window, double level);

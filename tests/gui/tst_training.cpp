@@ -1,6 +1,8 @@
 // The training wizard end to end on the demo project with a tiny configuration, the dashboard,
 // the run history, cancel within one iteration and resume from the checkpoint, and the longest
 // event-loop stall while training.
+#include <algorithm>
+
 #include <QAbstractButton>
 #include <QChart>
 #include <QComboBox>
@@ -420,6 +422,32 @@ private Q_SLOTS:
             ranks += w.browser()->labelNextRank(domain, QString::fromStdString(c.id)) > 0;
         QVERIFY(ranks > 0);
         QCOMPARE(w.browser()->tree()->columnCount(), 3);
+
+        // The ranking wrote each ranked case's disagreement map into the project; View >
+        // Disagreement map draws it over the image (off until asked for).
+        QString rankedId;
+        for (const auto& c : centreB.cases)
+            if (rankedId.isEmpty() && w.browser()->labelNextRank(domain, QString::fromStdString(c.id)) > 0)
+                rankedId = QString::fromStdString(c.id);
+        QVERIFY(!findDisagreementMap(p, domain.toStdString(), rankedId.toStdString()).empty());
+        QVERIFY(w.openCase(domain, rankedId));
+        QVERIFY(w.currentCase()->disagreement);
+        QVERIFY(w.currentCase()->disagreement->geometry().sameSize(w.currentCase()->image->geometry()));
+        const auto& heat = w.currentCase()->disagreement->data();
+        const int heatMax = *std::max_element(heat.begin(), heat.end());
+        qInfo("HEAT disagreement map of %s: max %d / 255", qPrintable(rankedId), heatMax);
+        QVERIFY(heatMax > 0);
+        QVERIFY(!w.view()->pipeline().heatMapShown());
+        QTest::qWait(100);
+        const QImage noHeat = test::grabView(w.view());
+        w.action("showDisagreement")->setChecked(true);
+        QVERIFY(w.view()->pipeline().heatMapShown());
+        QVERIFY(w.findChild<QLabel*>("overlayLegend")->text().contains("disagreement"));
+        QTest::qWait(100);
+        QVERIFY(test::countDifferent(noHeat, test::grabView(w.view())) > 0);
+        screenshot(&w, "disagreement-map");
+        w.action("showDisagreement")->setChecked(false);
+        QVERIFY(!w.view()->pipeline().heatMapShown());
         if (auto* dock = w.findChild<QDockWidget*>("projectDock"))
             w.resizeDocks({dock}, {420}, Qt::Horizontal);
         screenshot(&w, "label-next");

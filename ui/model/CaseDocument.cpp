@@ -66,24 +66,39 @@ CaseDocument CaseDocument::open(const Project& project, const Domain& domain, co
     doc.labels->geometry() = g;
 
     doc.loadPrediction(project, opt);  // a prediction that cannot be shown is not an error here
+    doc.loadDisagreement(project, opt);
     return doc;
 }
 
-std::string CaseDocument::loadPrediction(const Project& project, const ReadOptions& opt)
+namespace {
+// Reads a map drawn over the image (a prediction, a disagreement map); one of another size is
+// not kept. Returns why there is none although a file was found ("" otherwise).
+std::string readOverlay(const fs::path& file, const Image* image, const char* what, const ReadOptions& opt,
+                        std::shared_ptr<LabelMap>& out)
 {
-    prediction = nullptr;
-    const fs::path file = findPrediction(project, domain, caseId);
+    out = nullptr;
     if (file.empty() || !image)
         return {};
     try {
         LabelMap m = readLabelMap(file, opt);
         if (!m.geometry().sameSize(image->geometry()))
-            return "The prediction " + file.filename().string() + " does not match the image size; it is not shown.";
-        prediction = std::make_shared<LabelMap>(std::move(m));
+            return std::string("The ") + what + " " + file.filename().string() + " does not match the image size; it is not shown.";
+        out = std::make_shared<LabelMap>(std::move(m));
         return {};
     } catch (const InputError& e) {
         return e.what();
     }
+}
+}  // namespace
+
+std::string CaseDocument::loadPrediction(const Project& project, const ReadOptions& opt)
+{
+    return readOverlay(findPrediction(project, domain, caseId), image.get(), "prediction", opt, prediction);
+}
+
+std::string CaseDocument::loadDisagreement(const Project& project, const ReadOptions& opt)
+{
+    return readOverlay(findDisagreementMap(project, domain, caseId), image.get(), "disagreement map", opt, disagreement);
 }
 
 bool CaseDocument::save(Project& project, const std::vector<LabelDisplay>& labelDisplay) const

@@ -25,6 +25,7 @@ struct CaseDocument {
     std::shared_ptr<Image> image;
     std::shared_ptr<LabelMap> labels;
     std::shared_ptr<LabelMap> prediction;  // null when there is none
+    std::shared_ptr<LabelMap> disagreement;  // sub-model disagreement 0..255 (label-next); null: none
     std::filesystem::path labelFile;       // absolute; where save() writes
     LabelSource source = LabelSource::Empty;
     std::string warning;                   // a problem that did not stop the case from opening
@@ -38,6 +39,8 @@ struct CaseDocument {
     /// (Re)reads the case's prediction (findPrediction); one of another size than the image is not
     /// kept. Returns why there is none although a file was found ("" otherwise). open() calls it.
     std::string loadPrediction(const Project& project, const ReadOptions& opt = {});
+    /// The same for the disagreement map of the last label-next ranking (findDisagreementMap).
+    std::string loadDisagreement(const Project& project, const ReadOptions& opt = {});
     /// Records the annotation (the label file) in the project. Returns true when the project
     /// changed (save it then).
     bool recordAnnotation(Project& project) const;

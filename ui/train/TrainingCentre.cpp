@@ -249,14 +249,20 @@ bool TrainingCentre::suggestLabelNext(const QString& runFolder)
     QPointer<TrainingCentre> self(this);
     auto cancel = d->cancel;
     const fs::path run = runFolder.toStdString();
-    d->job = std::thread([self, domains, run, cancel] {
+    // The per-pixel maps go into the project (View > Disagreement map), unless it is read-only.
+    const fs::path mapFolder = d->host.readOnly && d->host.readOnly() ? fs::path() : p->disagreementFolder();
+    d->job = std::thread([self, domains, run, cancel, mapFolder] {
         std::vector<CaseDisagreement> ranking;
         QString error;
+        DisagreementMaps maps;
+        maps.folder = mapFolder;
         try {
-            ranking = rankByDisagreement(run, domains, false, cancel.get());
+            ranking = rankByDisagreement(run, domains, false, cancel.get(), mapFolder.empty() ? nullptr : &maps);
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
+        const QString mapProblem = QString::fromStdString(maps.problem);
+        const int mapsWritten = maps.written;
         QList<QPair<QString, QString>> cases;
         QList<double> scores;
         for (const auto& r : ranking) {
@@ -264,16 +270,21 @@ bool TrainingCentre::suggestLabelNext(const QString& runFolder)
             scores.append(r.score);
         }
         QMetaObject::invokeMethod(
-            qApp, [self, cases, scores, error] {
+            qApp, [self, cases, scores, error, mapProblem, mapsWritten] {
                 if (!self)
                     return;
                 self->d->jobRunning = false;
                 if (error.isEmpty() && self->d->host.showRanking)
                     self->d->host.showRanking(cases, scores);
+                if (mapsWritten > 0 && self->d->host.predictionsChanged)
+                    self->d->host.predictionsChanged();  // the open case's disagreement map
+                QString text = tr("%1 unlabeled cases ranked: label the first ones next").arg(cases.size());
+                if (mapsWritten > 0)
+                    text += tr("; View > Disagreement map shows where the sub-models disagree");
+                if (!mapProblem.isEmpty())
+                    text += tr(" (the disagreement maps could not be written: %1)").arg(mapProblem);
                 if (self->d->host.message)
-                    self->d->host.message(error.isEmpty() ? tr("%1 unlabeled cases ranked: label the first ones next").arg(cases.size())
-                                                          : error,
-                                          !error.isEmpty());
+                    self->d->host.message(error.isEmpty() ? text : error, !error.isEmpty() || !mapProblem.isEmpty());
                 Q_EMIT self->rankingDone(int(cases.size()), error);
             },
             Qt::QueuedConnection);

@@ -25,7 +25,7 @@ struct TrainingHost {
     std::function<Project*()> project;                  // null when none is open
     std::function<void()> saveProject;                  // writes it (after pending label writes)
     std::function<std::vector<Domain>()> domains;       // scanned, with the project's names
-    std::function<void()> predictionsChanged;           // refresh the browser and the open case
+    std::function<void()> predictionsChanged;           // refresh the browser and the open case (prediction, disagreement map)
     std::function<void(const QList<QPair<QString, QString>>&, const QList<double>&)> showRanking;
     std::function<void(const QString&, bool error)> message;
     std::function<bool()> readOnly;                     // the project is open read-only: no runs, no predictions
@@ -57,7 +57,8 @@ public:
     /// The same for chosen cases ("domain", "case id").
     bool predictCases(const QString& runFolder, const QList<QPair<QString, QString>>& cases);
     /// Ranks the cases without labels of every project domain by sub-model disagreement, in the
-    /// background; the ranking goes to the browser (host.showRanking).
+    /// background; the ranking goes to the browser (host.showRanking), the per-pixel maps to
+    /// <project>/disagreement/ (host.predictionsChanged then).
     bool suggestLabelNext(const QString& runFolder);
     /// Opens the review window for one run (or two: A and B) on its test domains.
     QWidget* review(const QString& runA, const QString& runB = {});
