@@ -106,6 +106,19 @@ private Q_SLOTS:
         // A half-written entry (the labels without the source file) is not offered.
         fs::remove(store.folderFor(b) / "source.txt");
         QCOMPARE(store.entries().size(), std::size_t(1));
+        // A second workbench running meanwhile does not see the first one's live entry (it holds
+        // the claim); once the first gives the claim up (it exits or crashes), the entry is offered.
+        QVERIFY(store.claimed(a));
+        {
+            LabelRecovery other(dir() / "recovery");
+            QVERIFY(other.entries().empty());
+            auto* held = new LabelRecovery(store);  // a copy shares the claims
+            store = LabelRecovery(dir() / "recovery");
+            QVERIFY(other.entries().empty());
+            delete held;  // the last holder of the claims is gone, as when the process ends
+            QCOMPARE(other.entries().size(), std::size_t(1));
+            QCOMPARE(store.entries().size(), std::size_t(1));
+        }
         store.discard(a);
         QVERIFY(store.entries().empty());
         // A recovery folder that cannot be created is reported by the job, not thrown.

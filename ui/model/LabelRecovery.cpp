@@ -6,6 +6,10 @@
 #include <memory>
 #include <sstream>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include "core/image/ImageIO.h"
 #include "core/util/Paths.h"
 
@@ -16,6 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 constexpr const char* kSource = "source.txt";
 constexpr const char* kLabels = "labels.nii.gz";
+constexpr const char* kOwner = "owner.lock";
 
 fs::path absoluteOf(const fs::path& p) {
     std::error_code ec;
@@ -24,7 +29,36 @@ fs::path absoluteOf(const fs::path& p) {
 }
 }  // namespace
 
-LabelRecovery::LabelRecovery(fs::path root) : root_(std::move(root)) {}
+struct LabelRecovery::Claims {
+    std::map<fs::path, int> fds;
+    ~Claims() {
+        for (const auto& [folder, fd] : fds) ::close(fd);
+    }
+};
+
+LabelRecovery::LabelRecovery(fs::path root) : root_(std::move(root)), claims_(std::make_shared<Claims>()) {}
+
+void LabelRecovery::claim(const fs::path& folder) const {
+    if (claims_->fds.count(folder)) return;
+    std::error_code ec;
+    fs::create_directories(folder, ec);  // a failure is reported by the save job itself
+    const int fd = ::open((folder / kOwner).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);  // another workbench writes the same image's entry: both keep writing it
+        return;
+    }
+    claims_->fds[folder] = fd;
+}
+
+void LabelRecovery::release(const fs::path& folder) const {
+    auto it = claims_->fds.find(folder);
+    if (it == claims_->fds.end()) return;
+    ::close(it->second);
+    claims_->fds.erase(it);
+}
+
+bool LabelRecovery::claimed(const fs::path& image) const { return claims_->fds.count(folderFor(image)) > 0; }
 
 fs::path LabelRecovery::folderFor(const fs::path& image) const {
     // A readable prefix (the file name) and a hash of the full path keep entries apart.
@@ -38,6 +72,7 @@ fs::path LabelRecovery::folderFor(const fs::path& image) const {
 
 BackgroundWriter::Job LabelRecovery::saveJob(const fs::path& image, const LabelMap& labels) const {
     auto copy = std::make_shared<LabelMap>(labels);
+    claim(folderFor(image));
     return [folder = folderFor(image), source = absoluteOf(image), copy]() -> std::string {
         try {
             std::error_code ec;
@@ -62,6 +97,13 @@ std::vector<RecoveredLabels> LabelRecovery::entries() const {
         std::ifstream in(folder / kSource);
         std::string line;
         if (!in || !std::getline(in, line) || line.empty() || !fs::is_regular_file(folder / kLabels, ec)) continue;
+        // Claimed by another running workbench: its live work, not left behind.
+        const int fd = claims_->fds.count(folder) ? -1 : ::open((folder / kOwner).c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
+            ::close(fd);
+            if (held) continue;
+        }
         RecoveredLabels r;
         r.image = line;
         r.labels = folder / kLabels;
@@ -74,7 +116,10 @@ std::vector<RecoveredLabels> LabelRecovery::entries() const {
 
 void LabelRecovery::discard(const fs::path& image) const {
     std::error_code ec;
-    if (!root_.empty()) fs::remove_all(folderFor(image), ec);
+    if (root_.empty()) return;
+    const fs::path folder = folderFor(image);
+    release(folder);
+    fs::remove_all(folder, ec);
 }
 
 }  // namespace dacw
