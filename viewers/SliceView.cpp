@@ -66,6 +66,7 @@ void SliceView::labelsChanged()
 {
     d->pipeline.labelsChanged();
     requestRender();
+    Q_EMIT labelsRefreshed();
 }
 
 void SliceView::setInteractor(SliceInteractor* interactor)
@@ -77,6 +78,7 @@ void SliceView::setInteractor(SliceInteractor* interactor)
     d->pipeline.setToolOutline({}, false);
     setCursor(interactor ? Qt::CrossCursor : Qt::OpenHandCursor);
     requestRender();
+    Q_EMIT interactorChanged();
 }
 SliceInteractor* SliceView::interactor() const { return d->interactor; }
 
@@ -175,7 +177,11 @@ QPointF SliceView::toWidget(double u, double v) const
     return {p[0] / dpr, p[1] / dpr};
 }
 
-void SliceView::requestRender() { update(); }
+void SliceView::requestRender()
+{
+    update();
+    Q_EMIT renderRequested();
+}
 
 void SliceView::beforeRender(int width, int height)
 {

@@ -91,6 +91,11 @@ Q_SIGNALS:
     void windowLevelChanged(double window, double level);
     void statusChanged(const QString& text);
     void pickChanged(const dacw::PickResult& pick);
+    /// A repaint was scheduled (a layer, style or camera changed): views that mirror this one sync.
+    void renderRequested();
+    /// labelsChanged() re-read the label slice (an edit, undo, a loaded label map).
+    void labelsRefreshed();
+    void interactorChanged();
 
 protected:
     void beforeRender(int width, int height) override;

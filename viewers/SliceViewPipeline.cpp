@@ -134,7 +134,9 @@ struct SliceViewPipeline::Private {
     vtkNew<vtkRenderer> scene;
     vtkNew<vtkRenderer> overlay;  // layer 1: cursor and tool outlines, always on top
     Layer image, labels, prediction, heat;
-    Outline cursor, toolOutline;
+    Outline cursor, toolOutline, crossU, crossV;
+    std::array<double, 3> cross{0.0, 0.0, 0.0};
+    bool crossVisible = false;
 
     std::shared_ptr<const Image> img;
     std::shared_ptr<const LabelMap> lab;
@@ -266,6 +268,30 @@ struct SliceViewPipeline::Private {
         ++revision;
     }
 
+    std::array<double, 2> crossInSlice() const
+    {
+        const SliceFrame f = frame();
+        return {cross[f.uAxis()], cross[f.vAxis()]};
+    }
+
+    void updateCrosshair()
+    {
+        if (!crossVisible || !img || img->empty()) {
+            crossU.set({}, false);
+            crossV.set({}, false);
+            ++revision;
+            return;
+        }
+        const SliceFrame f = frame();
+        const auto sp = spacing();
+        const auto uv = crossInSlice();
+        const double u0 = -0.5 * sp[0], u1 = (double(f.width()) - 0.5) * sp[0];
+        const double v0 = -0.5 * sp[1], v1 = (double(f.height()) - 0.5) * sp[1];
+        crossU.set({{u0, uv[1] * sp[1]}, {u1, uv[1] * sp[1]}}, false);  // along u, at the cursor's v
+        crossV.set({{uv[0] * sp[0], v0}, {uv[0] * sp[0], v1}}, false);
+        ++revision;
+    }
+
     // Every layer's slice, after the slice, axis or image changed.
     void updateSlices()
     {
@@ -273,6 +299,7 @@ struct SliceViewPipeline::Private {
         updateLabelSlice();
         updatePredictionSlice();
         updateHeatSlice();
+        updateCrosshair();
     }
 
     LabelStyle styleOf(std::uint8_t v) const
@@ -331,6 +358,10 @@ SliceViewPipeline::SliceViewPipeline() : d(std::make_unique<Private>())
     d->toolOutline.init(0.2, 0.9, 1.0);
     d->overlay->AddActor(d->cursor.actor);
     d->overlay->AddActor(d->toolOutline.actor);
+    d->crossU.init(0.35, 0.7, 1.0);
+    d->crossV.init(0.35, 0.7, 1.0);
+    d->overlay->AddActor(d->crossU.actor);
+    d->overlay->AddActor(d->crossV.actor);
     d->updateLookupTables();
     d->image.slice->GetProperty()->SetColorWindow(d->window);
     d->image.slice->GetProperty()->SetColorLevel(d->level);
@@ -379,6 +410,9 @@ void SliceViewPipeline::setPrediction(std::shared_ptr<const LabelMap> prediction
     d->pred = std::move(prediction);
     d->updatePredictionSlice();
 }
+const std::shared_ptr<const LabelMap>& SliceViewPipeline::prediction() const { return d->pred; }
+const std::shared_ptr<const LabelMap>& SliceViewPipeline::heatMap() const { return d->heatMap; }
+
 void SliceViewPipeline::predictionChanged() { d->updatePredictionSlice(); }
 
 void SliceViewPipeline::setLabelStyle(std::uint8_t value, const LabelStyle& style)
@@ -613,6 +647,17 @@ void SliceViewPipeline::setToolOutline(const std::vector<std::array<double, 2>>&
     d->toolOutline.set(mm, closed);
     ++d->revision;
 }
+
+void SliceViewPipeline::setCrosshair(const std::array<double, 3>& voxel, bool visible)
+{
+    d->cross = voxel;
+    d->crossVisible = visible;
+    d->updateCrosshair();
+}
+
+bool SliceViewPipeline::crosshairVisible() const { return d->crossVisible; }
+std::array<double, 3> SliceViewPipeline::crosshair() const { return d->cross; }
+std::array<double, 2> SliceViewPipeline::crosshairInSlice() const { return d->crossInSlice(); }
 
 std::uint64_t SliceViewPipeline::revision() const { return d->revision; }
 

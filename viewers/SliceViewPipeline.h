@@ -76,6 +76,7 @@ public:
     /// Re-reads the label slice shown (call after any edit of the label map).
     void labelsChanged();
     void setPrediction(std::shared_ptr<const LabelMap> prediction);
+    const std::shared_ptr<const LabelMap>& prediction() const;
     void predictionChanged();
 
     void setLabelStyle(std::uint8_t value, const LabelStyle& style);
@@ -92,6 +93,7 @@ public:
     bool predictionVisible() const;
     /// A heat map on the image grid, 0..255 (0 transparent; dark red to yellow as it grows).
     void setHeatMap(std::shared_ptr<const LabelMap> heat);
+    const std::shared_ptr<const LabelMap>& heatMap() const;
     void setHeatMapVisible(bool on);
     bool heatMapVisible() const;
     /// True when a heat map of the image's size is drawn (set, visible, matching).
@@ -138,6 +140,15 @@ public:
     bool brushCursorVisible() const;
     /// A polyline in slice coordinates (polygon, lasso, box); empty hides it.
     void setToolOutline(const std::vector<std::array<double, 2>>& points, bool closed);
+
+    // --- crosshair (linked axial / coronal / sagittal views) -------------------------------------
+    /// A 3D position in voxel indices (x, y, z), drawn as two lines through its projection on the
+    /// slice shown (whatever slice that is: the linked views move their slices to it).
+    void setCrosshair(const std::array<double, 3>& voxel, bool visible);
+    bool crosshairVisible() const;
+    std::array<double, 3> crosshair() const;
+    /// The crosshair's (u, v) in this view's slice coordinates.
+    std::array<double, 2> crosshairInSlice() const;
 
     /// Monotonic counter bumped by every change that needs a re-render.
     std::uint64_t revision() const;
