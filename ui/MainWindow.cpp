@@ -30,6 +30,7 @@
 
 #include "core/project/ProjectLock.h"
 #include "ui/Autosaver.h"
+#include "ui/OrthoViews.h"
 #include "ui/LabelTable.h"
 #include "ui/MessageBar.h"
 #include "ui/ProjectBrowser.h"
@@ -62,7 +63,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
     layout->addWidget(d->messages);
-    layout->addWidget(d->view, 1);
+    d->ortho = new OrthoViews(d->view);  // the view alone, or with coronal and sagittal beside it
+    layout->addWidget(d->ortho, 1);
     setCentralWidget(central);
 
     d->readout = new QLabel;
@@ -330,6 +332,18 @@ void MainWindow::buildActions()
         const SliceAxis axis = ax.axis;
         connect(a, &QAction::triggered, this, [this, axis] { d->view->setAxis(axis); });
     }
+    auto* three = d->add(this, "threeViews", tr("Three views (axial, coronal, sagittal)"), QKeySequence(Qt::CTRL | Qt::Key_4));
+    three->setCheckable(true);
+    three->setToolTip(tr("Axial, coronal and sagittal views of a volume, linked by a crosshair"));
+    connect(three, &QAction::triggered, this, [this](bool on) {
+        d->ortho->setActive(on);
+        if (on && !d->ortho->isActive())
+            d->messages->showMessage(tr("Three views need a volume: this image has a single slice."), MessageBar::Level::Info);
+        d->actions["threeViews"]->setChecked(d->ortho->isActive());
+    });
+    connect(d->ortho, &OrthoViews::activeChanged, three, &QAction::setChecked);
+    // An edit in any of the three views is redrawn in the two others.
+    connect(d->interactor, &ToolInteractor::labelsChanged, d->ortho, [this](SliceView* v) { d->ortho->refreshLabels(v); });
     auto* fit = d->add(this, "fit", tr("Fit to window (F)"));
     connect(fit, &QAction::triggered, d->view, &SliceView::fit);
     auto* one = d->add(this, "oneToOne", tr("Actual pixels (1)"));
@@ -464,7 +478,7 @@ void MainWindow::buildMenus()
     auto* tools = menuBar()->addMenu(tr("&Tools"));
     tools->addActions(d->toolGroup->actions());
     auto* view = menuBar()->addMenu(tr("&View"));
-    for (const char* n : {"axial", "coronal", "sagittal"})
+    for (const char* n : {"axial", "coronal", "sagittal", "threeViews"})
         view->addAction(d->actions[n]);
     view->addSeparator();
     view->addAction(d->actions["fit"]);

@@ -29,6 +29,7 @@ class QStackedWidget;
 
 namespace dacw {
 
+class OrthoViews;
 class ToolInteractor;
 
 struct MainWindow::Private {
@@ -66,6 +67,7 @@ struct MainWindow::Private {
 
     // Widgets.
     SliceView* view = nullptr;
+    OrthoViews* ortho = nullptr;  // holds view; with three views on, two more beside it
     ToolInteractor* interactor = nullptr;
     ProjectBrowser* browser = nullptr;
     LabelTable* labels = nullptr;

@@ -30,6 +30,7 @@
 #include "ui/NewProjectDialog.h"
 #include "ui/ProjectBrowser.h"
 #include "ui/model/AcceptPrediction.h"
+#include "ui/OrthoViews.h"
 #include "ui/model/BrushTool.h"
 #include "ui/model/LabelEditor.h"
 #include "ui/model/ToolManager.h"
@@ -401,6 +402,40 @@ private Q_SLOTS:
         QVERIFY(!w.findChild<QProgressBar*>("loadingBar")->isVisible());
         QCOMPARE(w.currentCase()->image->depth(), std::size_t(20));
         QVERIFY(w.currentCase()->isVolume());
+        // View > Three views: axial, coronal and sagittal, linked by the crosshair; a paint
+        // stroke in the coronal view is drawn in the axial one too.
+        w.action("threeViews")->trigger();
+        auto* ortho = w.findChild<OrthoViews*>();
+        QVERIFY(ortho && ortho->isActive() && w.action("threeViews")->isChecked());
+        SliceView* coronal = ortho->viewOf(SliceAxis::Coronal);
+        QVERIFY(coronal && coronal->isVisible() && ortho->viewOf(SliceAxis::Sagittal)->isVisible());
+        QTest::qWait(100);
+        const auto cursor = ortho->cursorVoxel();
+        QCOMPARE(coronal->pipeline().slice(), std::size_t(cursor[1]));
+        // Navigation: a click in the axial view moves the coronal view's slice there.
+        const auto size = w.currentCase()->image->geometry().size;
+        QTest::mouseClick(w.view(), Qt::LeftButton, {}, w.view()->toWidget(double(size[0]) / 3, double(size[1]) / 3).toPoint());
+        QCOMPARE(coronal->pipeline().slice(), std::size_t(std::lround(ortho->cursorVoxel()[1])));
+        QVERIFY(ortho->cursorVoxel()[1] < double(size[1]) / 2);
+        w.setTool("toolBrush");
+        w.tools().find<BrushTool>("toolBrush")->setDiameter(5);
+        QCOMPARE(coronal->interactor(), w.view()->interactor());
+        // The stroke lies in the coronal plane, which the axial view shows under its crosshair
+        // line: hide that line to see the labels arrive.
+        w.view()->pipeline().setCrosshair(ortho->cursorVoxel(), false);
+        const QImage axialBefore = test::grabView(w.view());
+        test::mouseStroke(coronal, {double(size[0]) / 4, double(size[2]) / 2}, {double(size[0]) * 3 / 4, double(size[2]) / 2}, 6);
+        QVERIFY(painted(*w.editor().labels()) > 0);
+        QTest::qWait(100);
+        QVERIFY(test::countDifferent(axialBefore, test::grabView(w.view())) > 0);
+        ortho->setCursorVoxel(ortho->cursorVoxel());
+        QVERIFY(w.view()->pipeline().crosshairVisible());
+        QTest::qWait(100);
+        test::saveIfRequested(w.grab().toImage(), "three-views");
+        w.action("undo")->trigger();
+        w.setUnsavedPrompt([](const QString&) { return Choice::Discard; });  // the strokes were a test
+        w.action("threeViews")->trigger();
+        QVERIFY(!ortho->isActive() && !coronal->isVisible());
         // The folder dropped: the same volume.
         QVERIFY(w.openDropped({QString::fromStdString(series.string())}));
         QCOMPARE(w.currentCase()->image->depth(), std::size_t(20));
