@@ -1,10 +1,8 @@
 // dacw pretrain: self-supervised pretraining of the encoder on the images of several folders.
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +12,7 @@
 
 #include "Args.h"
 #include "Commands.h"
+#include "Console.h"
 #include "core/data/Preprocess.h"
 #include "core/dataset/Domain.h"
 #include "core/dataset/Task.h"
@@ -26,17 +25,6 @@ namespace fs = std::filesystem;
 
 namespace dacw::cli {
 namespace {
-
-std::atomic<bool> gStop{false};
-extern "C" void onPretrainInterrupt(int) { gStop.store(true); }
-
-std::string clock(double s) {
-    if (!std::isfinite(s) || s < 0) return "--:--";
-    const long t = std::lround(s);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%02ld:%02ld", t / 60, t % 60);
-    return buf;
-}
 
 /// Refuses an output the process could not write, before any minute is spent training: a folder,
 /// a missing or read-only parent. The probe file is the one the atomic write uses, then removed.
@@ -146,8 +134,7 @@ int pretrainCommand(const std::vector<std::string>& argv) {
               << "\n"
               << p.iterations << " iterations of " << std::min<int64_t>(p.batch, images.size())
               << " images (two views each), seed " << p.seed << "\n";
-    std::signal(SIGINT, onPretrainInterrupt);
-    std::signal(SIGTERM, onPretrainInterrupt);
+    stopOnInterrupt();
     train::PretrainResult r;
     try {
         train::EncoderPretrainer trainer(p, task.channels);
@@ -157,9 +144,9 @@ int pretrainCommand(const std::vector<std::string>& argv) {
             std::ostringstream line;
             line << std::fixed << std::setprecision(3) << "iteration " << s.iteration << "/" << s.total << " loss " << s.loss
                  << " (mean of last 10 " << s.meanLoss << ") " << std::setprecision(1) << s.imagesPerSecond
-                 << " img/s elapsed " << clock(s.seconds) << " ETA " << clock(eta) << "\n";
+                 << " img/s elapsed " << duration(s.seconds) << " ETA " << duration(eta) << "\n";
             std::cerr << line.str();
-        }, &gStop);
+        }, &interrupted());
         if (r.cancelled) {
             std::cerr << "cancelled after " << r.losses.size() << " iterations; nothing written\n";
             return 130;
@@ -169,7 +156,7 @@ int pretrainCommand(const std::vector<std::string>& argv) {
         throw InputError(e.what());
     }
     std::cout << "wrote " << out.string() << " (" << images.size() << " images, " << p.iterations << " iterations, "
-              << clock(r.seconds) << ")\n"
+              << duration(r.seconds) << ")\n"
               << "use it with: dacw train ... --preset " << a.get("preset", "quick") << encoderOptions
               << " --set encoder-weights=" << fs::absolute(out).string() << "\n";
     return kOk;

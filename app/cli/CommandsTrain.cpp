@@ -2,9 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <csignal>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -16,6 +14,7 @@
 
 #include "Args.h"
 #include "Commands.h"
+#include "Console.h"
 #include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
 #include "core/train/Presets.h"
@@ -30,18 +29,6 @@ namespace fs = std::filesystem;
 
 namespace dacw::cli {
 namespace {
-
-std::atomic<bool> gCancel{false};
-extern "C" void onInterrupt(int) { gCancel.store(true); }
-
-std::string duration(double s) {
-    if (!std::isfinite(s) || s < 0) return "--:--";
-    const long t = std::lround(s);
-    char buf[32];
-    if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-    else std::snprintf(buf, sizeof buf, "%02ld:%02ld", t / 60, t % 60);
-    return buf;
-}
 
 /// A one-line progress bar on a terminal, a plain line every few percent otherwise.
 struct ProgressPrinter {
@@ -202,8 +189,7 @@ int trainCommand(const std::vector<std::string>& argv) {
         throw UsageError(e.what());
     }
     r.outDir = a.require("out");
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
+    stopOnInterrupt();
     ProgressPrinter printer;
     RunObserver obs;
     JsonProgress jsonOut;
@@ -222,7 +208,7 @@ int trainCommand(const std::vector<std::string>& argv) {
         if (json) jsonOut.message(m);
     };
     try {
-        RunOutcome o = executeRun(r, obs, &gCancel);
+        RunOutcome o = executeRun(r, obs, &interrupted());
         if (o.cancelled) {
             std::cerr << "cancelled at iteration " << o.iterations << "; resume with the same command and --resume\n";
             if (json) JsonProgress::emit({{"event", "cancelled"}, {"iteration", o.iterations}, {"run", r.outDir.string()}});
@@ -355,7 +341,7 @@ int experimentBlock(const RunRequest& base, const std::vector<train::Method>& me
             obs.progress = [&](const train::Progress& p) { printer(p); };
             RunOutcome o;
             try {
-                o = executeRun(r, obs, &gCancel);
+                o = executeRun(r, obs, &interrupted());
             } catch (const train::TrainError& e) {
                 throw InputError(name + ": " + e.what());
             }
@@ -535,7 +521,7 @@ int experimentCommand(const std::vector<std::string>& argv) {
         }
         if (counts.empty()) throw UsageError("--labeled-counts lists no count");
     }
-    std::signal(SIGINT, onInterrupt);
+    stopOnInterrupt(/*alsoTerminate=*/false);
     if (counts.empty() && loo.empty()) {
         std::string md;
         const int rc = experimentBlock(base, methods, seeds, multi, out, &md, nullptr);
