@@ -13,6 +13,7 @@
 #include "Args.h"
 #include "Commands.h"
 #include "Console.h"
+#include "TrainOptions.h"
 #include "core/data/Preprocess.h"
 #include "core/dataset/Domain.h"
 #include "core/dataset/Task.h"
@@ -79,11 +80,7 @@ int pretrainCommand(const std::vector<std::string>& argv) {
         if (a.has("size")) c.size = a.getInt("size", 0);
         if (a.has("seed")) c.seed = std::uint64_t(a.getInt("seed", 0));
         if (a.has("threads")) c.threads = a.getInt("threads", 0);
-        for (const auto& kv : a.all("set")) {
-            auto eq = kv.find('=');
-            if (eq == std::string::npos) throw UsageError("--set expects key=value, got '" + kv + "'");
-            train::applyOption(c, kv.substr(0, eq), kv.substr(eq + 1));
-        }
+        applySetOptions(c, a.all("set"));
     } catch (const train::ConfigError& e) {
         throw UsageError(e.what());
     }
@@ -110,11 +107,7 @@ int pretrainCommand(const std::vector<std::string>& argv) {
     PreprocessOptions pre;
     pre.size = int(c.size);
     pre.channels = task.channels;
-    if (!a.flag("no-cache")) {
-        if (a.has("cache")) pre.cacheDir = a.get("cache");
-        else if (const char* x = std::getenv("XDG_CACHE_HOME")) pre.cacheDir = fs::path(x) / "dac-workbench" / "datasets";
-        else if (const char* h = std::getenv("HOME")) pre.cacheDir = fs::path(h) / ".cache" / "dac-workbench" / "datasets";
-    }
+    pre.cacheDir = datasetCacheDir(a);
     std::vector<train::TensorDataset> parts;
     std::ostringstream from;
     for (const auto& dir : dirs) {

@@ -15,6 +15,7 @@
 #include "Args.h"
 #include "Commands.h"
 #include "Console.h"
+#include "TrainOptions.h"
 #include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
 #include "core/train/Presets.h"
@@ -134,11 +135,7 @@ RunRequest requestFrom(const Args& a) {
         if (a.has("checkpoint-every")) c.checkpointInterval = a.getInt("checkpoint-every", 0);
         if (a.has("val-interval")) c.validationInterval = a.getInt("val-interval", 0);
         if (a.has("bf16")) train::applyOption(c, "bf16", a.get("bf16"));
-        for (const auto& kv : a.all("set")) {
-            auto eq = kv.find('=');
-            if (eq == std::string::npos) throw UsageError("--set expects key=value, got '" + kv + "'");
-            train::applyOption(c, kv.substr(0, eq), kv.substr(eq + 1));
-        }
+        applySetOptions(c, a.all("set"));
     } catch (const train::ConfigError& e) {
         throw UsageError(e.what());
     }
@@ -153,11 +150,7 @@ RunRequest requestFrom(const Args& a) {
         c.initModel = fs::absolute(m).string();
     }
     r.savePredictions = !a.flag("no-predictions");
-    if (!a.flag("no-cache")) {
-        if (a.has("cache")) r.cacheDir = a.get("cache");
-        else if (const char* x = std::getenv("XDG_CACHE_HOME")) r.cacheDir = fs::path(x) / "dac-workbench" / "datasets";
-        else if (const char* h = std::getenv("HOME")) r.cacheDir = fs::path(h) / ".cache" / "dac-workbench" / "datasets";
-    }
+    r.cacheDir = datasetCacheDir(a);
     return r;
 }
 
