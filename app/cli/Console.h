@@ -1,8 +1,10 @@
 #pragma once
 // What the long-running commands (train, experiment, pretrain) share on the terminal: Ctrl-C,
-// which stops a run within one iteration, and durations.
+// which stops a run within one iteration, durations, and the progress line of a training run.
 #include <atomic>
 #include <string>
+
+#include "core/train/Progress.h"
 
 namespace dacw::cli {
 
@@ -15,5 +17,13 @@ void stopOnInterrupt(bool alsoTerminate = true);
 
 /// Seconds as mm:ss, h:mm:ss from an hour on; "--:--" when unknown or negative.
 std::string duration(double seconds);
+
+/// A one-line progress bar on a terminal, a plain line every few percent otherwise.
+struct ProgressPrinter {
+    bool tty = false;
+    long long lastPlain = -1;
+    ProgressPrinter();
+    void operator()(const train::Progress& p);
+};
 
 }  // namespace dacw::cli

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "Args.h"
+#include "core/pipeline/Run.h"
 #include "core/train/TrainConfig.h"
 
 namespace dacw::cli {
@@ -16,5 +17,12 @@ void applySetOptions(train::TrainConfig& c, const std::vector<std::string>& keyV
 /// The dataset cache: --cache DIR, else $XDG_CACHE_HOME/dac-workbench/datasets, else
 /// $HOME/.cache/dac-workbench/datasets; empty (no cache) with --no-cache or when neither is set.
 std::filesystem::path datasetCacheDir(const Args& a);
+
+// Defined in CommandsTrain.cpp, beside `dacw train` and its help, which lists them.
+/// The options of `dacw train` that `dacw experiment` takes too.
+extern const std::vector<std::string> kTrainOptions;
+std::vector<std::filesystem::path> paths(const std::vector<std::string>& v);
+/// Fills a RunRequest from train/experiment options (method and out are the caller's).
+RunRequest requestFrom(const Args& a);
 
 }  // namespace dacw::cli
