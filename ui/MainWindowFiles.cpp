@@ -1,6 +1,7 @@
 // MainWindow, files: new projects, domain folders, recent projects, drag and drop, images opened
 // outside a project and their labels (Save label map as, the question before they would be
-// dropped, the recovery copy). The rest of the window is in MainWindow.cpp.
+// dropped, the recovery copy). The window is in MainWindow.cpp, the open case in
+// MainWindowCase.cpp.
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDateTime>

@@ -1,7 +1,8 @@
 #pragma once
-// MainWindow's state, shared by its implementation files (MainWindow.cpp: windows, actions and
-// the case being edited; MainWindowFiles.cpp: projects, domains, recent files, drops and labels
-// on loose images). Not read by moc; no torch.
+// MainWindow's state, shared by its implementation files (MainWindow.cpp: the window, its docks,
+// actions and menus; MainWindowCase.cpp: the case being edited, its undo, prediction and label
+// display; MainWindowFiles.cpp: projects, domains, recent files, drops and labels on loose
+// images). Not read by moc; no torch.
 #include <atomic>
 #include <functional>
 #include <map>
