@@ -31,8 +31,6 @@
 #include "ui/MessageBar.h"
 #include "ui/ProjectBrowser.h"
 #include "ui/ToolInteractor.h"
-#include "ui/train/Dashboard.h"
-#include "ui/train/RunController.h"
 #include "ui/train/TrainingCentre.h"
 #include "ui/model/LabelEditor.h"
 #include "ui/tools/ToolPalette.h"
@@ -190,56 +188,7 @@ void MainWindow::buildDocks()
     left->setWidget(d->browser);
     addDockWidget(Qt::LeftDockWidgetArea, left);
 
-    TrainingHost host;
-    host.project = [this]() -> Project* { return d->project ? &*d->project : nullptr; };
-    host.saveProject = [this] {
-        flushSaves();   // a pending autosave carries an older copy of the project
-        if (d->project && !d->readOnly)
-            d->project->save();
-    };
-    host.readOnly = [this] { return d->readOnly; };
-    host.domains = [this] { return d->domains; };
-    host.predictionsChanged = [this] {
-        if (!d->project)
-            return;
-        for (const auto& dom : d->domains)
-            for (const auto& c : dom.cases) {
-                const QString dn = QString::fromStdString(dom.name), id = QString::fromStdString(c.id);
-                auto s = d->browser->caseState(dn, id);
-                s.predicted = !findPrediction(*d->project, dom.name, c.id).empty();
-                d->browser->setCaseState(dn, id, s);
-            }
-        if (d->doc && !d->standalone) {
-            const std::string problem = d->doc->loadPrediction(*d->project);
-            if (!problem.empty())
-                showError(tr("Could not show the prediction: %1").arg(QString::fromStdString(problem)));
-            d->view->setPrediction(d->doc->prediction);
-            updateLegend();
-        }
-    };
-    host.showRanking = [this](const QList<QPair<QString, QString>>& cases, const QList<double>& scores) {
-        d->browser->setLabelNextRanking(cases, scores);
-    };
-    host.message = [this](const QString& text, bool error) {
-        if (error)
-            showError(text);
-        else
-            d->messages->showMessage(text, MessageBar::Level::Info);
-    };
-    d->training = new TrainingCentre(host, this);
-    d->dashboardDock = new QDockWidget(tr("Training dashboard"), this);
-    d->dashboardDock->setObjectName("dashboardDock");
-    d->dashboardDock->setWidget(d->training->dashboard());
-    addDockWidget(Qt::BottomDockWidgetArea, d->dashboardDock);
-    d->dashboardDock->hide();
-    connect(d->training->controller(), &RunController::started, this, [this] {
-        if (d->dashboardDock->isVisible())
-            return;
-        // A third of the window at most, so that the image stays the main thing on screen.
-        d->dashboardDock->show();
-        if (!d->dashboardDock->isFloating())
-            resizeDocks({d->dashboardDock}, {std::max(260, height() / 3)}, Qt::Vertical);
-    });
+    buildTrainingDock();
 
     d->labels = new LabelTable;
     auto* right = new QDockWidget(tr("Labels"), this);
@@ -344,58 +293,7 @@ void MainWindow::buildActions()
     predFill->setCheckable(true);
     auto* accept = d->add(this, "acceptPrediction", tr("Accept prediction as starting label"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
     connect(accept, &QAction::triggered, this, [this] { acceptPrediction(); });
-    auto* newRun = d->add(this, "newRun", tr("New training run..."));
-    connect(newRun, &QAction::triggered, this, [this] { d->training->newRun(); });
-    auto* predict = d->add(this, "predictDomain", tr("Predict this domain with the current run"));
-    connect(predict, &QAction::triggered, this, [this] {
-        const QString run = d->training->currentRun();
-        if (run.isEmpty())
-            return showError(tr("No finished training run in this project"));
-        d->training->predict(run, d->doc ? QStringList{QString::fromStdString(d->doc->domain)} : QStringList{});
-    });
-    auto* predictCase = d->add(this, "predictCase", tr("Predict this case with the current run"));
-    connect(predictCase, &QAction::triggered, this, [this] {
-        const QString run = d->training->currentRun();
-        if (run.isEmpty())
-            return showError(tr("No finished training run in this project"));
-        if (!d->doc || d->standalone)
-            return showError(tr("Open a case of the project first"));
-        d->training->predictCases(run, {{QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId)}});
-    });
-    auto* predictAll = d->add(this, "predictAll", tr("Predict every domain with the current run"));
-    connect(predictAll, &QAction::triggered, this, [this] {
-        const QString run = d->training->currentRun();
-        if (run.isEmpty())
-            return showError(tr("No finished training run in this project"));
-        d->training->predict(run, {});
-    });
-    auto* labelNext = d->add(this, "labelNext", tr("Suggest what to label next"));
-    connect(labelNext, &QAction::triggered, this, [this] {
-        const QString run = d->training->currentRun();
-        if (run.isEmpty())
-            return showError(tr("No finished training run in this project"));
-        d->training->suggestLabelNext(run);
-    });
-    auto* review = d->add(this, "reviewRun", tr("Review the current run"));
-    connect(review, &QAction::triggered, this, [this] {
-        const QString run = d->training->currentRun();
-        if (run.isEmpty())
-            return showError(tr("No finished training run in this project"));
-        d->training->review(run);
-    });
-    auto* compare = d->add(this, "reviewCompare", tr("Review the current run beside the newest other run"));
-    connect(compare, &QAction::triggered, this, [this] {
-        const QString current = d->training->currentRun();
-        QString other;
-        for (const auto& run : d->training->finishedRuns())
-            if (run.second != current) {
-                other = run.second;
-                break;
-            }
-        if (current.isEmpty() || other.isEmpty())
-            return showError(tr("Comparing needs two finished runs"));
-        d->training->review(current, other);
-    });
+    buildTrainingActions();
     connect(predFill, &QAction::toggled, this, [this](bool on) {
         d->view->pipeline().setPredictionOverlayStyle(on ? OverlayStyle::Fill : OverlayStyle::DashedOutline);
         d->view->requestRender();
@@ -463,37 +361,7 @@ void MainWindow::buildMenus()
     view->addAction(d->actions["outline"]);
     view->addAction(d->actions["showPrediction"]);
     view->addAction(d->actions["predictionFill"]);
-    auto* training = menuBar()->addMenu(tr("T&raining"));
-    training->addAction(d->actions["newRun"]);
-    training->addAction(d->dashboardDock->toggleViewAction());
-    training->addSeparator();
-    // The run the actions below use; rebuilt each time from the project's finished runs.
-    auto* runMenu = training->addMenu(tr("Current run"));
-    connect(runMenu, &QMenu::aboutToShow, this, [this, runMenu] {
-        runMenu->clear();
-        const QString current = d->training->currentRun();
-        const auto runs = d->training->finishedRuns();
-        if (runs.isEmpty())
-            runMenu->addAction(tr("(no finished run)"))->setEnabled(false);
-        auto* group = new QActionGroup(runMenu);
-        for (const auto& run : runs) {
-            QAction* a = runMenu->addAction(run.first);
-            a->setCheckable(true);
-            a->setChecked(run.second == current);
-            a->setToolTip(run.second);
-            group->addAction(a);
-            const QString folder = run.second;
-            connect(a, &QAction::triggered, this, [this, folder] { d->training->setCurrentRun(folder); });
-        }
-    });
-    training->addAction(d->actions["predictCase"]);
-    training->addAction(d->actions["predictDomain"]);
-    training->addAction(d->actions["predictAll"]);
-    training->addAction(d->actions["acceptPrediction"]);
-    training->addAction(d->actions["labelNext"]);
-    training->addSeparator();
-    training->addAction(d->actions["reviewRun"]);
-    training->addAction(d->actions["reviewCompare"]);
+    buildTrainingMenu();
     auto* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("Mouse and keys"), this, [this] {
         d->messages->showMessage(
@@ -633,16 +501,6 @@ void MainWindow::startValidation()
 }
 
 bool MainWindow::validationDone() const { return d->pendingValidations == 0; }
-
-void MainWindow::updateProjectActions()
-{
-    // Training and prediction write into the project; reviews and label-next read its runs.
-    const bool open = d->project.has_value(), writable = open && !d->readOnly;
-    for (const char* name : {"newRun", "predictCase", "predictDomain", "predictAll", "addDomain"})
-        d->actions[name]->setEnabled(writable);
-    for (const char* name : {"labelNext", "reviewRun", "reviewCompare"})
-        d->actions[name]->setEnabled(open);
-}
 
 void MainWindow::updateTitle()
 {

@@ -2,7 +2,8 @@
 // MainWindow's state, shared by its implementation files (MainWindow.cpp: the window, its docks,
 // actions and menus; MainWindowCase.cpp: the case being edited, its undo, prediction and label
 // display; MainWindowFiles.cpp: projects, domains, recent files, drops; MainWindowLoose.cpp:
-// images outside a project and their labels). Not read by moc; no torch.
+// images outside a project and their labels; MainWindowTraining.cpp: the training dock, the
+// actions on the current run and the Training menu). Not read by moc; no torch.
 #include <atomic>
 #include <filesystem>
 #include <functional>
