@@ -1,6 +1,8 @@
 // MainWindow, training: the training centre's dock and what it asks of the window (TrainingHost),
 // the actions on the current run (new run, predict, label next, review) and the Training menu.
 // The runs themselves are the training centre's (ui/train/TrainingCentre.h).
+#include <functional>
+
 #include <QActionGroup>
 #include <QDockWidget>
 #include <QMenu>
@@ -75,43 +77,29 @@ void MainWindow::buildTrainingActions()
 {
     auto* newRun = d->add(this, "newRun", tr("New training run..."));
     connect(newRun, &QAction::triggered, this, [this] { d->training->newRun(); });
-    auto* predict = d->add(this, "predictDomain", tr("Predict this domain with the current run"));
-    connect(predict, &QAction::triggered, this, [this] {
-        const QString run = d->training->currentRun();
-        if (run.isEmpty())
-            return showError(tr("No finished training run in this project"));
+    // An action on the current run: says so when there is none yet.
+    auto onCurrentRun = [this](QAction* a, std::function<void(const QString& run)> act) {
+        connect(a, &QAction::triggered, this, [this, act] {
+            const QString run = d->training->currentRun();
+            if (run.isEmpty())
+                return showError(tr("No finished training run in this project"));
+            act(run);
+        });
+    };
+    onCurrentRun(d->add(this, "predictDomain", tr("Predict this domain with the current run")), [this](const QString& run) {
         d->training->predict(run, d->doc ? QStringList{QString::fromStdString(d->doc->domain)} : QStringList{});
     });
-    auto* predictCase = d->add(this, "predictCase", tr("Predict this case with the current run"));
-    connect(predictCase, &QAction::triggered, this, [this] {
-        const QString run = d->training->currentRun();
-        if (run.isEmpty())
-            return showError(tr("No finished training run in this project"));
+    onCurrentRun(d->add(this, "predictCase", tr("Predict this case with the current run")), [this](const QString& run) {
         if (!d->doc || d->standalone)
             return showError(tr("Open a case of the project first"));
         d->training->predictCases(run, {{QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId)}});
     });
-    auto* predictAll = d->add(this, "predictAll", tr("Predict every domain with the current run"));
-    connect(predictAll, &QAction::triggered, this, [this] {
-        const QString run = d->training->currentRun();
-        if (run.isEmpty())
-            return showError(tr("No finished training run in this project"));
-        d->training->predict(run, {});
-    });
-    auto* labelNext = d->add(this, "labelNext", tr("Suggest what to label next"));
-    connect(labelNext, &QAction::triggered, this, [this] {
-        const QString run = d->training->currentRun();
-        if (run.isEmpty())
-            return showError(tr("No finished training run in this project"));
-        d->training->suggestLabelNext(run);
-    });
-    auto* review = d->add(this, "reviewRun", tr("Review the current run"));
-    connect(review, &QAction::triggered, this, [this] {
-        const QString run = d->training->currentRun();
-        if (run.isEmpty())
-            return showError(tr("No finished training run in this project"));
-        d->training->review(run);
-    });
+    onCurrentRun(d->add(this, "predictAll", tr("Predict every domain with the current run")),
+                 [this](const QString& run) { d->training->predict(run, {}); });
+    onCurrentRun(d->add(this, "labelNext", tr("Suggest what to label next")),
+                 [this](const QString& run) { d->training->suggestLabelNext(run); });
+    onCurrentRun(d->add(this, "reviewRun", tr("Review the current run")),
+                 [this](const QString& run) { d->training->review(run); });
     auto* compare = d->add(this, "reviewCompare", tr("Review the current run beside the newest other run"));
     connect(compare, &QAction::triggered, this, [this] {
         const QString current = d->training->currentRun();
