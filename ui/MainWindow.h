@@ -136,6 +136,10 @@ private:
     void buildToolBar();
     void buildMenus();
     void buildDocks();
+    // MainWindowTraining.cpp: the training dock, the actions on the current run, the Training menu.
+    void buildTrainingDock();
+    void buildTrainingActions();
+    void buildTrainingMenu();
     void populateBrowser();
     void startValidation();
     void applyLabelStyles();

@@ -1,8 +1,11 @@
 #pragma once
-// MainWindow's state, shared by its implementation files (MainWindow.cpp: windows, actions and
-// the case being edited; MainWindowFiles.cpp: projects, domains, recent files, drops and labels
-// on loose images). Not read by moc; no torch.
+// MainWindow's state, shared by its implementation files (MainWindow.cpp: the window, its docks,
+// actions and menus; MainWindowCase.cpp: the case being edited, its undo, prediction and label
+// display; MainWindowFiles.cpp: projects, domains, recent files, drops; MainWindowLoose.cpp:
+// images outside a project and their labels; MainWindowTraining.cpp: the training dock, the
+// actions on the current run and the Training menu). Not read by moc; no torch.
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +34,20 @@ namespace dacw {
 
 class OrthoViews;
 class ToolInteractor;
+
+inline std::filesystem::path toPath(const QString& s) { return std::filesystem::path(s.toStdString()); }
+
+// "name.nii.gz" -> "name": the base of the label description files written beside a label map.
+inline QString labelFileBase(const QString& file)
+{
+    QString base = file;
+    for (const char* ext : {".nii.gz", ".nii", ".nrrd", ".png"})
+        if (base.endsWith(ext, Qt::CaseInsensitive)) {
+            base.chop(int(qstrlen(ext)));
+            break;
+        }
+    return base;
+}
 
 struct MainWindow::Private {
     // Document state.

@@ -13,7 +13,8 @@ struct Command {
 };
 
 std::vector<Command> dataCommands();   // info, dataset validate, demo
-std::vector<Command> trainCommands();  // train, predict, evaluate, experiment
+std::vector<Command> trainCommands();  // train, predict, evaluate
+std::vector<Command> experimentCommands();  // experiment
 std::vector<Command> pretrainCommands();  // pretrain
 
 enum ExitCode { kOk = 0, kBadInput = 1, kUsage = 2 };

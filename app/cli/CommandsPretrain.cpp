@@ -1,10 +1,8 @@
 // dacw pretrain: self-supervised pretraining of the encoder on the images of several folders.
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +12,8 @@
 
 #include "Args.h"
 #include "Commands.h"
+#include "Console.h"
+#include "TrainOptions.h"
 #include "core/data/Preprocess.h"
 #include "core/dataset/Domain.h"
 #include "core/dataset/Task.h"
@@ -26,17 +26,6 @@ namespace fs = std::filesystem;
 
 namespace dacw::cli {
 namespace {
-
-std::atomic<bool> gStop{false};
-extern "C" void onPretrainInterrupt(int) { gStop.store(true); }
-
-std::string clock(double s) {
-    if (!std::isfinite(s) || s < 0) return "--:--";
-    const long t = std::lround(s);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%02ld:%02ld", t / 60, t % 60);
-    return buf;
-}
 
 /// Refuses an output the process could not write, before any minute is spent training: a folder,
 /// a missing or read-only parent. The probe file is the one the atomic write uses, then removed.
@@ -91,11 +80,7 @@ int pretrainCommand(const std::vector<std::string>& argv) {
         if (a.has("size")) c.size = a.getInt("size", 0);
         if (a.has("seed")) c.seed = std::uint64_t(a.getInt("seed", 0));
         if (a.has("threads")) c.threads = a.getInt("threads", 0);
-        for (const auto& kv : a.all("set")) {
-            auto eq = kv.find('=');
-            if (eq == std::string::npos) throw UsageError("--set expects key=value, got '" + kv + "'");
-            train::applyOption(c, kv.substr(0, eq), kv.substr(eq + 1));
-        }
+        applySetOptions(c, a.all("set"));
     } catch (const train::ConfigError& e) {
         throw UsageError(e.what());
     }
@@ -122,11 +107,7 @@ int pretrainCommand(const std::vector<std::string>& argv) {
     PreprocessOptions pre;
     pre.size = int(c.size);
     pre.channels = task.channels;
-    if (!a.flag("no-cache")) {
-        if (a.has("cache")) pre.cacheDir = a.get("cache");
-        else if (const char* x = std::getenv("XDG_CACHE_HOME")) pre.cacheDir = fs::path(x) / "dac-workbench" / "datasets";
-        else if (const char* h = std::getenv("HOME")) pre.cacheDir = fs::path(h) / ".cache" / "dac-workbench" / "datasets";
-    }
+    pre.cacheDir = datasetCacheDir(a);
     std::vector<train::TensorDataset> parts;
     std::ostringstream from;
     for (const auto& dir : dirs) {
@@ -146,8 +127,7 @@ int pretrainCommand(const std::vector<std::string>& argv) {
               << "\n"
               << p.iterations << " iterations of " << std::min<int64_t>(p.batch, images.size())
               << " images (two views each), seed " << p.seed << "\n";
-    std::signal(SIGINT, onPretrainInterrupt);
-    std::signal(SIGTERM, onPretrainInterrupt);
+    stopOnInterrupt();
     train::PretrainResult r;
     try {
         train::EncoderPretrainer trainer(p, task.channels);
@@ -157,9 +137,9 @@ int pretrainCommand(const std::vector<std::string>& argv) {
             std::ostringstream line;
             line << std::fixed << std::setprecision(3) << "iteration " << s.iteration << "/" << s.total << " loss " << s.loss
                  << " (mean of last 10 " << s.meanLoss << ") " << std::setprecision(1) << s.imagesPerSecond
-                 << " img/s elapsed " << clock(s.seconds) << " ETA " << clock(eta) << "\n";
+                 << " img/s elapsed " << duration(s.seconds) << " ETA " << duration(eta) << "\n";
             std::cerr << line.str();
-        }, &gStop);
+        }, &interrupted());
         if (r.cancelled) {
             std::cerr << "cancelled after " << r.losses.size() << " iterations; nothing written\n";
             return 130;
@@ -169,7 +149,7 @@ int pretrainCommand(const std::vector<std::string>& argv) {
         throw InputError(e.what());
     }
     std::cout << "wrote " << out.string() << " (" << images.size() << " images, " << p.iterations << " iterations, "
-              << clock(r.seconds) << ")\n"
+              << duration(r.seconds) << ")\n"
               << "use it with: dacw train ... --preset " << a.get("preset", "quick") << encoderOptions
               << " --set encoder-weights=" << fs::absolute(out).string() << "\n";
     return kOk;

@@ -27,6 +27,7 @@ void printOverview(const std::vector<Command>& cmds, std::ostream& out) {
 int main(int argc, char** argv) {
     std::vector<Command> cmds = dataCommands();
     for (auto& c : trainCommands()) cmds.push_back(std::move(c));
+    for (auto& c : experimentCommands()) cmds.push_back(std::move(c));
     for (auto& c : pretrainCommands()) cmds.push_back(std::move(c));
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
