@@ -20,6 +20,8 @@ struct Disagreement {
     std::vector<double> labelFlip;     // fraction of pixels whose argmax differs
 };
 
+class Distributed;
+
 class CoTrainer {
 public:
     explicit CoTrainer(TrainConfig config);
@@ -34,6 +36,13 @@ public:
     RunResult run(const TensorDataset& labeled, const TensorDataset& unlabeled,
                   const std::map<std::string, TensorDataset>& validation = {},
                   const ProgressCallback& callback = {}, const CancelToken* cancel = nullptr);
+
+    /// Trains data-parallel over `dist`'s ranks (before run(); null: one process). Every rank
+    /// calls run() with the same data and configuration: each trains on its shard of every global
+    /// batch (labeledBatch and unlabeledBatch are the global sizes) and gradients are averaged,
+    /// so all ranks hold the same models. Checkpoints are written by rank 0 alone; on resume every
+    /// rank reads the same checkpoint file (a folder all ranks see).
+    void setDistributed(std::shared_ptr<Distributed> dist);
 
     const TrainConfig& config() const;
     bool hasModels() const;
