@@ -21,12 +21,13 @@ import time
 
 BIN, GROUP = sys.argv[1], sys.argv[2]
 SKIP = 77
-# Mean relative difference of the total loss over 20 iterations between 2 ranks and 1 process.
-# The runs differ by BatchNorm statistics (per rank: 1 labeled + 2 unlabeled images instead of
-# the global 2 + 4) and by the CutMix partner of the last image of each shard. Measured 2-5% on
-# this configuration; a run with another seed differs by more than 15%, which is checked too so
-# the tolerance keeps its meaning.
-LOSS_TOLERANCE = 0.10
+# Mean relative difference of the total loss over 20 iterations between 2 ranks and 1 process at
+# the same global batch (4 labeled + 8 unlabeled). The runs differ by BatchNorm's batch statistics
+# (per rank 2 + 4 images instead of 4 + 8) and by the CutMix partner of the last image of each
+# shard; measured 0.10 on this configuration (0.03 at iteration 1 for the supervised method with
+# 4 images per rank, where only BN differs). Another seed differs by 0.55, and the test checks that
+# it differs by more than 1.5 x the tolerance, so the tolerance keeps its meaning.
+LOSS_TOLERANCE = 0.20
 failures = []
 
 
@@ -61,7 +62,7 @@ subprocess.run([BIN, "--make-synthetic", data, "--size", "32"], check=True, stdo
 
 
 def train_args(out, iterations=20, **over):
-    opts = {"method": "dac", "iterations": iterations, "labeled-batch": 2, "unlabeled-batch": 4, "width": 0.25,
+    opts = {"method": "dac", "iterations": iterations, "labeled-batch": 4, "unlabeled-batch": 8, "width": 0.25,
             "threads": 1, "seed": 3, "lr": 1e-3, "ramp-up": 4, "prefetch": 1, "bf16": "false",
             "channels-last": "false", "model-parallel": "false", "dist-timeout": 60}
     opts.update(over)
