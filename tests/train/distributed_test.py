@@ -245,7 +245,9 @@ def group_torchrun():
     u = "-" if "--nproc-per-node" in helptext else "_"
     out = os.path.join(work, "torchrun")
     cmd = [tr, f"--nnodes=1", f"--nproc{u}per{u}node=2", f"--master{u}addr=127.0.0.1", f"--master{u}port={free_port()}",
-           f"--no{u}python"] + train_args(out, 6)
+           # Debian's torchrun 1.13 under Python 3.11 fails on its default "--redirects 0 --tee 0"
+           # (enum.IntFlag no longer lists the zero member); any non-zero value works around it.
+           "--redirects", "1", "--tee", "1", f"--no{u}python"] + train_args(out, 6)
     print(" ".join(cmd), flush=True)
     r = subprocess.run(cmd, env=base_env(), capture_output=True, text=True, timeout=300)
     text = r.stdout + r.stderr
@@ -256,6 +258,20 @@ def group_torchrun():
     check(os.path.exists(os.path.join(out, "model.pt")), "rank 0 exported model.pt")
     if r.returncode != 0:
         print(text[-4000:])
+    # Two "nodes" on loopback: two torchrun agents, --nnodes 2 with --node_rank 0 and 1.
+    out2 = os.path.join(work, "torchrun-2nodes")
+    port = free_port()
+    agents = [subprocess.Popen([tr, "--nnodes=2", f"--node{u}rank={n}", f"--nproc{u}per{u}node=1",
+                                f"--master{u}addr=127.0.0.1", f"--master{u}port={port}", "--redirects", "1", "--tee", "1",
+                                f"--no{u}python"] + train_args(out2, 6), env=base_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True) for n in range(2)]
+    texts = [a.communicate(timeout=300)[0] for a in agents]
+    check([a.returncode for a in agents] == [0, 0], f"torchrun --nnodes 2 --node{u}rank 0/1 both exit 0 "
+          f"({[a.returncode for a in agents]})")
+    check("rank 1 of 2" in texts[1] and replica_difference(texts[0]) == 0.0,
+          "the second node's agent ran rank 1; the ranks end with the same parameters")
+    if any(a.returncode for a in agents):
+        print(texts[0][-3000:], "\n----\n", texts[1][-3000:])
 
 
 try:
