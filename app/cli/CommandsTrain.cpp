@@ -3,12 +3,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <csignal>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -17,6 +20,7 @@
 #include "Args.h"
 #include "Commands.h"
 #include "core/train/CoTrainer.h"
+#include "core/train/Distributed.h"
 #include "core/train/Errors.h"
 #include "core/train/Presets.h"
 #include "core/pipeline/ExperimentChart.h"
@@ -107,6 +111,14 @@ std::vector<fs::path> paths(const std::vector<std::string>& v) {
     return {v.begin(), v.end()};
 }
 
+// A failed distributed run: Gloo's threads may still wait on a dead peer, so exit now (status 1)
+// instead of unwinding into their teardown; the launcher (torchrun, srun) then stops the job.
+[[noreturn]] void distributedExit(const std::string& what) {
+    std::cerr << "dacw: error: rank 0: " + what + "\n";
+    std::cout << std::flush;
+    std::_Exit(kBadInput);
+}
+
 const std::vector<std::string> kTrainOptions = {
     "task", "labeled", "labeled-count", "labeled-ratio", "unlabeled", "test", "val", "method", "iters", "size",
     "backbone", "width", "seed", "out", "resume", "preset", "threads", "device", "batch", "lr", "optimizer",
@@ -187,11 +199,34 @@ void printEvaluation(const EvaluationResult& e) {
     }
 }
 
+/// `dacw train --distributed`: the process group of this rank (launch variables as for torchrun or
+/// srun, docs/cluster.md), or null when the launcher started one process.
+std::shared_ptr<train::Distributed> joinRanks(const Args& a, train::TrainConfig& cfg) {
+    if (!a.flag("distributed")) {
+        if (a.has("dist-timeout")) throw UsageError("--dist-timeout needs --distributed");
+        return nullptr;
+    }
+    const double timeout = a.getDouble("dist-timeout", 300.0);
+    if (!(timeout >= 1.0 && timeout <= 86400.0)) throw UsageError("--dist-timeout takes seconds between 1 and 86400");
+    train::DistEnv env;
+    try {
+        env = train::readDistEnv(train::DistMode::On);
+    } catch (const train::ConfigError& e) {
+        throw InputError(e.what());
+    }
+    if (!env.distributed()) return nullptr;
+    std::cerr << "rank " + std::to_string(env.rank) + ": joining " + env.describe() + "\n";
+    auto dist = std::make_shared<train::Distributed>(env, std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
+    if (cfg.threads == 0 && env.localWorldSize > 1)
+        cfg.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / env.localWorldSize);
+    if (cfg.device == "cuda") cfg.device = "cuda:" + std::to_string(env.localRank);
+    return dist;
+}
+
 int trainCommand(const std::vector<std::string>& argv) {
-    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "json"});
+    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "json", "distributed"});
     std::vector<std::string> allowed = kTrainOptions;
-    allowed.push_back("json");
-    allowed.push_back("notes");
+    for (const char* o : {"json", "notes", "distributed", "dist-timeout"}) allowed.push_back(o);
     a.allowOnly(allowed);
     const bool json = a.flag("json");
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional().front() + "'");
@@ -202,6 +237,30 @@ int trainCommand(const std::vector<std::string>& argv) {
         throw UsageError(e.what());
     }
     r.outDir = a.require("out");
+    try {
+        r.distributed = joinRanks(a, r.config);
+    } catch (const train::TrainError& e) {
+        throw InputError(e.what());
+    }
+    if (r.distributed && !r.distributed->isRoot()) {
+        // Other ranks: the same training, nothing written; their start, end and errors on stderr.
+        const std::string tag = "rank " + std::to_string(r.distributed->rank()) + ": ";
+        std::signal(SIGINT, onInterrupt);
+        std::signal(SIGTERM, onInterrupt);
+        RunObserver quiet;
+        quiet.message = [&](const std::string& m) {
+            if (m.rfind("distributed", 0) == 0) std::cerr << tag + m + "\n";
+        };
+        try {
+            RunOutcome o = executeRun(r, quiet, &gCancel);
+            std::cerr << tag + (o.cancelled ? "cancelled" : "finished") + " at iteration " + std::to_string(o.iterations) + "\n";
+            return o.cancelled ? 130 : kOk;
+        } catch (const std::exception& e) {
+            // Gloo's threads may still wait on a dead peer: exit now so the launcher stops the job.
+            std::cerr << "dacw: error: " + tag + e.what() + "\n";
+            std::_Exit(kBadInput);
+        }
+    }
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
     ProgressPrinter printer;
@@ -240,8 +299,10 @@ int trainCommand(const std::vector<std::string>& argv) {
         std::cout << "run folder: " << r.outDir.string() << "\n";
         printEvaluation(o.evaluation);
     } catch (const train::DivergenceError& e) {
+        if (r.distributed) distributedExit(std::string("training diverged: ") + e.what());
         throw InputError(std::string("training diverged: ") + e.what());
     } catch (const train::TrainError& e) {
+        if (r.distributed) distributedExit(e.what());
         throw InputError(e.what());
     }
     return kOk;
@@ -588,7 +649,8 @@ const char* kTrainHelp =
     "                  [--device cpu|cuda] [--bf16 true|false|auto] [--checkpoint-every N] [--val-interval N]\n"
     "                  [--json] [--notes TEXT]\n"
     "                  [--set key=value ...] [--cache DIR | --no-cache] [--no-predictions] [--resume]\n"
-    "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled]\n\n"
+    "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled]\n"
+    "                  [--distributed [--dist-timeout SECONDS]]\n\n"
     "Trains two DeepLabv3+ sub-models with DAC (or a baseline) on labeled cases from one domain and\n"
     "unlabeled images from others, then evaluates the chosen sub-model on the --test domains.\n"
     "The labeled cases are chosen with the seed; the rest of the labeled domain (up to 16 cases)\n"
@@ -606,6 +668,11 @@ const char* kTrainHelp =
     "cached in ~/.cache/dacw/kernels.tsv; --bf16 or --set channels-last=/model-parallel= pins one.\n"
     "--json writes one JSON object per line on stdout (events progress, validation, message, finished\n"
     "or cancelled) for scripts; the human-readable progress stays on stderr.\n"
+    "--distributed trains data-parallel over the processes a launcher started: torchrun (RANK,\n"
+    "WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) or srun (SLURM_PROCID, SLURM_NTASKS,\n"
+    "SLURM_LOCALID, with MASTER_ADDR and MASTER_PORT exported); --batch is the global batch, rank 0\n"
+    "alone writes RUNDIR, a lost peer stops every rank within --dist-timeout (default 300 s).\n"
+    "See docs/cluster.md.\n"
     "Exit codes: 0 done, 1 bad input or training failure, 2 usage, 130 cancelled.\n";
 
 }  // namespace

@@ -6,6 +6,7 @@ Usage: distributed_test.py DACW_TRAIN GROUP, GROUP one of
   equivalence  2 processes x 1 thread against 1 process at the same global batch and seed: the
                loss curves agree within LOSS_TOLERANCE, all ranks end with the same parameters
   lost-peer    a rank killed mid-training makes the other exit non-zero, naming it, within 60 s
+  cli          `dacw train --distributed` on the demo data (DACW_TRAIN is then the dacw binary)
   torchrun     the same run launched by torchrun (skipped, exit 77, when torchrun is absent;
                failing under CI=true)
 """
@@ -58,7 +59,8 @@ def rank_env(rank, world, port, **extra):
 
 work = tempfile.mkdtemp(prefix="dacw_dist_")
 data = os.path.join(work, "data")
-subprocess.run([BIN, "--make-synthetic", data, "--size", "32"], check=True, stdout=subprocess.DEVNULL)
+if GROUP != "cli":
+    subprocess.run([BIN, "--make-synthetic", data, "--size", "32"], check=True, stdout=subprocess.DEVNULL)
 
 
 def train_args(out, iterations=20, **over):
@@ -246,7 +248,7 @@ def group_torchrun():
     out = os.path.join(work, "torchrun")
     cmd = [tr, f"--nnodes=1", f"--nproc{u}per{u}node=2", f"--master{u}addr=127.0.0.1", f"--master{u}port={free_port()}",
            # Debian's torchrun 1.13 under Python 3.11 fails on its default "--redirects 0 --tee 0"
-           # (enum.IntFlag no longer lists the zero member); any non-zero value works around it.
+           # (enum.IntFlag no longer lists the zero member, nor 3); 1 or 2 work around it.
            "--redirects", "1", "--tee", "1", f"--no{u}python"] + train_args(out, 6)
     print(" ".join(cmd), flush=True)
     r = subprocess.run(cmd, env=base_env(), capture_output=True, text=True, timeout=300)
@@ -274,8 +276,35 @@ def group_torchrun():
         print(texts[0][-3000:], "\n----\n", texts[1][-3000:])
 
 
+def group_cli():
+    """`dacw train --distributed` (BIN is dacw here) on the demo's fundus centres, 2 ranks."""
+    demo = os.path.join(work, "demo")
+    subprocess.run([BIN, "demo", demo], check=True, capture_output=True)
+    f = os.path.join(demo, "fundus")
+    run = os.path.join(work, "run")
+    args = [BIN, "train", "--distributed", "--dist-timeout", "60", "--task", "fundus", "--labeled",
+            os.path.join(f, "centre-a"), "--labeled-count", "4", "--unlabeled", os.path.join(f, "centre-b"), "--test",
+            os.path.join(f, "centre-c"), "--method", "dac", "--iters", "6", "--size", "32", "--width", "0.25",
+            "--batch", "4", "--threads", "1", "--bf16", "false", "--set", "channels-last=false", "--set",
+            "model-parallel=false", "--no-cache", "--out", run]
+    codes, outs = run_ranks(args, timeout=240)
+    check(codes == [0, 0], f"dacw train --distributed on 2 ranks exits 0 ({codes})")
+    check(replica_difference(outs[0]) == 0.0 and "rank 1: finished at iteration 6" in outs[1],
+          "both ranks trained 6 iterations and end with the same parameters")
+    for name in ("model.pt", "metrics.json", "config.json", "metrics.csv"):
+        check(os.path.exists(os.path.join(run, name)), f"rank 0 wrote {name}")
+    log = open(os.path.join(run, "log.txt")).read() if os.path.exists(os.path.join(run, "log.txt")) else ""
+    check("rank 1 of 2" not in log and "rank 0 of 2" in log, "log.txt is rank 0's alone")
+    r = subprocess.run(args[:2] + ["--dist-timeout", "5"] + args[5:], env=base_env(), capture_output=True, text=True)
+    check(r.returncode == 2 and "--dist-timeout needs --distributed" in r.stderr, "--dist-timeout alone is a usage error")
+    r = subprocess.run(args, env=base_env(), capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and "neither RANK and WORLD_SIZE" in r.stderr, "--distributed without a launcher: exit 1")
+    if codes != [0, 0]:
+        print(outs[0][-3000:], "\n----\n", outs[1][-3000:])
+
+
 try:
-    {"env": group_env, "equivalence": group_equivalence, "lost-peer": group_lost_peer,
+    {"env": group_env, "cli": group_cli, "equivalence": group_equivalence, "lost-peer": group_lost_peer,
      "torchrun": group_torchrun}[GROUP]()
 finally:
     shutil.rmtree(work, ignore_errors=True)
