@@ -7,7 +7,9 @@ threads at the same global batch (docs/cluster.md). Prints a table; times nothin
 
 Throughput is the global batch (labeled + unlabeled images) over the median seconds per iteration
 after a warm-up (iterations 1-5 are dropped); the all-reduce time is rank 0's (gradients and BN
-statistics of both sub-models, from metrics.csv); the bytes are the gradient payload one rank
+statistics of both sub-models, from metrics.csv); the last row runs N unrelated one-process
+trainings of batch/N side by side, without any exchange: the most N processes can get from this
+machine, against which the data-parallel row's overhead shows; the bytes are the gradient payload one rank
 all-reduces per iteration, and what a ring all-reduce sends per rank, 2 (N-1)/N times that.
 """
 import argparse
@@ -16,7 +18,6 @@ import socket
 import statistics
 import subprocess
 import tempfile
-import time
 
 
 def free_port():
@@ -32,14 +33,26 @@ def clean_env(**extra):
     return env
 
 
-def run(a, data, out, procs):
+def run(a, data, out, procs, independent=False):
+    """procs ranks of one run; with `independent`, procs unrelated one-process runs of batch/procs
+    side by side (no communication): what the machine gives two processes, the ceiling."""
+    batch = a.batch // procs if independent else a.batch
     args = [a.dacw_train, "--labeled", os.path.join(data, "labeled.pt"), "--unlabeled",
             os.path.join(data, "unlabeled.pt"), "--out", out, "--method", a.method, "--iterations",
-            str(a.iterations), "--labeled-batch", str(a.batch), "--unlabeled-batch", str(a.batch), "--width",
+            str(a.iterations), "--labeled-batch", str(batch), "--unlabeled-batch", str(batch), "--width",
             str(a.width), "--threads", str(a.threads), "--seed", "1", "--prefetch", "2",
             "--bf16", "false", "--channels-last", "false", "--model-parallel", "false"]
     port = free_port()
-    t0 = time.time()
+    if independent:
+        ps = [subprocess.Popen(args[:args.index("--out") + 1] + [f"{out}-{r}"] + args[args.index("--out") + 2:],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env())
+              for r in range(procs)]
+        outs = [p.communicate()[0] for p in ps]
+        if any(p.returncode for p in ps):
+            raise SystemExit("run failed:\n" + "\n----\n".join(o[-2000:] for o in outs))
+        rs = [metrics(a, f"{out}-{r}", 2 * batch) for r in range(procs)]
+        worst = max(rs, key=lambda r: r["s_iter"])
+        return {"s_iter": worst["s_iter"], "ips": 2 * a.batch / worst["s_iter"], "comm": 0.0, "bytes": 0.0}
     ps = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            env=clean_env(**({} if procs == 1 else dict(RANK=r, WORLD_SIZE=procs, LOCAL_RANK=r,
                                                                          LOCAL_WORLD_SIZE=procs,
@@ -47,17 +60,20 @@ def run(a, data, out, procs):
                                                                          MASTER_PORT=port))))
           for r in range(procs)]
     outs = [p.communicate()[0] for p in ps]
-    wall = time.time() - t0
     if any(p.returncode for p in ps):
         raise SystemExit("run failed:\n" + "\n----\n".join(o[-2000:] for o in outs))
+    return metrics(a, out, 2 * a.batch)
+
+
+def metrics(a, out, images):
     rows = open(os.path.join(out, "metrics.csv")).read().split("\n")
     head = rows[0].split(",")
     recs = [dict(zip(head, r.split(","))) for r in rows[1:] if r][5:]
-    images = 2 * a.batch if a.method != "supervised" else a.batch
+    images = images if a.method != "supervised" else images // 2
     s_iter = statistics.median(images / float(r["images_per_s"]) for r in recs)
     comm = statistics.median(float(r.get("allreduce_s", 0)) for r in recs)
     payload = statistics.median(float(r.get("allreduce_bytes", 0)) for r in recs)
-    return {"s_iter": s_iter, "ips": images / s_iter, "comm": comm, "bytes": payload, "wall": wall}
+    return {"s_iter": s_iter, "ips": images / s_iter, "comm": comm, "bytes": payload}
 
 
 def main():
@@ -77,6 +93,7 @@ def main():
                    stdout=subprocess.DEVNULL)
     one = run(a, data, os.path.join(work, "one"), 1)
     many = run(a, data, os.path.join(work, "many"), a.procs)
+    ceiling = run(a, data, os.path.join(work, "apart"), a.procs, independent=True)
     n = a.procs
     cpu = "unknown"
     for line in open("/proc/cpuinfo"):
@@ -89,7 +106,7 @@ def main():
     print("| processes x threads | s/iteration | images/s | scaling | all-reduce s/iter | all-reduce share "
           "| payload MB/iter | ring bytes sent MB/iter |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, r, procs in (("1", one, 1), (str(n), many, n)):
+    for name, r, procs in (("1", one, 1), (str(n), many, n), (f"{n} unrelated, batch/{n} each, no exchange", ceiling, 1)):
         ring = 2 * (procs - 1) / procs * r["bytes"]
         print(f"| {name} x {a.threads} | {r['s_iter']:.3f} | {r['ips']:.1f} | {r['ips'] / one['ips']:.2f}x "
               f"| {r['comm']:.4f} | {100 * r['comm'] / r['s_iter']:.1f}% | {r['bytes'] / 1e6:.2f} | {ring / 1e6:.2f} |")
