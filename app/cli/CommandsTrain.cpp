@@ -19,6 +19,7 @@
 
 #include "Args.h"
 #include "Commands.h"
+#include "TrainDistributed.h"
 #include "core/train/CoTrainer.h"
 #include "core/train/Distributed.h"
 #include "core/train/Errors.h"
@@ -111,14 +112,6 @@ std::vector<fs::path> paths(const std::vector<std::string>& v) {
     return {v.begin(), v.end()};
 }
 
-// A failed distributed run: Gloo's threads may still wait on a dead peer, so exit now (status 1)
-// instead of unwinding into their teardown; the launcher (torchrun, srun) then stops the job.
-[[noreturn]] void distributedExit(const std::string& what) {
-    std::cerr << "dacw: error: rank 0: " + what + "\n";
-    std::cout << std::flush;
-    std::_Exit(kBadInput);
-}
-
 const std::vector<std::string> kTrainOptions = {
     "task", "labeled", "labeled-count", "labeled-ratio", "unlabeled", "test", "val", "method", "iters", "size",
     "backbone", "width", "seed", "out", "resume", "preset", "threads", "device", "batch", "lr", "optimizer",
@@ -199,30 +192,6 @@ void printEvaluation(const EvaluationResult& e) {
     }
 }
 
-/// `dacw train --distributed`: the process group of this rank (launch variables as for torchrun or
-/// srun, docs/cluster.md), or null when the launcher started one process.
-std::shared_ptr<train::Distributed> joinRanks(const Args& a, train::TrainConfig& cfg) {
-    if (!a.flag("distributed")) {
-        if (a.has("dist-timeout")) throw UsageError("--dist-timeout needs --distributed");
-        return nullptr;
-    }
-    const double timeout = a.getDouble("dist-timeout", 300.0);
-    if (!(timeout >= 1.0 && timeout <= 86400.0)) throw UsageError("--dist-timeout takes seconds between 1 and 86400");
-    train::DistEnv env;
-    try {
-        env = train::readDistEnv(train::DistMode::On);
-    } catch (const train::ConfigError& e) {
-        throw InputError(e.what());
-    }
-    if (!env.distributed()) return nullptr;
-    std::cerr << "rank " + std::to_string(env.rank) + ": joining " + env.describe() + "\n";
-    auto dist = std::make_shared<train::Distributed>(env, std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
-    if (cfg.threads == 0 && env.localWorldSize > 1)
-        cfg.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / env.localWorldSize);
-    if (cfg.device == "cuda") cfg.device = "cuda:" + std::to_string(env.localRank);
-    return dist;
-}
-
 int trainCommand(const std::vector<std::string>& argv) {
     Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "json", "distributed"});
     std::vector<std::string> allowed = kTrainOptions;
@@ -243,23 +212,9 @@ int trainCommand(const std::vector<std::string>& argv) {
         throw InputError(e.what());
     }
     if (r.distributed && !r.distributed->isRoot()) {
-        // Other ranks: the same training, nothing written; their start, end and errors on stderr.
-        const std::string tag = "rank " + std::to_string(r.distributed->rank()) + ": ";
         std::signal(SIGINT, onInterrupt);
         std::signal(SIGTERM, onInterrupt);
-        RunObserver quiet;
-        quiet.message = [&](const std::string& m) {
-            if (m.rfind("distributed", 0) == 0) std::cerr << tag + m + "\n";
-        };
-        try {
-            RunOutcome o = executeRun(r, quiet, &gCancel);
-            std::cerr << tag + (o.cancelled ? "cancelled" : "finished") + " at iteration " + std::to_string(o.iterations) + "\n";
-            return o.cancelled ? 130 : kOk;
-        } catch (const std::exception& e) {
-            // Gloo's threads may still wait on a dead peer: exit now so the launcher stops the job.
-            std::cerr << "dacw: error: " + tag + e.what() + "\n";
-            std::_Exit(kBadInput);
-        }
+        return trainOtherRank(r, &gCancel);
     }
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
@@ -299,10 +254,10 @@ int trainCommand(const std::vector<std::string>& argv) {
         std::cout << "run folder: " << r.outDir.string() << "\n";
         printEvaluation(o.evaluation);
     } catch (const train::DivergenceError& e) {
-        if (r.distributed) distributedExit(std::string("training diverged: ") + e.what());
+        if (r.distributed) distributedExit(0, std::string("training diverged: ") + e.what());
         throw InputError(std::string("training diverged: ") + e.what());
     } catch (const train::TrainError& e) {
-        if (r.distributed) distributedExit(e.what());
+        if (r.distributed) distributedExit(0, e.what());
         throw InputError(e.what());
     }
     return kOk;
