@@ -6,6 +6,7 @@ Usage: distributed_test.py DACW_TRAIN GROUP, GROUP one of
   equivalence  2 processes x 1 thread against 1 process at the same global batch and seed: the
                loss curves agree within LOSS_TOLERANCE, all ranks end with the same parameters
   lost-peer    a rank killed mid-training makes the other exit non-zero, naming it, within 60 s
+  stop         Ctrl-C on one rank stops all of them after the same iteration
   cli          `dacw train --distributed` on the demo data (DACW_TRAIN is then the dacw binary)
   torchrun     the same run launched by torchrun (skipped, exit 77, when torchrun is absent;
                failing under CI=true)
@@ -191,6 +192,7 @@ def group_equivalence():
 
 
 def group_lost_peer():
+    group_stop()
     for victim in (1, 0):
         out = os.path.join(work, f"lost{victim}")
         port = free_port()
@@ -276,6 +278,27 @@ def group_torchrun():
         print(texts[0][-3000:], "\n----\n", texts[1][-3000:])
 
 
+def group_stop():
+    """Ctrl-C on one rank stops every rank after the same iteration; rank 0 saves a checkpoint."""
+    out = os.path.join(work, "stop")
+    port = free_port()
+    args = train_args(out, 100000, **{"checkpoint-interval": 100000})
+    procs = [subprocess.Popen(args, env=rank_env(r, 2, port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True) for r in range(2)]
+    t0 = time.time()
+    while time.time() - t0 < 120:
+        line = procs[0].stdout.readline()
+        if not line or line.startswith("iter 10/"):
+            break
+    procs[1].send_signal(signal.SIGINT)
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    stops = [re.search(r"cancelled at iteration (\d+)", o) for o in outs]
+    check([p.returncode for p in procs] == [130, 130], f"both ranks exit 130 ({[p.returncode for p in procs]})")
+    check(all(stops) and stops[0].group(1) == stops[1].group(1),
+          "both stop after the same iteration" + (f" ({stops[0].group(1)})" if all(stops) else ""))
+    check(os.path.exists(os.path.join(out, "checkpoint.pt")), "rank 0 saved a checkpoint to resume from")
+
+
 def group_cli():
     """`dacw train --distributed` (BIN is dacw here) on the demo's fundus centres, 2 ranks."""
     demo = os.path.join(work, "demo")
@@ -304,7 +327,7 @@ def group_cli():
 
 
 try:
-    {"env": group_env, "cli": group_cli, "equivalence": group_equivalence, "lost-peer": group_lost_peer,
+    {"env": group_env, "cli": group_cli, "stop": group_stop, "equivalence": group_equivalence, "lost-peer": group_lost_peer,
      "torchrun": group_torchrun}[GROUP]()
 finally:
     shutil.rmtree(work, ignore_errors=True)
