@@ -248,64 +248,93 @@ void Distributed::broadcast(const std::vector<at::Tensor>& tensors, Group group)
     });
 }
 
-CommStats Distributed::averageGradients(const std::vector<at::Tensor>& parameters, Group group, int64_t bucketBytes) {
+// An all-reduce in flight: the buckets queued, their gradients still to be written back.
+struct Distributed::Pending {
+    struct Bucket {
+        size_t begin, end;
+        std::vector<at::Tensor> flat;
+        c10::intrusive_ptr<c10d::Work> work;
+    };
+    std::vector<at::Tensor> tensors;
+    std::vector<Bucket> buckets;
+    Group group;
+    std::string what;
+    CommStats stats;
+};
+
+std::shared_ptr<Distributed::Pending> Distributed::startAverage(std::vector<at::Tensor> tensors, Group group,
+                                                               int64_t bucketBytes, const char* what) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto p = std::make_shared<Pending>();
+    p->tensors = std::move(tensors);
+    p->group = group;
+    p->what = std::string(what) + " all-reduce of sub-model " + (group == SubModelB ? "B" : "A");
+    const auto& ts = p->tensors;
+    d_->guarded(p->what, [&] {
+        at::NoGradGuard noGrad;
+        // All buckets are queued before the first is awaited, so flattening bucket k+1 overlaps
+        // the exchange of bucket k.
+        for (size_t i = 0; i < ts.size();) {
+            size_t j = i;
+            int64_t bytes = 0;
+            std::vector<at::Tensor> parts;
+            while (j < ts.size() && ts[j].scalar_type() == ts[i].scalar_type() &&
+                   (j == i || bytes + ts[j].nbytes() <= static_cast<size_t>(bucketBytes))) {
+                bytes += static_cast<int64_t>(ts[j].nbytes());
+                parts.push_back(ts[j].reshape(-1));
+                ++j;
+            }
+            Pending::Bucket b{i, j, {at::cat(parts)}, {}};
+            b.work = d_->groups.at(group)->allreduce(b.flat);
+            p->stats.bytes += bytes;
+            p->buckets.push_back(std::move(b));
+            i = j;
+        }
+    });
+    p->stats.buckets = static_cast<int>(p->buckets.size());
+    p->stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return p;
+}
+
+CommStats Distributed::finish(const std::shared_ptr<Pending>& p) {
+    const auto t0 = std::chrono::steady_clock::now();
+    d_->guarded(p->what, [&] {
+        at::NoGradGuard noGrad;
+        const double inv = 1.0 / static_cast<double>(d_->env.worldSize);
+        for (auto& b : p->buckets) {
+            b.work->wait();
+            b.flat[0].mul_(inv);
+            int64_t off = 0;
+            for (size_t k = b.begin; k < b.end; ++k) {
+                auto& t = p->tensors[k];
+                const int64_t n = t.numel();
+                t.copy_(b.flat[0].slice(0, off, off + n).view(t.sizes()));
+                off += n;
+            }
+        }
+    });
+    p->buckets.clear();
+    p->stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return p->stats;
+}
+
+std::shared_ptr<Distributed::Pending> Distributed::startAverageGradients(const std::vector<at::Tensor>& parameters,
+                                                                        Group group, int64_t bucketBytes) {
     std::vector<at::Tensor> grads;
     for (const auto& p : parameters)
         if (p.grad().defined()) grads.push_back(p.grad());
-    return average(grads, group, bucketBytes, "gradient");
+    return startAverage(std::move(grads), group, bucketBytes, "gradient");
+}
+
+CommStats Distributed::averageGradients(const std::vector<at::Tensor>& parameters, Group group, int64_t bucketBytes) {
+    return finish(startAverageGradients(parameters, group, bucketBytes));
 }
 
 CommStats Distributed::averageBuffers(const std::vector<at::Tensor>& buffers, Group group) {
     std::vector<at::Tensor> floats;
     for (const auto& b : buffers)
         if (b.defined() && b.is_floating_point() && b.numel() > 0) floats.push_back(b.detach());
-    return average(floats, group, 25LL << 20, "BatchNorm statistics");
-}
-
-CommStats Distributed::average(const std::vector<at::Tensor>& grads, Group group, int64_t bucketBytes, const char* what) {
-    const auto t0 = std::chrono::steady_clock::now();
-    CommStats s;
-    struct Bucket {
-        size_t begin, end;
-        std::vector<at::Tensor> flat;
-        c10::intrusive_ptr<c10d::Work> work;
-    };
-    std::vector<Bucket> buckets;
-    d_->guarded(std::string(what) + " all-reduce of sub-model " + (group == SubModelB ? "B" : "A"), [&] {
-        at::NoGradGuard noGrad;
-        // All buckets are queued before the first is awaited, so flattening bucket k+1 overlaps
-        // the exchange of bucket k.
-        for (size_t i = 0; i < grads.size();) {
-            size_t j = i;
-            int64_t bytes = 0;
-            std::vector<at::Tensor> parts;
-            while (j < grads.size() && grads[j].scalar_type() == grads[i].scalar_type() &&
-                   (j == i || bytes + grads[j].nbytes() <= static_cast<size_t>(bucketBytes))) {
-                bytes += static_cast<int64_t>(grads[j].nbytes());
-                parts.push_back(grads[j].reshape(-1));
-                ++j;
-            }
-            Bucket b{i, j, {at::cat(parts)}, {}};
-            b.work = d_->groups.at(group)->allreduce(b.flat);
-            s.bytes += bytes;
-            buckets.push_back(std::move(b));
-            i = j;
-        }
-        const double inv = 1.0 / static_cast<double>(d_->env.worldSize);
-        for (auto& b : buckets) {
-            b.work->wait();
-            b.flat[0].mul_(inv);
-            int64_t off = 0;
-            for (size_t k = b.begin; k < b.end; ++k) {
-                const int64_t n = grads[k].numel();
-                grads[k].copy_(b.flat[0].slice(0, off, off + n).view(grads[k].sizes()));
-                off += n;
-            }
-        }
-    });
-    s.buckets = static_cast<int>(buckets.size());
-    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return s;
+    return finish(startAverage(std::move(floats), group, 25LL << 20, "BatchNorm statistics"));
 }
 
 void Distributed::allreduceSum(at::Tensor& t, Group group) {
@@ -361,7 +390,16 @@ int Distributed::worldSize() const { return d_->env.worldSize; }
 std::chrono::milliseconds Distributed::timeout() const { return {}; }
 std::string Distributed::peers() const { return {}; }
 void Distributed::broadcast(const std::vector<at::Tensor>&, Group) {}
+struct Distributed::Pending {};
+std::shared_ptr<Distributed::Pending> Distributed::startAverage(std::vector<at::Tensor>, Group, int64_t, const char*) {
+    return nullptr;
+}
+std::shared_ptr<Distributed::Pending> Distributed::startAverageGradients(const std::vector<at::Tensor>&, Group, int64_t) {
+    return nullptr;
+}
+CommStats Distributed::finish(const std::shared_ptr<Pending>&) { return {}; }
 CommStats Distributed::averageGradients(const std::vector<at::Tensor>&, Group, int64_t) { return {}; }
+CommStats Distributed::averageBuffers(const std::vector<at::Tensor>&, Group) { return {}; }
 void Distributed::allreduceSum(at::Tensor&, Group) {}
 void Distributed::allreduceMax(at::Tensor&, Group) {}
 std::string Distributed::shareFromRoot(const std::string&, const std::string& v, std::chrono::milliseconds) { return v; }

@@ -76,6 +76,13 @@ public:
     /// graphs are the same on every rank, so they are the same ones everywhere).
     CommStats averageGradients(const std::vector<at::Tensor>& parameters, Group group,
                                int64_t bucketBytes = 25LL << 20);
+    /// averageGradients in two halves, so that the exchange runs while the caller computes (the
+    /// other sub-model's backward pass); finish() waits and writes the means back. Every rank
+    /// must start and finish the same exchanges in the same order per group.
+    struct Pending;
+    std::shared_ptr<Pending> startAverageGradients(const std::vector<at::Tensor>& parameters, Group group,
+                                                   int64_t bucketBytes = 25LL << 20);
+    CommStats finish(const std::shared_ptr<Pending>& pending);
     /// Replaces the floating-point buffers (BatchNorm running statistics) by their mean over the
     /// ranks, so that every rank validates, checkpoints and exports the same model.
     CommStats averageBuffers(const std::vector<at::Tensor>& buffers, Group group);
@@ -90,7 +97,7 @@ public:
     std::string peers() const;
 
 private:
-    CommStats average(const std::vector<at::Tensor>& tensors, Group group, int64_t bucketBytes, const char* what);
+    std::shared_ptr<Pending> startAverage(std::vector<at::Tensor> tensors, Group group, int64_t bucketBytes, const char* what);
     struct Impl;
     std::unique_ptr<Impl> d_;
 };
