@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev qt6-charts-dev qt6-qpa-plugins
   libgl-dev libgl1-mesa-dri libglx-mesa0
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libgloo-dev libopenblas0-openmp
   libinsighttoolkit5-dev libgdcm-dev
   libvtk9-dev
   libopencv-dev libjpeg-dev

@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -13,8 +14,10 @@
 #include "Args.h"
 #include "Commands.h"
 #include "Console.h"
+#include "TrainDistributed.h"
 #include "TrainOptions.h"
 #include "core/train/CoTrainer.h"
+#include "core/train/Distributed.h"
 #include "core/train/Errors.h"
 #include "core/train/Presets.h"
 #include "core/pipeline/Predict.h"
@@ -131,10 +134,9 @@ void printEvaluation(const EvaluationResult& e) {
 }
 
 int trainCommand(const std::vector<std::string>& argv) {
-    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "json"});
+    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "json", "distributed"});
     std::vector<std::string> allowed = kTrainOptions;
-    allowed.push_back("json");
-    allowed.push_back("notes");
+    for (const char* o : {"json", "notes", "distributed", "dist-timeout"}) allowed.push_back(o);
     a.allowOnly(allowed);
     const bool json = a.flag("json");
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional().front() + "'");
@@ -145,7 +147,13 @@ int trainCommand(const std::vector<std::string>& argv) {
         throw UsageError(e.what());
     }
     r.outDir = a.require("out");
+    try {
+        r.distributed = joinRanks(a, r.config);
+    } catch (const train::TrainError& e) {
+        throw InputError(e.what());
+    }
     stopOnInterrupt();
+    if (r.distributed && !r.distributed->isRoot()) return trainOtherRank(r, &interrupted());
     ProgressPrinter printer;
     RunObserver obs;
     JsonProgress jsonOut;
@@ -182,8 +190,10 @@ int trainCommand(const std::vector<std::string>& argv) {
         std::cout << "run folder: " << r.outDir.string() << "\n";
         printEvaluation(o.evaluation);
     } catch (const train::DivergenceError& e) {
+        if (r.distributed) distributedExit(0, std::string("training diverged: ") + e.what());
         throw InputError(std::string("training diverged: ") + e.what());
     } catch (const train::TrainError& e) {
+        if (r.distributed) distributedExit(0, e.what());
         throw InputError(e.what());
     }
     return kOk;
@@ -228,7 +238,8 @@ const char* kTrainHelp =
     "                  [--device cpu|cuda] [--bf16 true|false|auto] [--checkpoint-every N] [--val-interval N]\n"
     "                  [--json] [--notes TEXT]\n"
     "                  [--set key=value ...] [--cache DIR | --no-cache] [--no-predictions] [--resume]\n"
-    "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled]\n\n"
+    "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled]\n"
+    "                  [--distributed [--dist-timeout SECONDS]]\n\n"
     "Trains two DeepLabv3+ sub-models with DAC (or a baseline) on labeled cases from one domain and\n"
     "unlabeled images from others, then evaluates the chosen sub-model on the --test domains.\n"
     "The labeled cases are chosen with the seed; the rest of the labeled domain (up to 16 cases)\n"
@@ -246,6 +257,11 @@ const char* kTrainHelp =
     "cached in ~/.cache/dacw/kernels.tsv; --bf16 or --set channels-last=/model-parallel= pins one.\n"
     "--json writes one JSON object per line on stdout (events progress, validation, message, finished\n"
     "or cancelled) for scripts; the human-readable progress stays on stderr.\n"
+    "--distributed trains data-parallel over the processes a launcher started: torchrun (RANK,\n"
+    "WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) or srun (SLURM_PROCID, SLURM_NTASKS,\n"
+    "SLURM_LOCALID, with MASTER_ADDR and MASTER_PORT exported); --batch is the global batch, rank 0\n"
+    "alone writes RUNDIR, a lost peer stops every rank within --dist-timeout (default 300 s).\n"
+    "See docs/cluster.md.\n"
     "Exit codes: 0 done, 1 bad input or training failure, 2 usage, 130 cancelled.\n";
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/pipeline/RunSteps.h"
+#include "core/train/Distributed.h"
 #include "core/util/Errors.h"
 #include "core/util/FileLock.h"
 
@@ -13,19 +14,23 @@ namespace dacw {
 
 RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::atomic<bool>* cancel) {
     checkRunRequest(req);
+    const std::shared_ptr<train::Distributed>& dist = req.distributed;
+    const bool root = !dist || dist->isRoot();  // rank 0 alone writes the run folder
 
     const RunFolder folder(req.outDir);
     std::error_code ec;
-    fs::create_directories(req.outDir, ec);
-    if (ec) throw InputError("Cannot create the run folder " + req.outDir.string() + ": " + ec.message());
-    // One training per run folder: a second one would interleave checkpoints and metrics. Held
-    // until this function returns; the kernel releases it when the process dies.
     FileLock lock;
-    std::string holder;
-    if (!lock.tryLock(folder.lock(), &holder))
-        throw InputError("The run folder " + req.outDir.string() + " is in use by another training (" + holder +
-                         "); wait for it to finish, stop it, or choose another --out");
-    RunLog log(folder.log(), obs.message);
+    if (root) {
+        fs::create_directories(req.outDir, ec);
+        if (ec) throw InputError("Cannot create the run folder " + req.outDir.string() + ": " + ec.message());
+        // One training per run folder: a second one would interleave checkpoints and metrics. Held
+        // until this function returns; the kernel releases it when the process dies.
+        std::string holder;
+        if (!lock.tryLock(folder.lock(), &holder))
+            throw InputError("The run folder " + req.outDir.string() + " is in use by another training (" + holder +
+                             "); wait for it to finish, stop it, or choose another --out");
+    }
+    RunLog log(root ? folder.log() : fs::path(), obs.message);
     const bool resuming = req.resume && fs::exists(folder.checkpoint(), ec);
     if (req.resume && !resuming) log("--resume: no checkpoint in " + req.outDir.string() + ", starting from the beginning");
 
@@ -44,14 +49,27 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
         selectLabeledCases(req, maskedCaseIds(labeled), keepCases ? &previous : nullptr);
 
     train::TrainConfig cfg = resolveRunConfig(req, folder, resuming);
+    // Distributed: rank 0 decodes first (filling the dataset cache), the others then read the cache.
+    constexpr std::chrono::hours kDataWait{2};
+    if (dist && !root) dist->shareFromRoot("data-ready", "", kDataWait);
     const RunTensors data = prepareRunTensors(req, labeled, chosen, runPreprocessing(req, cfg), log);
-    resolveKernels(cfg, folder, resuming, data.labeled.channels(), log, cancel);
-    writeRunConfig(folder, runConfigFile(req, cfg, labeled, chosen, data));
+    if (dist && root) dist->shareFromRoot("data-ready", "1", kDataWait);
+    if (root) resolveKernels(cfg, folder, resuming, data.labeled.channels(), log, cancel);
+    if (dist) {
+        // Every rank computes the way rank 0 chose (measured or from its cache).
+        const std::string k = dist->shareFromRoot(
+            "kernels", std::string(cfg.bf16 ? "1" : "0") + (cfg.channelsLast ? "1" : "0") + (cfg.modelParallel ? "1" : "0"),
+            kDataWait);
+        train::applyOption(cfg, "bf16", k.at(0) == '1' ? "true" : "false");
+        train::applyOption(cfg, "channels-last", k.at(1) == '1' ? "true" : "false");
+        train::applyOption(cfg, "model-parallel", k.at(2) == '1' ? "true" : "false");
+    }
+    if (root) writeRunConfig(folder, runConfigFile(req, cfg, labeled, chosen, data));
     log(std::string(resuming ? "resuming " : "starting ") + train::toString(cfg.method) + ": " +
         std::to_string(data.labeled.size()) + " labeled samples, " + std::to_string(data.unlabeled.size()) + " unlabeled, " +
         std::to_string(cfg.iterations) + " iterations at " + std::to_string(cfg.size) + " px");
 
-    const TrainedRun trained = trainRun(cfg, data, folder, resuming, req.task, obs, log, cancel);
+    const TrainedRun trained = trainRun(cfg, data, folder, resuming, req.task, obs, log, cancel, dist);
     RunOutcome out;
     out.iterations = trained.result.iterations;
     out.chosenSubModel = trained.result.chosen;
@@ -61,6 +79,7 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
         out.cancelled = true;
         return out;
     }
+    if (!root) return out;  // rank 0 exports and tests
     out.modelFile = exportRunModel(*trained.trainer, folder, req, cfg, labeled);
     out.evaluation = testRun(out.modelFile, cfg, req, folder, labeled, chosen, log);
     writeRunEvaluation(folder, out.evaluation,

@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@
 #include "core/metrics/Evaluation.h"
 
 namespace dacw {
+namespace train {
+class Distributed;
+}
 
 struct RunRequest {
     Task task = Task::fundus();
@@ -38,6 +42,11 @@ struct RunRequest {
     bool resume = false;
     bool savePredictions = true;
     std::string preset;              // recorded only
+    /// Data-parallel training (`dacw train --distributed`, docs/cluster.md): every rank calls
+    /// executeRun with the same request; rank 0 alone writes the run folder (and decodes into the
+    /// dataset cache first), the others train their shards and return without exporting or
+    /// testing. Null: one process.
+    std::shared_ptr<train::Distributed> distributed;
 };
 
 /// The first step of a run (executeRun): every folder exists, a run folder is named, test domains

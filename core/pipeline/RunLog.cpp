@@ -6,7 +6,9 @@
 namespace dacw {
 
 RunLog::RunLog(const std::filesystem::path& file, std::function<void(const std::string&)> message)
-    : out_(file, std::ios::app), message_(std::move(message)) {}
+    : message_(std::move(message)) {
+    if (!file.empty()) out_.open(file, std::ios::app);
+}
 
 void RunLog::operator()(const std::string& line) {
     const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -14,8 +16,10 @@ void RunLog::operator()(const std::string& line) {
     std::tm local{};
     localtime_r(&now, &local);
     std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
-    out_ << stamp << "  " << line << "\n";
-    out_.flush();
+    if (out_.is_open()) {
+        out_ << stamp << "  " << line << "\n";
+        out_.flush();
+    }
     if (message_) message_(line);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // log.txt of a run: time-stamped lines, appended and flushed one by one (a kill loses at most the
 // line being written), each also passed to the observer (the GUI's log tab, the CLI's stderr).
+// An empty file name writes no file (ranks other than 0 of a distributed run).
 #include <filesystem>
 #include <fstream>
 #include <functional>

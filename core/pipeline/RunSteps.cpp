@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/train/Distributed.h"
 #include "core/train/KernelChoice.h"
 #include "core/train/Predictor.h"
 #include "core/pipeline/LabeledSubset.h"
@@ -167,7 +168,9 @@ RunConfigFile runConfigFile(const RunRequest& req, const train::TrainConfig& cfg
 }
 
 TrainedRun trainRun(const train::TrainConfig& cfg, const RunTensors& data, const RunFolder& folder, bool resuming,
-                    const Task& task, const RunObserver& obs, RunLog& log, const std::atomic<bool>* cancel) {
+                    const Task& task, const RunObserver& obs, RunLog& log, const std::atomic<bool>* cancel,
+                    const std::shared_ptr<train::Distributed>& dist) {
+    const bool writes = !dist || dist->isRoot();
     // metrics.csv and validation.csv (pipeline/RunFolder.h keeps every iteration once on resume).
     RunMetricsWriter metrics(folder, resuming);
     std::vector<std::string> regionNames;
@@ -176,9 +179,15 @@ TrainedRun trainRun(const train::TrainConfig& cfg, const RunTensors& data, const
 
     TrainedRun run;
     run.trainer = std::make_unique<train::CoTrainer>(cfg);
+    run.trainer->setDistributed(dist);
     // elapsed_s: wall seconds since this process started training (a resumed run starts again at 0).
     const auto trainStart = std::chrono::steady_clock::now();
     auto callback = [&](const train::Progress& p) {
+        if (!writes) {
+            for (const auto& m : p.messages) log(m);
+            if (obs.progress) obs.progress(p);
+            return;
+        }
         if (!metrics.started()) {
             std::vector<std::string> lossKeys;
             for (const auto& [k, v] : p.losses) lossKeys.push_back(k);
@@ -201,7 +210,7 @@ TrainedRun trainRun(const train::TrainConfig& cfg, const RunTensors& data, const
     };
     run.result = run.trainer->run(data.labeled, data.unlabeled, data.validation, callback, cancel);
     for (const auto& m : run.result.messages) log(m);
-    run.trainer->saveCheckpoint(folder.checkpoint().string());
+    if (writes) run.trainer->saveCheckpoint(folder.checkpoint().string());
     if (run.result.status == train::RunStatus::Cancelled)
         log("cancelled after iteration " + std::to_string(run.result.iterations) + "; checkpoint saved, continue with --resume");
     else

@@ -58,8 +58,10 @@ struct TrainedRun {
     std::unique_ptr<train::CoTrainer> trainer;
     train::RunResult result;
 };
+/// With `req.distributed` set, only rank 0 writes metrics and the last checkpoint.
 TrainedRun trainRun(const train::TrainConfig& cfg, const RunTensors& data, const RunFolder& folder, bool resuming,
-                    const Task& task, const RunObserver& obs, RunLog& log, const std::atomic<bool>* cancel);
+                    const Task& task, const RunObserver& obs, RunLog& log, const std::atomic<bool>* cancel,
+                    const std::shared_ptr<train::Distributed>& dist = nullptr);
 
 /// Writes model.pt: the sub-model chosen on validation, with the task, method and labeled domain.
 std::filesystem::path exportRunModel(const train::CoTrainer& trainer, const RunFolder& folder, const RunRequest& req,

@@ -54,10 +54,25 @@ Batch BatchFactory::make(int64_t it) {
     b.labeledImages = cfg_.augment.strongOnLabeled ? strongAugment(labeledImages, cfg_.augment, gen)
                                                    : normalizeImages(labeledImages, cfg_.augment.normalization);
     b.labeledMasks = l.masks;
+    // Shard `rank_` of a data-parallel run: rows [lo, hi) of each stream.
+    auto shard = [&](const at::Tensor& t) {
+        if (world_ <= 1 || !t.defined()) return t;
+        const int64_t n = t.size(0) / world_;
+        return t.slice(0, rank_ * n, (rank_ + 1) * n).contiguous();
+    };
+    b.labeledImages = shard(b.labeledImages);
+    b.labeledMasks = shard(b.labeledMasks);
     if (co_) {
-        b.unlabeledWeak = normalizeImages(u.images, cfg_.augment.normalization);
+        b.unlabeledWeak = shard(normalizeImages(u.images, cfg_.augment.normalization));
         at::Tensor strong = strongAugment(u.images, cfg_.augment, gen);
         b.plan = makeMixPlan(strong.size(0), strong.size(2), strong.size(3), cfg_.augment, rotation_, kFeatureStride, gen);
+        if (world_ > 1) {
+            strong = shard(strong);
+            b.plan.pasteMask = shard(b.plan.pasteMask);
+            b.plan.rotBox = shard(b.plan.rotBox);
+            b.plan.rotK = shard(b.plan.rotK);
+            b.plan.partner = (at::arange(strong.size(0), at::kLong) + 1).remainder(strong.size(0));
+        }
         b.mixedImages = applyMix(b.plan, strong);
         b.regionTarget = pastedRegionTarget(b.plan);
     }

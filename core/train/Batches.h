@@ -51,6 +51,15 @@ public:
 
     bool styleFromUnlabeled() const { return cfg_.augment.fourierProb > 0.0 && unlabeled_.size() > 0; }
 
+    /// Data-parallel runs: make() still draws the global batch of iteration i (the one a single
+    /// process trains on) and keeps shard `rank` of `world` equal slices of it. CutMix pairs
+    /// images within the shard (partner i+1 mod the shard's size), the one difference from the
+    /// single-process batch: the teacher's pseudo-labels of a partner must be on the same rank.
+    void setShard(int rank, int world) {
+        rank_ = rank;
+        world_ = world;
+    }
+
 private:
     // Sampling without replacement within an epoch: position p of the stream is element p % n of
     // the permutation drawn for epoch p / n.
@@ -59,6 +68,7 @@ private:
     const TensorDataset& unlabeled_;
     const TrainConfig& cfg_;
     bool co_, rotation_;
+    int rank_ = 0, world_ = 1;
     std::pair<int64_t, at::Tensor> labeledPerm_{-1, at::Tensor()}, unlabeledPerm_{-1, at::Tensor()};
 };
 

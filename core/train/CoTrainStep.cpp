@@ -164,11 +164,19 @@ CoTrainStep::StepResult CoTrainStep::step(const Batch& batch) {
     values.push_back(total.detach().to(at::kCPU, at::kDouble).reshape({}));
     names.push_back("total");
     at::Tensor all = torch::stack(values);
+    if (dist) {
+        // The reported losses are the global batch's (mean over the ranks' shards), and a
+        // non-finite loss on any rank makes every rank skip the step: the collectives that
+        // follow must be issued by all or by none.
+        dist->allreduceSum(all, Distributed::Control);
+        all.div_(static_cast<double>(dist->worldSize()));
+    }
     for (size_t i = 0; i < names.size(); ++i) r.losses[names[i]] = all[static_cast<int64_t>(i)].item<double>();
     r.losses["ramp"] = ramp;
 
     if (!std::isfinite(r.losses["total"])) {
         r.skipped = true;
+        lastComm = {};
         torch::NoGradGuard noGrad;
         for (size_t m = 0; m < count; ++m) {
             auto bufs = models[m]->buffers();
@@ -176,12 +184,44 @@ CoTrainStep::StepResult CoTrainStep::step(const Batch& batch) {
         }
         return r;
     }
-    perModel([&](size_t m) {
-        // Dropping the gradients (instead of zeroing them) lets backward write them directly.
-        models[m]->zero_grad(/*set_to_none=*/true);
-        modelTotal[m].backward();
-        optimizers[m]->step();
-    });
+    std::vector<CommStats> comm(count);
+    if (dist && !worker && count == 2) {
+        // One stream: A's exchange runs while B's backward pass computes; then both step.
+        std::vector<std::shared_ptr<Distributed::Pending>> pending(count);
+        for (size_t m = 0; m < count; ++m) {
+            models[m]->zero_grad(/*set_to_none=*/true);
+            modelTotal[m].backward();
+            pending[m] = dist->startAverageGradients(models[m]->parameters(), m == 0 ? Distributed::SubModelA
+                                                                                     : Distributed::SubModelB);
+        }
+        for (size_t m = 0; m < count; ++m) {
+            const auto group = m == 0 ? Distributed::SubModelA : Distributed::SubModelB;
+            comm[m] = dist->finish(pending[m]);
+            optimizers[m]->step();
+            comm[m].seconds += dist->averageBuffers(models[m]->buffers(), group).seconds;
+        }
+    } else {
+        perModel([&](size_t m) {
+            // Dropping the gradients (instead of zeroing them) lets backward write them directly.
+            models[m]->zero_grad(/*set_to_none=*/true);
+            modelTotal[m].backward();
+            // Each sub-model has its own process group, so with model-parallel stepping A's and B's
+            // exchanges run from their own threads and each group's order is the same on all ranks.
+            const auto group = m == 0 ? Distributed::SubModelA : Distributed::SubModelB;
+            if (dist) comm[m] = dist->averageGradients(models[m]->parameters(), group);
+            optimizers[m]->step();
+            // BatchNorm normalises with each rank's own shard; the running statistics, which the
+            // teacher (without teacher-batch-stats), validation and the exported model use, are
+            // averaged so that all ranks keep one model (a few kB per sub-model).
+            if (dist) comm[m].seconds += dist->averageBuffers(models[m]->buffers(), group).seconds;
+        });
+    }
+    lastComm = {};
+    for (const auto& c : comm) {
+        lastComm.seconds += c.seconds;
+        lastComm.bytes += c.bytes;
+        lastComm.buckets += c.buckets;
+    }
     return r;
 }
 

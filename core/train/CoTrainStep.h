@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/train/Batches.h"
+#include "core/train/Distributed.h"
 #include "core/train/ModelWorker.h"
 #include "core/train/Optimizers.h"
 #include "core/train/TrainConfig.h"
@@ -34,6 +35,8 @@ struct CoTrainStep {
     std::vector<std::unique_ptr<ParamOptimizer>> optimizers;
     std::vector<std::vector<at::Tensor>> bufferSnapshots;  // BN statistics before the step
     std::unique_ptr<ModelWorker> worker;                  // set when A and B step concurrently
+    std::shared_ptr<Distributed> dist;                    // set in a data-parallel run
+    CommStats lastComm;                                   // of the last step, both sub-models
 
     // fn(m) for every sub-model, concurrently when a worker exists.
     void perModel(const std::function<void(size_t)>& fn);

@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "core/train/Autocast.h"
 #include "core/train/Batches.h"
 #include "core/train/Checkpoint.h"
 #include "core/train/CoTrainStep.h"
+#include "core/train/Distributed.h"
 #include "core/train/Errors.h"
 #include "core/train/Losses.h"
 #include "core/train/ModelFile.h"
@@ -134,6 +136,48 @@ struct CoTrainer::Impl : CoTrainStep {
         if (models.size() == 2 && meanDice(lastValidation["B"]) > meanDice(lastValidation["A"])) chosen = "B";
     }
 
+    // Data-parallel start: every rank continues from the same iteration, then rank 0's weights and
+    // BN buffers replace the others' (the seeded initialisation agrees already; this also covers
+    // weights read from files that could differ between nodes). Optimiser states come from the
+    // same checkpoint file on every rank, or are empty.
+    void syncReplicas() {
+        const std::string mine = runIdentity(cfg, spec, size) + " iterations=" + std::to_string(cfg.iterations);
+        const std::string root = dist->shareFromRoot("run-identity", mine, dist->timeout());
+        if (root != mine)
+            throw ConfigError("distributed: rank " + std::to_string(dist->rank()) + " was started with another run than rank 0 (" +
+                              mine + " here, " + root + " on rank 0): every rank needs the same data and options");
+        at::Tensor it = torch::tensor({iteration, -iteration}, at::kLong);
+        dist->allreduceMax(it, Distributed::Control);
+        const int64_t hi = it[0].item<int64_t>(), lo = -it[1].item<int64_t>();
+        if (hi != lo)
+            throw ConfigError("distributed: the ranks start from different iterations (" + std::to_string(lo) + " to " +
+                              std::to_string(hi) + "; this rank: " + std::to_string(iteration) +
+                              "): on resume every rank must read the same checkpoint (" + cfg.checkpointPath +
+                              "), so the run folder must be on a file system all nodes share");
+        for (auto& m : models) {
+            std::vector<at::Tensor> state = m->parameters();
+            for (const auto& b : m->buffers()) state.push_back(b);
+            dist->broadcast(state, Distributed::Control);
+        }
+    }
+
+    // The largest difference of any parameter or buffer between a rank and rank 0 (all ranks get it).
+    double replicaDifference() {
+        at::Tensor worst = torch::zeros({1}, at::kDouble);
+        torch::NoGradGuard noGrad;
+        for (auto& m : models) {
+            std::vector<at::Tensor> flat;
+            for (const auto& p : m->parameters()) flat.push_back(p.detach().reshape(-1).to(at::kDouble));
+            for (const auto& b : m->buffers()) flat.push_back(b.detach().reshape(-1).to(at::kDouble));
+            const at::Tensor mine = torch::cat(flat).cpu();
+            at::Tensor root = mine.clone();
+            dist->broadcast({root}, Distributed::Control);
+            worst = torch::maximum(worst, (root - mine).abs().max().reshape({1}));
+        }
+        dist->allreduceMax(worst, Distributed::Control);
+        return worst.item<double>();
+    }
+
     void saveCheckpoint(const std::string& path) const {
         writeCheckpoint(path, cfg, runIdentity(cfg, spec, size), {iteration, nanStreak, skipped, chosen}, models, optimizers);
     }
@@ -155,6 +199,11 @@ struct CoTrainer::Impl : CoTrainStep {
 
 CoTrainer::CoTrainer(TrainConfig config) : d_(std::make_unique<Impl>(std::move(config))) {}
 CoTrainer::~CoTrainer() = default;
+
+void CoTrainer::setDistributed(std::shared_ptr<Distributed> dist) {
+    if (dist && dist->worldSize() < 2) dist.reset();
+    d_->dist = std::move(dist);
+}
 
 const TrainConfig& CoTrainer::config() const { return d_->cfg; }
 bool CoTrainer::hasModels() const { return !d_->models.empty(); }
@@ -207,6 +256,19 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
     const bool modelParallel = cfg.modelParallel && d.parts.coTraining && threads >= 2 && !d.device.is_cuda();
     torch::set_num_threads(modelParallel ? threads / 2 : threads);
     d.worker = modelParallel ? std::make_unique<ModelWorker>() : nullptr;
+    const int world = d.dist ? d.dist->worldSize() : 1;
+    const bool writes = !d.dist || d.dist->isRoot();  // rank 0 alone writes checkpoints
+    if (d.dist) {
+        auto perRank = [&](const char* what, int64_t global, int64_t least) {
+            if (global % world != 0 || global / world < least)
+                throw ConfigError(std::string("distributed: the ") + what + " batch (" + std::to_string(global) +
+                                  ", the global batch) must be a multiple of the " + std::to_string(world) +
+                                  " ranks with at least " + std::to_string(least) + " per rank" +
+                                  (least > 1 ? " (CutMix pairs images within a rank)" : ""));
+        };
+        perRank("labeled", cfg.labeledBatch, 1);
+        if (d.parts.coTraining) perRank("unlabeled", cfg.unlabeledBatch, 2);
+    }
 
     RunResult result;
     std::vector<std::string> messages = std::move(d.pendingMessages);
@@ -224,11 +286,22 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
         d.loadCheckpoint(cfg.checkpointPath);
         messages.push_back("resumed from " + cfg.checkpointPath + " at iteration " + std::to_string(d.iteration));
     }
+    if (d.dist) {
+        d.syncReplicas();
+        std::ostringstream os;
+        os << "distributed: " << d.dist->env().describe() << "; per rank " << cfg.labeledBatch / world << " labeled + "
+           << (d.parts.coTraining ? cfg.unlabeledBatch / world : 0) << " unlabeled images of the global batch "
+           << cfg.labeledBatch << " + " << (d.parts.coTraining ? cfg.unlabeledBatch : 0)
+           << "; BatchNorm statistics per rank; model-parallel stepping " << (modelParallel ? "on" : "off")
+           << " (one process group per sub-model)";
+        messages.push_back(os.str());
+    }
     result.startIteration = d.iteration;
 
     const int64_t total = cfg.iterations;
-    BatchProducer producer(BatchFactory(labeled, unlabeled, cfg, d.parts.coTraining, d.parts.rotationHeadB), d.iteration,
-                           total, cfg.prefetch);
+    BatchFactory factory(labeled, unlabeled, cfg, d.parts.coTraining, d.parts.rotationHeadB);
+    if (d.dist) factory.setShard(d.dist->rank(), world);
+    BatchProducer producer(std::move(factory), d.iteration, total, cfg.prefetch);
     const auto runStart = Clock::now();
     double waited = 0.0, emaIter = 0.0;
     const double imagesPerIter = static_cast<double>(cfg.labeledBatch + (d.parts.coTraining ? cfg.unlabeledBatch : 0));
@@ -236,7 +309,14 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
     std::map<std::string, double> lastLosses;
 
     while (d.iteration < total) {
-        if (cancel && cancel->load()) {
+        bool stop = cancel && cancel->load();
+        if (d.dist) {
+            // A stop on any rank stops all of them at the same iteration.
+            at::Tensor flag = torch::tensor({static_cast<int64_t>(stop)}, at::kLong);
+            d.dist->allreduceMax(flag, Distributed::Control);
+            stop = flag.item<int64_t>() != 0;
+        }
+        if (stop) {
             cancelled = true;
             break;
         }
@@ -281,21 +361,35 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
         p.etaSeconds = emaIter * static_cast<double>(total - d.iteration);
         const double wall = seconds(Clock::now() - runStart);
         p.dataWaitFraction = wall > 0.0 ? waited / wall : 0.0;
+        p.allreduceSeconds = d.lastComm.seconds;
+        p.allreduceBytes = d.lastComm.bytes;
         p.messages = std::move(messages);
         messages.clear();
         if (callback) callback(p);
         // After the callback, not before: whatever the caller records for this iteration (a
         // metrics row) is then older than the checkpoint, so a run killed in between repeats the
         // iteration on resume instead of losing its row. The message goes out with the next report.
-        if (!cfg.checkpointPath.empty() && cfg.checkpointInterval > 0 && d.iteration % cfg.checkpointInterval == 0) {
+        if (writes && !cfg.checkpointPath.empty() && cfg.checkpointInterval > 0 && d.iteration % cfg.checkpointInterval == 0) {
             d.saveCheckpoint(cfg.checkpointPath);
             messages.push_back("checkpoint at iteration " + std::to_string(d.iteration) + " written to " + cfg.checkpointPath);
         }
         // Honour a cancellation that arrived during the iteration before starting another.
     }
-    if (cancelled && d.iteration > result.startIteration && !cfg.checkpointPath.empty() && cfg.checkpointInterval > 0)
+    if (writes && cancelled && d.iteration > result.startIteration && !cfg.checkpointPath.empty() && cfg.checkpointInterval > 0)
         d.saveCheckpoint(cfg.checkpointPath);
     if (!validation.empty() && d.lastValidation.empty()) d.runValidation(validation);
+    result.worldSize = world;
+    if (d.dist) {
+        result.replicaMaxDifference = d.replicaDifference();
+        std::ostringstream os;
+        os << "distributed: after iteration " << d.iteration << " the parameters and buffers of all " << world
+           << " ranks match rank 0's (max |difference| " << result.replicaMaxDifference << ")";
+        if (result.replicaMaxDifference > 1e-6)
+            throw TrainError("distributed: the ranks' models diverged (max |difference| " +
+                             std::to_string(result.replicaMaxDifference) + " after iteration " + std::to_string(d.iteration) +
+                             "); this is a bug, please report it");
+        messages.push_back(os.str());
+    }
 
     result.status = cancelled ? RunStatus::Cancelled : RunStatus::Finished;
     result.iterations = d.iteration;

@@ -21,6 +21,8 @@ struct Disagreement {
     at::Tensor maps;                   // [N,H,W] float32 on the CPU: 0.5 * sum_k |pA_k - pB_k| per pixel
 };
 
+class Distributed;
+
 class CoTrainer {
 public:
     explicit CoTrainer(TrainConfig config);
@@ -35,6 +37,13 @@ public:
     RunResult run(const TensorDataset& labeled, const TensorDataset& unlabeled,
                   const std::map<std::string, TensorDataset>& validation = {},
                   const ProgressCallback& callback = {}, const CancelToken* cancel = nullptr);
+
+    /// Trains data-parallel over `dist`'s ranks (before run(); null: one process). Every rank
+    /// calls run() with the same data and configuration: each trains on its shard of every global
+    /// batch (labeledBatch and unlabeledBatch are the global sizes) and gradients are averaged,
+    /// so all ranks hold the same models. Checkpoints are written by rank 0 alone; on resume every
+    /// rank reads the same checkpoint file (a folder all ranks see).
+    void setDistributed(std::shared_ptr<Distributed> dist);
 
     const TrainConfig& config() const;
     bool hasModels() const;

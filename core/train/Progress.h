@@ -28,6 +28,10 @@ struct Progress {
     double etaSeconds = 0.0;
     double dataWaitFraction = 0.0;     // share of wall time the trainer waited for batches
     bool skipped = false;              // this iteration's step was skipped (non-finite loss)
+    // Data-parallel runs (core/train/Distributed.h): this iteration's gradient all-reduce, both
+    // sub-models (their seconds add up even when they overlap under model-parallel stepping).
+    double allreduceSeconds = 0.0;
+    int64_t allreduceBytes = 0;        // payload this rank reduced (gradients, float32)
     bool validated = false;            // validation below was computed at this iteration
     std::map<std::string, DomainDice> validation;   // "A" / "B" -> domain -> per-class Dice
     std::vector<std::string> messages;              // checkpoints written, skipped steps, ...
@@ -46,6 +50,10 @@ struct RunResult {
     double seconds = 0.0;
     double dataWaitFraction = 0.0;
     int64_t skippedSteps = 0;
+    int worldSize = 1;                 // processes that trained (data-parallel runs)
+    /// Data-parallel runs: the largest difference of any parameter or buffer between a rank and
+    /// rank 0 after the last iteration (-1 when not checked: a one-process run).
+    double replicaMaxDifference = -1.0;
     std::vector<std::string> messages;  // those after the last progress report (its checkpoint)
 };
 

@@ -10,6 +10,8 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include <torch/serialize.h>
 
 #include "core/train/CoTrainer.h"
+#include "core/train/Distributed.h"
 #include "core/train/KernelChoice.h"
 #include "core/train/Errors.h"
 #include "core/train/Predictor.h"
@@ -47,12 +50,21 @@ OPTIONS are any training option as --key value (see --list-options), e.g.
   --method dac|cps|supervised|dac-no-feat|dac-no-aux|dac-sym-aux  --iterations N  --backbone resnet18
   --width 0.5  --lr 3e-4  --optimizer adamw|sgd  --seed K  --threads T  --device cpu|cuda
   --bf16 true|false  --channels-last true|false  --checkpoint-interval N  --validation-interval N
-Exit codes: 0 done, 1 bad input or training error, 2 usage error, 130 cancelled.
+Data-parallel training (docs/cluster.md): under torchrun (RANK, WORLD_SIZE, LOCAL_RANK,
+MASTER_ADDR, MASTER_PORT) every process trains on its shard of each global batch and gradients are
+averaged over c10d/Gloo; rank 0 alone writes DIR. For example
+  torchrun --no-python --nproc-per-node 2 dacw-train --labeled L.pt --unlabeled U.pt --out DIR
+  --distributed auto|on|off  auto (default): torchrun's variables when WORLD_SIZE is set; on: also
+                             Slurm's (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID; use under srun)
+  --dist-timeout SECONDS     rendezvous and peer-loss limit (default 300)
+Exit codes: 0 done, 1 bad input or training error (a lost peer too), 2 usage error, 130 cancelled.
 )";
 
 struct Args {
     std::vector<std::string> labeled, unlabeled, validation;
     std::string out, makeSynthetic, predict, input;
+    std::string distributed = "auto";
+    double distTimeout = 300.0;
     bool listOptions = false;
     int64_t synthSize = 64, synthChannels = 3, synthClasses = 2;
     std::vector<std::pair<std::string, std::string>> options;
@@ -82,6 +94,13 @@ Args parseArgs(int argc, char** argv) {
         else if (k == "input") a.input = v;
         else if (k == "channels") a.synthChannels = std::stoll(v);
         else if (k == "classes") a.synthClasses = std::stoll(v);
+        else if (k == "distributed") a.distributed = v;
+        else if (k == "dist-timeout") {
+            size_t used = 0;
+            a.distTimeout = std::stod(v, &used);
+            if (used != v.size() || !(a.distTimeout >= 1.0 && a.distTimeout <= 86400.0))
+                throw std::invalid_argument("--dist-timeout takes seconds between 1 and 86400, not '" + v + "'");
+        }
         else {
             if (k == "size") a.synthSize = std::stoll(v);
             a.options.emplace_back(k, v);
@@ -137,11 +156,68 @@ int predict(const Args& a) {
     return 0;
 }
 
+// Ranks other than 0: the same training, nothing written; messages go to stdout with the rank.
+int trainQuiet(const Args&, const TrainConfig& cfg, const std::shared_ptr<Distributed>& dist, const TensorDataset& labeled,
+               const TensorDataset& unlabeled, const std::map<std::string, TensorDataset>& validation) {
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    CoTrainer trainer(cfg);
+    trainer.setDistributed(dist);
+    const std::string tag = "rank " + std::to_string(dist->rank()) + ": ";
+    auto callback = [&](const Progress& p) {
+        for (const auto& m : p.messages)
+            if (m.rfind("distributed", 0) == 0) std::cout << tag << m << "\n" << std::flush;
+    };
+    RunResult r = trainer.run(labeled, unlabeled, validation, callback, &gCancel);
+    for (const auto& m : r.messages) std::cout << tag << m << "\n";
+    std::cout << tag << (r.status == RunStatus::Cancelled ? "cancelled" : "finished") << " at iteration " << r.iterations
+              << " in " << hms(r.seconds) << "\n" << std::flush;
+    return r.status == RunStatus::Cancelled ? 130 : 0;
+}
+
+int trainRanked(const Args& a, TrainConfig cfg, const std::shared_ptr<Distributed>& dist, bool root);
+
 int train(const Args& a) {
     if (a.labeled.empty() || a.out.empty()) throw std::invalid_argument("--labeled and --out are required");
     TrainConfig cfg;
     for (const auto& [k, v] : a.options) applyOption(cfg, k, v);
-    fs::create_directories(a.out);
+    DistMode mode;
+    try {
+        mode = parseDistMode(a.distributed);
+    } catch (const ConfigError& e) {
+        throw std::invalid_argument(std::string("--") + e.what());
+    }
+    const DistEnv env = readDistEnv(mode);
+    std::shared_ptr<Distributed> dist;
+    if (env.distributed()) {
+        std::cout << "rank " << env.rank << ": joining " << env.describe() << "\n" << std::flush;
+        dist = std::make_shared<Distributed>(env, std::chrono::milliseconds(static_cast<int64_t>(a.distTimeout * 1000)));
+        // Processes on one node share its cores unless told otherwise (torchrun's OMP_NUM_THREADS=1
+        // is overridden by the trainer's own thread count).
+        if (cfg.threads == 0 && env.localWorldSize > 1) {
+            cfg.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / env.localWorldSize);
+            if (dist->isRoot())
+                std::cout << "distributed: " << env.localWorldSize << " processes on this node, " << cfg.threads
+                          << " threads each (--threads sets it)\n";
+        }
+        if (cfg.device == "cuda") cfg.device = "cuda:" + std::to_string(env.localRank);
+    }
+    const bool root = !dist || dist->isRoot();
+    // Only rank 0 writes the run folder; the others print errors and a last line.
+    try {
+        return trainRanked(a, cfg, dist, root);
+    } catch (const std::exception& e) {
+        if (!dist) throw;
+        // A failed collective can leave Gloo's worker threads waiting on a dead peer; do not let
+        // their teardown delay the exit that tells the launcher (torchrun, srun) to stop the job.
+        std::cerr << "dacw-train: error: rank " << dist->rank() << ": " << e.what() << "\n" << std::flush;
+        std::cout << std::flush;
+        std::_Exit(1);
+    }
+}
+
+int trainRanked(const Args& a, TrainConfig cfg, const std::shared_ptr<Distributed>& dist, bool root) {
+    if (root) fs::create_directories(a.out);
     if (cfg.checkpointPath.empty()) cfg.checkpointPath = (fs::path(a.out) / "checkpoint.pt").string();
     if (cfg.checkpointInterval == 0 && !cfg.resume) cfg.checkpointPath.clear();
     if (cfg.resume && cfg.checkpointInterval == 0) cfg.checkpointInterval = std::max<int64_t>(1, cfg.iterations / 10);
@@ -153,27 +229,45 @@ int train(const Args& a) {
     for (const auto& dom : val.domainNames()) validation[dom] = val.ofDomain(dom);
 
     if (cfg.autoKernels.any() && !labeled.empty()) {
-        TrainConfig shaped = cfg;
-        if (shaped.size == 0) shaped.size = labeled.height();
-        if (shaped.numClasses == 0) shaped.numClasses = std::max<int64_t>(2, labeled.labelCount());
-        const KernelChoice k = chooseKernels(shaped, labeled.channels(), [](const std::string& m) { std::cout << m << "\n"; });
+        // Rank 0 chooses (from its cache or by measuring) and every rank runs that choice.
+        KernelChoice k;
+        if (root) {
+            TrainConfig shaped = cfg;
+            if (shaped.size == 0) shaped.size = labeled.height();
+            if (shaped.numClasses == 0) shaped.numClasses = std::max<int64_t>(2, labeled.labelCount());
+            k = chooseKernels(shaped, labeled.channels(), [](const std::string& m) { std::cout << m << "\n"; });
+            std::cout << k.summary() << "\n" << std::flush;
+        }
+        if (dist) {
+            const std::string mine = std::string(k.bf16 ? "1" : "0") + (k.channelsLast ? "1" : "0") + (k.modelParallel ? "1" : "0");
+            // The measurement may take a few minutes on rank 0.
+            const std::string chosen = dist->shareFromRoot("kernels", mine, std::max(dist->timeout(), std::chrono::milliseconds(900000)));
+            k.bf16 = chosen.at(0) == '1';
+            k.channelsLast = chosen.at(1) == '1';
+            k.modelParallel = chosen.at(2) == '1';
+        }
         applyKernelChoice(cfg, k);
-        std::cout << k.summary() << "\n" << std::flush;
     }
-    {
+    if (dist) {
+        dist->barrier();
+    }
+    if (root) {
         std::ofstream conf(fs::path(a.out) / "config.txt");
         for (const auto& [k, v] : toKeyValues(cfg)) conf << k << "=" << v << "\n";
         for (const auto& f : a.labeled) conf << "labeled-file=" << f << "\n";
         for (const auto& f : a.unlabeled) conf << "unlabeled-file=" << f << "\n";
         for (const auto& f : a.validation) conf << "validation-file=" << f << "\n";
         for (const auto& id : labeled.caseIds) conf << "labeled-case=" << id << "\n";
+        if (dist) conf << "world-size=" << dist->worldSize() << "\ndist-launch=" << dist->env().source << "\n";
     }
+    if (!root) return trainQuiet(a, cfg, dist, labeled, unlabeled, validation);
     std::cout << "training " << toString(cfg.method) << " on " << labeled.size() << " labeled + " << unlabeled.size()
               << " unlabeled images (" << labeled.height() << "x" << labeled.width() << "), " << cfg.iterations
               << " iterations, device " << cfg.device << (torch::cuda::is_available() ? " (CUDA available)" : "") << "\n";
 
     const bool tty = isatty(STDOUT_FILENO);
     std::ofstream metrics(fs::path(a.out) / "metrics.csv", cfg.resume ? std::ios::app : std::ios::trunc);
+    const bool commColumns = dist != nullptr;
     bool header = !cfg.resume;
     std::vector<std::string> columns;
     auto callback = [&](const Progress& p) {
@@ -182,6 +276,7 @@ int train(const Args& a) {
             if (header) {
                 metrics << "iteration,lr,images_per_s,data_wait";
                 for (const auto& c : columns) metrics << "," << c;
+                if (commColumns) metrics << ",allreduce_s,allreduce_bytes";
                 metrics << "\n";
             }
         }
@@ -190,6 +285,7 @@ int train(const Args& a) {
             auto it = p.losses.find(c);
             metrics << "," << (it == p.losses.end() ? 0.0 : it->second);
         }
+        if (commColumns) metrics << "," << p.allreduceSeconds << "," << p.allreduceBytes;
         metrics << "\n";
         for (const auto& m : p.messages) std::cout << (tty ? "\r\033[K" : "") << m << "\n";
         std::ostringstream line;
@@ -214,7 +310,9 @@ int train(const Args& a) {
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     CoTrainer trainer(cfg);
+    trainer.setDistributed(dist);
     RunResult r = trainer.run(labeled, unlabeled, validation, callback, &gCancel);
+    for (const auto& m : r.messages) std::cout << m << "\n";
     if (tty) std::cout << "\n";
     const std::string modelPath = (fs::path(a.out) / "model.pt").string();
     trainer.exportModel(modelPath, "chosen", "{\"tool\":\"dacw-train\",\"method\":\"" + toString(cfg.method) + "\"}");
