@@ -278,7 +278,9 @@ void MainWindow::buildActions()
     connect(three, &QAction::triggered, this, [this](bool on) {
         d->ortho->setActive(on);
         if (on && !d->ortho->isActive())
-            d->messages->showMessage(tr("Three views need a volume: this image has a single slice."), MessageBar::Level::Info);
+            d->messages->showMessage(d->doc && d->doc->image ? tr("Three views need a volume: this image has a single slice.")
+                                                             : tr("Three views need a volume: open one first."),
+                                     MessageBar::Level::Info);
         d->actions["threeViews"]->setChecked(d->ortho->isActive());
     });
     connect(d->ortho, &OrthoViews::activeChanged, three, &QAction::setChecked);
