@@ -6,27 +6,20 @@
 #include <iomanip>
 #include <sstream>
 
-#include <vtkActor.h>
 #include <vtkCamera.h>
-#include <vtkCellArray.h>
-#include <vtkImageData.h>
-#include <vtkImageProperty.h>
-#include <vtkImageSlice.h>
-#include <vtkImageSliceMapper.h>
-#include <vtkLookupTable.h>
 #include <vtkNew.h>
-#include <vtkPoints.h>
-#include <vtkPolyData.h>
-#include <vtkPolyDataMapper.h>
-#include <vtkProperty.h>
 #include <vtkRenderWindow.h>
 #include <vtkRenderer.h>
 #include <vtkSmartPointer.h>
 
 #include "core/image/SliceCamera.h"
 #include "core/image/SliceMaths.h"
+#include "viewers/SliceViewLayers.h"
 
 namespace dacw {
+
+using detail::Layer;
+using detail::Outline;
 
 namespace {
 
@@ -39,73 +32,6 @@ const std::array<std::array<std::uint8_t, 3>, 8> kPalette{{{255, 0, 0},
                                                           {255, 0, 255},
                                                           {255, 239, 213},
                                                           {0, 0, 205}}};
-
-struct Layer {
-    vtkNew<vtkImageData> data;
-    vtkNew<vtkImageSliceMapper> mapper;
-    vtkNew<vtkImageSlice> slice;
-    vtkNew<vtkLookupTable> lut;
-
-    void init(int layerNumber)
-    {
-        mapper->SetInputData(data);
-        mapper->SetOrientationToZ();
-        mapper->SetSliceNumber(0);
-        mapper->SliceAtFocalPointOff();
-        mapper->SliceFacesCameraOff();
-        mapper->BorderOn();  // show whole pixels up to the image edge
-        slice->SetMapper(mapper);
-        slice->GetProperty()->SetInterpolationTypeToNearest();
-        slice->GetProperty()->SetLayerNumber(layerNumber);
-        slice->VisibilityOff();
-        slice->PickableOff();
-    }
-    void useLookupTable()
-    {
-        lut->SetNumberOfTableValues(256);
-        lut->SetTableRange(0.0, 255.0);
-        lut->SetRampToLinear();
-        lut->Build();
-        slice->GetProperty()->SetLookupTable(lut);
-        slice->GetProperty()->UseLookupTableScalarRangeOn();
-    }
-};
-
-struct Outline {
-    vtkNew<vtkPolyData> poly;
-    vtkNew<vtkPolyDataMapper> mapper;
-    vtkNew<vtkActor> actor;
-
-    void init(double r, double g, double b)
-    {
-        mapper->SetInputData(poly);
-        actor->SetMapper(mapper);
-        actor->GetProperty()->SetColor(r, g, b);
-        actor->GetProperty()->SetLineWidth(1.0);
-        actor->GetProperty()->LightingOff();
-        actor->VisibilityOff();
-        actor->PickableOff();
-    }
-    void set(const std::vector<std::array<double, 2>>& pts, bool closed)
-    {
-        vtkNew<vtkPoints> points;
-        vtkNew<vtkCellArray> lines;
-        if (pts.size() >= 2) {
-            const vtkIdType n = static_cast<vtkIdType>(pts.size());
-            for (const auto& p : pts)
-                points->InsertNextPoint(p[0], p[1], 0.0);
-            lines->InsertNextCell(closed ? n + 1 : n);
-            for (vtkIdType i = 0; i < n; ++i)
-                lines->InsertCellPoint(i);
-            if (closed)
-                lines->InsertCellPoint(0);
-        }
-        poly->SetPoints(points);
-        poly->SetLines(lines);
-        poly->Modified();
-        actor->SetVisibility(pts.size() >= 2);
-    }
-};
 
 }  // namespace
 
