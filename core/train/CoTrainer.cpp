@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <sstream>
 #include <thread>
+#include <unordered_set>
 
 #include "core/train/Autocast.h"
 #include "core/train/Batches.h"
@@ -72,7 +73,7 @@ struct CoTrainer::Impl : CoTrainStep {
             if (cfg.channelsLast) toChannelsLast(*sm);
             sm->to(device);
             models.push_back(sm);
-            optimizers.push_back(makeOptimizer(cfg, sm->parameters()));
+            optimizers.push_back(makeOptimizer(cfg, sm->parameters(), encoderLrScales(*sm)));
         }
         bufferSnapshots.clear();
         iteration = 0;
@@ -80,6 +81,21 @@ struct CoTrainer::Impl : CoTrainStep {
         skipped = 0;
         chosen = "A";
         lastValidation.clear();
+    }
+
+    // cfg.encoderLrScale for the encoder's parameters, 1 for the rest (empty when all are 1). A
+    // frozen encoder (0) also stops asking autograd for its weights' gradients.
+    std::vector<double> encoderLrScales(SubModelImpl& sm) const {
+        if (cfg.encoderLrScale == 1.0) return {};
+        std::unordered_set<const void*> encoder;
+        for (auto& p : sm.net->encoder()->parameters()) {
+            encoder.insert(p.unsafeGetTensorImpl());
+            if (cfg.encoderLrScale == 0.0) p.requires_grad_(false);
+        }
+        std::vector<double> scales;
+        for (const auto& p : sm.parameters())
+            scales.push_back(encoder.count(p.unsafeGetTensorImpl()) ? cfg.encoderLrScale : 1.0);
+        return scales;
     }
 
     // The regions validation scores: the configured ones (the task's evaluation regions), or each

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -45,41 +46,64 @@ void adamwRange(float* p, const float* g, float* m, float* v, int64_t begin, int
     }
 }
 
-class TorchSgd : public ParamOptimizer {
-public:
-    TorchSgd(const std::vector<at::Tensor>& params, const TrainConfig& cfg)
-        : opt_(params, torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weightDecay)) {}
-    void step() override { opt_.step(); }
-    void setLr(double lr) override {
-        for (auto& g : opt_.param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
-    }
-    void save(torch::serialize::OutputArchive& ar) const override { opt_.save(ar); }
-    void load(torch::serialize::InputArchive& ar) override { opt_.load(ar); }
-
-private:
-    torch::optim::SGD opt_;
+// The parameters grouped by their learning-rate multiplier (groups at 0 are left out), for
+// torch's optimizers, whose param groups each carry their own lr.
+struct ScaledGroups {
+    std::vector<std::vector<at::Tensor>> params;
+    std::vector<double> scales;
 };
 
-// torch's own AdamW, kept for the benchmark's step-by-step comparison.
-class TorchAdamW : public ParamOptimizer {
+ScaledGroups groupByScale(const std::vector<at::Tensor>& params, const std::vector<double>& lrScale) {
+    ScaledGroups g;
+    for (size_t i = 0; i < params.size(); ++i) {
+        const double s = lrScale.empty() ? 1.0 : lrScale[i];
+        if (s == 0.0) continue;
+        size_t k = 0;
+        while (k < g.scales.size() && g.scales[k] != s) ++k;
+        if (k == g.scales.size()) {
+            g.scales.push_back(s);
+            g.params.emplace_back();
+        }
+        g.params[k].push_back(params[i]);
+    }
+    return g;
+}
+
+template <typename Options>
+std::vector<torch::optim::OptimizerParamGroup> torchGroups(const ScaledGroups& g, const Options& base, double lr) {
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    for (size_t k = 0; k < g.scales.size(); ++k) {
+        auto opts = std::make_unique<Options>(base);
+        opts->lr(lr * g.scales[k]);
+        groups.emplace_back(g.params[k], std::move(opts));
+    }
+    return groups;
+}
+
+template <typename Optim, typename Options>
+class TorchOptimizer : public ParamOptimizer {
 public:
-    TorchAdamW(const std::vector<at::Tensor>& params, const TrainConfig& cfg)
-        : opt_(params, torch::optim::AdamWOptions(cfg.lr).weight_decay(cfg.weightDecay)) {}
+    TorchOptimizer(const ScaledGroups& g, const Options& base, double lr)
+        : scales_(g.scales), opt_(torchGroups(g, base, lr), base) {}
     void step() override { opt_.step(); }
     void setLr(double lr) override {
-        for (auto& g : opt_.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+        auto& groups = opt_.param_groups();
+        for (size_t k = 0; k < groups.size(); ++k) static_cast<Options&>(groups[k].options()).lr(lr * scales_[k]);
     }
     void save(torch::serialize::OutputArchive& ar) const override { opt_.save(ar); }
     void load(torch::serialize::InputArchive& ar) override { opt_.load(ar); }
 
 private:
-    torch::optim::AdamW opt_;
+    std::vector<double> scales_;
+    Optim opt_;
 };
 
 }  // namespace
 
-FusedAdamW::FusedAdamW(std::vector<at::Tensor> params, double lr, double weightDecay)
-    : params_(std::move(params)), lr_(lr), weightDecay_(weightDecay) {
+FusedAdamW::FusedAdamW(std::vector<at::Tensor> params, double lr, double weightDecay, std::vector<double> lrScale)
+    : params_(std::move(params)), lrScale_(std::move(lrScale)), lr_(lr), weightDecay_(weightDecay) {
+    if (lrScale_.empty()) lrScale_.assign(params_.size(), 1.0);
+    if (lrScale_.size() != params_.size()) throw std::invalid_argument("FusedAdamW: one lr multiplier per parameter");
     for (const auto& p : params_) {
         expAvg_.push_back(at::zeros_like(p));  // same strides as the parameter
         expAvgSq_.push_back(at::zeros_like(p));
@@ -91,13 +115,15 @@ void FusedAdamW::step() {
     ++step_;
     const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(step_));
     const double bc2 = 1.0 - std::pow(beta2_, static_cast<double>(step_));
-    AdamCoefficients c{static_cast<float>(1.0 - lr_ * weightDecay_), static_cast<float>(beta1_), static_cast<float>(beta2_),
-                       static_cast<float>(1.0 - beta1_), static_cast<float>(1.0 - beta2_), static_cast<float>(lr_ / bc1),
-                       static_cast<float>(1.0 / std::sqrt(bc2)), static_cast<float>(eps_)};
     for (size_t i = 0; i < params_.size(); ++i) {
         at::Tensor& p = params_[i];
         at::Tensor g = p.grad();
-        if (!g.defined()) continue;
+        if (!g.defined() || lrScale_[i] == 0.0) continue;
+        const double lr = lr_ * lrScale_[i];
+        const AdamCoefficients c{static_cast<float>(1.0 - lr * weightDecay_), static_cast<float>(beta1_),
+                                 static_cast<float>(beta2_), static_cast<float>(1.0 - beta1_),
+                                 static_cast<float>(1.0 - beta2_), static_cast<float>(lr / bc1),
+                                 static_cast<float>(1.0 / std::sqrt(bc2)), static_cast<float>(eps_)};
         at::Tensor& m = expAvg_[i];
         at::Tensor& v = expAvgSq_[i];
         const bool fusable = p.is_cpu() && p.scalar_type() == at::kFloat && p.is_non_overlapping_and_dense() &&
@@ -113,7 +139,7 @@ void FusedAdamW::step() {
             p.mul_(c.decay);
             m.mul_(beta1_).add_(g, 1.0 - beta1_);
             v.mul_(beta2_).addcmul_(g, g, 1.0 - beta2_);
-            p.addcdiv_(m, (v.sqrt() / std::sqrt(bc2)).add_(eps_), -lr_ / bc1);
+            p.addcdiv_(m, (v.sqrt() / std::sqrt(bc2)).add_(eps_), -lr / bc1);
         }
     }
 }
@@ -147,10 +173,21 @@ void FusedAdamW::load(torch::serialize::InputArchive& ar) {
     step_ = step.item<int64_t>();
 }
 
-std::unique_ptr<ParamOptimizer> makeOptimizer(const TrainConfig& cfg, const std::vector<at::Tensor>& params) {
-    if (cfg.optimizer == OptimizerKind::Sgd) return std::make_unique<TorchSgd>(params, cfg);
-    if (!cfg.fusedAdamW) return std::make_unique<TorchAdamW>(params, cfg);
-    return std::make_unique<FusedAdamW>(params, cfg.lr, cfg.weightDecay);
+std::unique_ptr<ParamOptimizer> makeOptimizer(const TrainConfig& cfg, const std::vector<at::Tensor>& params,
+                                              const std::vector<double>& lrScale) {
+    if (!lrScale.empty() && lrScale.size() != params.size())
+        throw std::invalid_argument("makeOptimizer: one lr multiplier per parameter");
+    if (cfg.optimizer == OptimizerKind::Sgd) {
+        using Sgd = TorchOptimizer<torch::optim::SGD, torch::optim::SGDOptions>;
+        const auto base = torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weightDecay);
+        return std::make_unique<Sgd>(groupByScale(params, lrScale), base, cfg.lr);
+    }
+    if (!cfg.fusedAdamW) {  // torch's own AdamW, kept for the benchmark's step-by-step comparison
+        using AdamW = TorchOptimizer<torch::optim::AdamW, torch::optim::AdamWOptions>;
+        return std::make_unique<AdamW>(groupByScale(params, lrScale),
+                                       torch::optim::AdamWOptions(cfg.lr).weight_decay(cfg.weightDecay), cfg.lr);
+    }
+    return std::make_unique<FusedAdamW>(params, cfg.lr, cfg.weightDecay, lrScale);
 }
 
 }  // namespace dacw::train

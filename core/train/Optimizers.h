@@ -27,7 +27,8 @@ public:
 /// about ten passes and allocates temporaries. Other devices fall back to tensor operations.
 class FusedAdamW : public ParamOptimizer {
 public:
-    FusedAdamW(std::vector<at::Tensor> params, double lr, double weightDecay);
+    /// lrScale: one multiplier of lr per parameter (empty = all 1); a parameter at 0 is not updated.
+    FusedAdamW(std::vector<at::Tensor> params, double lr, double weightDecay, std::vector<double> lrScale = {});
     void step() override;
     void setLr(double lr) override { lr_ = lr; }
     void save(torch::serialize::OutputArchive& ar) const override;
@@ -36,11 +37,14 @@ public:
 
 private:
     std::vector<at::Tensor> params_, expAvg_, expAvgSq_;
+    std::vector<double> lrScale_;
     int64_t step_ = 0;
     double lr_, weightDecay_;
     double beta1_ = 0.9, beta2_ = 0.999, eps_ = 1e-8;
 };
 
-std::unique_ptr<ParamOptimizer> makeOptimizer(const TrainConfig& cfg, const std::vector<at::Tensor>& params);
+/// lrScale: one multiplier of cfg.lr per parameter (empty = all 1); parameters at 0 stay as they are.
+std::unique_ptr<ParamOptimizer> makeOptimizer(const TrainConfig& cfg, const std::vector<at::Tensor>& params,
+                                              const std::vector<double>& lrScale = {});
 
 }  // namespace dacw::train

@@ -149,6 +149,7 @@ const std::vector<Option>& options() {
         Option{"schedule", [](const TrainConfig& c) { return toString(c.schedule); },
                [](TrainConfig& c, const std::string& v) { c.schedule = parseLrSchedule(v); }},
         DBL("lr", lr),
+        DBL("encoder-lr-scale", encoderLrScale),
         DBL("weight-decay", weightDecay),
         DBL("momentum", momentum),
         DBL("poly-power", polyPower),
@@ -299,6 +300,7 @@ void validateConfig(const TrainConfig& c) {
     need(c.asppRates.size() == 3 && std::all_of(c.asppRates.begin(), c.asppRates.end(), [](int64_t r) { return r >= 1 && r <= 64; }),
          "aspp-rates must be three dilations in [1, 64], e.g. 6,12,18");
     need(c.lr > 0.0, "lr must be > 0");
+    need(c.encoderLrScale >= 0.0 && c.encoderLrScale <= 1.0, "encoder-lr-scale must be in [0, 1] (0 freezes the encoder)");
     need(c.weightDecay >= 0.0, "weight-decay must be >= 0");
     need(c.cpsThreshold >= 0.0 && c.cpsThreshold < 1.0, "cps-threshold must be in [0, 1)");
     need(c.threads >= 0, "threads must be >= 0");

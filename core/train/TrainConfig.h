@@ -112,6 +112,10 @@ struct TrainConfig {
     OptimizerKind optimizer = OptimizerKind::AdamW;
     LrSchedule schedule = LrSchedule::Auto;
     double lr = 3e-4;
+    /// The encoder's learning rate as a multiple of lr: 1 trains it like the rest, 0 freezes its
+    /// weights (BatchNorm statistics still follow the data). Fine-tuning on a few cases of a new
+    /// centre is where a value below 1 matters (docs/results.md, few-shot calibration).
+    double encoderLrScale = 1.0;
     double weightDecay = 0.01;
     double momentum = 0.9;        // SGD only
     double polyPower = 0.9;

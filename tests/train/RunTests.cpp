@@ -14,6 +14,8 @@
 #include "core/train/CoTrainer.h"
 #include "core/train/Errors.h"
 #include "core/train/Losses.h"
+#include "core/train/ModelFile.h"
+#include "core/train/Networks.h"
 #include "core/train/Predictor.h"
 #include "core/train/TensorDataset.h"
 #include "core/train/TrainConfig.h"
@@ -107,6 +109,68 @@ private Q_SLOTS:
         QVERIFY((probs.sum(1) - 1.0).abs().max().item<double>() < 1e-4);
         const double pdice = hardDicePerImage(probs.argmax(1), labeled.masks, 2).mean().item<double>();
         QVERIFY2(std::abs(pdice - dice) < 0.02, qPrintable(QString("%1 vs %2").arg(pdice).arg(dice)));
+    }
+
+    // Fine-tuning with encoder-lr-scale: 0 keeps the encoder's weights exactly (BatchNorm
+    // statistics may follow the data) while the head trains; 0.1 moves the encoder less than 1.
+    void encoderLrScaleFreezesOrSlowsTheEncoder() {
+        TensorDataset labeled = labeledSet(4, 32);
+        const std::string init = tempPath("encoder_init.pt");
+        {
+            CoTrainer first(tiny(Method::Supervised, 4));
+            first.run(labeled, TensorDataset{}, {});
+            first.exportModel(init);
+        }
+        NetworkSpec spec;
+        spec.width = 0.25;
+        auto weights = [&](const std::string& file) {
+            DeepLabV3Plus net(spec);
+            loadModelWeights(net, file);
+            return net->named_parameters(true);
+        };
+        // Mean absolute change of the encoder's and of the head's weights against the init model.
+        auto moved = [&](double scale, OptimizerKind kind = OptimizerKind::AdamW,
+                         bool fused = true) -> std::pair<double, double> {
+            TrainConfig c = tiny(Method::Supervised, 6);
+            c.initModel = init;
+            c.encoderLrScale = scale;
+            c.optimizer = kind;
+            c.fusedAdamW = fused;
+            CoTrainer t(c);
+            t.run(labeled, TensorDataset{}, {});
+            const std::string out = tempPath("encoder_scale_" + std::to_string(scale) + "_" + toString(kind) + ".pt");
+            t.exportModel(out);
+            auto a = weights(init), b = weights(out);
+            double enc = 0, head = 0;
+            int64_t nEnc = 0, nHead = 0;
+            for (const auto& p : a) {
+                const double d = (p.value() - b[p.key()]).abs().sum().item<double>();
+                if (p.key().rfind("encoder.", 0) == 0) enc += d, nEnc += p.value().numel();
+                else head += d, nHead += p.value().numel();
+            }
+            if (nEnc == 0 || nHead == 0) return {-1.0, -1.0};
+            return {enc / static_cast<double>(nEnc), head / static_cast<double>(nHead)};
+        };
+        const auto frozen = moved(0.0), slow = moved(0.1), full = moved(1.0);
+        qInfo("mean |change| encoder/head: frozen %.2e/%.2e, 0.1 %.2e/%.2e, 1 %.2e/%.2e", frozen.first,
+              frozen.second, slow.first, slow.second, full.first, full.second);
+        QVERIFY(frozen.second >= 0.0 && full.first >= 0.0);  // both parts were found
+        QCOMPARE(frozen.first, 0.0);
+        QVERIFY(frozen.second > 0.0);
+        QVERIFY(slow.first > 0.0 && slow.first < 0.5 * full.first);
+        QVERIFY(full.second > 0.0);
+        // torch's AdamW and SGD take the multiplier through their param groups.
+        const auto torchSlow = moved(0.1, OptimizerKind::AdamW, false);
+        QVERIFY2(std::abs(torchSlow.first - slow.first) < 0.05 * slow.first,
+                 qPrintable(QString("%1 vs %2").arg(torchSlow.first).arg(slow.first)));
+        const auto sgdFrozen = moved(0.0, OptimizerKind::Sgd), sgdSlow = moved(0.1, OptimizerKind::Sgd);
+        const auto sgdFull = moved(1.0, OptimizerKind::Sgd);
+        QCOMPARE(sgdFrozen.first, 0.0);
+        QVERIFY(sgdFrozen.second > 0.0 && sgdSlow.first > 0.0 && sgdSlow.first < 0.5 * sgdFull.first);
+        // Out of range is refused with the option's name.
+        TrainConfig bad = tiny(Method::Supervised, 1);
+        bad.encoderLrScale = 1.5;
+        QVERIFY(thrownMessage<ConfigError>([&] { validateConfig(bad); }).contains("encoder-lr-scale"));
     }
 
     // Every DAC term is computed and finite; validation, export, Predictor and disagreement work.
