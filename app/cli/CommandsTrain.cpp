@@ -19,6 +19,7 @@
 #include "core/train/CoTrainer.h"
 #include "core/train/Distributed.h"
 #include "core/train/Errors.h"
+#include "core/train/Predictor.h"
 #include "core/train/Presets.h"
 #include "core/pipeline/Predict.h"
 #include "core/pipeline/Run.h"
@@ -55,6 +56,26 @@ struct JsonProgress {
 
 }  // namespace
 
+namespace {
+
+// The network an exported model was built with (read from the file, not from its run folder).
+train::TrainedNetwork trainedNetwork(const fs::path& model) {
+    try {
+        const train::ModelInfo info = train::Predictor(model.string()).info();
+        train::TrainedNetwork n;
+        n.backbone = info.backbone;
+        n.width = info.width;
+        n.headChannels = info.headChannels;
+        n.asppRates = info.asppRates;
+        n.size = info.size;
+        return n;
+    } catch (const train::FileFormatError& e) {
+        throw InputError("--init-model: " + model.string() + " cannot be used: " + e.what());
+    }
+}
+
+}  // namespace
+
 std::vector<fs::path> paths(const std::vector<std::string>& v) {
     return {v.begin(), v.end()};
 }
@@ -80,8 +101,31 @@ RunRequest requestFrom(const Args& a) {
     r.validationDirs = paths(a.all("val"));
     train::TrainConfig& c = r.config;
     r.preset = a.get("preset", "quick");
+    fs::path initModel;
+    if (a.has("init-model")) {
+        initModel = RunFolder::modelIn(a.get("init-model"));
+        std::error_code ec;
+        if (!fs::exists(initModel, ec)) throw InputError("--init-model: no exported model at " + initModel.string());
+        initModel = fs::absolute(initModel);
+        if (!a.has("preset")) r.preset = "calibrate";
+    }
     try {
-        train::applyPreset(c, r.preset);
+        if (r.preset != "calibrate") train::applyPreset(c, r.preset);
+        if (!initModel.empty()) {
+            // The network is the model's (its weights fit no other); without --preset the
+            // optimisation is the measured calibration recipe.
+            const train::TrainedNetwork n = trainedNetwork(initModel);
+            if (r.preset == "calibrate") {
+                train::applyCalibrationPreset(c, n);
+            } else {
+                c.backbone = n.backbone;
+                c.width = n.width;
+                c.headChannels = n.headChannels;
+                c.asppRates = n.asppRates;
+            }
+        } else if (r.preset == "calibrate") {
+            throw UsageError("--preset calibrate needs --init-model (the run to fine-tune)");
+        }
     } catch (const train::ConfigError& e) {
         throw UsageError(e.what());
     }
@@ -107,12 +151,7 @@ RunRequest requestFrom(const Args& a) {
     if (c.size < 32 || c.size % 16 != 0) throw UsageError("--size must be a multiple of 16, at least 32");
     r.resume = a.flag("resume");
     r.testUnusedLabeled = a.flag("test-unused-labeled");
-    if (a.has("init-model")) {
-        const fs::path m = RunFolder::modelIn(a.get("init-model"));
-        std::error_code ec;
-        if (!fs::exists(m, ec)) throw InputError("--init-model: no exported model at " + m.string());
-        c.initModel = fs::absolute(m).string();
-    }
+    if (!initModel.empty()) c.initModel = initModel.string();
     r.savePredictions = !a.flag("no-predictions");
     r.cacheDir = datasetCacheDir(a);
     return r;
@@ -142,7 +181,7 @@ int trainCommand(const std::vector<std::string>& argv) {
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional().front() + "'");
     RunRequest r = requestFrom(a);
     try {
-        r.config.method = train::parseMethod(a.get("method", "dac"));
+        r.config.method = train::parseMethod(a.get("method", a.has("init-model") ? "supervised" : "dac"));
     } catch (const train::ConfigError& e) {
         throw UsageError(e.what());
     }
@@ -233,7 +272,7 @@ const char* kTrainHelp =
     "Usage: dacw train --task fundus|polyp|scgm --labeled DIR [--labeled-count N | --labeled-ratio R]\n"
     "                  --unlabeled DIR [--unlabeled DIR ...] [--test DIR ...] [--val DIR ...]\n"
     "                  --method dac|cps|supervised|dac-no-feat|dac-no-aux|dac-sym-aux --out RUNDIR\n"
-    "                  [--preset quick|standard|paper] [--iters N] [--size S] [--backbone resnet18|resnet34|resnet50]\n"
+    "                  [--preset quick|standard|paper|calibrate] [--iters N] [--size S] [--backbone resnet18|resnet34|resnet50]\n"
     "                  [--width W] [--batch B] [--lr X] [--optimizer adamw|sgd] [--seed K] [--threads T]\n"
     "                  [--device cpu|cuda] [--bf16 true|false|auto] [--checkpoint-every N] [--val-interval N]\n"
     "                  [--json] [--notes TEXT]\n"
@@ -252,7 +291,9 @@ const char* kTrainHelp =
     "command with --resume continues the same loss curve.\n"
     "Few-shot calibration on a new centre: --init-model starts both sub-models from a trained run's\n"
     "network, --labeled NEWCENTRE --labeled-count K trains on K of its cases, and --test-unused-labeled\n"
-    "scores the centre's other cases (no held-out validation is taken from them).\n"
+    "scores the centre's other cases (no held-out validation is taken from them). With --init-model the\n"
+    "network (backbone, width, head, size) is the model's, the method defaults to supervised and the\n"
+    "preset to calibrate (200 iterations at lr 1e-4, measured in docs/results.md).\n"
     "Compute kernels (bf16, channels-last, model-parallel) are measured once per machine and size and\n"
     "cached in ~/.cache/dacw/kernels.tsv; --bf16 or --set channels-last=/model-parallel= pins one.\n"
     "--json writes one JSON object per line on stdout (events progress, validation, message, finished\n"

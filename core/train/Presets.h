@@ -13,4 +13,18 @@ std::vector<std::string> presetNames();
 /// Sets c's preset fields; throws ConfigError naming the presets for an unknown one.
 void applyPreset(TrainConfig& c, const std::string& preset);
 
+/// The network a trained model was built with: what fine-tuning from it must keep.
+struct TrainedNetwork {
+    Backbone backbone = Backbone::ResNet18;
+    double width = 1.0;
+    int64_t headChannels = 0;
+    std::vector<int64_t> asppRates{6, 12, 18};
+    int64_t size = 0;
+};
+
+/// Few-shot calibration on a new centre (fine-tuning a trained model on K of its cases): the
+/// network of the model, and the recipe measured for it (docs/results.md): 200 iterations at
+/// lr 1e-4, the whole network trained (run it with the supervised method).
+void applyCalibrationPreset(TrainConfig& c, const TrainedNetwork& n);
+
 }  // namespace dacw::train

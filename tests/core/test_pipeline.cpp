@@ -512,6 +512,23 @@ private Q_SLOTS:
         for (const auto& c : m["cases"])
             for (const auto& used : cfg["labeled_cases"]) QVERIFY(c["case"] != used);  // never scored on its training cases
         QVERIFY(readText(cal / "log.txt").find("no held-out validation") != std::string::npos);
+        // Without --preset, --method or network options: the model's network and the calibration
+        // recipe (supervised, lr 1e-4).
+        const fs::path rec = dir() / "fewshot-recipe";
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count",
+                             "2", "--test-unused-labeled", "--init-model", s(src), "--out", s(rec), "--iters", "2",
+                             "--threads", "1", "--no-cache", "--no-predictions"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        auto rc = nlohmann::json::parse(readText(rec / "config.json"));
+        QCOMPARE(rc["preset"].get<std::string>(), std::string("calibrate"));
+        QCOMPARE(rc["train"]["method"].get<std::string>(), std::string("supervised"));
+        QCOMPARE(std::stod(rc["train"]["lr"].get<std::string>()), 1e-4);
+        QCOMPARE(std::stod(rc["train"]["width"].get<std::string>()), 0.25);
+        QCOMPARE(std::stoi(rc["train"]["size"].get<std::string>()), 32);
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--preset",
+                             "calibrate", "--out", s(dir() / "fewshot-nomodel"), "--no-cache"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("needs --init-model"), qPrintable(r.err));
         // A model of another shape is refused with a message, before training.
         r = dacw(QStringList{"train", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count", "2", "--test-unused-labeled",
                              "--init-model", s(src), "--out", s(dir() / "fewshot-bad"), "--task", "fundus", "--size", "32",
