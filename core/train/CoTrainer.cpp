@@ -93,8 +93,7 @@ struct CoTrainer::Impl : CoTrainStep {
             if (cfg.encoderLrScale == 0.0) p.requires_grad_(false);
         }
         std::vector<double> scales;
-        for (const auto& p : sm.parameters())
-            scales.push_back(encoder.count(p.unsafeGetTensorImpl()) ? cfg.encoderLrScale : 1.0);
+        for (const auto& p : sm.parameters()) scales.push_back(encoder.count(p.unsafeGetTensorImpl()) ? cfg.encoderLrScale : 1.0);
         return scales;
     }
 

@@ -120,10 +120,14 @@ void FusedAdamW::step() {
         at::Tensor g = p.grad();
         if (!g.defined() || lrScale_[i] == 0.0) continue;
         const double lr = lr_ * lrScale_[i];
-        const AdamCoefficients c{static_cast<float>(1.0 - lr * weightDecay_), static_cast<float>(beta1_),
-                                 static_cast<float>(beta2_), static_cast<float>(1.0 - beta1_),
-                                 static_cast<float>(1.0 - beta2_), static_cast<float>(lr / bc1),
-                                 static_cast<float>(1.0 / std::sqrt(bc2)), static_cast<float>(eps_)};
+        const AdamCoefficients c{static_cast<float>(1.0 - lr * weightDecay_),
+                                 static_cast<float>(beta1_),
+                                 static_cast<float>(beta2_),
+                                 static_cast<float>(1.0 - beta1_),
+                                 static_cast<float>(1.0 - beta2_),
+                                 static_cast<float>(lr / bc1),
+                                 static_cast<float>(1.0 / std::sqrt(bc2)),
+                                 static_cast<float>(eps_)};
         at::Tensor& m = expAvg_[i];
         at::Tensor& v = expAvgSq_[i];
         const bool fusable = p.is_cpu() && p.scalar_type() == at::kFloat && p.is_non_overlapping_and_dense() &&

@@ -515,9 +515,9 @@ private Q_SLOTS:
         // Without --preset, --method or network options: the model's network and the calibration
         // recipe (supervised, lr 1e-4).
         const fs::path rec = dir() / "fewshot-recipe";
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count",
-                             "2", "--test-unused-labeled", "--init-model", s(src), "--out", s(rec), "--iters", "2",
-                             "--threads", "1", "--no-cache", "--no-predictions"});
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count", "2",
+                             "--test-unused-labeled", "--init-model", s(src), "--out", s(rec), "--iters", "2", "--threads", "1",
+                             "--no-cache", "--no-predictions"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         auto rc = nlohmann::json::parse(readText(rec / "config.json"));
         QCOMPARE(rc["preset"].get<std::string>(), std::string("calibrate"));
@@ -525,8 +525,8 @@ private Q_SLOTS:
         QCOMPARE(std::stod(rc["train"]["lr"].get<std::string>()), 1e-4);
         QCOMPARE(std::stod(rc["train"]["width"].get<std::string>()), 0.25);
         QCOMPARE(std::stoi(rc["train"]["size"].get<std::string>()), 32);
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--preset",
-                             "calibrate", "--out", s(dir() / "fewshot-nomodel"), "--no-cache"});
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--preset", "calibrate",
+                             "--out", s(dir() / "fewshot-nomodel"), "--no-cache"});
         QCOMPARE(r.code, 2);
         QVERIFY2(r.err.contains("needs --init-model"), qPrintable(r.err));
         // A model of another shape is refused with a message, before training.

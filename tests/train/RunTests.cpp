@@ -152,8 +152,8 @@ private Q_SLOTS:
             return {enc / static_cast<double>(nEnc), head / static_cast<double>(nHead)};
         };
         const auto frozen = moved(0.0), slow = moved(0.1), full = moved(1.0);
-        qInfo("mean |change| encoder/head: frozen %.2e/%.2e, 0.1 %.2e/%.2e, 1 %.2e/%.2e", frozen.first,
-              frozen.second, slow.first, slow.second, full.first, full.second);
+        qInfo("mean |change| encoder/head: frozen %.2e/%.2e, 0.1 %.2e/%.2e, 1 %.2e/%.2e", frozen.first, frozen.second, slow.first,
+              slow.second, full.first, full.second);
         QVERIFY(frozen.second >= 0.0 && full.first >= 0.0);  // both parts were found
         QCOMPARE(frozen.first, 0.0);
         QVERIFY(frozen.second > 0.0);
