@@ -142,7 +142,12 @@ void printEvaluation(const EvaluationResult& e) {
 /// `dacw train --request RUNDIR`: the run the workbench wrote in RUNDIR/request.json, into RUNDIR
 /// (how the workbench starts the processes of a run on several processes, docs/cluster.md).
 RunRequest requestOfRunFolder(const Args& a) {
-    a.allowOnly({"request", "resume", "threads", "json", "notes", "distributed", "dist-timeout"});
+    try {
+        a.allowOnly({"request", "resume", "threads", "json", "notes", "distributed", "dist-timeout"});
+    } catch (const UsageError& e) {
+        throw UsageError(std::string(e.what()) + " with --request (RUNDIR/request.json holds the run; only --resume, " +
+                         "--threads, --json, --notes, --distributed and --dist-timeout go with it)");
+    }
     const fs::path dir = a.get("request");
     std::error_code ec;
     if (!fs::exists(RunFolder(dir).request(), ec)) throw InputError("--request: no request.json in " + dir.string());

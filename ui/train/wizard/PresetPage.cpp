@@ -51,9 +51,9 @@ CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
             if (cores < 2)
                 processesNote->setText(TrainWizard::tr("This machine has one core: the run trains in the workbench."));
             else if (n == 1)
-                processesNote->setText(TrainWizard::tr("1: the run trains in the workbench, with %1 thread(s). 2 to %2: "
-                                                       "data-parallel in that many processes of this machine, each with its "
-                                                       "share of every batch and of the threads.")
+                processesNote->setText(TrainWizard::tr("1: the run trains in the workbench, with %1 thread(s). More (up to %2, "
+                                                       "the cores of this machine): data-parallel in that many processes, "
+                                                       "each with its share of every batch and of the threads.")
                                            .arg(total)
                                            .arg(cores));
             else
