@@ -106,6 +106,9 @@ private Q_SLOTS:
         QVERIFY2(end.error.find("rank 1 of 3") != std::string::npos, end.error.c_str());
         QVERIFY2(end.error.find("killed by signal 9") != std::string::npos, end.error.c_str());
         QVERIFY(end.killed);
+        QVERIFY2(end.error.find("then rank 0 was killed after 1 s") != std::string::npos, end.error.c_str());
+        QCOMPARE(end.culpritError.substr(0, 30), end.error.substr(0, 30));
+        QVERIFY(end.culpritError.find("then") == std::string::npos);
         for (int pid : pids)
             QVERIFY(!alive(pid));
     }

@@ -37,7 +37,7 @@ int metricsRows(const fs::path& run)
 {
     std::ifstream in(RunFolder(run).metricsCsv());
     std::string line;
-    int rows = -1;   // the header
+    int rows = -1;  // the header
     while (std::getline(in, line))
         rows += !line.empty();
     return rows;
@@ -256,6 +256,10 @@ private Q_SLOTS:
         qInfo("KILL message: %s", qPrintable(error));
         QVERIFY2(error.contains("rank 1 of 2") && error.contains("killed by signal 9"), qPrintable(error));
         QVERIFY2(dash.statusLabel()->text().contains("rank 1 of 2"), qPrintable(dash.statusLabel()->text()));
+        // What the other rank said after it is in the log, not on the status line.
+        QVERIFY(!error.contains("then rank 0"));
+        const QString log = dash.findChild<QPlainTextEdit*>()->toPlainText();
+        QVERIFY2(log.contains("then rank 0 exited with status 1"), qPrintable(log));
         for (qint64 pid : pids)
             QVERIFY(!alive(pid));
     }

@@ -321,10 +321,13 @@ LocalRanksEnd LocalRanks::State::summary() const
     const std::string n = std::to_string(options.processes);
     end.error = "rank " + std::to_string(culprit->rank) + " of " + n + " (process " + std::to_string(culprit->pid) + ") " +
                 culprit->describe() + (culprit->lastError.empty() ? "" : ": " + culprit->lastError);
+    end.culpritError = end.error;
     for (const RankExit& e : order)
         if (&e != culprit && e.failed())
-            end.error += "; then rank " + std::to_string(e.rank) + " " + e.describe() +
-                         (e.lastError.empty() ? "" : " (" + e.lastError + ")");
+            end.error +=
+                "; then rank " + std::to_string(e.rank) + " " +
+                (killedByUs(e) ? "was killed after " + std::to_string(int(options.giveUpSeconds)) + " s" : e.describe()) +
+                (e.lastError.empty() ? "" : " (" + e.lastError + ")");
     return end;
 }
 

@@ -36,6 +36,8 @@ struct LocalRanksEnd {
     /// "" when every rank finished or was stopped; else names the culprit rank, how it ended and
     /// the error it printed.
     std::string error;
+    /// The same, of the culprit alone (without what its peers printed after it).
+    std::string culpritError;
     bool cancelled() const { return error.empty() && stopRequested; }
 };
 

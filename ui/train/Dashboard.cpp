@@ -225,6 +225,7 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
     auto* top = new QHBoxLayout;
     d->status = new QLabel(tr("No run"));
     d->status->setObjectName("dashboardStatus");
+    d->status->setMinimumWidth(1);  // a long message is cut (its whole text in the tooltip), not widening the window
     d->bar = new QProgressBar;
     d->bar->setRange(0, 1);
     d->figures = new QLabel;
@@ -483,6 +484,7 @@ void Dashboard::onFinished(const QString& folder, const QString& status, qint64 
     d->status->setText(status == "failed" ? tr("Failed: %1").arg(error)
                        : status == "cancelled" ? tr("Cancelled at iteration %1; resume it from the history").arg(iterations)
                                                : tr("Finished %1 iterations").arg(iterations));
+    d->status->setToolTip(error);
     if (!error.isEmpty())
         d->log->appendPlainText(error);
     recordRun(folder, status);

@@ -94,7 +94,8 @@ void RunController::startRanks(const RunRequest& req)
     o.program = program;
     o.processes = n;
     o.giveUpSeconds = distTimeout_ + 30;  // the ranks give up on a lost peer by then themselves
-    o.args = {"train", "--request", req.outDir.string(), "--distributed", "--dist-timeout", std::to_string(distTimeout_),
+    o.args = {"train",         "--request",      req.outDir.string(),
+              "--distributed", "--dist-timeout", QString::number(distTimeout_).toStdString(),
               "--json"};
     if (req.resume)
         o.args.push_back("--resume");
@@ -140,10 +141,13 @@ void RunController::startRanks(const RunRequest& req)
         }
         const QString status = !end.error.empty() ? "failed" : end.stopRequested ? "cancelled" : "finished";
         QString error;
-        if (!end.error.empty())
+        if (!end.error.empty()) {
+            // The whole story in the log; the status line names the rank that ended the run.
+            const QString all = QString::fromStdString(end.error);
+            postToGui([all](RunController* c) { Q_EMIT c->message(all); });
             error = tr("The run stopped because %1. Nothing is lost beyond the last checkpoint: resume it from the history.")
-                        .arg(QString::fromStdString(end.error));
-        else if (end.killed)
+                        .arg(QString::fromStdString(end.culpritError));
+        } else if (end.killed)
             error = tr("Some processes did not stop in time and were killed; the run resumes from its last checkpoint.");
         const qint64 iterations = out->lastIteration;
         postToGui([folder, status, iterations, error](RunController* c) {
@@ -161,12 +165,12 @@ void RunController::startRanks(const RunRequest& req)
         fail(QString::fromUtf8(e.what()));
         return;
     }
-    Q_EMIT message(tr("training on %1 processes of this machine (ranks 0 to %2 on 127.0.0.1:%3), %4")
+    Q_EMIT message(tr("training on %1 processes of this machine (ranks 0..%2 on 127.0.0.1:%3), %4")
                        .arg(n)
                        .arg(n - 1)
                        .arg(ranks_->port())
-                       .arg(req.config.threads > 0 ? tr("%1 threads each").arg(std::max(1, req.config.threads / n))
-                                                   : tr("%1 threads each (the cores over the processes)")
+                       .arg(req.config.threads > 0 ? tr("%1 thread(s) each").arg(std::max(1, req.config.threads / n))
+                                                   : tr("%1 thread(s) each (the cores over the processes)")
                                                          .arg(std::max(1, int(std::thread::hardware_concurrency()) / n))));
 }
 
