@@ -150,14 +150,28 @@ private Q_SLOTS:
     {
         Seen seen;
         LocalRanks ranks(seen.handlers());
-        ranks.start(shell("trap '' INT; exec sleep 60", 2, 0.5));
+        ranks.start(shell("trap '' INT; echo up; exec sleep 60", 2, 0.5));
         const std::vector<int> pids = ranks.pids();
+        for (int i = 0; i < 100 && (seen.out[0].empty() || seen.out[1].empty()); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
         ranks.stop();
         QVERIFY(ranks.wait(10));
         QVERIFY(seen.ends.at(0).killed);
         QVERIFY(seen.ends.at(0).error.empty());  // stopped by us: not a failure of a rank
         for (int pid : pids)
             QVERIFY(!alive(pid));
+    }
+
+    void aStopRightAfterTheStartIsACancel()
+    {
+        // The SIGINT may arrive before a rank installed its handler: it dies of it, as asked.
+        Seen seen;
+        LocalRanks ranks(seen.handlers());
+        ranks.start(shell("sleep 0.5; trap 'exit 130' INT; while :; do sleep 0.1; done", 2));
+        ranks.stop();
+        QVERIFY(ranks.wait(10));
+        QVERIFY2(seen.ends.at(0).cancelled(), seen.ends.at(0).error.c_str());
+        QCOMPARE(seen.ends.at(0).exits.at(0).signal, SIGINT);
     }
 
     void destructorStopsTheRanks()

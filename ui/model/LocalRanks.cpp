@@ -300,7 +300,11 @@ LocalRanksEnd LocalRanks::State::summary() const
     end.killed = killed;
     // The rank that ended the run: one that a signal ended (not ours) before the others, else the
     // first that failed; its peers fail after it ("Lost peer"), and their messages say so.
+    // Ended by us: killed after the give-up time, or by the stop's SIGINT before the rank had
+    // installed its handler (a stop right after the start).
     auto killedByUs = [&](const RankExit& e) {
+        if (stopRequested && e.signal == SIGINT)
+            return true;
         for (const Child& c : children)
             if (c.rank == e.rank)
                 return c.killedByUs;
