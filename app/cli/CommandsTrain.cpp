@@ -37,10 +37,16 @@ namespace {
 struct JsonProgress {
     static double finite(double v) { return std::isfinite(v) ? v : 0.0; }
     void progress(const train::Progress& p) const {
-        nlohmann::json j = {{"event", "progress"},       {"iteration", p.iteration},
-                            {"total", p.total},           {"lr", finite(p.lr)},
-                            {"images_per_s", finite(p.imagesPerSecond)}, {"s_per_iter", finite(p.secondsPerIteration)},
-                            {"eta_s", finite(p.etaSeconds)}, {"skipped", p.skipped}};
+        // "validated": the validation events of this iteration follow.
+        nlohmann::json j = {{"event", "progress"},
+                            {"iteration", p.iteration},
+                            {"validated", p.validated},
+                            {"total", p.total},
+                            {"lr", finite(p.lr)},
+                            {"images_per_s", finite(p.imagesPerSecond)},
+                            {"s_per_iter", finite(p.secondsPerIteration)},
+                            {"eta_s", finite(p.etaSeconds)},
+                            {"skipped", p.skipped}};
         nlohmann::json losses = nlohmann::json::object();
         for (const auto& [k, v] : p.losses) losses[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
         j["losses"] = losses;
@@ -172,20 +178,46 @@ void printEvaluation(const EvaluationResult& e) {
     }
 }
 
+/// `dacw train --request RUNDIR`: the run the workbench wrote in RUNDIR/request.json, into RUNDIR
+/// (how the workbench starts the processes of a run on several processes, docs/cluster.md).
+RunRequest requestOfRunFolder(const Args& a) {
+    try {
+        a.allowOnly({"request", "resume", "threads", "json", "notes", "distributed", "dist-timeout"});
+    } catch (const UsageError& e) {
+        throw UsageError(std::string(e.what()) + " with --request (RUNDIR/request.json holds the run; only --resume, " +
+                         "--threads, --json, --notes, --distributed and --dist-timeout go with it)");
+    }
+    const fs::path dir = a.get("request");
+    std::error_code ec;
+    if (!fs::exists(RunFolder(dir).request(), ec)) throw InputError("--request: no request.json in " + dir.string());
+    RunRequest r = readRunRequest(dir);
+    r.resume = a.flag("resume");
+    if (a.has("threads")) {
+        r.config.threads = a.getInt("threads", 0);
+        if (r.config.threads < 0) throw UsageError("--threads must be 0 (all cores) or more");
+    }
+    return r;
+}
+
 int trainCommand(const std::vector<std::string>& argv) {
     Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "json", "distributed"});
     std::vector<std::string> allowed = kTrainOptions;
-    for (const char* o : {"json", "notes", "distributed", "dist-timeout"}) allowed.push_back(o);
+    for (const char* o : {"json", "notes", "distributed", "dist-timeout", "request"}) allowed.push_back(o);
     a.allowOnly(allowed);
     const bool json = a.flag("json");
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional().front() + "'");
-    RunRequest r = requestFrom(a);
-    try {
-        r.config.method = train::parseMethod(a.get("method", a.has("init-model") ? "supervised" : "dac"));
-    } catch (const train::ConfigError& e) {
-        throw UsageError(e.what());
+    RunRequest r;
+    if (a.has("request")) {
+        r = requestOfRunFolder(a);
+    } else {
+        r = requestFrom(a);
+        try {
+            r.config.method = train::parseMethod(a.get("method", a.has("init-model") ? "supervised" : "dac"));
+        } catch (const train::ConfigError& e) {
+            throw UsageError(e.what());
+        }
+        r.outDir = a.require("out");
     }
-    r.outDir = a.require("out");
     try {
         r.distributed = joinRanks(a, r.config);
     } catch (const train::TrainError& e) {
@@ -278,7 +310,8 @@ const char* kTrainHelp =
     "                  [--json] [--notes TEXT]\n"
     "                  [--set key=value ...] [--cache DIR | --no-cache] [--no-predictions] [--resume]\n"
     "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled]\n"
-    "                  [--distributed [--dist-timeout SECONDS]]\n\n"
+    "                  [--distributed [--dist-timeout SECONDS]]\n"
+    "       dacw train --request RUNDIR [--resume] [--threads T] [--json] [--distributed ...]\n\n"
     "Trains two DeepLabv3+ sub-models with DAC (or a baseline) on labeled cases from one domain and\n"
     "unlabeled images from others, then evaluates the chosen sub-model on the --test domains.\n"
     "The labeled cases are chosen with the seed; the rest of the labeled domain (up to 16 cases)\n"
@@ -303,6 +336,9 @@ const char* kTrainHelp =
     "SLURM_LOCALID, with MASTER_ADDR and MASTER_PORT exported); --batch is the global batch, rank 0\n"
     "alone writes RUNDIR, a lost peer stops every rank within --dist-timeout (default 300 s).\n"
     "See docs/cluster.md.\n"
+    "--request RUNDIR trains the run described by RUNDIR/request.json (as the workbench writes it:\n"
+    "folders, task, preset and every option) into RUNDIR; the workbench starts the processes of a\n"
+    "run on several processes of one machine this way.\n"
     "Exit codes: 0 done, 1 bad input or training failure, 2 usage, 130 cancelled.\n";
 
 }  // namespace

@@ -42,6 +42,9 @@ struct RunRequest {
     bool resume = false;
     bool savePredictions = true;
     std::string preset;              // recorded only
+    /// The workbench's "processes on this machine" (recorded in request.json, so that a resume
+    /// from the dashboard starts as many again; the workbench starts them, executeRun ignores it).
+    int localProcesses = 1;
     /// Data-parallel training (`dacw train --distributed`, docs/cluster.md): every rank calls
     /// executeRun with the same request; rank 0 alone writes the run folder (and decodes into the
     /// dataset cache first), the others train their shards and return without exporting or

@@ -148,6 +148,7 @@ void writeRunRequest(const RunRequest& req) {
               {"cache_dir", req.cacheDir.string()},
               {"save_predictions", req.savePredictions},
               {"preset", req.preset},
+              {"local_processes", req.localProcesses},
               {"task_channels", req.task.channels},
               {"task_labels", json::array()},
               {"task_regions", json::array()},
@@ -198,6 +199,7 @@ RunRequest readRunRequest(const fs::path& runDir) {
             r.maxValidationCases = jsonnum::integerOr<int>(j, "max_validation_cases", 16, 0, 1 << 30);
             r.cacheDir = j.value("cache_dir", std::string());
             r.savePredictions = j.value("save_predictions", true);
+            r.localProcesses = jsonnum::integerOr<int>(j, "local_processes", 1, 1, 1024);
         } else {
             r.labeledCount = int(j.value("labeled_cases", json::array()).size());
         }

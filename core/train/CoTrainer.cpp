@@ -20,6 +20,7 @@
 #include "core/train/Networks.h"
 #include "core/train/Optimizers.h"
 #include "core/train/Predictor.h"
+#include "core/train/WorldSize.h"
 
 namespace dacw::train {
 // The trainer's internals that live in files of their own: batches (Batches.h), sub-models and
@@ -273,17 +274,7 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
     d.worker = modelParallel ? std::make_unique<ModelWorker>() : nullptr;
     const int world = d.dist ? d.dist->worldSize() : 1;
     const bool writes = !d.dist || d.dist->isRoot();  // rank 0 alone writes checkpoints
-    if (d.dist) {
-        auto perRank = [&](const char* what, int64_t global, int64_t least) {
-            if (global % world != 0 || global / world < least)
-                throw ConfigError(std::string("distributed: the ") + what + " batch (" + std::to_string(global) +
-                                  ", the global batch) must be a multiple of the " + std::to_string(world) +
-                                  " ranks with at least " + std::to_string(least) + " per rank" +
-                                  (least > 1 ? " (CutMix pairs images within a rank)" : ""));
-        };
-        perRank("labeled", cfg.labeledBatch, 1);
-        if (d.parts.coTraining) perRank("unlabeled", cfg.unlabeledBatch, 2);
-    }
+    if (const std::string problem = worldSizeProblem(cfg, world); !problem.empty()) throw ConfigError(problem);
 
     RunResult result;
     std::vector<std::string> messages = std::move(d.pendingMessages);

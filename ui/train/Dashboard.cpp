@@ -1,6 +1,8 @@
 #include "ui/train/Dashboard.h"
 
+#include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include <QChart>
 #include <QChartView>
@@ -18,6 +20,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -204,6 +207,7 @@ struct Dashboard::Private {
     QPushButton* pause = nullptr;
     QPushButton* cancel = nullptr;
     QPushButton* resume = nullptr;
+    QSpinBox* resumeProcesses = nullptr;
     QPushButton* compareButton = nullptr;
     QPushButton* notes = nullptr;
     QTableWidget* history = nullptr;
@@ -221,6 +225,7 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
     auto* top = new QHBoxLayout;
     d->status = new QLabel(tr("No run"));
     d->status->setObjectName("dashboardStatus");
+    d->status->setMinimumWidth(1);  // a long message is cut (its whole text in the tooltip), not widening the window
     d->bar = new QProgressBar;
     d->bar->setRange(0, 1);
     d->figures = new QLabel;
@@ -291,6 +296,16 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
     historyButtons->addStretch();
     historyButtons->addWidget(d->notes);
     historyButtons->addWidget(d->resume);
+    d->resumeProcesses = new QSpinBox;
+    d->resumeProcesses->setObjectName("resumeProcesses");
+    d->resumeProcesses->setRange(1, std::max(1, int(std::thread::hardware_concurrency())));
+    d->resumeProcesses->setPrefix(tr("on "));
+    d->resumeProcesses->setSuffix(tr(" process(es)"));
+    d->resumeProcesses->setToolTip(
+        tr("Processes on this machine for the resumed run (it starts with the number the run "
+           "was started on). Another number works: the batches and the data stay the same, "
+           "each process's BatchNorm batch changes"));
+    historyButtons->addWidget(d->resumeProcesses);
     historyButtons->addWidget(d->compareButton);
     historyBox->addLayout(historyButtons);
     historyBox->addWidget(d->history);
@@ -306,7 +321,7 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
     connect(d->resume, &QPushButton::clicked, this, [this] {
         const int row = d->history->currentRow();
         if (row >= 0)
-            resumeRun(d->history->item(row, kFolderColumn)->text());
+            resumeRun(d->history->item(row, kFolderColumn)->text(), d->resumeProcesses->value());
     });
     connect(d->notes, &QPushButton::clicked, this, [this] {
         const int row = d->history->currentRow();
@@ -328,7 +343,13 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
         else
             d->status->setText(tr("Select two runs in the history to compare them"));
     });
-    connect(d->history, &QTableWidget::itemSelectionChanged, this, &Dashboard::updateButtons);
+    connect(d->history, &QTableWidget::itemSelectionChanged, this, [this] {
+        // The resumed run starts on as many processes as the selected one was started on.
+        const int row = d->history->currentRow();
+        if (row >= 0)
+            d->resumeProcesses->setValue(startedProcesses(d->history->item(row, kFolderColumn)->text()));
+        updateButtons();
+    });
     connect(controller, &RunController::started, this, &Dashboard::onStarted);
     connect(controller, &RunController::progress, this, &Dashboard::onProgress);
     connect(controller, &RunController::finished, this, &Dashboard::onFinished);
@@ -355,11 +376,16 @@ void Dashboard::setPendingRunName(const QString& name, const QString& method)
 void Dashboard::updateButtons()
 {
     const auto s = d->controller->state();
-    d->pause->setEnabled(s == RunController::State::Running || s == RunController::State::Paused);
+    const bool live = s == RunController::State::Running || s == RunController::State::Paused;
+    d->pause->setEnabled(live && d->controller->canPause());
+    d->pause->setToolTip(d->controller->canPause() ? QString()
+                                                   : tr("A run on several processes cannot pause (its processes would give "
+                                                        "up on each other): cancel it and resume it later"));
     d->pause->setText(s == RunController::State::Paused ? tr("Continue") : tr("Pause"));
     d->cancel->setEnabled(s == RunController::State::Running || s == RunController::State::Paused);
     const int row = d->history->currentRow();
     d->resume->setEnabled(!d->controller->busy() && row >= 0 && d->history->item(row, 2)->text() != "finished");
+    d->resumeProcesses->setEnabled(d->resume->isEnabled() && d->resumeProcesses->maximum() > 1);
     d->notes->setEnabled(row >= 0);
     if (s == RunController::State::Paused)
         d->status->setText(tr("Paused"));
@@ -458,6 +484,7 @@ void Dashboard::onFinished(const QString& folder, const QString& status, qint64 
     d->status->setText(status == "failed" ? tr("Failed: %1").arg(error)
                        : status == "cancelled" ? tr("Cancelled at iteration %1; resume it from the history").arg(iterations)
                                                : tr("Finished %1 iterations").arg(iterations));
+    d->status->setToolTip(error);
     if (!error.isEmpty())
         d->log->appendPlainText(error);
     recordRun(folder, status);
@@ -533,14 +560,21 @@ bool Dashboard::setRunNotes(const QString& folder, const QString& text)
     return true;
 }
 
-bool Dashboard::resumeRun(const QString& runFolder)
+bool Dashboard::resumeRun(const QString& runFolder, int processes)
 {
     if (d->controller->busy())
         return false;
     try {
         RunRequest req = readRunRequest(runFolder.toStdString());
         req.resume = true;
-        return d->controller->start(req);
+        const int before = req.localProcesses;
+        if (processes > 0)
+            req.localProcesses = processes;
+        if (!d->controller->start(req))
+            return false;
+        if (req.localProcesses != before)
+            d->log->appendPlainText(worldSizeChangeNote(before, req.localProcesses));
+        return true;
     } catch (const std::exception& e) {
         d->status->setText(tr("Cannot resume: %1").arg(QString::fromUtf8(e.what())));
         return false;
@@ -556,6 +590,7 @@ QLabel* Dashboard::statusLabel() const { return d->status; }
 QPushButton* Dashboard::pauseButton() const { return d->pause; }
 QPushButton* Dashboard::cancelButton() const { return d->cancel; }
 QPushButton* Dashboard::resumeButton() const { return d->resume; }
+QSpinBox* Dashboard::resumeProcesses() const { return d->resumeProcesses; }
 QPushButton* Dashboard::notesButton() const { return d->notes; }
 QTabWidget* Dashboard::tabs() const { return d->tabs; }
 

@@ -13,6 +13,7 @@ class QChart;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QSpinBox;
 class QTableWidget;
 class QTabWidget;
 
@@ -31,8 +32,9 @@ public:
     void refreshHistory();
     /// Overlays the curves of two run folders (metrics.csv, validation.csv) on the compare tab.
     bool compareRuns(const QString& runA, const QString& runB);
-    /// Resumes a stopped run from its folder (checkpoint.pt); false with a message otherwise.
-    bool resumeRun(const QString& runFolder);
+    /// Resumes a stopped run from its folder (checkpoint.pt) on `processes` processes of this
+    /// machine (0: as many as it was started on); false with a message otherwise.
+    bool resumeRun(const QString& runFolder, int processes = 0);
     /// Writes the notes of a run (notes.txt in its folder; empty text removes them) and shows them
     /// in the history; false with a message when the folder cannot be written.
     bool setRunNotes(const QString& runFolder, const QString& text);
@@ -49,6 +51,7 @@ public:
     QPushButton* pauseButton() const;
     QPushButton* cancelButton() const;
     QPushButton* resumeButton() const;
+    QSpinBox* resumeProcesses() const;
     QPushButton* notesButton() const;
     QTabWidget* tabs() const;
 

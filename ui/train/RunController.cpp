@@ -12,6 +12,7 @@
 #include "core/train/Errors.h"
 #include "core/train/Progress.h"
 #include "core/pipeline/RunFolder.h"
+#include "ui/model/LocalRanks.h"
 
 namespace dacw {
 
@@ -33,6 +34,7 @@ RunController::RunController(QObject* parent) : QObject(parent)
 
 RunController::~RunController()
 {
+    ranks_.reset();  // stops the ranks of a run on several processes and waits for them
     if (worker_ && worker_->thread.joinable()) {
         {
             std::lock_guard<std::mutex> lock(worker_->mutex);
@@ -52,7 +54,7 @@ void RunController::setState(State s)
     Q_EMIT stateChanged(s);
 }
 
-static ProgressSnapshot snapshotOf(const train::Progress& p)
+ProgressSnapshot snapshotOf(const train::Progress& p)
 {
     ProgressSnapshot s;
     s.iteration = p.iteration;
@@ -80,12 +82,18 @@ bool RunController::start(const RunRequest& req)
         return false;
     if (worker_ && worker_->thread.joinable())
         worker_->thread.join();   // finished already: its last queued call has arrived
-    worker_ = std::make_shared<Worker>();
+    ranks_.reset();               // the last run's ranks, all ended (their thread is joined here)
     runFolder_ = QString::fromStdString(req.outDir.string());
     cancelAt_ = -1;
     lastIteration_ = 0;
+    processes_ = std::max(1, req.localProcesses);
     setState(State::Running);
     Q_EMIT started(runFolder_, req.resume);
+    if (processes_ > 1) {
+        startRanks(req);
+        return true;
+    }
+    worker_ = std::make_shared<Worker>();
     std::shared_ptr<Worker> w = worker_;
     QPointer<RunController> self(this);
     // Queued onto the GUI thread; dropped when the controller is gone.
@@ -135,9 +143,21 @@ bool RunController::start(const RunRequest& req)
     return true;
 }
 
+void RunController::postToGui(std::function<void(RunController*)> fn)
+{
+    QPointer<RunController> self(this);
+    QMetaObject::invokeMethod(
+        qApp,
+        [self, fn] {
+            if (self)
+                fn(self.data());
+        },
+        Qt::QueuedConnection);
+}
+
 void RunController::pause()
 {
-    if (state_ != State::Running || !worker_)
+    if (state_ != State::Running || !worker_ || !canPause())
         return;
     {
         std::lock_guard<std::mutex> lock(worker_->mutex);
@@ -160,6 +180,12 @@ void RunController::resume()
 
 void RunController::cancel()
 {
+    if (busy() && ranks_) {
+        cancelAt_ = lastIteration_;
+        ranks_->stop();
+        setState(State::Stopping);
+        return;
+    }
     if (!busy() || !worker_)
         return;
     cancelAt_ = std::max<qint64>(lastIteration_, worker_->latest.load());

@@ -103,6 +103,7 @@ void TrainWizard::rememberLastRun()
                 b->setChecked(true);
         if (const int i = d->preset->findText(QString::fromStdString(last.preset)); i >= 0)
             d->preset->setCurrentIndex(i);
+        d->processes->setValue(std::min(last.localProcesses, d->processes->maximum()));
         for (int i = 0; i < int(d->project.domains.size()); ++i)
             if (sameFolder(d->project.resolve(d->project.domains[std::size_t(i)].root), last.labeledDir))
                 d->labeledDomain->setCurrentIndex(i);
@@ -228,6 +229,7 @@ RunRequest TrainWizard::buildRequest(const QString& outDir)
     r.task = d->taskValue();
     r.config = d->config();
     r.preset = d->preset->currentText().toStdString();
+    r.localProcesses = d->processes->value();
     r.outDir = outDir.isEmpty() ? fs::path(d->runsRoot.toStdString()) / runName().toStdString() : fs::path(outDir.toStdString());
     for (const auto& u : d->unlabeled)
         r.unlabeledDirs.push_back(u.dir);

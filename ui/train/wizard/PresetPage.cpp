@@ -1,6 +1,11 @@
 // The preset page of the training wizard (ui/train/wizard/WizardPages.h).
 #include "ui/train/wizard/WizardPages.h"
 
+#include <algorithm>
+#include <thread>
+
+#include "core/train/WorldSize.h"
+
 namespace dacw {
 
 CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
@@ -25,6 +30,45 @@ CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
         d->runName->setText(name);
         form->addRow(TrainWizard::tr("Preset"), d->preset);
         form->addRow(TrainWizard::tr("Run name"), d->runName);
+        // Data-parallel on this machine (docs/cluster.md): N `dacw train --distributed` processes.
+        const int cores = std::max(1, int(std::thread::hardware_concurrency()));
+        d->processes = new QSpinBox;
+        d->processes->setObjectName("processes");
+        d->processes->setRange(1, std::max(1, cores));
+        d->processes->setValue(1);
+        d->processes->setEnabled(cores > 1);
+        auto* processesNote = new QLabel;
+        processesNote->setObjectName("processesNote");
+        processesNote->setWordWrap(true);
+        auto explain = [d, processesNote, cores] {
+            const int n = d->processes->value();
+            int threads = 0;  // the "threads" option: 0, all cores
+            try {
+                threads = d->config().threads;
+            } catch (const std::exception&) {
+            }
+            const int total = threads > 0 ? threads : cores;
+            if (cores < 2)
+                processesNote->setText(TrainWizard::tr("This machine has one core: the run trains in the workbench."));
+            else if (n == 1)
+                processesNote->setText(TrainWizard::tr("1: the run trains in the workbench, with %1 thread(s). More (up to %2, "
+                                                       "the cores of this machine): data-parallel in that many processes, "
+                                                       "each with its share of every batch and of the threads.")
+                                           .arg(total)
+                                           .arg(cores));
+            else
+                processesNote->setText(TrainWizard::tr("Data-parallel in %1 processes of this machine: each trains on 1/%1 of "
+                                                       "every batch with %2 thread(s) (the threads / %1), the gradients are "
+                                                       "averaged over them, process 0 writes the run folder. Stop and resume "
+                                                       "work as usual; pausing does not.")
+                                           .arg(n)
+                                           .arg(std::max(1, total / n)));
+        };
+        explain();
+        QObject::connect(d->processes, &QSpinBox::valueChanged, presetPage, &CheckedPage::recheck);
+        QObject::connect(presetPage, &QWizardPage::completeChanged, w, explain);
+        form->addRow(TrainWizard::tr("Processes on this machine"), d->processes);
+        form->addRow(QString(), processesNote);
         v->addLayout(form);
         d->advanced = new QGroupBox(TrainWizard::tr("Advanced: every option"));
         d->advanced->setCheckable(true);
@@ -83,6 +127,10 @@ CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
                 train::validateConfig(c);
                 if (c.size < 32 || c.size % 16 != 0)
                     return TrainWizard::tr("size must be a multiple of 16, at least 32 (it is %1).").arg(c.size);
+                if (const std::string p = train::worldSizeProblem(c, d->processes->value()); !p.empty())
+                    return TrainWizard::tr("%1 processes cannot share these batches: %2.")
+                        .arg(d->processes->value())
+                        .arg(QString::fromStdString(p));
             } catch (const std::exception& e) {
                 return QString::fromUtf8(e.what());
             }

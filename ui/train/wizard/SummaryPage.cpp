@@ -61,28 +61,36 @@ CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d)
                 val << QString::fromStdString(t.filename().string());
             const auto& c = r.config;
             d->summary->setText(
-                TrainWizard::tr("<table>"
-                   "<tr><td><b>Run</b></td><td>%1 in %2</td></tr>"
-                   "<tr><td><b>Task</b></td><td>%3</td></tr>"
-                   "<tr><td><b>Labeled</b></td><td>%4: %5 cases</td></tr>"
-                   "<tr><td><b>Unlabeled</b></td><td>%6</td></tr>"
-                   "<tr><td><b>Test</b></td><td>%7</td></tr>"
-                   "<tr><td><b>Validation</b></td><td>%8</td></tr>"
-                   "<tr><td><b>Method</b></td><td>%9</td></tr>"
-                   "<tr><td><b>Training</b></td><td>%10 iterations, %11 px, %12 x%13, batch %14+%15, lr %16</td></tr>"
-                   "</table>")
+                TrainWizard::tr(
+                    "<table>"
+                    "<tr><td><b>Run</b></td><td>%1 in %2</td></tr>"
+                    "<tr><td><b>Task</b></td><td>%3</td></tr>"
+                    "<tr><td><b>Labeled</b></td><td>%4: %5 cases</td></tr>"
+                    "<tr><td><b>Unlabeled</b></td><td>%6</td></tr>"
+                    "<tr><td><b>Test</b></td><td>%7</td></tr>"
+                    "<tr><td><b>Validation</b></td><td>%8</td></tr>"
+                    "<tr><td><b>Method</b></td><td>%9</td></tr>"
+                    "<tr><td><b>Training</b></td><td>%10 iterations, %11 px, %12 x%13, batch %14+%15, lr %16</td></tr>"
+                    "<tr><td><b>Processes</b></td><td>%17</td></tr>"
+                    "</table>")
                     .arg(d->runName->text().toHtmlEscaped(), d->runsRoot.toHtmlEscaped(), QString::fromStdString(r.task.name),
                          d->labeledDomain->currentText())
                     .arg(d->checkedCases())
-                    .arg(unl.isEmpty() ? TrainWizard::tr("none") : unl.join(", "), test.isEmpty() ? TrainWizard::tr("none") : test.join(", "),
-                         val.isEmpty() ? TrainWizard::tr("held-out labeled cases") : val.join(", "), QString::fromStdString(train::toString(c.method)))
+                    .arg(unl.isEmpty() ? TrainWizard::tr("none") : unl.join(", "),
+                         test.isEmpty() ? TrainWizard::tr("none") : test.join(", "),
+                         val.isEmpty() ? TrainWizard::tr("held-out labeled cases") : val.join(", "),
+                         QString::fromStdString(train::toString(c.method)))
                     .arg(c.iterations)
                     .arg(c.size)
                     .arg(QString::fromStdString(train::toString(c.backbone)))
                     .arg(c.width)
                     .arg(c.labeledBatch)
                     .arg(c.unlabeledBatch)
-                    .arg(c.lr));
+                    .arg(c.lr)
+                    .arg(d->processes->value() == 1 ? TrainWizard::tr("1 (in the workbench)")
+                                                    : TrainWizard::tr("%1 on this machine, data-parallel (the duration below is "
+                                                                      "timed on one)")
+                                                          .arg(d->processes->value())));
             measure();
         };
     }

@@ -146,6 +146,7 @@ struct WizardState {
     // preset and options
     QComboBox* preset = nullptr;
     QLineEdit* runName = nullptr;
+    QSpinBox* processes = nullptr;  // processes on this machine (1: in the workbench)
     QGroupBox* advanced = nullptr;
     QTableWidget* options = nullptr;
     QMap<QString, QString> overrides;
