@@ -2,7 +2,7 @@
 # The sanitizer job: builds the core libraries (core, core_train, ui_model), the command line and
 # their unit tests with AddressSanitizer + UndefinedBehaviorSanitizer (GCC) into build-asan/,
 # without the widgets (-DDACW_BUILD_GUI=OFF: the gui tests need a display and are not run here),
-# and runs the tests labelled `unit` and `slow` there. Any sanitizer report fails the test that hit it.
+# and runs the tests labelled `unit` and `slow` there, one per core. Any sanitizer report fails the test that hit it.
 # Extra arguments go to ctest. DACW_ASAN_BUILD_DIR (default build-asan), DACW_JOBS (core count).
 # Options and suppressions: docs/reliability.md ("Sanitizers"), scripts/sanitize/.
 set -euo pipefail
@@ -31,7 +31,9 @@ if command -v llvm-symbolizer >/dev/null; then export ASAN_SYMBOLIZER_PATH="$(co
 export QT_QPA_PLATFORM=offscreen
 cd "$build"
 status=0
-ctest -L 'unit|slow' --output-on-failure --timeout 1800 "$@" || status=$?
+# Side by side, one test per core: each test process trains with one thread, and the tests that
+# use every core (the distributed ones) are RUN_SERIAL.
+ctest -j "$jobs" -L 'unit|slow' --output-on-failure --timeout 1800 "$@" || status=$?
 end=$(date +%s)
 echo "sanitize: build $((built - start)) s, tests $((end - built)) s, total $((end - start)) s"
 exit "$status"
