@@ -90,7 +90,7 @@ const std::vector<std::string> kTrainOptions = {
     "task", "labeled", "labeled-count", "labeled-ratio", "unlabeled", "test", "val", "method", "iters", "size",
     "backbone", "width", "seed", "out", "resume", "preset", "threads", "device", "batch", "lr", "optimizer",
     "cache", "no-cache", "set", "checkpoint-every", "val-interval", "no-predictions", "bf16", "init-model",
-    "test-unused-labeled"};
+    "test-unused-labeled", "replay", "replay-count"};
 
 /// Fills a RunRequest from train/experiment options (method and out are the caller's).
 RunRequest requestFrom(const Args& a) {
@@ -157,6 +157,12 @@ RunRequest requestFrom(const Args& a) {
     if (c.size < 32 || c.size % 16 != 0) throw UsageError("--size must be a multiple of 16, at least 32");
     r.resume = a.flag("resume");
     r.testUnusedLabeled = a.flag("test-unused-labeled");
+    if (a.has("replay-count") && !a.has("replay")) throw UsageError("--replay-count goes with --replay DIR");
+    if (a.has("replay")) {
+        r.replayDir = a.get("replay");
+        r.replayCount = a.getInt("replay-count", 0);
+        if (r.replayCount < 0) throw UsageError("--replay-count must be 0 (all cases) or more");
+    }
     if (!initModel.empty()) c.initModel = initModel.string();
     r.savePredictions = !a.flag("no-predictions");
     r.cacheDir = datasetCacheDir(a);
@@ -309,7 +315,7 @@ const char* kTrainHelp =
     "                  [--device cpu|cuda] [--bf16 true|false|auto] [--checkpoint-every N] [--val-interval N]\n"
     "                  [--json] [--notes TEXT]\n"
     "                  [--set key=value ...] [--cache DIR | --no-cache] [--no-predictions] [--resume]\n"
-    "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled]\n"
+    "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled] [--replay DIR [--replay-count N]]\n"
     "                  [--distributed [--dist-timeout SECONDS]]\n"
     "       dacw train --request RUNDIR [--resume] [--threads T] [--json] [--distributed ...]\n\n"
     "Trains two DeepLabv3+ sub-models with DAC (or a baseline) on labeled cases from one domain and\n"
@@ -326,7 +332,10 @@ const char* kTrainHelp =
     "network, --labeled NEWCENTRE --labeled-count K trains on K of its cases, and --test-unused-labeled\n"
     "scores the centre's other cases (no held-out validation is taken from them). With --init-model the\n"
     "network (backbone, width, head, size) is the model's, the method defaults to supervised and the\n"
-    "preset to calibrate (200 iterations at lr 1e-4, measured in docs/results.md).\n"
+    "preset to calibrate (200 iterations at lr 1e-4, measured in docs/results.md). --replay SOURCE\n"
+    "--replay-count N adds N labeled cases of SOURCE, drawn with the seed as the labeled cases are\n"
+    "(the same seed and count pick the source run's own cases), and repeats the new centre's cases\n"
+    "until they are about half of the training set.\n"
     "Compute kernels (bf16, channels-last, model-parallel) are measured once per machine and size and\n"
     "cached in ~/.cache/dacw/kernels.tsv; --bf16 or --set channels-last=/model-parallel= pins one.\n"
     "--json writes one JSON object per line on stdout (events progress, validation, message, finished\n"

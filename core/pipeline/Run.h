@@ -35,6 +35,12 @@ struct RunRequest {
     /// training are the test set (and no held-out validation is taken from them). For a
     /// labelled-target experiment, kept apart from CD-SSDG tables.
     bool testUnusedLabeled = false;
+    /// Replay during calibration: labeled cases of another folder (typically the source centre the
+    /// --init-model run learned from) join the training set, `replayCount` of them drawn with the
+    /// seed like the labeled cases (so the same seed and count pick that run's own cases; 0 = all),
+    /// and the labeled folder's cases are repeated until they are about half of it. Empty: none.
+    std::filesystem::path replayDir;
+    int replayCount = 0;
     int maxValidationCases = 16;
     train::TrainConfig config;
     std::filesystem::path outDir;

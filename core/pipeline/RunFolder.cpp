@@ -149,6 +149,9 @@ void writeRunRequest(const RunRequest& req) {
               {"save_predictions", req.savePredictions},
               {"preset", req.preset},
               {"local_processes", req.localProcesses},
+              {"test_unused_labeled", req.testUnusedLabeled},
+              {"replay_dir", req.replayDir.empty() ? std::string() : fs::absolute(req.replayDir).string()},
+              {"replay_count", req.replayCount},
               {"task_channels", req.task.channels},
               {"task_labels", json::array()},
               {"task_regions", json::array()},
@@ -200,6 +203,9 @@ RunRequest readRunRequest(const fs::path& runDir) {
             r.cacheDir = j.value("cache_dir", std::string());
             r.savePredictions = j.value("save_predictions", true);
             r.localProcesses = jsonnum::integerOr<int>(j, "local_processes", 1, 1, 1024);
+            r.testUnusedLabeled = j.value("test_unused_labeled", false);
+            r.replayDir = j.value("replay_dir", std::string());
+            r.replayCount = jsonnum::integerOr<int>(j, "replay_count", 0, 0, 1 << 30);
         } else {
             r.labeledCount = int(j.value("labeled_cases", json::array()).size());
         }
@@ -353,6 +359,10 @@ void writeRunConfig(const RunFolder& folder, const RunConfigFile& c) {
               {"test_dirs", strings(c.testDirs)},
               {"validation", c.validation},
               {"train", train}};
+    if (!c.replayDir.empty()) {
+        j["replay_dir"] = fs::absolute(c.replayDir).string();
+        j["replay_cases"] = c.replayCases;
+    }
     writeTextAtomically(folder.config(), j.dump(2) + "\n");
 }
 
@@ -366,6 +376,8 @@ RunConfigFile readRunConfig(const RunFolder& folder) {
         c.labeledDir = j.at("labeled_dir").get<std::string>();
         c.labeledDomain = j.value("labeled_domain", std::string());
         c.labeledCases = j.value("labeled_cases", std::vector<std::string>{});
+        c.replayDir = j.value("replay_dir", std::string());
+        c.replayCases = j.value("replay_cases", std::vector<std::string>{});
         c.unlabeledDirs = paths(j, "unlabeled_dirs");
         c.testDirs = paths(j, "test_dirs");
         c.validation = j.value("validation", std::vector<std::string>{});

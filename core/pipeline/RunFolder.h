@@ -76,6 +76,8 @@ struct RunConfigFile {
     std::vector<std::filesystem::path> unlabeledDirs, testDirs;
     std::vector<std::string> validation;          // names of the validation sets
     std::map<std::string, std::string> train;     // train::toKeyValues of the resolved config
+    std::filesystem::path replayDir;              // calibration replay (RunRequest::replayDir); empty: none
+    std::vector<std::string> replayCases;
 };
 void writeRunConfig(const RunFolder& folder, const RunConfigFile& config);
 /// Throws InputError ("Cannot read <file>: why") when it is missing or damaged.

@@ -35,6 +35,17 @@ void checkRunRequest(const RunRequest& req) {
     for (const auto& t : req.testDirs) requireFolder(t, "test");
     for (const auto& v : req.validationDirs) requireFolder(v, "validation");
     if (req.outDir.empty()) throw InputError("No run folder given (--out)");
+    if (!req.replayDir.empty()) {
+        requireFolder(req.replayDir, "replay");
+        std::error_code ec;
+        if (fs::equivalent(req.replayDir, req.labeledDir, ec))
+            throw InputError("The replay folder is the labeled folder (" + req.labeledDir.string() +
+                             "); replay takes another centre's labeled cases");
+        for (const auto& t : req.testDirs)
+            if (fs::equivalent(req.replayDir, t, ec))
+                throw InputError("The replay folder " + req.replayDir.string() + " is also a test folder");
+        if (req.replayCount < 0) throw InputError("The replay count must be 0 (all cases) or more");
+    }
     const std::string roles = heldOutProblem(req.labeledDir, req.unlabeledDirs, req.testDirs, req.validationDirs);
     if (!roles.empty()) throw InputError(roles);
     if (train::partsOf(req.config.method).coTraining && req.unlabeledDirs.empty())
@@ -98,6 +109,24 @@ RunTensors prepareRunTensors(const RunRequest& req, const Domain& labeled, const
     };
     RunTensors data;
     data.labeled = loadLogged(labeled, true, chosen);
+    if (!req.replayDir.empty()) {
+        const Domain source = scanDomain(req.replayDir);
+        RunRequest pick = req;
+        pick.labeledDir = req.replayDir;
+        pick.labeledCount = req.replayCount;
+        pick.labeledRatio = 0.0;
+        data.replayCases = selectLabeledCases(pick, maskedCaseIds(source));
+        const train::TensorDataset replay = loadLogged(source, true, data.replayCases);
+        const int64_t own = std::max<int64_t>(1, data.labeled.size());
+        const int64_t repeats = std::max<int64_t>(1, (replay.size() + own / 2) / own);
+        std::vector<train::TensorDataset> parts(std::size_t(repeats), data.labeled);
+        parts.push_back(replay);
+        log("replay: " + std::to_string(replay.size()) + " labeled samples of " + source.name + " join the " +
+            std::to_string(data.labeled.size()) + " of " + labeled.name + ", which are repeated " +
+            std::to_string(repeats) + " times (" + std::to_string(repeats * data.labeled.size()) + " of " +
+            std::to_string(repeats * data.labeled.size() + replay.size()) + " training samples)");
+        data.labeled = train::TensorDataset::concat(parts);
+    }
     std::vector<train::TensorDataset> parts;
     for (const auto& u : req.unlabeledDirs) {
         Domain d = scanDomain(u);
@@ -164,6 +193,8 @@ RunConfigFile runConfigFile(const RunRequest& req, const train::TrainConfig& cfg
     c.testDirs = req.testDirs;
     for (const auto& [name, v] : data.validation) c.validation.push_back(name);
     for (const auto& [k, v] : train::toKeyValues(cfg)) c.train[k] = v;
+    c.replayDir = req.replayDir;
+    c.replayCases = data.replayCases;
     return c;
 }
 

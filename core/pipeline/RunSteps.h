@@ -34,11 +34,14 @@ PreprocessOptions runPreprocessing(const RunRequest& req, const train::TrainConf
 struct RunTensors {
     train::TensorDataset labeled, unlabeled;
     std::map<std::string, train::TensorDataset> validation;   // by name ("centre-a (held out)")
+    std::vector<std::string> replayCases;  // the replay folder's cases that joined data.labeled
 };
 /// Loads the labeled cases `chosen` of `labeled`, every unlabeled folder, and the validation
 /// sets: the --val folders (up to maxValidationCases masked cases each), else up to that many
 /// masked labeled-domain cases that are not trained on, else none (testUnusedLabeled). Logs what
-/// was loaded and skipped. Throws InputError for an unlabeled folder without images.
+/// was loaded and skipped. With a replay folder (RunRequest::replayDir) its drawn cases join the
+/// labeled set and the labeled cases are repeated to about half of it. Throws InputError for an
+/// unlabeled folder without images.
 RunTensors prepareRunTensors(const RunRequest& req, const Domain& labeled, const std::vector<std::string>& chosen,
                              const PreprocessOptions& pre, RunLog& log);
 

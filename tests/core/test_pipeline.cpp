@@ -525,6 +525,29 @@ private Q_SLOTS:
         QCOMPARE(std::stod(rc["train"]["lr"].get<std::string>()), 1e-4);
         QCOMPARE(std::stod(rc["train"]["width"].get<std::string>()), 0.25);
         QCOMPARE(std::stoi(rc["train"]["size"].get<std::string>()), 32);
+        // Replay: 3 source cases join the 2 new ones, which are repeated twice (4 of 7 samples).
+        const fs::path rep = dir() / "fewshot-replay";
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count",
+                             "2", "--test-unused-labeled", "--init-model", s(src), "--out", s(rep), "--iters", "2",
+                             "--threads", "1", "--no-cache", "--no-predictions", "--replay",
+                             s(demo() / "fundus/centre-a"), "--replay-count", "3"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const std::string replayLog = readText(rep / "log.txt");
+        QVERIFY2(replayLog.find("replay: 3 labeled samples of centre-a join the 2 of centre-c, which are repeated 2 "
+                                "times") != std::string::npos,
+                 replayLog.c_str());
+        QVERIFY(replayLog.find("7 labeled samples") != std::string::npos);
+        auto rq = nlohmann::json::parse(readText(rep / "config.json"));
+        QCOMPARE(rq["replay_cases"].size(), std::size_t(3));
+        QVERIFY(rq["replay_dir"].get<std::string>().find("centre-a") != std::string::npos);
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--init-model",
+                             s(src), "--out", s(dir() / "fewshot-replay-self"), "--no-cache", "--replay",
+                             s(demo() / "fundus/centre-c")});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("replay folder is the labeled folder"), qPrintable(r.err));
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--init-model",
+                             s(src), "--out", s(dir() / "fewshot-replay-count"), "--replay-count", "3"});
+        QCOMPARE(r.code, 2);
         r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--preset", "calibrate",
                              "--out", s(dir() / "fewshot-nomodel"), "--no-cache"});
         QCOMPARE(r.code, 2);
