@@ -241,7 +241,7 @@ int experimentBlock(const RunRequest& base, const std::vector<train::Method>& me
 }
 
 int experimentCommand(const std::vector<std::string>& argv) {
-    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled"});
+    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "no-replay"});
     auto known = kTrainOptions;
     known.push_back("methods");
     known.push_back("seeds");

@@ -90,7 +90,7 @@ const std::vector<std::string> kTrainOptions = {
     "task", "labeled", "labeled-count", "labeled-ratio", "unlabeled", "test", "val", "method", "iters", "size",
     "backbone", "width", "seed", "out", "resume", "preset", "threads", "device", "batch", "lr", "optimizer",
     "cache", "no-cache", "set", "checkpoint-every", "val-interval", "no-predictions", "bf16", "init-model",
-    "test-unused-labeled", "replay", "replay-count"};
+    "test-unused-labeled", "replay", "replay-count", "no-replay"};
 
 /// Fills a RunRequest from train/experiment options (method and out are the caller's).
 RunRequest requestFrom(const Args& a) {
@@ -158,10 +158,24 @@ RunRequest requestFrom(const Args& a) {
     r.resume = a.flag("resume");
     r.testUnusedLabeled = a.flag("test-unused-labeled");
     if (a.has("replay-count") && !a.has("replay")) throw UsageError("--replay-count goes with --replay DIR");
+    if (a.has("replay") && a.flag("no-replay")) throw UsageError("give --replay or --no-replay, not both");
     if (a.has("replay")) {
         r.replayDir = a.get("replay");
         r.replayCount = a.getInt("replay-count", 0);
         if (r.replayCount < 0) throw UsageError("--replay-count must be 0 (all cases) or more");
+    } else if (r.preset == "calibrate" && !a.flag("no-replay")) {
+        // The calibration recipe replays the source run's own labeled cases when its folder says
+        // which they were (an --init-model that is a bare model.pt has no such record).
+        const fs::path runDir = a.get("init-model");
+        std::error_code ec;
+        if (fs::is_directory(runDir, ec) && fs::exists(RunFolder(runDir).config(), ec)) {
+            const RunConfigFile source = readRunConfig(RunFolder(runDir));
+            if (!source.labeledCases.empty() && fs::is_directory(source.labeledDir, ec) &&
+                !fs::equivalent(source.labeledDir, r.labeledDir, ec)) {
+                r.replayDir = source.labeledDir;
+                r.replayCases = source.labeledCases;
+            }
+        }
     }
     if (!initModel.empty()) c.initModel = initModel.string();
     r.savePredictions = !a.flag("no-predictions");
@@ -206,7 +220,7 @@ RunRequest requestOfRunFolder(const Args& a) {
 }
 
 int trainCommand(const std::vector<std::string>& argv) {
-    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "json", "distributed"});
+    Args a(argv, {"resume", "no-cache", "no-predictions", "test-unused-labeled", "json", "distributed", "no-replay"});
     std::vector<std::string> allowed = kTrainOptions;
     for (const char* o : {"json", "notes", "distributed", "dist-timeout", "request"}) allowed.push_back(o);
     a.allowOnly(allowed);
@@ -315,7 +329,7 @@ const char* kTrainHelp =
     "                  [--device cpu|cuda] [--bf16 true|false|auto] [--checkpoint-every N] [--val-interval N]\n"
     "                  [--json] [--notes TEXT]\n"
     "                  [--set key=value ...] [--cache DIR | --no-cache] [--no-predictions] [--resume]\n"
-    "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled] [--replay DIR [--replay-count N]]\n"
+    "                  [--init-model RUNDIR|model.pt] [--test-unused-labeled] [--replay DIR [--replay-count N] | --no-replay]\n"
     "                  [--distributed [--dist-timeout SECONDS]]\n"
     "       dacw train --request RUNDIR [--resume] [--threads T] [--json] [--distributed ...]\n\n"
     "Trains two DeepLabv3+ sub-models with DAC (or a baseline) on labeled cases from one domain and\n"
@@ -332,10 +346,11 @@ const char* kTrainHelp =
     "network, --labeled NEWCENTRE --labeled-count K trains on K of its cases, and --test-unused-labeled\n"
     "scores the centre's other cases (no held-out validation is taken from them). With --init-model the\n"
     "network (backbone, width, head, size) is the model's, the method defaults to supervised and the\n"
-    "preset to calibrate (200 iterations at lr 1e-4, measured in docs/results.md). --replay SOURCE\n"
-    "--replay-count N adds N labeled cases of SOURCE, drawn with the seed as the labeled cases are\n"
-    "(the same seed and count pick the source run's own cases), and repeats the new centre's cases\n"
-    "until they are about half of the training set.\n"
+    "preset to calibrate: 200 iterations at lr 1e-4 with replay (measured in docs/results.md): the\n"
+    "source run's own labeled cases (from RUNDIR/config.json) train alongside the new centre's, which\n"
+    "are repeated until they are about half of the training set; --no-replay trains on the new\n"
+    "centre's cases alone. --replay SOURCE [--replay-count N] replays N cases of another folder, drawn\n"
+    "with the seed as labeled cases are.\n"
     "Compute kernels (bf16, channels-last, model-parallel) are measured once per machine and size and\n"
     "cached in ~/.cache/dacw/kernels.tsv; --bf16 or --set channels-last=/model-parallel= pins one.\n"
     "--json writes one JSON object per line on stdout (events progress, validation, message, finished\n"

@@ -41,6 +41,9 @@ struct RunRequest {
     /// and the labeled folder's cases are repeated until they are about half of it. Empty: none.
     std::filesystem::path replayDir;
     int replayCount = 0;
+    /// The replay folder's cases by name (a source run's labeled_cases); when set, replayCount is
+    /// not used.
+    std::vector<std::string> replayCases;
     int maxValidationCases = 16;
     train::TrainConfig config;
     std::filesystem::path outDir;

@@ -152,6 +152,7 @@ void writeRunRequest(const RunRequest& req) {
               {"test_unused_labeled", req.testUnusedLabeled},
               {"replay_dir", req.replayDir.empty() ? std::string() : fs::absolute(req.replayDir).string()},
               {"replay_count", req.replayCount},
+              {"replay_cases", req.replayCases},
               {"task_channels", req.task.channels},
               {"task_labels", json::array()},
               {"task_regions", json::array()},
@@ -206,6 +207,7 @@ RunRequest readRunRequest(const fs::path& runDir) {
             r.testUnusedLabeled = j.value("test_unused_labeled", false);
             r.replayDir = j.value("replay_dir", std::string());
             r.replayCount = jsonnum::integerOr<int>(j, "replay_count", 0, 0, 1 << 30);
+            r.replayCases = j.value("replay_cases", std::vector<std::string>{});
         } else {
             r.labeledCount = int(j.value("labeled_cases", json::array()).size());
         }

@@ -115,7 +115,7 @@ RunTensors prepareRunTensors(const RunRequest& req, const Domain& labeled, const
         pick.labeledDir = req.replayDir;
         pick.labeledCount = req.replayCount;
         pick.labeledRatio = 0.0;
-        data.replayCases = selectLabeledCases(pick, maskedCaseIds(source));
+        data.replayCases = req.replayCases.empty() ? selectLabeledCases(pick, maskedCaseIds(source)) : req.replayCases;
         const train::TensorDataset replay = loadLogged(source, true, data.replayCases);
         const int64_t own = std::max<int64_t>(1, data.labeled.size());
         const int64_t repeats = std::max<int64_t>(1, (replay.size() + own / 2) / own);

@@ -24,7 +24,8 @@ struct TrainedNetwork {
 
 /// Few-shot calibration on a new centre (fine-tuning a trained model on K of its cases): the
 /// network of the model, and the recipe measured for it (docs/results.md): 200 iterations at
-/// lr 1e-4, the whole network trained (run it with the supervised method).
+/// lr 1e-4, the whole network trained (run it with the supervised method, and with the source
+/// run's labeled cases replayed: RunRequest::replayDir, which `dacw train` sets).
 void applyCalibrationPreset(TrainConfig& c, const TrainedNetwork& n);
 
 }  // namespace dacw::train

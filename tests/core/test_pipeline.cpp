@@ -525,6 +525,15 @@ private Q_SLOTS:
         QCOMPARE(std::stod(rc["train"]["lr"].get<std::string>()), 1e-4);
         QCOMPARE(std::stod(rc["train"]["width"].get<std::string>()), 0.25);
         QCOMPARE(std::stoi(rc["train"]["size"].get<std::string>()), 32);
+        // ...and the source run's own labeled cases replayed beside the new centre's.
+        auto srcCfg = nlohmann::json::parse(readText(src / "config.json"));
+        QCOMPARE(rc["replay_cases"], srcCfg["labeled_cases"]);
+        QVERIFY(readText(rec / "log.txt").find("replay: 3 labeled samples of centre-a") != std::string::npos);
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count",
+                             "2", "--test-unused-labeled", "--init-model", s(src), "--out", s(dir() / "fewshot-alone"),
+                             "--iters", "2", "--threads", "1", "--no-cache", "--no-predictions", "--no-replay"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(readText(dir() / "fewshot-alone/log.txt").find("replay") == std::string::npos);
         // Replay: 3 source cases join the 2 new ones, which are repeated twice (4 of 7 samples).
         const fs::path rep = dir() / "fewshot-replay";
         r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count",
