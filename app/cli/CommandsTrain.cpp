@@ -86,11 +86,13 @@ std::vector<fs::path> paths(const std::vector<std::string>& v) {
     return {v.begin(), v.end()};
 }
 
+// clang-format off
 const std::vector<std::string> kTrainOptions = {
     "task", "labeled", "labeled-count", "labeled-ratio", "unlabeled", "test", "val", "method", "iters", "size",
     "backbone", "width", "seed", "out", "resume", "preset", "threads", "device", "batch", "lr", "optimizer",
     "cache", "no-cache", "set", "checkpoint-every", "val-interval", "no-predictions", "bf16", "init-model",
     "test-unused-labeled", "replay", "replay-count", "no-replay"};
+// clang-format on
 
 /// Fills a RunRequest from train/experiment options (method and out are the caller's).
 RunRequest requestFrom(const Args& a) {

@@ -122,8 +122,8 @@ RunTensors prepareRunTensors(const RunRequest& req, const Domain& labeled, const
         std::vector<train::TensorDataset> parts(std::size_t(repeats), data.labeled);
         parts.push_back(replay);
         log("replay: " + std::to_string(replay.size()) + " labeled samples of " + source.name + " join the " +
-            std::to_string(data.labeled.size()) + " of " + labeled.name + ", which are repeated " +
-            std::to_string(repeats) + " times (" + std::to_string(repeats * data.labeled.size()) + " of " +
+            std::to_string(data.labeled.size()) + " of " + labeled.name + ", which are repeated " + std::to_string(repeats) +
+            " times (" + std::to_string(repeats * data.labeled.size()) + " of " +
             std::to_string(repeats * data.labeled.size() + replay.size()) + " training samples)");
         data.labeled = train::TensorDataset::concat(parts);
     }
