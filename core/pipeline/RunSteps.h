@@ -34,7 +34,7 @@ PreprocessOptions runPreprocessing(const RunRequest& req, const train::TrainConf
 struct RunTensors {
     train::TensorDataset labeled, unlabeled;
     std::map<std::string, train::TensorDataset> validation;   // by name ("centre-a (held out)")
-    std::vector<std::string> replayCases;  // the replay folder's cases that joined data.labeled
+    std::vector<std::string> replayCases;                     // the replay folder's cases that joined data.labeled
 };
 /// Loads the labeled cases `chosen` of `labeled`, every unlabeled folder, and the validation
 /// sets: the --val folders (up to maxValidationCases masked cases each), else up to that many

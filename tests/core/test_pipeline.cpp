@@ -529,17 +529,35 @@ private Q_SLOTS:
         auto srcCfg = nlohmann::json::parse(readText(src / "config.json"));
         QCOMPARE(rc["replay_cases"], srcCfg["labeled_cases"]);
         QVERIFY(readText(rec / "log.txt").find("replay: 3 labeled samples of centre-a") != std::string::npos);
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count",
-                             "2", "--test-unused-labeled", "--init-model", s(src), "--out", s(dir() / "fewshot-alone"),
-                             "--iters", "2", "--threads", "1", "--no-cache", "--no-predictions", "--no-replay"});
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count", "2",
+                             "--test-unused-labeled", "--init-model", s(src), "--out", s(dir() / "fewshot-alone"), "--iters", "2",
+                             "--threads", "1", "--no-cache", "--no-predictions", "--no-replay"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QVERIFY(readText(dir() / "fewshot-alone/log.txt").find("replay") == std::string::npos);
         // Replay: 3 source cases join the 2 new ones, which are repeated twice (4 of 7 samples).
         const fs::path rep = dir() / "fewshot-replay";
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count",
-                             "2", "--test-unused-labeled", "--init-model", s(src), "--out", s(rep), "--iters", "2",
-                             "--threads", "1", "--no-cache", "--no-predictions", "--replay",
-                             s(demo() / "fundus/centre-a"), "--replay-count", "3"});
+        r = dacw(QStringList{"train",
+                             "--task",
+                             "fundus",
+                             "--labeled",
+                             s(demo() / "fundus/centre-c"),
+                             "--labeled-count",
+                             "2",
+                             "--test-unused-labeled",
+                             "--init-model",
+                             s(src),
+                             "--out",
+                             s(rep),
+                             "--iters",
+                             "2",
+                             "--threads",
+                             "1",
+                             "--no-cache",
+                             "--no-predictions",
+                             "--replay",
+                             s(demo() / "fundus/centre-a"),
+                             "--replay-count",
+                             "3"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const std::string replayLog = readText(rep / "log.txt");
         QVERIFY2(replayLog.find("replay: 3 labeled samples of centre-a join the 2 of centre-c, which are repeated 2 "
@@ -549,13 +567,12 @@ private Q_SLOTS:
         auto rq = nlohmann::json::parse(readText(rep / "config.json"));
         QCOMPARE(rq["replay_cases"].size(), std::size_t(3));
         QVERIFY(rq["replay_dir"].get<std::string>().find("centre-a") != std::string::npos);
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--init-model",
-                             s(src), "--out", s(dir() / "fewshot-replay-self"), "--no-cache", "--replay",
-                             s(demo() / "fundus/centre-c")});
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--init-model", s(src),
+                             "--out", s(dir() / "fewshot-replay-self"), "--no-cache", "--replay", s(demo() / "fundus/centre-c")});
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("replay folder is the labeled folder"), qPrintable(r.err));
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--init-model",
-                             s(src), "--out", s(dir() / "fewshot-replay-count"), "--replay-count", "3"});
+        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--init-model", s(src),
+                             "--out", s(dir() / "fewshot-replay-count"), "--replay-count", "3"});
         QCOMPARE(r.code, 2);
         r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--preset", "calibrate",
                              "--out", s(dir() / "fewshot-nomodel"), "--no-cache"});
