@@ -67,7 +67,7 @@ namespace {
 // The network an exported model was built with (read from the file, not from its run folder).
 train::TrainedNetwork trainedNetwork(const fs::path& model) {
     try {
-        const train::ModelInfo info = train::Predictor(model.string()).info();
+        const train::ModelInfo info = train::readModelInfo(model.string());
         train::TrainedNetwork n;
         n.backbone = info.backbone;
         n.width = info.width;
