@@ -29,6 +29,9 @@ std::string runIdentity(const TrainConfig& cfg, const NetworkSpec& spec, int64_t
     if (!defaultHead)
         os << " head=" << spec.resolvedHeadChannels() << " rates=" << spec.asppRates[0] << "," << spec.asppRates[1] << ","
            << spec.asppRates[2];
+    // The class-prior buffers are part of the checkpoint only when priors are estimated.
+    if (cfg.cpsPrior != CpsPrior::None) os << " cps-prior=" << toString(cfg.cpsPrior);
+    if (cfg.predictPrior != PredictPrior::Labeled) os << " predict-prior=" << toString(cfg.predictPrior);
     return os.str();
 }
 

@@ -25,6 +25,11 @@ void CoTrainStep::perModel(const std::function<void(size_t)>& fn) {
 
 int64_t CoTrainStep::rampLength() const { return cfg.rampUp >= 0 ? cfg.rampUp : cfg.iterations / 5; }
 
+int64_t CoTrainStep::priorEstimationLength() const {
+    const int64_t ramp = rampLength();
+    return std::max<int64_t>(1, ramp > 0 ? ramp : cfg.iterations / 5);
+}
+
 double CoTrainStep::lrAt(int64_t it) const {
     LrSchedule s = cfg.schedule;
     if (s == LrSchedule::Auto) s = cfg.optimizer == OptimizerKind::Sgd ? LrSchedule::Poly : LrSchedule::Constant;
@@ -35,6 +40,13 @@ double CoTrainStep::lrAt(int64_t it) const {
 
 void CoTrainStep::setLr(double lr) {
     for (auto& opt : optimizers) opt->setLr(lr);
+}
+
+void CoTrainStep::updatePrior(at::Tensor& average, const at::Tensor& value, double momentum) {
+    torch::NoGradGuard noGrad;
+    const at::Tensor v = value.to(average.device(), at::kFloat);
+    if (average.sum().item<double>() <= 0.0) average.copy_(v);  // the first value starts the average
+    else average.mul_(momentum).add_(v, 1.0 - momentum);
 }
 
 at::Tensor CoTrainStep::prepareInput(const at::Tensor& x) const {
@@ -73,6 +85,15 @@ CoTrainStep::StepResult CoTrainStep::step(const Batch& batch) {
     at::Tensor x = xl;
     if (parts.coTraining) x = torch::cat({xl, prepareInput(batch.mixedImages)}, 0);
     if (cfg.channelsLast) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    const bool priorShift = parts.coTraining && cfg.cpsPrior == CpsPrior::Em;
+    const bool estimate = parts.coTraining && cfg.estimatesPriors();
+    if (estimate) {
+        // The prior the students learn from: class frequencies of the labeled batches as
+        // augmented (zoom changes them), a moving average like the unlabeled estimate.
+        torch::NoGradGuard noGrad;
+        const at::Tensor freq = classFrequencies(batch.labeledMasks, models.front()->labeledPrior.size(0));
+        for (auto& sm : models) updatePrior(sm->labeledPrior, freq, cfg.cpsPriorMomentum);
+    }
     std::vector<SegOutput> out(count);
     perModel([&](size_t m) {
         // One autocast region for the student and then the teacher pass: the teacher reuses
@@ -87,7 +108,38 @@ CoTrainStep::StepResult CoTrainStep::step(const Batch& batch) {
             if (!cfg.teacherBatchStats) models[m]->net->eval();
             at::Tensor logits = models[m]->net->forwardNoDropout(uw).logits;
             if (!cfg.teacherBatchStats) models[m]->net->train();
-            PseudoLabels pl = makePseudoLabels(logits, cfg.cpsThreshold);
+            PseudoLabels pl;
+            if (estimate) {
+                const at::Tensor probs = torch::softmax(logits.to(at::kFloat), 1);
+                SubModel& sm = models[m];
+                updatePrior(sm->unlabeledMean, probs.transpose(0, 1).reshape({probs.size(1), -1}).mean(1), cfg.cpsPriorMomentum);
+                if (it < priorEstimationLength() || !priorShift) {
+                    // Label-shift EM on this batch from the teacher's posteriors. With cps-prior
+                    // em this runs while CPS is still ramping up (the teacher has learned from
+                    // labels alone) and the pseudo-labels follow the estimate (Saerens'
+                    // correction); without it the pseudo-labels are the teacher's own, nothing
+                    // feeds back, and the estimate follows the teacher to the end (for export).
+                    const at::Tensor source = sm->labeledPrior.cpu();
+                    const bool fresh = sm->unlabeledPrior.sum().item<double>() <= 0.0;
+                    updatePrior(sm->unlabeledPrior,
+                                estimateClassPrior(probs, source, fresh ? at::Tensor() : sm->unlabeledPrior.cpu()),
+                                cfg.cpsPriorMomentum);
+                    pl = pseudoLabelsFromProbabilities(priorShift ? shiftPosteriors(probs, source, sm->unlabeledPrior) : probs,
+                                                       cfg.cpsThreshold);
+                } else if (priorShift) {
+                    // Afterwards the estimate is fixed and the pseudo-labels are aligned so that
+                    // the teacher's mean posterior on the unlabeled domains moves to it
+                    // (distribution alignment). Applying Saerens' correction again to a teacher
+                    // that already learned from corrected labels would move the boundary at every
+                    // step; this has a fixed point where the teacher's marginal equals the estimate.
+                    pl = pseudoLabelsFromProbabilities(shiftPosteriors(probs, sm->unlabeledMean, sm->unlabeledPrior),
+                                                       cfg.cpsThreshold);
+                } else {
+                    pl = pseudoLabelsFromProbabilities(probs, cfg.cpsThreshold);
+                }
+            } else {
+                pl = makePseudoLabels(logits, cfg.cpsThreshold);
+            }
             pseudo[m] = applyMix(batch.plan, pl.labels.cpu()).to(device);
             if (cfg.cpsWeighting == CpsWeighting::Confidence)
                 pseudoWeight[m] = applyMix(batch.plan, pl.confidence.cpu()).to(device);

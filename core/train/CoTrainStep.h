@@ -41,9 +41,15 @@ struct CoTrainStep {
     // fn(m) for every sub-model, concurrently when a worker exists.
     void perModel(const std::function<void(size_t)>& fn);
     int64_t rampLength() const;
+    // cps-prior em: iterations during which the unlabeled domain's class prior is estimated
+    // (the CPS ramp-up, or 20% of the run when there is none); afterwards it is fixed. (With
+    // predict-prior unlabeled alone it is estimated at every iteration.)
+    int64_t priorEstimationLength() const;
     double lrAt(int64_t it) const;
     void setLr(double lr);
     at::Tensor prepareInput(const at::Tensor& x) const;
+    // average <- momentum * average + (1 - momentum) * value; an all-zero average takes value.
+    static void updatePrior(at::Tensor& average, const at::Tensor& value, double momentum);
 
     struct StepResult {
         std::map<std::string, double> losses;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iomanip>
 #include <sstream>
 #include <thread>
 #include <unordered_set>
@@ -60,7 +61,7 @@ struct CoTrainer::Impl : CoTrainStep {
         for (size_t m = 0; m < count; ++m) {
             const bool cutmix = m == 0 ? parts.cutmixHeadA : parts.cutmixHeadB;
             const bool rotation = m == 1 && parts.rotationHeadB;
-            SubModel sm(spec, parts.featureSupervision, cutmix, rotation);
+            SubModel sm(spec, parts.featureSupervision, cutmix, rotation, parts.coTraining && cfg.estimatesPriors());
             // Different, seeded initialisations: the two views must start apart.
             initializeWeights(*sm, mixSeed(cfg.seed, m == 0 ? kInitA : kInitB, 0));
             if (!cfg.encoderWeights.empty()) {
@@ -397,6 +398,27 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
         messages.push_back(os.str());
     }
 
+    if (!d.models.empty() && d.models.front()->unlabeledPrior.defined()) {
+        auto text = [](const at::Tensor& t) {
+            std::ostringstream os;
+            os << std::fixed << std::setprecision(3);
+            const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+            for (int64_t k = 0; k < c.numel(); ++k) os << (k ? "/" : "") << c[k].item<double>();
+            return os.str();
+        };
+        std::ostringstream os;
+        os << "class priors (classes 0/1/...): labeled batches " << text(d.models.front()->labeledPrior)
+           << "; unlabeled domains, EM estimate";
+        for (size_t m = 0; m < d.models.size(); ++m)
+            os << (m ? ", " : " ") << text(d.models[m]->unlabeledPrior) << " (teacher " << (m ? "B" : "A") << ")";
+        os << "; teachers' mean posterior there";
+        for (size_t m = 0; m < d.models.size(); ++m) os << (m ? ", " : " ") << text(d.models[m]->unlabeledMean);
+        os << (cfg.cpsPrior == CpsPrior::Em ? "; pseudo-labels followed the estimate" : "; pseudo-labels as the teachers predict")
+           << (cfg.predictPrior == PredictPrior::Unlabeled
+                   ? "; the exported model predicts under the estimate (its classifier bias + log(unlabeled / labeled))"
+                   : "; the exported model predicts under the labeled prior");
+        messages.push_back(os.str());
+    }
     result.status = cancelled ? RunStatus::Cancelled : RunStatus::Finished;
     result.iterations = d.iteration;
     result.chosen = d.chosen;
@@ -435,7 +457,32 @@ void CoTrainer::exportModel(const std::string& path, const std::string& subModel
     info.iterations = d_->iteration;
     info.userMetadata = userMetadata;
     DeepLabV3Plus net = d_->models[m]->net;
-    writeModelFile(path, net, info);
+    const SubModel& sm = d_->models[m];
+    const bool shift = d_->cfg.predictPrior == PredictPrior::Unlabeled && sm->unlabeledPrior.defined() &&
+                       sm->unlabeledPrior.sum().item<double>() > 0.0 && sm->labeledPrior.sum().item<double>() > 0.0;
+    if (!shift) {
+        writeModelFile(path, net, info);
+        return;
+    }
+    // Predicting under the unlabeled domains' prior: softmax(z + log(t / s)) re-weights every
+    // posterior by t / s (Saerens' correction), so it is one constant added to the classifier's
+    // bias, and every reader of model.pt (Predictor, python/dacw_model.py, ONNX) follows it.
+    torch::NoGradGuard noGrad;
+    at::Tensor bias;
+    for (auto& p : net->named_parameters())
+        if (p.key() == "classifier.bias") bias = p.value();
+    if (!bias.defined()) throw TrainError("predict-prior unlabeled: the network has no classifier bias");
+    const at::Tensor original = bias.detach().clone();
+    const at::Tensor delta =
+        (shiftedLogPrior(sm->unlabeledPrior) - shiftedLogPrior(sm->labeledPrior)).to(bias.device(), bias.dtype());
+    bias.add_(delta);
+    try {
+        writeModelFile(path, net, info);
+    } catch (...) {
+        bias.copy_(original);
+        throw;
+    }
+    bias.copy_(original);
 }
 
 Disagreement CoTrainer::disagreement(const at::Tensor& images) const {

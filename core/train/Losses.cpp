@@ -38,10 +38,59 @@ at::Tensor softDiceLoss(const at::Tensor& logits, const at::Tensor& labels, bool
 
 PseudoLabels makePseudoLabels(const at::Tensor& logits, double threshold) {
     torch::NoGradGuard noGrad;
-    at::Tensor probs = torch::softmax(logits.detach().to(at::kFloat), 1);
-    auto [conf, labels] = probs.max(1);
+    return pseudoLabelsFromProbabilities(torch::softmax(logits.detach().to(at::kFloat), 1), threshold);
+}
+
+PseudoLabels pseudoLabelsFromProbabilities(const at::Tensor& probs, double threshold) {
+    torch::NoGradGuard noGrad;
+    auto [conf, labels] = probs.detach().max(1);
     if (threshold > 0.0) labels = labels.masked_fill(conf.lt(threshold), kIgnoreLabel);
     return {labels, conf};
+}
+
+at::Tensor classFrequencies(const at::Tensor& labels, int64_t numClasses) {
+    torch::NoGradGuard noGrad;
+    at::Tensor flat = labels.detach().reshape(-1).to(at::kCPU, at::kLong);
+    flat = flat.masked_select(flat.ge(0).logical_and(flat.lt(numClasses)));
+    if (flat.numel() == 0) return torch::full({numClasses}, 1.0 / static_cast<double>(numClasses), at::kFloat);
+    at::Tensor counts = torch::bincount(flat, {}, numClasses).to(at::kFloat);
+    return counts / counts.sum();
+}
+
+namespace {
+// Priors are kept away from 0 so that log-ratios and re-weighting stay finite: a class that
+// vanished from one batch must be able to come back in the next.
+constexpr double kPriorFloor = 1e-6;
+
+at::Tensor floorPrior(const at::Tensor& p) {
+    at::Tensor q = p.to(at::kFloat).clamp_min(kPriorFloor);
+    return q / q.sum();
+}
+}  // namespace
+
+at::Tensor shiftedLogPrior(const at::Tensor& prior) { return floorPrior(prior).log(); }
+
+at::Tensor shiftPosteriors(const at::Tensor& probs, const at::Tensor& sourcePrior, const at::Tensor& targetPrior) {
+    torch::NoGradGuard noGrad;
+    const int64_t k = probs.size(1);
+    at::Tensor w = (floorPrior(targetPrior) / floorPrior(sourcePrior)).to(probs.device()).reshape({1, k, 1, 1});
+    at::Tensor q = probs.detach().to(at::kFloat) * w;
+    return q / q.sum(1, /*keepdim=*/true).clamp_min(1e-12);
+}
+
+at::Tensor estimateClassPrior(const at::Tensor& probs, const at::Tensor& sourcePrior, const at::Tensor& start, int iterations) {
+    torch::NoGradGuard noGrad;
+    const int64_t k = probs.size(1);
+    at::Tensor p = probs.detach().to(at::kFloat);
+    at::Tensor source = floorPrior(sourcePrior.to(p.device()));
+    at::Tensor prior = start.defined() ? floorPrior(start.to(p.device())) : source.clone();
+    for (int i = 0; i < iterations; ++i) {
+        at::Tensor next = shiftPosteriors(p, source, prior).transpose(0, 1).reshape({k, -1}).mean(1);
+        const double change = (next - prior).abs().max().item<double>();
+        prior = floorPrior(next);
+        if (change < 1e-6) break;
+    }
+    return prior.cpu();
 }
 
 at::Tensor featureCosineLoss(const at::Tensor& projected, const at::Tensor& target) {

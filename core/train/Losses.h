@@ -30,6 +30,27 @@ struct PseudoLabels {
 /// Hard argmax pseudo-labels, detached. threshold <= 0 keeps every pixel.
 PseudoLabels makePseudoLabels(const at::Tensor& logits, double threshold);
 
+/// Class frequencies [K] (float, sum 1) of the labels in [0, K) of `labels` (other values, such
+/// as kIgnoreLabel, are not counted); uniform when no pixel counts.
+at::Tensor classFrequencies(const at::Tensor& labels, int64_t numClasses);
+
+/// Label-shift EM (Saerens, Latinne & Decaestecker 2002): posteriors `probs` [N,K,H,W] were
+/// made by a model trained under the class prior `sourcePrior` [K]; returns the prior [K] of
+/// the pixels they describe, as the fixed point of "re-weight every posterior by target/source,
+/// renormalise, average", starting from `start` (sourcePrior when undefined).
+at::Tensor estimateClassPrior(const at::Tensor& probs, const at::Tensor& sourcePrior, const at::Tensor& start = {},
+                              int iterations = 30);
+
+/// Posteriors [N,K,H,W] moved from `sourcePrior` to `targetPrior`: p_k t_k / s_k, renormalised.
+at::Tensor shiftPosteriors(const at::Tensor& probs, const at::Tensor& sourcePrior, const at::Tensor& targetPrior);
+
+/// log of a class prior [K] after the floor that shiftPosteriors applies (so that
+/// softmax(z + log t - log s) == shiftPosteriors(softmax(z), s, t)).
+at::Tensor shiftedLogPrior(const at::Tensor& prior);
+
+/// Hard pseudo-labels from posteriors already in probability form (see makePseudoLabels).
+PseudoLabels pseudoLabelsFromProbabilities(const at::Tensor& probs, double threshold);
+
 /// Feature-level supervision: mean over pixels of 1 - cos(projected, target) along channels.
 /// The target is detached here, so no gradient ever reaches the model that produced it.
 at::Tensor featureCosineLoss(const at::Tensor& projected, const at::Tensor& target);

@@ -4,12 +4,17 @@
 
 namespace dacw::train::detail {
 
-SubModelImpl::SubModelImpl(const NetworkSpec& spec, bool projection, bool cutmix, bool rotation) {
+SubModelImpl::SubModelImpl(const NetworkSpec& spec, bool projection, bool cutmix, bool rotation, bool classPriors) {
     net = register_module("net", DeepLabV3Plus(spec));
     const int64_t d = net->featureChannels();
     if (projection) proj = register_module("proj", ProjectionHead(d));
     if (cutmix) cutmixHead = register_module("cutmix_head", CutMixHead(d));
     if (rotation) rotationHead = register_module("rotation_head", RotationHead(d));
+    if (classPriors) {
+        labeledPrior = register_buffer("labeled_prior", torch::zeros({spec.numClasses}, at::kFloat));
+        unlabeledPrior = register_buffer("unlabeled_prior", torch::zeros({spec.numClasses}, at::kFloat));
+        unlabeledMean = register_buffer("unlabeled_mean", torch::zeros({spec.numClasses}, at::kFloat));
+    }
 }
 
 ModelWorker::ModelWorker() : thread_([this] { loop(); }) {}

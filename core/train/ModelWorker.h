@@ -18,11 +18,17 @@ namespace dacw::train::detail {
 // One sub-model: the segmentation network and the training-only heads its method needs.
 class SubModelImpl : public torch::nn::Module {
 public:
-    SubModelImpl(const NetworkSpec& spec, bool projection, bool cutmix, bool rotation);
+    SubModelImpl(const NetworkSpec& spec, bool projection, bool cutmix, bool rotation, bool classPriors = false);
     DeepLabV3Plus net{nullptr};
     ProjectionHead proj{nullptr};
     CutMixHead cutmixHead{nullptr};
     RotationHead rotationHead{nullptr};
+    /// With cps-prior em ([K] float moving averages, all zero until the first iteration): the
+    /// class prior of the labeled batches this sub-model learned from, its teacher's EM estimate
+    /// of the unlabeled domains' prior, and the teacher's mean posterior there. Buffers, so that
+    /// checkpoints, skipped steps and data-parallel averaging treat them like BatchNorm
+    /// statistics. Never exported.
+    at::Tensor labeledPrior, unlabeledPrior, unlabeledMean;
 };
 TORCH_MODULE(SubModel);
 

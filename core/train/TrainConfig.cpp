@@ -43,6 +43,8 @@ const Names<OptimizerKind> kOptimizers{{{OptimizerKind::AdamW, "adamw"}, {Optimi
 const Names<LrSchedule> kSchedules{
     {{LrSchedule::Auto, "auto"}, {LrSchedule::Constant, "constant"}, {LrSchedule::Poly, "poly"}}};
 const Names<CpsWeighting> kCpsWeightings{{{CpsWeighting::None, "none"}, {CpsWeighting::Confidence, "confidence"}}};
+const Names<CpsPrior> kCpsPriors{{{CpsPrior::None, "none"}, {CpsPrior::Em, "em"}}};
+const Names<PredictPrior> kPredictPriors{{{PredictPrior::Labeled, "labeled"}, {PredictPrior::Unlabeled, "unlabeled"}}};
 const Names<Normalization> kNorms{{{Normalization::None, "none"},
                                    {Normalization::PerImage, "per-image"},
                                    {Normalization::PerImageChannel, "per-image-channel"}}};
@@ -166,6 +168,11 @@ const std::vector<Option>& options() {
         BOOL("teacher-batch-stats", teacherBatchStats),
         Option{"cps-weighting", [](const TrainConfig& c) { return toString(c.cpsWeighting); },
                [](TrainConfig& c, const std::string& v) { c.cpsWeighting = parseCpsWeighting(v); }},
+        Option{"cps-prior", [](const TrainConfig& c) { return toString(c.cpsPrior); },
+               [](TrainConfig& c, const std::string& v) { c.cpsPrior = parseCpsPrior(v); }},
+        DBL("cps-prior-momentum", cpsPriorMomentum),
+        Option{"predict-prior", [](const TrainConfig& c) { return toString(c.predictPrior); },
+               [](TrainConfig& c, const std::string& v) { c.predictPrior = parsePredictPrior(v); }},
         BOOL("dice-background", diceIncludeBackground),
         BOOL("aug-hflip", augment.hflip),
         BOOL("aug-vflip", augment.vflip),
@@ -238,6 +245,10 @@ std::string toString(LrSchedule s) { return kSchedules.name(s); }
 std::string toString(Normalization n) { return kNorms.name(n); }
 std::string toString(CpsWeighting w) { return kCpsWeightings.name(w); }
 CpsWeighting parseCpsWeighting(const std::string& s) { return kCpsWeightings.parse(s, "cps weighting"); }
+std::string toString(CpsPrior p) { return kCpsPriors.name(p); }
+CpsPrior parseCpsPrior(const std::string& s) { return kCpsPriors.parse(s, "cps prior"); }
+std::string toString(PredictPrior p) { return kPredictPriors.name(p); }
+PredictPrior parsePredictPrior(const std::string& s) { return kPredictPriors.parse(s, "predict prior"); }
 Method parseMethod(const std::string& s) { return kMethods.parse(s, "method"); }
 Backbone parseBackbone(const std::string& s) { return kBackbones.parse(s, "backbone"); }
 OptimizerKind parseOptimizer(const std::string& s) { return kOptimizers.parse(s, "optimizer"); }
@@ -303,6 +314,7 @@ void validateConfig(const TrainConfig& c) {
     need(c.encoderLrScale >= 0.0 && c.encoderLrScale <= 1.0, "encoder-lr-scale must be in [0, 1] (0 freezes the encoder)");
     need(c.weightDecay >= 0.0, "weight-decay must be >= 0");
     need(c.cpsThreshold >= 0.0 && c.cpsThreshold < 1.0, "cps-threshold must be in [0, 1)");
+    need(c.cpsPriorMomentum >= 0.0 && c.cpsPriorMomentum < 1.0, "cps-prior-momentum must be in [0, 1)");
     need(c.threads >= 0, "threads must be >= 0");
     need(c.prefetch >= 0 && c.prefetch <= 16, "prefetch must be in [0, 16]");
     need(c.checkpointInterval >= 0, "checkpoint-interval must be >= 0");

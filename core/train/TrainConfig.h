@@ -18,6 +18,13 @@ enum class LrSchedule { Auto, Constant, Poly };  // Auto: Poly for SGD, Constant
 enum class Normalization { None, PerImage, PerImageChannel };
 /// How CPS weighs pseudo-labelled pixels: all alike (CPS), or by the teacher's confidence.
 enum class CpsWeighting { None, Confidence };
+/// Which class prior the teachers' pseudo-labels follow: the labeled domain's, implicit in the
+/// network (None, as CPS), or the unlabeled domain's, estimated by EM from the teachers' own
+/// posteriors (Em: Saerens et al. 2002 label-shift adjustment; docs/method.md section 6).
+enum class CpsPrior { None, Em };
+/// The class prior an exported model predicts under: the labeled domain's (as trained) or the
+/// unlabeled domains' EM estimate, added to the classifier's bias as log(unlabeled / labeled).
+enum class PredictPrior { Labeled, Unlabeled };
 
 std::string toString(Method m);
 std::string toString(Backbone b);
@@ -25,6 +32,8 @@ std::string toString(OptimizerKind o);
 std::string toString(LrSchedule s);
 std::string toString(Normalization n);
 std::string toString(CpsWeighting w);
+std::string toString(CpsPrior p);
+std::string toString(PredictPrior p);
 /// Parsers accept the names toString produces (e.g. "dac-no-feat", "resnet18", "adamw", "sgd");
 /// they throw ConfigError listing the valid names otherwise.
 Method parseMethod(const std::string& s);
@@ -33,6 +42,8 @@ OptimizerKind parseOptimizer(const std::string& s);
 LrSchedule parseLrSchedule(const std::string& s);
 Normalization parseNormalization(const std::string& s);
 CpsWeighting parseCpsWeighting(const std::string& s);
+CpsPrior parseCpsPrior(const std::string& s);
+PredictPrior parsePredictPrior(const std::string& s);
 std::vector<std::string> methodNames();
 
 /// Which parts of DAC a method switches on.
@@ -125,6 +136,14 @@ struct TrainConfig {
     bool rampAux = false;         // ramp the auxiliary terms too (their targets are exact)
     double cpsThreshold = 0.0;    // pseudo-labels with confidence below are ignored (0 = none)
     CpsWeighting cpsWeighting = CpsWeighting::None;
+    /// Pseudo-labels under the unlabeled domain's estimated class prior instead of the labeled
+    /// domain's; the estimates are moving averages over iterations with this momentum.
+    CpsPrior cpsPrior = CpsPrior::None;
+    double cpsPriorMomentum = 0.9;
+    PredictPrior predictPrior = PredictPrior::Labeled;
+    /// Whether the class priors are estimated during training (cps-prior em or predict-prior
+    /// unlabeled; co-training methods only, which have unlabeled images and teachers).
+    bool estimatesPriors() const { return cpsPrior == CpsPrior::Em || predictPrior == PredictPrior::Unlabeled; }
     /// BatchNorm in the teachers' pseudo-label pass: the unlabeled batch's own statistics (true,
     /// as CPS) or the running statistics (false, inference mode).
     bool teacherBatchStats = true;

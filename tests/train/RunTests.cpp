@@ -261,6 +261,93 @@ private Q_SLOTS:
         }
     }
 
+    // cps-prior em: the class-prior estimates are part of the checkpoint (8 iterations straight ==
+    // 4 + resume + 4), change the pseudo-labels, and are reported at the end of the run.
+    void priorShiftResumesAndReports() {
+        TensorDataset labeled = labeledSet(6, 32), unlabeled = unlabeledSet(6, 32);
+        TrainConfig c = tiny(Method::Dac, 8);
+        c.cpsPrior = CpsPrior::Em;
+        c.checkpointInterval = 2;
+        c.checkpointPath = tempPath("prior_straight.ckpt");
+        Recorder straight;
+        RunResult full = CoTrainer(c).run(labeled, unlabeled, {}, straight.callback());
+        std::string report;
+        for (const auto& m : full.messages)
+            if (m.rfind("class priors", 0) == 0) report = m;
+        QVERIFY2(!report.empty(), "no class-prior report");
+        QVERIFY2(report.find("teacher B") != std::string::npos && report.find("nan") == std::string::npos, report.c_str());
+
+        c.checkpointPath = tempPath("prior_interrupted.ckpt");
+        CancelToken cancel{false};
+        CoTrainer(c).run(
+            labeled, unlabeled, {},
+            [&](const Progress& p) {
+                if (p.iteration == 4) cancel = true;
+            },
+            &cancel);
+        c.resume = true;
+        Recorder second;
+        CoTrainer(c).run(labeled, unlabeled, {}, second.callback());
+        QCOMPARE(static_cast<int64_t>(second.steps.size()), int64_t{4});
+        for (size_t i = 0; i < 4; ++i)
+            for (const auto& [name, v] : straight.steps[i + 4].losses)
+                QVERIFY2(std::abs(v - second.steps[i].losses.at(name)) <= 1e-5 * std::max(1.0, std::abs(v)), name.c_str());
+
+        // The same run without the prior: the CPS terms differ once pseudo-labels are made.
+        TrainConfig plain = tiny(Method::Dac, 8);
+        Recorder without;
+        CoTrainer(plain).run(labeled, unlabeled, {}, without.callback());
+        double differs = 0.0;
+        for (size_t i = 0; i < 8; ++i)
+            differs = std::max(differs, std::abs(without.steps[i].losses.at("cps_a") - straight.steps[i].losses.at("cps_a")));
+        QVERIFY2(differs > 1e-6, qPrintable(QString::number(differs)));
+        // A checkpoint of another cps-prior is refused by name.
+        plain.checkpointPath = c.checkpointPath;
+        plain.resume = true;
+        QVERIFY(thrownMessage<FileFormatError>([&] { CoTrainer(plain).run(labeled, unlabeled, {}); }).contains("cps-prior"));
+    }
+
+    // predict-prior unlabeled: training is unchanged (the estimate only watches), and the exported
+    // model's posteriors are the plain model's re-weighted by one constant per class (Saerens).
+    void predictPriorShiftsExportedModel() {
+        TensorDataset labeled = labeledSet(6, 32), unlabeled = unlabeledSet(6, 32);
+        TrainConfig c = tiny(Method::Dac, 6);
+        Recorder plainRec, shiftedRec;
+        CoTrainer plain(c);
+        plain.run(labeled, unlabeled, {}, plainRec.callback());
+        c.predictPrior = PredictPrior::Unlabeled;
+        CoTrainer shifted(c);
+        RunResult r = shifted.run(labeled, unlabeled, {}, shiftedRec.callback());
+        for (size_t i = 0; i < plainRec.steps.size(); ++i)
+            QVERIFY(std::abs(plainRec.steps[i].losses.at("total") - shiftedRec.steps[i].losses.at("total")) < 1e-6);
+        bool reported = false;
+        for (const auto& m : r.messages)
+            reported = reported || m.find("exported model predicts under the estimate") != std::string::npos;
+        QVERIFY(reported);
+        plain.exportModel(tempPath("plain_prior.pt"), "A");
+        shifted.exportModel(tempPath("shifted_prior.pt"), "A");
+        shifted.exportModel(tempPath("shifted_prior_again.pt"), "A");  // exporting leaves the model as it was
+        auto predict = [&](const std::string& name) {
+            Predictor p(tempPath(name));
+            p.setBf16(false);  // float32 logits, so that the comparison below is exact to 1e-3
+            return p.predict(unlabeled.images, 1);
+        };
+        at::Tensor p0 = predict("plain_prior.pt"), p1 = predict("shifted_prior.pt"), p2 = predict("shifted_prior_again.pt");
+        QVERIFY(torch::equal(p1, p2));
+        // Per-pixel odds ratio of class 1 against class 0 between the two: one constant, not 1.
+        at::Tensor ratio = ((p1.select(1, 1) / p1.select(1, 0)) / (p0.select(1, 1) / p0.select(1, 0))).log();
+        const double spread = (ratio - ratio.median()).abs().max().item<double>();
+        QVERIFY2(spread < 1e-3, qPrintable(QString::number(spread)));
+        QVERIFY2(ratio.median().abs().item<double>() > 1e-3, qPrintable(QString::number(ratio.median().item<double>())));
+        // Supervised training has no unlabeled images to estimate from: the model is exported as trained.
+        TrainConfig sup = tiny(Method::Supervised, 2);
+        sup.predictPrior = PredictPrior::Unlabeled;
+        CoTrainer s(sup);
+        s.run(labeled, {}, {});
+        s.exportModel(tempPath("sup_prior.pt"));
+        QVERIFY(std::filesystem::exists(tempPath("sup_prior.pt")));
+    }
+
     void sameSeedSameCurve() {
         TensorDataset labeled = labeledSet(6, 32), unlabeled = unlabeledSet(6, 32);
         TrainConfig c = tiny(Method::Dac, 5);

@@ -88,6 +88,46 @@ private Q_SLOTS:
         QCOMPARE(makePseudoLabels(l, 0.0).labels[0][0][1].item<int64_t>(), 1);
     }
 
+    void labelShiftEmRecoversPrior() {
+        // One feature per pixel, x ~ N(-1, 1) for class 0 and N(+1, 1) for class 1. A model trained
+        // under the prior (0.5, 0.5) gives p(1|x) = sigmoid(2x). The pixels come with the prior
+        // (0.2, 0.8): EM on those posteriors alone must find it.
+        at::Generator g = at::make_generator<at::CPUGeneratorImpl>(7);
+        const int64_t n = 20000;
+        at::Tensor y = at::bernoulli(at::full({n}, 0.8, at::kDouble), g);
+        at::Tensor x = at::normal(0.0, 1.0, {n}, g).to(at::kDouble) + (2.0 * y - 1.0);
+        at::Tensor p1 = torch::sigmoid(2.0 * x).to(at::kFloat);
+        at::Tensor probs = torch::stack({1.0 - p1, p1}, 0).reshape({2, 1, 100, 200}).transpose(0, 1).contiguous();
+        const at::Tensor source = at::tensor({0.5f, 0.5f});
+        at::Tensor est = estimateClassPrior(probs, source);
+        QVERIFY2(std::abs(est[1].item<double>() - 0.8) < 0.02, qPrintable(QString::number(est[1].item<double>())));
+        QVERIFY(std::abs(est.sum().item<double>() - 1.0) < 1e-5);
+        // The plain mean posterior is biased towards the source prior; EM is not.
+        QVERIFY(p1.mean().item<double>() < 0.75);
+        // Under the true prior the same posteriors give more class-1 pixels (the decision moves).
+        const double before = pseudoLabelsFromProbabilities(probs, 0.0).labels.eq(1).to(at::kDouble).mean().item<double>();
+        const double after = pseudoLabelsFromProbabilities(shiftPosteriors(probs, source, est), 0.0)
+                                 .labels.eq(1)
+                                 .to(at::kDouble)
+                                 .mean()
+                                 .item<double>();
+        QVERIFY2(after > before + 0.02, qPrintable(QString("%1 -> %2").arg(before).arg(after)));
+        // Equal priors change nothing; a zero in a prior stays finite.
+        QVERIFY(torch::allclose(shiftPosteriors(probs, source, source), probs, 1e-6, 1e-6));
+        QVERIFY(torch::isfinite(shiftPosteriors(probs, at::tensor({1.0f, 0.0f}), source)).all().item<bool>());
+        // Hand-computed shift: p = (0.5, 0.5), source (0.5, 0.5), target (0.25, 0.75) -> (0.25, 0.75).
+        at::Tensor half = pixels({{0.0, 0.0}}).softmax(1);
+        at::Tensor moved = shiftPosteriors(half, source, at::tensor({0.25f, 0.75f}));
+        QVERIFY(std::abs(moved[0][1][0][0].item<double>() - 0.75) < 1e-6);
+        // Posteriors already under the estimated prior: EM stays where it starts (fixed point).
+        at::Tensor fixed = estimateClassPrior(shiftPosteriors(probs, source, est), est, est);
+        QVERIFY((fixed - est).abs().max().item<double>() < 1e-3);
+        // Class frequencies skip ignored pixels; with none left they are uniform.
+        at::Tensor f = classFrequencies(at::tensor(std::vector<int64_t>{0, 1, 1, 1, kIgnoreLabel}, at::kLong).view({1, 1, 5}), 3);
+        QVERIFY(std::abs(f[1].item<double>() - 0.75) < 1e-6 && f[2].item<double>() == 0.0);
+        QVERIFY(std::abs(classFrequencies(at::full({1, 2, 2}, kIgnoreLabel, at::kLong), 4)[3].item<double>() - 0.25) < 1e-6);
+    }
+
     void featureCosineHandComputed() {
         // pixel 0: (1,0) vs (0,1): cos 0 -> 1; pixel 1: (1,1) vs (2,2): cos 1 -> 0.
         at::Tensor p = at::tensor({1.0f, 1.0f, 0.0f, 1.0f}).view({1, 2, 1, 2});
@@ -439,12 +479,22 @@ private Q_SLOTS:
         applyOption(c, "test-poison-loss-at", "3,4");
         applyOption(c, "validation-regions", "1,2;2");
         applyOption(c, "cps-weighting", "confidence");
+        applyOption(c, "cps-prior", "em");
+        applyOption(c, "cps-prior-momentum", "0.8");
         TrainConfig d;
         for (const auto& [k, v] : toKeyValues(c)) applyOption(d, k, v);
         QCOMPARE(toKeyValues(d), toKeyValues(c));
         QVERIFY(d.method == Method::DacNoFeat && d.lr == 0.001 && !d.bf16 && d.testHooks.poisonLossAt.size() == 2);
         QVERIFY(d.validationRegions == (std::vector<std::vector<int64_t>>{{1, 2}, {2}}));
         QVERIFY(d.cpsWeighting == CpsWeighting::Confidence);
+        QVERIFY(d.cpsPrior == CpsPrior::Em && d.cpsPriorMomentum == 0.8);
+        applyOption(c, "predict-prior", "unlabeled");
+        QVERIFY(c.predictPrior == PredictPrior::Unlabeled && c.estimatesPriors());
+        QVERIFY(thrownMessage<ConfigError>([&] { applyOption(c, "predict-prior", "test"); }).contains("unlabeled"));
+        QVERIFY(thrownMessage<ConfigError>([&] { applyOption(c, "cps-prior", "guess"); }).contains("em"));
+        TrainConfig m;
+        m.cpsPriorMomentum = 1.0;
+        QVERIFY(thrownMessage<ConfigError>([&] { validateConfig(m); }).contains("cps-prior-momentum"));
         TrainConfig e;
         e.numClasses = 3;
         applyOption(e, "validation-regions", "1,3");
