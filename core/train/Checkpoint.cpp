@@ -32,6 +32,7 @@ std::string runIdentity(const TrainConfig& cfg, const NetworkSpec& spec, int64_t
     // The class-prior buffers are part of the checkpoint only when priors are estimated.
     if (cfg.cpsPrior != CpsPrior::None) os << " cps-prior=" << toString(cfg.cpsPrior);
     if (cfg.predictPrior != PredictPrior::Labeled) os << " predict-prior=" << toString(cfg.predictPrior);
+    // (A checkpoint written before the option existed matches a run with predict-prior labeled.)
     return os.str();
 }
 
@@ -76,9 +77,19 @@ CheckpointCounters readCheckpoint(const std::string& path, const std::string& id
         if (version.item<int64_t>() > kCheckpointVersion)
             throw FileFormatError("checkpoint '" + path + "' was written by a newer version");
         const std::string id = readString(ar, "identity");
-        if (id != identity)
-            throw FileFormatError("checkpoint '" + path + "' belongs to another run (" + id + "), this run is (" +
-                                  identity + ")");
+        if (id != identity) {
+            // Runs checkpointed before predict-prior existed (or with it set to labeled) carry no
+            // prior estimates; the default changed to unlabeled, so say how to continue them.
+            const std::string suffix = " predict-prior=" + toString(PredictPrior::Unlabeled);
+            const bool onlyPrior = identity.size() > suffix.size() &&
+                                   identity.compare(identity.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+                                   identity.substr(0, identity.size() - suffix.size()) == id;
+            throw FileFormatError("checkpoint '" + path + "' belongs to another run (" + id + "), this run is (" + identity +
+                                  ")" +
+                                  (onlyPrior ? "; the checkpoint has no class-prior estimates: resume it with "
+                                               "predict-prior labeled (--set predict-prior=labeled)"
+                                             : ""));
+        }
         ar.read("iteration", it);
         ar.read("nan_streak", streak);
         ar.read("skipped", skip);

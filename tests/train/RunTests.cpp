@@ -295,6 +295,7 @@ private Q_SLOTS:
 
         // The same run without the prior: the CPS terms differ once pseudo-labels are made.
         TrainConfig plain = tiny(Method::Dac, 8);
+        plain.predictPrior = PredictPrior::Labeled;
         Recorder without;
         CoTrainer(plain).run(labeled, unlabeled, {}, without.callback());
         double differs = 0.0;
@@ -305,6 +306,19 @@ private Q_SLOTS:
         plain.checkpointPath = c.checkpointPath;
         plain.resume = true;
         QVERIFY(thrownMessage<FileFormatError>([&] { CoTrainer(plain).run(labeled, unlabeled, {}); }).contains("cps-prior"));
+        // A checkpoint without prior estimates (written before predict-prior, or with it labeled)
+        // and a run with the default: the message says how to continue it.
+        plain.resume = false;
+        plain.iterations = 2;
+        plain.checkpointInterval = 1;
+        plain.checkpointPath = tempPath("prior_old.ckpt");
+        CoTrainer(plain).run(labeled, unlabeled, {});
+        TrainConfig later = plain;
+        later.resume = true;
+        later.iterations = 4;
+        later.predictPrior = PredictPrior::Unlabeled;
+        const QString msg = thrownMessage<FileFormatError>([&] { CoTrainer(later).run(labeled, unlabeled, {}); });
+        QVERIFY2(msg.contains("--set predict-prior=labeled"), qPrintable(msg));
     }
 
     // predict-prior unlabeled: training is unchanged (the estimate only watches), and the exported
@@ -312,6 +326,8 @@ private Q_SLOTS:
     void predictPriorShiftsExportedModel() {
         TensorDataset labeled = labeledSet(6, 32), unlabeled = unlabeledSet(6, 32);
         TrainConfig c = tiny(Method::Dac, 6);
+        QVERIFY(c.predictPrior == PredictPrior::Unlabeled);  // the default
+        c.predictPrior = PredictPrior::Labeled;
         Recorder plainRec, shiftedRec;
         CoTrainer plain(c);
         plain.run(labeled, unlabeled, {}, plainRec.callback());
