@@ -7,10 +7,12 @@ classes, training size, method, sub-model, the exporter's JSON metadata), no for
 rebuilds the same DeepLabv3+ as core/train/Networks.cpp, loads the weights by name (every
 parameter and BatchNorm buffer, with matching shapes, nothing left over), and predicts like
 `dacw predict` (core/pipeline/Predict.cpp, core/data/Preprocess.cpp): channels converted, the
-image resized to the training size with OpenCV's rules (INTER_AREA when shrinking, INTER_LINEAR
-otherwise), z-scored per channel, the network in float32, softmax, the class probabilities
-resized bilinearly to the image's size, arg-max, and for fundus models the anatomy enforced (one
-filled disc, the cup inside it).
+image resized into its box of the training square with OpenCV's rules (INTER_AREA when
+shrinking, INTER_LINEAR otherwise; the box keeps the aspect ratio on zero padding for models
+with resize "letterbox", and is the whole square for "stretch"), z-scored per channel over the
+box, the network in float32, softmax, the box of the class probabilities resized bilinearly to
+the image's size, arg-max, and for fundus models the anatomy enforced (one filled disc, the cup
+inside it).
 
 Needs python3-torch and python3-numpy; python3-pil to read and write image files. Usage:
 
@@ -39,12 +41,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 MODEL_KIND = "dacw-model"
-# 1: no head description (head = 256 x width, ASPP rates 6/12/18); 2: "head" stores both.
-MAX_VERSION = 2
+# 1: no head description (head = 256 x width, ASPP rates 6/12/18); 2: "head" stores both;
+# 3: "resize" says how images reach the square input (letterbox or stretch; before 3: stretch).
+MAX_VERSION = 3
+RESIZE_MODES = ("letterbox", "stretch")
 BACKBONES = ("resnet18", "resnet34", "resnet50")
 
 __all__ = ["ModelFormatError", "ModelInfo", "DacwModel", "DeepLabV3Plus", "load", "read_info",
-           "read_image", "network_input", "labels_from_probabilities", "enforce_anatomy",
+           "read_image", "fit_box", "network_input", "labels_from_probabilities", "enforce_anatomy",
            "resize_like_opencv", "export_onnx"]
 
 
@@ -61,6 +65,7 @@ class ModelInfo:
     in_channels: int = 3
     num_classes: int = 2
     size: int = 0  # training image side: images are resized to size x size
+    resize: str = "stretch"  # letterbox: aspect kept, zero padding; stretch: squashed to the square
     iterations: int = 0
     method: str = ""
     sub_model: str = ""
@@ -316,6 +321,10 @@ def _info_of(archive, path: str) -> ModelInfo:
             info.aspp_rates = [int(v) for v in head[1:]]
         if not (1 <= info.head_channels <= 4096) or info.in_channels < 1 or info.num_classes < 2 or info.size < 0:
             raise ModelFormatError(f"model '{path}' has a malformed header")
+        if version >= 3:
+            info.resize = _string(archive, "resize", path)
+            if info.resize not in RESIZE_MODES:
+                raise ModelFormatError(f"model '{path}' has an unknown resize mode '{info.resize}'")
         info.method = _string(archive, "method", path)
         info.sub_model = _string(archive, "sub_model", path)
         info.user_metadata = _string(archive, "user_metadata", path)
@@ -463,23 +472,44 @@ def _slice_planes(image: np.ndarray, channels: int) -> np.ndarray:
     raise ValueError(f"networks take 1 or 3 channels, not {channels}")
 
 
-def network_input(image: np.ndarray, channels: int, size: int) -> np.ndarray:
-    """Preprocess.cpp networkInput: [channels,size,size] float32, resized (INTER_AREA when either
-    side shrinks, else INTER_LINEAR) and z-scored per channel (sd floored at 1e-6)."""
+def fit_box(width: int, height: int, size: int, resize: str):
+    """Preprocess.cpp fitBox: where a width x height image lies in the size x size network input,
+    as (x, y, w, h). letterbox: the longer side fills the square, the other is rounded half up and
+    centred (offsets rounded down); stretch: the whole square."""
+    if resize not in RESIZE_MODES:
+        raise ValueError(f"resize must be one of {RESIZE_MODES}, not {resize!r}")
+    if resize == "stretch" or width == height:
+        return 0, 0, size, size
+    m = max(width, height)
+    w = max(1, (2 * width * size + m) // (2 * m))
+    h = max(1, (2 * height * size + m) // (2 * m))
+    return (size - w) // 2, (size - h) // 2, w, h
+
+
+def network_input(image: np.ndarray, channels: int, size: int, resize: str) -> np.ndarray:
+    """Preprocess.cpp networkInput: [channels,size,size] float32. The image is resized into its
+    fit_box (INTER_AREA when either side shrinks, else INTER_LINEAR), z-scored per channel over
+    that box (sd floored at 1e-6), and the rest of the square is 0."""
     planes = _slice_planes(image, channels)
     h, w = planes.shape[1:]
-    r = resize_like_opencv(planes, size, size, area=w > size or h > size)
+    x0, y0, bw, bh = fit_box(w, h, size, resize)
+    r = resize_like_opencv(planes, bw, bh, area=w > bw or h > bh)
     v = r.astype(np.float64)
     mean = v.mean(axis=(1, 2), keepdims=True)
     sq = (v * v).mean(axis=(1, 2), keepdims=True)
     sd = np.sqrt(np.maximum(sq - mean * mean, 0.0))
-    return ((v - mean) * (1.0 / np.maximum(sd, 1e-6))).astype(np.float32)
+    out = np.zeros((planes.shape[0], size, size), dtype=np.float32)
+    out[:, y0:y0 + bh, x0:x0 + bw] = ((v - mean) * (1.0 / np.maximum(sd, 1e-6))).astype(np.float32)
+    return out
 
 
-def labels_from_probabilities(probs: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Preprocess.cpp labelsFromProbabilities for one slice: probabilities [K,size,size] resized
-    with INTER_LINEAR to the image, then the first class of largest probability -> [H,W] uint8."""
-    up = resize_like_opencv(np.asarray(probs, dtype=np.float32), width, height, area=False)
+def labels_from_probabilities(probs: np.ndarray, width: int, height: int, resize: str) -> np.ndarray:
+    """Preprocess.cpp labelsFromProbabilities for one slice: the fit_box of probabilities
+    [K,size,size] resized with INTER_LINEAR to the image, then the first class of largest
+    probability -> [H,W] uint8."""
+    probs = np.asarray(probs, dtype=np.float32)
+    x0, y0, bw, bh = fit_box(width, height, probs.shape[-1], resize)
+    up = resize_like_opencv(np.ascontiguousarray(probs[:, y0:y0 + bh, x0:x0 + bw]), width, height, area=False)
     return up.argmax(axis=0).astype(np.uint8)
 
 
@@ -573,7 +603,7 @@ class DacwModel:
     def network_input(self, image: np.ndarray) -> np.ndarray:
         if self.info.size < 1:
             raise ValueError(f"model '{self.path}' does not record its training size")
-        return network_input(image, self.info.in_channels, self.info.size)
+        return network_input(image, self.info.in_channels, self.info.size, self.info.resize)
 
     def predict(self, image: np.ndarray, task: Optional[str] = None, return_probabilities: bool = False):
         """The label map [H,W] uint8 of a 2-D image ([H,W] or [H,W,C]), as `dacw predict` writes it.
@@ -582,7 +612,7 @@ class DacwModel:
         h, w = np.shape(image)[:2]
         x = torch.from_numpy(self.network_input(image))[None]
         probs = self.probabilities(x)[0].numpy()
-        labels = labels_from_probabilities(probs, w, h)
+        labels = labels_from_probabilities(probs, w, h, self.info.resize)
         labels = enforce_anatomy(labels, self.info.task if task is None else task)
         return (labels, probs) if return_probabilities else labels
 

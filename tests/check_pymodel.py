@@ -127,8 +127,9 @@ def main():
         # size 64: the ASPP input is 4x4, so rate 2 runs the full 3x3 and rates 4, 6 the shortcut
         "resnet18": (64, ["--backbone", "resnet18", "--width", "0.25", "--head-channels", "24", "--aspp-rates", "2,4,6"]),
         "resnet50": (32, ["--backbone", "resnet50", "--width", "0.25"]),
-        # one input channel (colour images become gray with the product's weights), two classes
-        "resnet34": (32, ["--backbone", "resnet34", "--width", "0.25"]),
+        # one input channel (colour images become gray with the product's weights), two classes;
+        # images squashed to the square (the others letterbox, the default)
+        "resnet34": (32, ["--backbone", "resnet34", "--width", "0.25", "--resize", "stretch"]),
     }
     channels = {"resnet34": 1}
     classes = {"resnet34": 2}
@@ -147,8 +148,11 @@ def main():
         ref = os.path.join(root, name + "-ref")
         run([a.reference, model, ref, "--task", "fundus"] + images)
         m = dm.load(model)
-        check(m.info.backbone == name and m.info.size == size and m.info.num_classes == k and m.info.in_channels == c,
-              f"{name}: header read ({m.info.backbone} x{m.info.width}, head {m.info.head_channels}, rates {m.info.aspp_rates})")
+        resize = "stretch" if "stretch" in opts else "letterbox"
+        check(m.info.backbone == name and m.info.size == size and m.info.num_classes == k and m.info.in_channels == c
+              and m.info.resize == resize,
+              f"{name}: header read ({m.info.backbone} x{m.info.width}, head {m.info.head_channels}, rates {m.info.aspp_rates}, "
+              f"resize {m.info.resize})")
 
         d_in = d_net = d_end = 0.0
         equal_ref, total = 0, 0
@@ -240,7 +244,7 @@ def main():
     check(ok, f"a missing file is refused: {msg}")
     future = os.path.join(root, "future.pt")
     arch = torch.jit.load(os.path.join(root, "resnet50", "model.pt"))
-    arch.version = torch.tensor([3])
+    arch.version = torch.tensor([dm.MAX_VERSION + 1])
     arch.save(future)
     ok, msg = refused(future, "newer")
     check(ok, f"a newer format version is refused: {msg}")

@@ -141,7 +141,7 @@ int validateCommand(const std::vector<std::string>& argv) {
 
 int exportCommand(const std::vector<std::string>& argv) {
     Args args(argv, {"masks"});
-    args.allowOnly({"task", "size", "masks", "cases", "out", "max-bytes"});
+    args.allowOnly({"task", "size", "resize", "masks", "cases", "out", "max-bytes"});
     if (args.positional().empty()) throw UsageError("give at least one domain folder");
     const Task task = Task::byName(args.require("task"));
     PreprocessOptions opt;
@@ -149,6 +149,11 @@ int exportCommand(const std::vector<std::string>& argv) {
     opt.channels = task.channels;
     opt.maxBytes = static_cast<std::size_t>(args.getDouble("max-bytes", 0));
     if (opt.size < 16 || opt.size % 16) throw UsageError("--size must be a positive multiple of 16");
+    try {
+        opt.resize = train::parseResize(args.get("resize", "letterbox"));
+    } catch (const std::exception& e) {
+        throw UsageError(std::string("--resize: ") + e.what());
+    }
     std::vector<std::string> only;
     if (args.has("cases")) {
         std::stringstream ss(args.get("cases"));
@@ -202,10 +207,14 @@ std::vector<Command> dataCommands() {
          "unreadable file. Exit code 0 when every case is valid, 1 otherwise.\n",
          validateCommand},
         {"dataset export", "decode, resample and normalise domains into a tensor file for dacw-train",
-         "Usage: dacw dataset export --task fundus|polyp|scgm [--size S] [--masks] [--cases a,b,...] --out FILE DIR...\n\n"
+         "Usage: dacw dataset export --task fundus|polyp|scgm [--size S] [--resize letterbox|stretch] [--masks]\n"
+         "                           [--cases a,b,...] --out FILE DIR...\n\n"
          "Writes the samples of the domain folders (volumes: one per slice), resampled to S x S and\n"
          "normalised per image and channel as `dacw train` does, into one file that `dacw-train`\n"
-         "(LibTorch only, e.g. on a GPU node) reads. --masks keeps only cases with masks, with their masks.\n",
+         "(LibTorch only, e.g. on a GPU node) reads. --masks keeps only cases with masks, with their masks.\n"
+         "--resize: letterbox (default) keeps each image's aspect ratio and pads to the square, stretch\n"
+         "squashes it; give dacw-train the same (--set resize=...), since its model.pt records it for\n"
+         "prediction.\n",
          exportCommand},
         {"demo", "write the synthetic multi-centre demo dataset and projects",
          "Usage: dacw demo DIR [--seed N]\n\n"

@@ -74,6 +74,7 @@ train::TrainedNetwork trainedNetwork(const fs::path& model) {
         n.headChannels = info.headChannels;
         n.asppRates = info.asppRates;
         n.size = info.size;
+        n.resize = info.resize;
         return n;
     } catch (const train::FileFormatError& e) {
         throw InputError("--init-model: " + model.string() + " cannot be used: " + e.what());
@@ -130,6 +131,7 @@ RunRequest requestFrom(const Args& a) {
                 c.width = n.width;
                 c.headChannels = n.headChannels;
                 c.asppRates = n.asppRates;
+                c.resize = n.resize;
             }
         } else if (r.preset == "calibrate") {
             throw UsageError("--preset calibrate needs --init-model (the run to fine-tune)");

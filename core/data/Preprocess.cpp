@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 namespace dacw {
 namespace {
 
-// 2: masks resampled by area-weighted class votes (pixel-centred), not nearest neighbour.
-constexpr int kCacheVersion = 2;
+// 2: masks resampled by area-weighted class votes (pixel-centred), not nearest neighbour;
+// 3: the resize mode (letterbox or stretch) is part of the key.
+constexpr int kCacheVersion = 3;
 
 /// FNV-1a over the things that decide a cached dataset's content.
 struct Hasher {
@@ -70,31 +71,41 @@ std::string sampleId(const std::string& caseId, std::size_t slice, std::size_t d
     return depth > 1 ? caseId + "@" + std::to_string(slice) : caseId;
 }
 
-std::vector<float> networkInput(const Image& img, std::size_t z, int channels, int size) {
+FitBox fitBox(int width, int height, int size, train::Resize mode) {
+    if (mode == train::Resize::Stretch || width == height || width < 1 || height < 1) return {0, 0, size, size};
+    // Integer rounding (half up), so that python/dacw_model.py's fit_box gives the same box.
+    const long long m = std::max(width, height);
+    const int w = std::max(1, int((2LL * width * size + m) / (2 * m)));
+    const int h = std::max(1, int((2LL * height * size + m) / (2 * m)));
+    return {(size - w) / 2, (size - h) / 2, w, h};
+}
+
+std::vector<float> networkInput(const Image& img, std::size_t z, int channels, int size, train::Resize mode) {
     if (channels != 1 && channels != 3) throw InputError("networks take 1 or 3 channels, not " + std::to_string(channels));
+    const FitBox box = fitBox(int(img.width()), int(img.height()), size, mode);
     cv::Mat m = sliceMat(img, z, channels), r;
-    const bool shrink = int(img.width()) > size || int(img.height()) > size;
-    cv::resize(m, r, cv::Size(size, size), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
-    std::vector<float> out(std::size_t(channels) * std::size_t(size) * std::size_t(size));
+    const bool shrink = int(img.width()) > box.width || int(img.height()) > box.height;
+    cv::resize(m, r, cv::Size(box.width, box.height), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+    std::vector<float> out(std::size_t(channels) * std::size_t(size) * std::size_t(size), 0.0f);
     const std::size_t plane = std::size_t(size) * std::size_t(size);
+    const double count = double(box.width) * double(box.height);
     for (int k = 0; k < channels; ++k) {
         double sum = 0, sq = 0;
-        for (int y = 0; y < size; ++y) {
+        for (int y = 0; y < box.height; ++y) {
             const float* row = r.ptr<float>(y);
-            for (int x = 0; x < size; ++x) {
+            for (int x = 0; x < box.width; ++x) {
                 const double v = row[x * channels + k];
                 sum += v;
                 sq += v * v;
             }
         }
-        const double mean = sum / double(plane);
-        const double sd = std::sqrt(std::max(sq / double(plane) - mean * mean, 0.0));
+        const double mean = sum / count;
+        const double sd = std::sqrt(std::max(sq / count - mean * mean, 0.0));
         const double inv = 1.0 / std::max(sd, 1e-6);
-        for (int y = 0; y < size; ++y) {
+        for (int y = 0; y < box.height; ++y) {
             const float* row = r.ptr<float>(y);
-            for (int x = 0; x < size; ++x)
-                out[std::size_t(k) * plane + std::size_t(y) * std::size_t(size) + std::size_t(x)] =
-                    float((row[x * channels + k] - mean) * inv);
+            float* dst = &out[std::size_t(k) * plane + std::size_t(y + box.y) * std::size_t(size) + std::size_t(box.x)];
+            for (int x = 0; x < box.width; ++x) dst[x] = float((row[x * channels + k] - mean) * inv);
         }
     }
     return out;
@@ -125,7 +136,8 @@ train::TensorDataset loadDomainTensors(const Domain& d, const Task& task, const 
     if (!opt.cacheDir.empty()) {
         Hasher h;
         h.add(std::to_string(kCacheVersion));
-        h.add(std::to_string(opt.size) + "/" + std::to_string(opt.channels) + "/" + (withMasks ? "m" : "u") + "/" + task.name);
+        h.add(std::to_string(opt.size) + "/" + std::to_string(opt.channels) + "/" + (withMasks ? "m" : "u") + "/" + task.name +
+              "/" + train::toString(opt.resize));
         for (const Case* c : cases) {
             h.add(c->id);
             addFile(h, c->image);
@@ -167,12 +179,11 @@ train::TensorDataset loadDomainTensors(const Domain& d, const Task& task, const 
                                          "' does not define");
             }
             for (std::size_t z = 0; z < img.depth(); ++z) {
-                auto in = networkInput(img, z, opt.channels, opt.size);
+                auto in = networkInput(img, z, opt.channels, opt.size, opt.resize);
                 images.insert(images.end(), in.begin(), in.end());
                 if (withMasks) {
-                    std::vector<std::uint8_t> r =
-                        resampleLabels(&mask.data()[z * mask.width() * mask.height()], int(mask.width()), int(mask.height()),
-                                       task.classCount(), opt.size, opt.size);
+                    std::vector<std::uint8_t> r = networkLabels(&mask.data()[z * mask.width() * mask.height()], int(mask.width()),
+                                                                int(mask.height()), task.classCount(), opt.size, opt.resize);
                     masks.insert(masks.end(), r.begin(), r.end());
                 }
                 out.caseIds.push_back(sampleId(c->id, z, img.depth()));
@@ -235,19 +246,34 @@ std::vector<std::uint8_t> resampleLabels(const std::uint8_t* labels, int width, 
     return out;
 }
 
-LabelMap labelsFromProbabilities(const std::vector<std::vector<float>>& sliceProbs, int classes, int size, const Geometry& g) {
+std::vector<std::uint8_t> networkLabels(const std::uint8_t* labels, int width, int height, int classes, int size,
+                                        train::Resize mode) {
+    const FitBox box = fitBox(width, height, size, mode);
+    const std::vector<std::uint8_t> r = resampleLabels(labels, width, height, classes, box.width, box.height);
+    if (box.width == size && box.height == size) return r;
+    std::vector<std::uint8_t> out(std::size_t(size) * std::size_t(size), 0);
+    for (int y = 0; y < box.height; ++y)
+        std::copy_n(&r[std::size_t(y) * std::size_t(box.width)], box.width,
+                    &out[std::size_t(y + box.y) * std::size_t(size) + std::size_t(box.x)]);
+    return out;
+}
+
+LabelMap labelsFromProbabilities(const std::vector<std::vector<float>>& sliceProbs, int classes, int size, const Geometry& g,
+                                 train::Resize mode) {
     if (sliceProbs.size() != g.size[2])
         throw InputError("prediction has " + std::to_string(sliceProbs.size()) + " slices for a volume of " +
                          std::to_string(g.size[2]));
     LabelMap out(g);
     const int w = int(g.size[0]), h = int(g.size[1]);
     const std::size_t plane = std::size_t(size) * std::size_t(size);
+    const FitBox box = fitBox(w, h, size, mode);
+    const cv::Rect roi(box.x, box.y, box.width, box.height);
     std::vector<cv::Mat> up(static_cast<std::size_t>(classes));
     for (std::size_t z = 0; z < sliceProbs.size(); ++z) {
         if (sliceProbs[z].size() != plane * std::size_t(classes)) throw InputError("prediction slice has the wrong size");
         for (int k = 0; k < classes; ++k) {
             cv::Mat m(size, size, CV_32F, const_cast<float*>(&sliceProbs[z][std::size_t(k) * plane]));
-            cv::resize(m, up[std::size_t(k)], cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+            cv::resize(m(roi), up[std::size_t(k)], cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
         }
         for (int y = 0; y < h; ++y)
             for (int x = 0; x < w; ++x) {
@@ -266,17 +292,19 @@ LabelMap labelsFromProbabilities(const std::vector<std::vector<float>>& slicePro
     return out;
 }
 
-LabelMap heatFromSliceMaps(const std::vector<std::vector<float>>& sliceMaps, int size, const Geometry& g) {
+LabelMap heatFromSliceMaps(const std::vector<std::vector<float>>& sliceMaps, int size, const Geometry& g, train::Resize mode) {
     if (sliceMaps.size() != g.size[2])
         throw InputError("heat map has " + std::to_string(sliceMaps.size()) + " slices for a volume of " +
                          std::to_string(g.size[2]));
     LabelMap out(g);
     const int w = int(g.size[0]), h = int(g.size[1]);
+    const FitBox box = fitBox(w, h, size, mode);
+    const cv::Rect roi(box.x, box.y, box.width, box.height);
     cv::Mat up;
     for (std::size_t z = 0; z < sliceMaps.size(); ++z) {
         if (sliceMaps[z].size() != std::size_t(size) * std::size_t(size)) throw InputError("heat map slice has the wrong size");
         cv::Mat m(size, size, CV_32F, const_cast<float*>(sliceMaps[z].data()));
-        cv::resize(m, up, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+        cv::resize(m(roi), up, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
         for (int y = 0; y < h; ++y)
             for (int x = 0; x < w; ++x) {
                 const float v = std::clamp(up.at<float>(y, x), 0.0f, 1.0f);

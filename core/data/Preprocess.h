@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/train/TensorDataset.h"
+#include "core/train/TrainConfig.h"
 #include "core/dataset/Domain.h"
 #include "core/dataset/Task.h"
 #include "core/image/Image.h"
@@ -19,6 +20,7 @@ namespace dacw {
 
 struct PreprocessOptions {
     int size = 128;                  // square side the networks see
+    train::Resize resize = train::Resize::Letterbox;
     int channels = 3;                // 1 or 3
     std::size_t maxBytes = 0;        // decoding budget per image (ReadOptions)
     std::filesystem::path cacheDir;  // empty: no disk cache
@@ -27,8 +29,18 @@ struct PreprocessOptions {
 /// One sample of a case: 2D images have one, volumes one per axial slice ("id@z").
 std::string sampleId(const std::string& caseId, std::size_t slice, std::size_t depth);
 
-/// [C,size,size] float values of slice z, channels converted and per-channel z-scored.
-std::vector<float> networkInput(const Image& img, std::size_t z, int channels, int size);
+/// Where a width x height image lies in the size x size network input. Letterbox: the longer
+/// side fills the square, the shorter one is scaled by the same factor (rounded half up) and
+/// centred (offsets rounded down); the rest is padding. Stretch, or a square image: the whole
+/// square. Resampling into and out of this box is pixel-centred both ways.
+struct FitBox {
+    int x = 0, y = 0, width = 0, height = 0;
+};
+FitBox fitBox(int width, int height, int size, train::Resize mode);
+
+/// [C,size,size] float values of slice z: channels converted, resampled into its fitBox,
+/// z-scored per channel over that box; padding is 0 (the mean).
+std::vector<float> networkInput(const Image& img, std::size_t z, int channels, int size, train::Resize mode);
 
 struct LoadReport {
     std::size_t cases = 0;
@@ -49,13 +61,19 @@ train::TensorDataset loadDomainTensors(const Domain& d, const Task& task, const 
 /// area-weighted share. Labels >= classes are ignored (they cannot win).
 std::vector<std::uint8_t> resampleLabels(const std::uint8_t* labels, int width, int height, int classes, int outWidth,
                                          int outHeight);
+/// A label plane as the network sees it: resampled (resampleLabels) into its fitBox of a
+/// size x size square; padding is label 0 (background, as the outside of the picture is).
+std::vector<std::uint8_t> networkLabels(const std::uint8_t* labels, int width, int height, int classes, int size,
+                                        train::Resize mode);
 
 /// Label map on `g` from per-slice class probabilities, each [K*size*size] floats (class-major),
-/// resampled bilinearly to the slice size before the arg-max. Class index = label value.
-LabelMap labelsFromProbabilities(const std::vector<std::vector<float>>& sliceProbs, int classes, int size, const Geometry& g);
+/// resampled bilinearly from the slice's fitBox to the slice size before the arg-max (the
+/// padding is dropped). Class index = label value.
+LabelMap labelsFromProbabilities(const std::vector<std::vector<float>>& sliceProbs, int classes, int size, const Geometry& g,
+                                 train::Resize mode);
 
 /// A heat map on `g` from per-slice maps of values in 0..1, each [size*size] floats, resampled
-/// bilinearly to the slice size and stored as 0..255 (value * 255, rounded; outside 0..1 clamped).
-LabelMap heatFromSliceMaps(const std::vector<std::vector<float>>& sliceMaps, int size, const Geometry& g);
+/// bilinearly from the fitBox to the slice size and stored as 0..255 (value * 255, rounded; outside 0..1 clamped).
+LabelMap heatFromSliceMaps(const std::vector<std::vector<float>>& sliceMaps, int size, const Geometry& g, train::Resize mode);
 
 }  // namespace dacw

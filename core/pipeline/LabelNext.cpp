@@ -21,7 +21,7 @@ namespace dacw {
 namespace {
 
 template <class Refs, class SumMap>
-void writeDisagreementMaps(DisagreementMaps& maps, const Refs& refs, const SumMap& sums, int size) {
+void writeDisagreementMaps(DisagreementMaps& maps, const Refs& refs, const SumMap& sums, int size, train::Resize resize) {
     std::error_code ec;
     std::set<std::string> cleared;
     for (const auto& [r, s] : sums) {
@@ -40,7 +40,7 @@ void writeDisagreementMaps(DisagreementMaps& maps, const Refs& refs, const SumMa
                 fs::remove_all(dir, ec);  // the maps of an earlier ranking
                 fs::create_directories(dir);
             }
-            writeLabelMap(heatFromSliceMaps(slices, size, ref.geometry), predictionFileIn(dir, ref.c->id, depth > 1));
+            writeLabelMap(heatFromSliceMaps(slices, size, ref.geometry, resize), predictionFileIn(dir, ref.c->id, depth > 1));
             ++maps.written;
         } catch (const std::exception& e) {
             if (maps.problem.empty()) maps.problem = e.what();
@@ -65,6 +65,7 @@ std::vector<CaseDisagreement> rankByDisagreement(const fs::path& runDir, const s
     PreprocessOptions pre;
     pre.size = int(cfg.size > 0 ? cfg.size : 128);
     pre.channels = req.task.channels;
+    pre.resize = cfg.resize;
 
     // The trainer needs a labeled set to build its models; the run's own cases restore it.
     const std::vector<std::string> labeledIds = readRunConfig(folder).labeledCases;
@@ -148,7 +149,7 @@ std::vector<CaseDisagreement> rankByDisagreement(const fs::path& runDir, const s
         out.push_back({refs[r].domain->name, refs[r].c->id, s.score / s.samples, s.flip / s.samples});
     }
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
-    if (maps) writeDisagreementMaps(*maps, refs, sums, pre.size);
+    if (maps) writeDisagreementMaps(*maps, refs, sums, pre.size, pre.resize);
     return out;
 }
 

@@ -35,7 +35,7 @@ std::vector<std::vector<float>> predictImage(const train::Predictor& p, const Im
     std::vector<float> buf;
     buf.reserve(depth * std::size_t(channels * size * size));
     for (std::size_t z = 0; z < depth; ++z) {
-        auto in = networkInput(img, z, channels, size);
+        auto in = networkInput(img, z, channels, size, p.info().resize);
         buf.insert(buf.end(), in.begin(), in.end());
     }
     at::Tensor t = at::from_blob(buf.data(), {int64_t(depth), channels, size, size}, at::kFloat);
@@ -78,7 +78,7 @@ double predictCases(const train::Predictor& p, const std::vector<const Case*>& c
                 pc.img = readImage(pc.c->image);
                 pc.input.reserve(pc.img.depth() * perSlice);
                 for (std::size_t z = 0; z < pc.img.depth(); ++z) {
-                    auto in = networkInput(pc.img, z, channels, size);
+                    auto in = networkInput(pc.img, z, channels, size, p.info().resize);
                     pc.input.insert(pc.input.end(), in.begin(), in.end());
                 }
             } catch (const InputError& e) {
@@ -95,7 +95,7 @@ double predictCases(const train::Predictor& p, const std::vector<const Case*>& c
                 continue;
             }
             try {
-                LabelMap pred = labelsFromProbabilities(probs[i], classes, size, items[i].img.geometry());
+                LabelMap pred = labelsFromProbabilities(probs[i], classes, size, items[i].img.geometry(), p.info().resize);
                 done(*items[i].c, items[i].img, pred);
             } catch (const InputError& e) {
                 failed(*items[i].c, e.what());
@@ -211,7 +211,8 @@ std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, 
     };
     auto one = [&](const Image& img, const std::string& id, const Case* c) {
         const auto t0 = std::chrono::steady_clock::now();
-        LabelMap pred = labelsFromProbabilities(predictImage(*p, img), int(p->info().numClasses), int(p->info().size), img.geometry());
+        LabelMap pred = labelsFromProbabilities(predictImage(*p, img), int(p->info().numClasses), int(p->info().size),
+                                                img.geometry(), p->info().resize);
         finish(img, pred, id, c);
         if (stats) {
             stats->images = 1;

@@ -195,7 +195,10 @@ RunRequest readRunRequest(const fs::path& runDir) {
         r.unlabeledDirs = paths(j, "unlabeled_dirs");
         r.testDirs = paths(j, "test_dirs");
         r.preset = j.value("preset", std::string());
-        applyOptions(r.config, j.value("train", json::object()));
+        const json trainOptions = j.value("train", json::object());
+        // Runs recorded before the option existed squashed their images to the square.
+        if (!trainOptions.contains("resize")) r.config.resize = train::Resize::Stretch;
+        applyOptions(r.config, trainOptions);
         if (haveRequest) {
             r.labeledCount = jsonnum::integerOr<int>(j, "labeled_count", 0, 0, 1 << 30);
             r.labeledRatio = j.value("labeled_ratio", 0.0);

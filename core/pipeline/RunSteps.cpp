@@ -93,6 +93,7 @@ PreprocessOptions runPreprocessing(const RunRequest& req, const train::TrainConf
     PreprocessOptions pre;
     pre.size = int(cfg.size);
     pre.channels = req.task.channels;
+    pre.resize = cfg.resize;
     pre.cacheDir = req.cacheDir;
     return pre;
 }

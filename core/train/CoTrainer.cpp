@@ -452,6 +452,7 @@ void CoTrainer::exportModel(const std::string& path, const std::string& subModel
     info.inChannels = d_->spec.inChannels;
     info.numClasses = d_->spec.numClasses;
     info.size = d_->size;
+    info.resize = d_->cfg.resize;
     info.method = toString(d_->cfg.method);
     info.subModel = which;
     info.iterations = d_->iteration;

@@ -14,7 +14,8 @@
 namespace dacw::train {
 namespace {
 constexpr const char* kModelKind = "dacw-model";
-constexpr int64_t kModelVersion = 2;  // 2: the head's channels and ASPP rates are stored
+// 2: the head's channels and ASPP rates are stored; 3: "resize" (letterbox or stretch)
+constexpr int64_t kModelVersion = 3;
 
 ModelInfo readInfo(torch::serialize::InputArchive& ar, const std::string& path) {
     std::string kind;
@@ -46,6 +47,14 @@ ModelInfo readInfo(torch::serialize::InputArchive& ar, const std::string& path) 
             info.headChannels = head[0].item<int64_t>();
             info.asppRates = {head[1].item<int64_t>(), head[2].item<int64_t>(), head[3].item<int64_t>()};
         }
+        if (version.item<int64_t>() >= 3) {
+            const std::string resize = readString(ar, "resize");
+            try {
+                info.resize = parseResize(resize);
+            } catch (const std::exception&) {
+                throw FileFormatError("model '" + path + "' has an unknown resize mode '" + resize + "'");
+            }
+        }
         if (info.headChannels < 1 || info.headChannels > 4096 || info.inChannels < 1 || info.numClasses < 2)
             throw FileFormatError("model '" + path + "' has a malformed header");
         info.method = readString(ar, "method");
@@ -70,6 +79,7 @@ void writeModelFile(const std::string& path, DeepLabV3Plus& net, const ModelInfo
     const NetworkSpec& spec = net->spec();
     ar.write("head", at::tensor(std::vector<int64_t>{spec.resolvedHeadChannels(), spec.asppRates[0], spec.asppRates[1],
                                                      spec.asppRates[2]}));
+    writeString(ar, "resize", toString(info.resize));
     writeString(ar, "method", info.method);
     writeString(ar, "sub_model", info.subModel);
     writeString(ar, "user_metadata", info.userMetadata);

@@ -21,6 +21,7 @@ struct ModelInfo {
     int64_t inChannels = 3;
     int64_t numClasses = 2;
     int64_t size = 0;            // training image side
+    Resize resize = Resize::Stretch;  // how images were made square (files before version 3: stretch)
     std::string method;          // e.g. "dac"
     std::string subModel;        // "A" or "B"
     int64_t iterations = 0;

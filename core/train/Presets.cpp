@@ -43,6 +43,7 @@ void applyCalibrationPreset(TrainConfig& c, const TrainedNetwork& n) {
     c.headChannels = n.headChannels;
     c.asppRates = n.asppRates;
     if (n.size > 0) c.size = n.size;
+    c.resize = n.resize;
     c.iterations = 200;
     c.lr = 1e-4;
     c.encoderLrScale = 1.0;

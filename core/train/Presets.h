@@ -20,6 +20,7 @@ struct TrainedNetwork {
     int64_t headChannels = 0;
     std::vector<int64_t> asppRates{6, 12, 18};
     int64_t size = 0;
+    Resize resize = Resize::Letterbox;  // how the model saw its images: calibration sees them alike
 };
 
 /// Few-shot calibration on a new centre (fine-tuning a trained model on K of its cases): the

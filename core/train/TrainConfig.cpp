@@ -44,6 +44,7 @@ const Names<LrSchedule> kSchedules{
     {{LrSchedule::Auto, "auto"}, {LrSchedule::Constant, "constant"}, {LrSchedule::Poly, "poly"}}};
 const Names<CpsWeighting> kCpsWeightings{{{CpsWeighting::None, "none"}, {CpsWeighting::Confidence, "confidence"}}};
 const Names<CpsPrior> kCpsPriors{{{CpsPrior::None, "none"}, {CpsPrior::Em, "em"}}};
+const Names<Resize> kResizes{{{Resize::Letterbox, "letterbox"}, {Resize::Stretch, "stretch"}}};
 const Names<PredictPrior> kPredictPriors{{{PredictPrior::Labeled, "labeled"}, {PredictPrior::Unlabeled, "unlabeled"}}};
 const Names<Normalization> kNorms{{{Normalization::None, "none"},
                                    {Normalization::PerImage, "per-image"},
@@ -133,6 +134,8 @@ const std::vector<Option>& options() {
         INT("labeled-batch", labeledBatch),
         INT("unlabeled-batch", unlabeledBatch),
         INT("size", size),
+        Option{"resize", [](const TrainConfig& c) { return toString(c.resize); },
+               [](TrainConfig& c, const std::string& v) { c.resize = parseResize(v); }},
         INT("num-classes", numClasses),
         Option{"backbone", [](const TrainConfig& c) { return toString(c.backbone); },
                [](TrainConfig& c, const std::string& v) { c.backbone = parseBackbone(v); }},
@@ -249,6 +252,8 @@ std::string toString(CpsPrior p) { return kCpsPriors.name(p); }
 CpsPrior parseCpsPrior(const std::string& s) { return kCpsPriors.parse(s, "cps prior"); }
 std::string toString(PredictPrior p) { return kPredictPriors.name(p); }
 PredictPrior parsePredictPrior(const std::string& s) { return kPredictPriors.parse(s, "predict prior"); }
+std::string toString(Resize r) { return kResizes.name(r); }
+Resize parseResize(const std::string& s) { return kResizes.parse(s, "resize"); }
 Method parseMethod(const std::string& s) { return kMethods.parse(s, "method"); }
 Backbone parseBackbone(const std::string& s) { return kBackbones.parse(s, "backbone"); }
 OptimizerKind parseOptimizer(const std::string& s) { return kOptimizers.parse(s, "optimizer"); }

@@ -25,6 +25,11 @@ enum class CpsPrior { None, Em };
 /// The class prior an exported model predicts under: the labeled domain's (as trained) or the
 /// unlabeled domains' EM estimate, added to the classifier's bias as log(unlabeled / labeled).
 enum class PredictPrior { Labeled, Unlabeled };
+/// How an image of another aspect ratio becomes the square network input: scaled so that its
+/// longer side fits and centred on zero padding, shapes kept (Letterbox), or squashed to the
+/// square (Stretch: what every model before format 3 was trained with). Square images give the
+/// same input either way. core/data/Preprocess.h applies it, both ways.
+enum class Resize { Letterbox, Stretch };
 
 std::string toString(Method m);
 std::string toString(Backbone b);
@@ -34,6 +39,7 @@ std::string toString(Normalization n);
 std::string toString(CpsWeighting w);
 std::string toString(CpsPrior p);
 std::string toString(PredictPrior p);
+std::string toString(Resize r);
 /// Parsers accept the names toString produces (e.g. "dac-no-feat", "resnet18", "adamw", "sgd");
 /// they throw ConfigError listing the valid names otherwise.
 Method parseMethod(const std::string& s);
@@ -44,6 +50,7 @@ Normalization parseNormalization(const std::string& s);
 CpsWeighting parseCpsWeighting(const std::string& s);
 CpsPrior parseCpsPrior(const std::string& s);
 PredictPrior parsePredictPrior(const std::string& s);
+Resize parseResize(const std::string& s);
 std::vector<std::string> methodNames();
 
 /// Which parts of DAC a method switches on.
@@ -107,6 +114,9 @@ struct TrainConfig {
     int64_t labeledBatch = 4;
     int64_t unlabeledBatch = 4;
     int64_t size = 0;             // expected image side (square); 0 = take it from the data
+    /// How the caller made images square (recorded in the exported model for prediction; the
+    /// trainer itself sees tensors that are square already).
+    Resize resize = Resize::Letterbox;
     int64_t numClasses = 0;       // 0 = max label in the labeled masks + 1
     // network
     Backbone backbone = Backbone::ResNet18;

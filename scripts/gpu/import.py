@@ -5,7 +5,9 @@ probabilities are resampled bilinearly with pixel centres aligned (OpenCV's INTE
 `dacw train` and `dacw predict` use) and then arg-maxed, so a GPU-node run scores like a local one;
 `dacw evaluate` applies the same anatomy post-processing. An older pred.npz holding arg-max
 `labels` is still read (nearest neighbour; boundaries may then differ by a pixel).
-Usage: import.py PRED.npz IMAGES_DIR OUT_DIR"""
+--resize must be what `dacw dataset export` made the tensors with (letterbox, its default, keeps
+each image's aspect ratio on zero padding: only the image's box of the square goes back).
+Usage: import.py PRED.npz IMAGES_DIR OUT_DIR [--resize letterbox|stretch]"""
 import os
 import struct
 import sys
@@ -42,11 +44,22 @@ def linear_weights(n_out, n_in):
     return np.clip(lo, 0, n_in - 1), np.clip(lo + 1, 0, n_in - 1), frac
 
 
-def resample_argmax(probs, h, w):
-    """probs [K,s,s] -> labels [h,w]: bilinear per class, then arg-max (ties to the lower class)."""
-    k, s, _ = probs.shape
-    y0, y1, fy = linear_weights(h, s)
-    x0, x1, fx = linear_weights(w, s)
+def fit_box(w, h, s, resize):
+    """Where a w x h image lies in the s x s input (core/data/Preprocess.cpp fitBox): x, y, bw, bh."""
+    if resize == "stretch" or w == h:
+        return 0, 0, s, s
+    m = max(w, h)
+    bw, bh = max(1, (2 * w * s + m) // (2 * m)), max(1, (2 * h * s + m) // (2 * m))
+    return (s - bw) // 2, (s - bh) // 2, bw, bh
+
+
+def resample_argmax(probs, h, w, resize="letterbox"):
+    """probs [K,s,s] -> labels [h,w]: the image's box, bilinear per class, then arg-max (ties to
+    the lower class)."""
+    bx, by, bw, bh = fit_box(w, h, probs.shape[-1], resize)
+    probs = probs[:, by:by + bh, bx:bx + bw]
+    y0, y1, fy = linear_weights(h, bh)
+    x0, x1, fx = linear_weights(w, bw)
     p = probs.astype(np.float32)
     rows = p[:, y0, :] * (1 - fy)[None, :, None] + p[:, y1, :] * fy[None, :, None]
     up = rows[:, :, x0] * (1 - fx)[None, None, :] + rows[:, :, x1] * fx[None, None, :]
@@ -54,7 +67,15 @@ def resample_argmax(probs, h, w):
 
 
 def main():
-    pred, images, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    args = sys.argv[1:]
+    resize = "letterbox"
+    if "--resize" in args:
+        i = args.index("--resize")
+        resize = args[i + 1] if i + 1 < len(args) else ""
+        del args[i:i + 2]
+    if resize not in ("letterbox", "stretch") or len(args) != 3:
+        sys.exit(__doc__)
+    pred, images, out = args
     d = np.load(pred)
     if "probs" in d:
         probs = d["probs"]
@@ -62,7 +83,7 @@ def main():
         os.makedirs(out, exist_ok=True)
         for p, cid in zip(probs, ids):
             w, h = png_size(os.path.join(images, cid + ".png"))
-            write_gray_png(os.path.join(out, cid + ".png"), resample_argmax(p, h, w))
+            write_gray_png(os.path.join(out, cid + ".png"), resample_argmax(p, h, w, resize))
         return
     labels = d["labels"]
     ids = bytes(d["case_ids"]).decode().split("\0")[: len(labels)]

@@ -84,12 +84,12 @@ int main(int argc, char** argv) {
         for (int i = first; i < argc; ++i) {
             const dacw::Image img = dacw::readImage(argv[i]);
             if (img.depth() != 1) throw std::runtime_error(std::string(argv[i]) + " is a volume; 2-D images only");
-            std::vector<float> in = dacw::networkInput(img, 0, channels, size);
+            std::vector<float> in = dacw::networkInput(img, 0, channels, size, info.resize);
             at::Tensor x = at::from_blob(in.data(), {1, channels, size, size}, at::kFloat);
             at::Tensor probs = p.predict(x).contiguous();
             std::vector<std::vector<float>> slices(1);
             slices[0].assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
-            dacw::LabelMap labels = dacw::labelsFromProbabilities(slices, classes, size, img.geometry());
+            dacw::LabelMap labels = dacw::labelsFromProbabilities(slices, classes, size, img.geometry(), info.resize);
             if (task) dacw::enforceAnatomy(labels, *task);
             const std::string stem = std::to_string(i - first);
             const std::size_t s = std::size_t(size);

@@ -85,7 +85,7 @@ private Q_SLOTS:
 
     void networkInputIsNormalised() {
         Image gray = test::pattern2d(50, 30, 1, PixelType::UInt8, 255);
-        auto in = networkInput(gray, 0, 3, 32);
+        auto in = networkInput(gray, 0, 3, 32, train::Resize::Stretch);
         QCOMPARE(in.size(), std::size_t(3 * 32 * 32));
         for (int c = 0; c < 3; ++c) {
             double m = 0, sq = 0;
@@ -99,7 +99,7 @@ private Q_SLOTS:
         }
         // Gray replicated into three channels: identical planes.
         QVERIFY(std::equal(in.begin(), in.begin() + 1024, in.begin() + 1024));
-        QVERIFY_THROWS_EXCEPTION(InputError, networkInput(gray, 0, 2, 32));
+        QVERIFY_THROWS_EXCEPTION(InputError, networkInput(gray, 0, 2, 32, train::Resize::Stretch));
     }
 
     void maskEdgesFollowImageEdgesWhenResampled() {
@@ -123,7 +123,7 @@ private Q_SLOTS:
                             img.data()[std::size_t(y * width + x)] = x >= e ? 200.f : 20.f;
                             mask[std::size_t(y * width + x)] = x >= e ? 1 : 0;
                         }
-                    const auto in = networkInput(img, 0, 1, size);
+                    const auto in = networkInput(img, 0, 1, size, train::Resize::Letterbox);
                     const auto lab = resampleLabels(mask.data(), width, width, 2, size, size);
                     const int row = size / 2;
                     // The image's edge: where the profile crosses the middle level (pixel j's centre is j + 0.5).
@@ -167,7 +167,7 @@ private Q_SLOTS:
                     }
                 Geometry g;
                 g.size = {std::size_t(width), 20, 1};
-                LabelMap m = labelsFromProbabilities(probs, 2, size, g);
+                LabelMap m = labelsFromProbabilities(probs, 2, size, g, train::Resize::Stretch);
                 int boundary = -1;
                 for (int x = 0; x < width && boundary < 0; ++x)
                     if (m.at(std::size_t(x), 10, 0) == 1) boundary = x;
@@ -179,6 +179,104 @@ private Q_SLOTS:
             QVERIFY2(std::abs(signedSum / n) < 0.3 && worst <= 1.0,
                      qPrintable(QString("width %1: bias %2, worst %3 input px").arg(width).arg(signedSum / n).arg(worst)));
         }
+    }
+
+    void letterboxKeepsShapeAndAlignsBothWays() {
+        // Non-square images (landscape and portrait, so the padding lies on either axis): the
+        // box keeps the aspect ratio and is centred; image and mask edges land at the same place
+        // inside it; the padding is 0 in the input and background in the labels; and
+        // probabilities go back from the box alone (the padding never reaches the image).
+        for (auto [width, height] : std::vector<std::pair<int, int>>{{500, 333}, {333, 500}, {271, 190}, {190, 271}, {61, 47}}) {
+            for (int size : {96, 128}) {
+                const QString where = QString("%1x%2 -> %3").arg(width).arg(height).arg(size);
+                const FitBox box = fitBox(width, height, size, train::Resize::Letterbox);
+                const double scale = double(size) / std::max(width, height);
+                QCOMPARE(std::max(box.width, box.height), size);
+                QVERIFY(std::abs(std::min(box.width, box.height) - std::min(width, height) * scale) <= 0.5);
+                QVERIFY(std::abs(box.x - (size - box.width) / 2.0) <= 0.5 && std::abs(box.y - (size - box.height) / 2.0) <= 0.5);
+                const FitBox whole = fitBox(width, height, size, train::Resize::Stretch);
+                QVERIFY(whole.x == 0 && whole.y == 0 && whole.width == size && whole.height == size);
+
+                double signedSum = 0, worst = 0;
+                int n = 0;
+                for (int step = 0; step < 12; ++step) {
+                    const int e = width / 4 + step * (width / 2) / 12;
+                    Geometry g;
+                    g.size = {std::size_t(width), std::size_t(height), 1};
+                    Image img(g, 1, PixelType::UInt8);
+                    std::vector<std::uint8_t> mask(std::size_t(width) * std::size_t(height));
+                    for (int y = 0; y < height; ++y)
+                        for (int x = 0; x < width; ++x) {
+                            img.data()[std::size_t(y * width + x)] = x >= e ? 200.f : 20.f;
+                            mask[std::size_t(y * width + x)] = x >= e ? 1 : 0;
+                        }
+                    const auto in = networkInput(img, 0, 1, size, train::Resize::Letterbox);
+                    const auto lab = networkLabels(mask.data(), width, height, 2, size, train::Resize::Letterbox);
+                    double boxSum = 0;
+                    for (int y = 0; y < size; ++y)
+                        for (int x = 0; x < size; ++x) {
+                            const bool inside = x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height;
+                            const float v = in[std::size_t(y * size + x)];
+                            if (inside) boxSum += v;
+                            else QVERIFY(v == 0.0f && lab[std::size_t(y * size + x)] == 0);
+                        }
+                    QVERIFY2(std::abs(boxSum / (double(box.width) * box.height)) < 1e-4, "z-scored over the box");
+                    const int row = box.y + box.height / 2;
+                    const float* v = &in[std::size_t(row * size)];
+                    const float lo = *std::min_element(v + box.x, v + box.x + box.width);
+                    const float hi = *std::max_element(v + box.x, v + box.x + box.width), mid = (lo + hi) / 2;
+                    double crossing = NAN;
+                    for (int j = box.x; j + 1 < box.x + box.width; ++j)
+                        if (v[j] < mid && v[j + 1] >= mid) crossing = j + 0.5 + (mid - v[j]) / (v[j + 1] - v[j]);
+                    int boundary = -1;
+                    for (int j = box.x; j < box.x + box.width && boundary < 0; ++j)
+                        if (lab[std::size_t(row * size + j)] == 1) boundary = j;
+                    const double expected = box.x + double(e) * box.width / width;
+                    QVERIFY2(std::isfinite(crossing) && std::abs(crossing - expected) < 0.25,
+                             qPrintable(where + QString(": image edge %1 vs %2").arg(crossing).arg(expected)));
+                    signedSum += boundary - crossing;
+                    worst = std::max(worst, std::abs(boundary - crossing));
+                    ++n;
+                }
+                QVERIFY2(std::abs(signedSum / n) < 0.2 && worst <= 0.75,
+                         qPrintable(where + QString(": mask edge bias %1 px, worst %2 px").arg(signedSum / n).arg(worst)));
+
+                // Back: a boundary between box columns k-1 and k, and class 1 all over the padding.
+                double backSum = 0, backWorst = 0;
+                int m = 0;
+                for (int k = box.x + box.width / 4; k < box.x + 3 * box.width / 4; k += 3) {
+                    std::vector<std::vector<float>> probs(1, std::vector<float>(2 * std::size_t(size * size)));
+                    for (int y = 0; y < size; ++y)
+                        for (int x = 0; x < size; ++x) {
+                            const bool inside = x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height;
+                            const float p1 = !inside || x >= k ? 0.95f : 0.05f;
+                            probs[0][std::size_t(y * size + x)] = 1 - p1;
+                            probs[0][std::size_t(size * size + y * size + x)] = p1;
+                        }
+                    Geometry g;
+                    g.size = {std::size_t(width), std::size_t(height), 1};
+                    LabelMap back = labelsFromProbabilities(probs, 2, size, g, train::Resize::Letterbox);
+                    QCOMPARE(back.at(0, 0, 0), LabelMap::Value(0));  // the padding's class 1 stays out
+                    QCOMPARE(back.at(0, std::size_t(height - 1), 0), LabelMap::Value(0));
+                    int boundary = -1;
+                    for (int x = 0; x < width && boundary < 0; ++x)
+                        if (back.at(std::size_t(x), std::size_t(height / 2), 0) == 1) boundary = x;
+                    const double expected = double(k - box.x) * width / box.width;
+                    backSum += boundary - expected;
+                    backWorst = std::max(backWorst, std::abs(boundary - expected));
+                    ++m;
+                    const std::vector<float> class0(probs[0].begin(), probs[0].begin() + size * size);
+                    LabelMap heat = heatFromSliceMaps({class0}, size, g, train::Resize::Letterbox);
+                    QCOMPARE(heat.at(0, 0, 0), LabelMap::Value(242));  // 0.95 * 255
+                }
+                QVERIFY2(std::abs(backSum / m) < 0.3 && backWorst <= 1.0,
+                         qPrintable(where + QString(": back bias %1, worst %2 input px").arg(backSum / m).arg(backWorst)));
+            }
+        }
+        // Square images: letterbox and stretch are the same input.
+        Image square = test::pattern2d(40, 40, 3, PixelType::UInt8, 255);
+        QVERIFY(networkInput(square, 0, 3, 32, train::Resize::Letterbox) ==
+                networkInput(square, 0, 3, 32, train::Resize::Stretch));
     }
 
     void hd95PenaltyAndPhotoUnits() {
@@ -265,12 +363,12 @@ private Q_SLOTS:
                     probs[std::size_t(z)][std::size_t(y * 16 + x)] = 1 - p1;
                     probs[std::size_t(z)][std::size_t(256 + y * 16 + x)] = p1;
                 }
-        LabelMap m = labelsFromProbabilities(probs, 2, 16, g);
+        LabelMap m = labelsFromProbabilities(probs, 2, 16, g, train::Resize::Stretch);
         QVERIFY(m.geometry().sameGrid(g));
         QCOMPARE(m.at(5, 10, 1), LabelMap::Value(0));
         QCOMPARE(m.at(35, 10, 1), LabelMap::Value(1));
         QCOMPARE(m.at(35, 10, 0), LabelMap::Value(0));
-        QVERIFY_THROWS_EXCEPTION(InputError, labelsFromProbabilities({probs[0]}, 2, 16, g));
+        QVERIFY_THROWS_EXCEPTION(InputError, labelsFromProbabilities({probs[0]}, 2, 16, g, train::Resize::Stretch));
     }
 
     void heatMapBackToGeometry() {
@@ -283,14 +381,14 @@ private Q_SLOTS:
         for (int y = 0; y < 16; ++y)
             for (int x = 0; x < 16; ++x) maps[0][std::size_t(y * 16 + x)] = x >= 8 ? 1.0f : 0.0f;
         maps[1][0] = 7.0f;
-        LabelMap m = heatFromSliceMaps(maps, 16, g);
+        LabelMap m = heatFromSliceMaps(maps, 16, g, train::Resize::Stretch);
         QVERIFY(m.geometry().sameGrid(g));
         QCOMPARE(m.at(2, 10, 0), LabelMap::Value(0));
         QCOMPARE(m.at(37, 10, 0), LabelMap::Value(255));
         QCOMPARE(m.at(20, 10, 1), LabelMap::Value(128));  // 0.5 * 255 = 127.5, rounded up
         QCOMPARE(m.at(0, 0, 1), LabelMap::Value(255));
-        QVERIFY_THROWS_EXCEPTION(InputError, heatFromSliceMaps({maps[0]}, 16, g));
-        QVERIFY_THROWS_EXCEPTION(InputError, heatFromSliceMaps({maps[0], std::vector<float>(3)}, 16, g));
+        QVERIFY_THROWS_EXCEPTION(InputError, heatFromSliceMaps({maps[0]}, 16, g, train::Resize::Stretch));
+        QVERIFY_THROWS_EXCEPTION(InputError, heatFromSliceMaps({maps[0], std::vector<float>(3)}, 16, g, train::Resize::Stretch));
     }
 };
 

@@ -221,7 +221,12 @@ private Q_SLOTS:
         info.numClasses = spec.numClasses;
         info.size = 32;
         const std::string file = tempPath("init.pt");
+        info.resize = Resize::Letterbox;  // not the reader's default (stretch, for older files)
         writeModelFile(file, source, info);
+        QVERIFY(readModelInfo(file).resize == Resize::Letterbox);
+        info.resize = Resize::Stretch;
+        writeModelFile(file, source, info);
+        QVERIFY(readModelInfo(file).resize == Resize::Stretch);
         loadModelWeights(target, file);
         auto a = source->named_parameters(true), b = target->named_parameters(true);
         for (const auto& p : a) QVERIFY2(torch::equal(p.value(), b[p.key()]), p.key().c_str());
@@ -481,6 +486,7 @@ private Q_SLOTS:
         applyOption(c, "cps-weighting", "confidence");
         applyOption(c, "cps-prior", "em");
         applyOption(c, "cps-prior-momentum", "0.8");
+        applyOption(c, "resize", "stretch");
         TrainConfig d;
         for (const auto& [k, v] : toKeyValues(c)) applyOption(d, k, v);
         QCOMPARE(toKeyValues(d), toKeyValues(c));
@@ -488,6 +494,8 @@ private Q_SLOTS:
         QVERIFY(d.validationRegions == (std::vector<std::vector<int64_t>>{{1, 2}, {2}}));
         QVERIFY(d.cpsWeighting == CpsWeighting::Confidence);
         QVERIFY(d.cpsPrior == CpsPrior::Em && d.cpsPriorMomentum == 0.8);
+        QVERIFY(d.resize == Resize::Stretch);
+        QVERIFY(thrownMessage<ConfigError>([&] { applyOption(c, "resize", "crop"); }).contains("letterbox"));
         applyOption(c, "predict-prior", "unlabeled");
         QVERIFY(c.predictPrior == PredictPrior::Unlabeled && c.estimatesPriors());
         QVERIFY(thrownMessage<ConfigError>([&] { applyOption(c, "predict-prior", "test"); }).contains("unlabeled"));
