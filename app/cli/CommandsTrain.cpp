@@ -23,6 +23,7 @@
 #include "core/train/Presets.h"
 #include "core/pipeline/Predict.h"
 #include "core/pipeline/Run.h"
+#include "core/pipeline/Calibration.h"
 #include "core/pipeline/RunFolder.h"
 #include "core/util/Errors.h"
 #include "core/util/Paths.h"
@@ -62,27 +63,6 @@ struct JsonProgress {
 
 }  // namespace
 
-namespace {
-
-// The network an exported model was built with (read from the file, not from its run folder).
-train::TrainedNetwork trainedNetwork(const fs::path& model) {
-    try {
-        const train::ModelInfo info = train::readModelInfo(model.string());
-        train::TrainedNetwork n;
-        n.backbone = info.backbone;
-        n.width = info.width;
-        n.headChannels = info.headChannels;
-        n.asppRates = info.asppRates;
-        n.size = info.size;
-        n.resize = info.resize;
-        return n;
-    } catch (const train::FileFormatError& e) {
-        throw InputError("--init-model: " + model.string() + " cannot be used: " + e.what());
-    }
-}
-
-}  // namespace
-
 std::vector<fs::path> paths(const std::vector<std::string>& v) {
     return {v.begin(), v.end()};
 }
@@ -112,10 +92,11 @@ RunRequest requestFrom(const Args& a) {
     r.preset = a.get("preset", "quick");
     fs::path initModel;
     if (a.has("init-model")) {
-        initModel = RunFolder::modelIn(a.get("init-model"));
-        std::error_code ec;
-        if (!fs::exists(initModel, ec)) throw InputError("--init-model: no exported model at " + initModel.string());
-        initModel = fs::absolute(initModel);
+        try {
+            initModel = calibrationModel(a.get("init-model"));
+        } catch (const InputError& e) {
+            throw InputError(std::string("--init-model: ") + e.what());
+        }
         if (!a.has("preset")) r.preset = "calibrate";
     }
     try {
@@ -123,15 +104,10 @@ RunRequest requestFrom(const Args& a) {
         if (!initModel.empty()) {
             // The network is the model's (its weights fit no other); without --preset the
             // optimisation is the measured calibration recipe.
-            const train::TrainedNetwork n = trainedNetwork(initModel);
-            if (r.preset == "calibrate") {
-                train::applyCalibrationPreset(c, n);
-            } else {
-                c.backbone = n.backbone;
-                c.width = n.width;
-                c.headChannels = n.headChannels;
-                c.asppRates = n.asppRates;
-                c.resize = n.resize;
+            try {
+                startFromModel(c, initModel, r.preset == "calibrate");
+            } catch (const InputError& e) {
+                throw InputError(std::string("--init-model: ") + e.what());
             }
         } else if (r.preset == "calibrate") {
             throw UsageError("--preset calibrate needs --init-model (the run to fine-tune)");
@@ -170,18 +146,8 @@ RunRequest requestFrom(const Args& a) {
     } else if (r.preset == "calibrate" && !a.flag("no-replay")) {
         // The calibration recipe replays the source run's own labeled cases when its folder says
         // which they were (an --init-model that is a bare model.pt has no such record).
-        const fs::path runDir = a.get("init-model");
-        std::error_code ec;
-        if (fs::is_directory(runDir, ec) && fs::exists(RunFolder(runDir).config(), ec)) {
-            const RunConfigFile source = readRunConfig(RunFolder(runDir));
-            if (!source.labeledCases.empty() && fs::is_directory(source.labeledDir, ec) &&
-                !fs::equivalent(source.labeledDir, r.labeledDir, ec)) {
-                r.replayDir = source.labeledDir;
-                r.replayCases = source.labeledCases;
-            }
-        }
+        replaySourceCases(r, a.get("init-model"));
     }
-    if (!initModel.empty()) c.initModel = initModel.string();
     r.savePredictions = !a.flag("no-predictions");
     r.cacheDir = datasetCacheDir(a);
     return r;

@@ -6,6 +6,7 @@
 #include <QAbstractButton>
 #include <QChart>
 #include <QComboBox>
+#include <QRadioButton>
 #include <QDockWidget>
 #include <QElapsedTimer>
 #include <QGroupBox>
@@ -23,6 +24,8 @@
 #include <QTest>
 #include <QTimer>
 #include <QTreeWidget>
+
+#include <nlohmann/json.hpp>
 
 #include "GuiTestUtil.h"
 #include "WorkbenchFixture.h"
@@ -527,6 +530,78 @@ private Q_SLOTS:
         QVERIFY(report.count("data:image/png;base64,") >= 3 * 4);
         QVERIFY(!report.contains("src=\"file:"));
         qInfo("REPORT %s: %lld bytes", qPrintable(html), qint64(report.size()));
+    }
+
+    /// Few-shot calibration from the wizard: a few labeled cases of another centre fine-tune a
+    /// model the project trained, with the calibration recipe and the source run's own labeled
+    /// cases replayed (what `dacw train --init-model RUNDIR` does).
+    void calibrateTrainedModelFromWizard()
+    {
+        Project project = Project::load(demo_.file);
+        QVERIFY(!project.runs.empty());
+        TrainWizard w(project);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto* task = w.findChild<QComboBox*>("taskCombo");
+        task->setCurrentIndex(task->findData("fundus"));
+        w.next();
+        // The labeled cases: three of centre C, the centre the model is to work on.
+        auto* domain = w.findChild<QComboBox*>("labeledDomain");
+        QVERIFY(domain);
+        domain->setCurrentIndex(domain->findText("centre-c"));
+        auto* cases = w.findChild<QListWidget*>("labeledCases");
+        for (int i = 0; i < cases->count(); ++i)
+            cases->item(i)->setCheckState(i < 3 ? Qt::Checked : Qt::Unchecked);
+        w.next();
+        while (w.findChild<QListWidget*>("unlabeledFolders")->count() > 0)
+            w.removeUnlabeledFolder(0);
+        w.next();
+        auto* tests = w.findChild<QListWidget*>("testDomains");
+        for (int i = 0; i < tests->count(); ++i)
+            tests->item(i)->setCheckState(tests->item(i)->text() == "centre-b" ? Qt::Checked : Qt::Unchecked);
+        w.next();
+        QCOMPARE(w.currentId(), int(TrainWizard::MethodPage));
+        auto* calibrate = w.findChild<QRadioButton*>("method-calibrate");
+        auto* from = w.findChild<QComboBox*>("calibrateFrom");
+        QVERIFY(calibrate && from && !from->isEnabled());
+        QVERIFY(from->count() >= 1);
+        calibrate->click();
+        QVERIFY(from->isEnabled());
+        QVERIFY2(w.pageError(TrainWizard::MethodPage).isEmpty(), qPrintable(w.pageError(TrainWizard::MethodPage)));
+        QCOMPARE(w.methodName(), QString("supervised"));
+        const std::filesystem::path source = from->currentData().toString().toStdString();
+        screenshot(&w, "wizard-calibrate");
+        w.next();
+        // The recipe replaces the preset; every option stays editable.
+        QCOMPARE(w.currentId(), int(TrainWizard::PresetPage));
+        QVERIFY(!w.findChild<QComboBox*>("presetCombo")->isEnabled());
+        w.setTrainOption("iterations", "4");
+        w.setTrainOption("threads", "1");
+        w.setTrainOption("validation-interval", "4");
+        QVERIFY2(w.pageError(TrainWizard::PresetPage).isEmpty(), qPrintable(w.pageError(TrainWizard::PresetPage)));
+        w.next();
+        QCOMPARE(w.currentId(), int(TrainWizard::SummaryPage));
+        QVERIFY2(w.findChild<QLabel*>("summary")->text().contains("calibration"),
+                 qPrintable(w.findChild<QLabel*>("summary")->text()));
+        const RunRequest req = w.buildRequest();
+        w.reject();
+        QCOMPARE(req.preset, std::string("calibrate"));
+        QVERIFY(req.config.method == train::Method::Supervised);
+        QCOMPARE(req.config.lr, 1e-4);  // the recipe's learning rate
+        QVERIFY(std::filesystem::equivalent(req.config.initModel, RunFolder::modelIn(source)));
+        const RunConfigFile sourceConfig = readRunConfig(RunFolder(source));
+        QVERIFY(!req.replayDir.empty());
+        QVERIFY(req.replayCases == sourceConfig.labeledCases);
+
+        RunController controller;
+        QSignalSpy finished(&controller, &RunController::finished);
+        QVERIFY(controller.start(req));
+        QVERIFY(finished.wait(300000));
+        QCOMPARE(finished.at(0).at(1).toString(), QString("finished"));
+        const std::string log = readText(req.outDir / "log.txt");
+        QVERIFY2(log.find("replay: ") != std::string::npos, log.c_str());
+        const auto config = nlohmann::json::parse(readText(RunFolder(req.outDir).config()));
+        QVERIFY(config["train"]["init-model"].get<std::string>().find(source.filename().string()) != std::string::npos);
     }
 };
 

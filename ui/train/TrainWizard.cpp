@@ -98,9 +98,20 @@ void TrainWizard::rememberLastRun()
         }
         d->rememberedRun = QString::fromStdString(it->name);
         const QString method = QString::fromStdString(train::toString(last.config.method));
-        for (QAbstractButton* b : d->method->buttons())
-            if (b->property("method").toString() == method)
-                b->setChecked(true);
+        if (last.preset == "calibrate") {
+            // A calibration again: the same source run, when it is still listed.
+            d->calibrate->setChecked(true);
+            const fs::path source = fs::path(last.config.initModel).parent_path();
+            for (int i = 0; i < d->calibrateFrom->count(); ++i)
+                if (sameFolder(d->calibrateFrom->itemData(i).toString().toStdString(), source))
+                    d->calibrateFrom->setCurrentIndex(i);
+        } else {
+            for (QAbstractButton* b : d->method->buttons())
+                if (b != d->calibrate && b->property("method").toString() == method) {
+                    b->setChecked(true);
+                    break;
+                }
+        }
         if (const int i = d->preset->findText(QString::fromStdString(last.preset)); i >= 0)
             d->preset->setCurrentIndex(i);
         d->processes->setValue(std::min(last.localProcesses, d->processes->maximum()));
@@ -228,7 +239,7 @@ RunRequest TrainWizard::buildRequest(const QString& outDir)
     RunRequest r;
     r.task = d->taskValue();
     r.config = d->config();
-    r.preset = d->preset->currentText().toStdString();
+    r.preset = d->calibrating() ? "calibrate" : d->preset->currentText().toStdString();
     r.localProcesses = d->processes->value();
     r.outDir = outDir.isEmpty() ? fs::path(d->runsRoot.toStdString()) / runName().toStdString() : fs::path(outDir.toStdString());
     for (const auto& u : d->unlabeled)
@@ -246,6 +257,8 @@ RunRequest TrainWizard::buildRequest(const QString& outDir)
     if (whole) {
         r.labeledDir = dom->root;
         r.labeledCount = 0;
+        if (d->calibrating())
+            replaySourceCases(r, d->calibrationRun());
         return r;
     }
     std::vector<SubsetCase> chosen;
@@ -267,6 +280,8 @@ RunRequest TrainWizard::buildRequest(const QString& outDir)
     r.labeledCount = subset.count;
     if (!subset.heldOutDir.empty())
         r.validationDirs.push_back(subset.heldOutDir);
+    if (d->calibrating())
+        replaySourceCases(r, d->calibrationRun());
     return r;
 }
 

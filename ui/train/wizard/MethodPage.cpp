@@ -1,6 +1,8 @@
 // The method page of the training wizard (ui/train/wizard/WizardPages.h).
 #include "ui/train/wizard/WizardPages.h"
 
+#include "core/pipeline/RunFolder.h"
+
 namespace dacw {
 
 CheckedPage* makeMethodPage(TrainWizard* w, WizardState* d)
@@ -23,6 +25,41 @@ CheckedPage* makeMethodPage(TrainWizard* w, WizardState* d)
         radio(TrainWizard::tr("DAC (dual-supervised asymmetric co-training) - recommended"), "dac", v)->setChecked(true);
         radio(TrainWizard::tr("Supervised only (labeled cases, no unlabeled folders)"), "supervised", v);
         radio(TrainWizard::tr("CPS (cross pseudo supervision)"), "cps", v);
+        // Few-shot calibration: the labeled cases (of the centre the model is for) fine-tune a
+        // model the project trained before, with the measured recipe; the source run's own
+        // labeled cases are replayed beside them (core/pipeline/Calibration.h).
+        d->calibrate = radio(TrainWizard::tr("Calibrate a trained model to the labeled centre (fine-tune it on these cases)"),
+                             "supervised", v);
+        d->calibrate->setObjectName("method-calibrate");
+        d->calibrateFrom = new QComboBox;
+        d->calibrateFrom->setObjectName("calibrateFrom");
+        for (auto it = d->project.runs.rbegin(); it != d->project.runs.rend(); ++it) {
+            const fs::path folder = d->project.resolve(it->folder);
+            std::error_code ec;
+            if (it->status == "finished" && fs::exists(RunFolder::modelIn(folder), ec))
+                d->calibrateFrom->addItem(it->method.empty() ? QString::fromStdString(it->name)
+                                                             : QString("%1 (%2)").arg(QString::fromStdString(it->name),
+                                                                                      QString::fromStdString(it->method)),
+                                          QString::fromStdString(folder.string()));
+        }
+        d->calibrateFrom->setEnabled(false);
+        auto* fromRow = new QHBoxLayout;
+        fromRow->setContentsMargins(24, 0, 0, 0);
+        fromRow->addWidget(new QLabel(TrainWizard::tr("Model of run")));
+        fromRow->addWidget(d->calibrateFrom, 1);
+        v->addLayout(fromRow);
+        auto* calibrateNote =
+            new QLabel(TrainWizard::tr("For a centre the model does not serve well yet: label a few of its cases "
+                                       "(Training > Suggest what to label next picks them), tick them on the labeled page, "
+                                       "and the model is fine-tuned on them (200 iterations at lr 1e-4) with its "
+                                       "own training cases replayed beside them, so it does not forget them."));
+        calibrateNote->setWordWrap(true);
+        calibrateNote->setContentsMargins(24, 0, 0, 0);
+        calibrateNote->setEnabled(false);
+        v->addWidget(calibrateNote);
+        QObject::connect(d->calibrate, &QRadioButton::toggled, calibrateNote, &QWidget::setEnabled);
+        QObject::connect(d->calibrate, &QRadioButton::toggled, d->calibrateFrom, &QWidget::setEnabled);
+        QObject::connect(d->calibrateFrom, &QComboBox::currentIndexChanged, methodPage, &CheckedPage::recheck);
         auto* adv = new QGroupBox(TrainWizard::tr("Advanced: ablations of DAC"));
         adv->setCheckable(true);
         adv->setChecked(false);
@@ -34,6 +71,16 @@ CheckedPage* makeMethodPage(TrainWizard* w, WizardState* d)
         methodPage->addContent(box);
         QObject::connect(d->method, &QButtonGroup::buttonClicked, methodPage, &CheckedPage::recheck);
         methodPage->check = [w, d] {
+            if (d->calibrating()) {
+                if (d->calibrateFrom->count() == 0)
+                    return TrainWizard::tr("No finished run of this project has a model to calibrate: train one first.");
+                try {
+                    d->baseConfig();  // reads the model's header once
+                } catch (const std::exception& e) {
+                    return QString::fromUtf8(e.what());
+                }
+                return QString();
+            }
             const train::Method m = d->methodValue();
             if (train::partsOf(m).coTraining && d->unlabeled.empty())
                 return TrainWizard::tr("%1 learns from unlabeled folders, and none was added: add one (back to the unlabeled page) or "

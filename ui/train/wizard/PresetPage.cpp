@@ -86,9 +86,18 @@ CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
         QObject::connect(d->advanced, &QGroupBox::toggled, d->options, &QWidget::setVisible);
         auto fillOptions = [w, d, presetPage] {
             d->fillingOptions = true;
+            // A calibration has its own recipe (docs/results.md), which replaces the preset.
+            d->preset->setEnabled(!d->calibrating());
+            d->preset->setToolTip(d->calibrating() ? TrainWizard::tr("Calibrating a trained model: the measured calibration "
+                                                                     "recipe (200 iterations at lr 1e-4, the model's network) "
+                                                                     "replaces the preset; change it under Advanced.")
+                                                   : QString());
             train::TrainConfig c;
-            train::applyPreset(c, d->preset->currentText().toStdString());
-            c.method = d->methodValue();
+            try {
+                c = d->baseConfig();
+            } catch (const std::exception&) {
+                // Explained by the page's check.
+            }
             d->options->setRowCount(0);
             for (const auto& [k, val] : train::toKeyValues(c)) {
                 const QString key = QString::fromStdString(k);

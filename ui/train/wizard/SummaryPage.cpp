@@ -60,6 +60,10 @@ CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d)
             for (const auto& t : d->checkedDirs(d->validationList))
                 val << QString::fromStdString(t.filename().string());
             const auto& c = r.config;
+            QString method = QString::fromStdString(train::toString(c.method));
+            if (d->calibrating())
+                method = TrainWizard::tr("calibration: %1 fine-tuned on the labeled cases above (supervised)")
+                             .arg(d->calibrateFrom->currentText().toHtmlEscaped());
             d->summary->setText(
                 TrainWizard::tr(
                     "<table>"
@@ -78,8 +82,7 @@ CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d)
                     .arg(d->checkedCases())
                     .arg(unl.isEmpty() ? TrainWizard::tr("none") : unl.join(", "),
                          test.isEmpty() ? TrainWizard::tr("none") : test.join(", "),
-                         val.isEmpty() ? TrainWizard::tr("held-out labeled cases") : val.join(", "),
-                         QString::fromStdString(train::toString(c.method)))
+                         val.isEmpty() ? TrainWizard::tr("held-out labeled cases") : val.join(", "), method)
                     .arg(c.iterations)
                     .arg(c.size)
                     .arg(QString::fromStdString(train::toString(c.backbone)))

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -38,6 +39,7 @@
 #include "core/train/Progress.h"
 #include "core/train/TrainConfig.h"
 #include "core/dataset/Domain.h"
+#include "core/pipeline/Calibration.h"
 #include "core/pipeline/LabeledSubset.h"
 #include "core/pipeline/Run.h"
 #include "core/project/Project.h"
@@ -143,6 +145,10 @@ struct WizardState {
     std::vector<fs::path> rememberedTests;
     // method
     QButtonGroup* method = nullptr;
+    // "Calibrate a trained model": the supervised method, starting from a finished run's model
+    QRadioButton* calibrate = nullptr;
+    QComboBox* calibrateFrom = nullptr;                             // the project's runs with a model; data: the run folder
+    mutable std::map<std::string, train::TrainedNetwork> networks;  // read once per model file
     // preset and options
     QComboBox* preset = nullptr;
     QLineEdit* runName = nullptr;
@@ -210,12 +216,36 @@ struct WizardState {
         auto* b = method->checkedButton();
         return train::parseMethod(b ? b->property("method").toString().toStdString() : "dac");
     }
-    /// The configuration: preset, then the edits made under "advanced". Throws ConfigError.
-    train::TrainConfig config() const
+    bool calibrating() const { return calibrate && calibrate->isChecked(); }
+    /// The run a calibration starts from ("" when none is chosen).
+    fs::path calibrationRun() const
+    {
+        return calibrateFrom && calibrateFrom->currentIndex() >= 0
+                   ? fs::path(calibrateFrom->currentData().toString().toStdString())
+                   : fs::path();
+    }
+    /// Before the edits under "advanced": the preset, or when calibrating the chosen model's
+    /// network with the calibration recipe. Throws InputError or ConfigError.
+    train::TrainConfig baseConfig() const
     {
         train::TrainConfig c;
-        train::applyPreset(c, preset->currentText().toStdString());
+        if (calibrating()) {
+            const fs::path model = calibrationModel(calibrationRun());
+            auto it = networks.find(model.string());
+            if (it == networks.end())
+                it = networks.emplace(model.string(), readTrainedNetwork(model)).first;
+            startFromModel(c, it->second, model, true);
+        } else {
+            train::applyPreset(c, preset->currentText().toStdString());
+        }
         c.method = methodValue();
+        return c;
+    }
+    /// The configuration: preset (or calibration), then the edits made under "advanced".
+    /// Throws ConfigError (or InputError, for a calibration model that cannot be read).
+    train::TrainConfig config() const
+    {
+        train::TrainConfig c = baseConfig();
         for (auto it = overrides.begin(); it != overrides.end(); ++it)
             train::applyOption(c, it.key().toStdString(), it.value().toStdString());
         c.method = methodValue();
