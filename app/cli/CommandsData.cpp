@@ -213,7 +213,7 @@ std::vector<Command> dataCommands() {
          "normalised per image and channel as `dacw train` does, into one file that `dacw-train`\n"
          "(LibTorch only, e.g. on a GPU node) reads. --masks keeps only cases with masks, with their masks.\n"
          "--resize: letterbox (default) keeps each image's aspect ratio and pads to the square, stretch\n"
-         "squashes it; give dacw-train the same (--set resize=...), since its model.pt records it for\n"
+         "squashes it; give dacw-train the same resize option, since its model.pt records it for\n"
          "prediction.\n",
          exportCommand},
         {"demo", "write the synthetic multi-centre demo dataset and projects",

@@ -24,6 +24,7 @@
 #include "core/pipeline/Predict.h"
 #include "core/pipeline/Run.h"
 #include "core/pipeline/Calibration.h"
+#include "core/pipeline/LabelNext.h"
 #include "core/pipeline/RunFolder.h"
 #include "core/util/Errors.h"
 #include "core/util/Paths.h"
@@ -290,6 +291,39 @@ int evaluateCommand(const std::vector<std::string>& argv) {
     return kOk;
 }
 
+/// `dacw label-next`: the cases of some domains ranked by the disagreement of a co-training run's
+/// two sub-models (what the workbench's "Suggest what to label next" shows).
+int labelNextCommand(const std::vector<std::string>& argv) {
+    Args a(argv, {"all", "json"});
+    a.allowOnly({"run", "all", "count", "maps", "json"});
+    if (a.positional().empty()) throw UsageError("give at least one domain folder to rank");
+    std::vector<Domain> domains;
+    for (const auto& p : a.positional()) domains.push_back(scanDomain(p));
+    DisagreementMaps maps;
+    if (a.has("maps")) maps.folder = a.get("maps");
+    const int count = a.getInt("count", 0);
+    if (count < 0) throw UsageError("--count must be 0 (all) or more");
+    std::vector<CaseDisagreement> ranked =
+        rankByDisagreement(a.require("run"), domains, !a.flag("all"), nullptr, a.has("maps") ? &maps : nullptr);
+    if (count > 0 && int(ranked.size()) > count) ranked.resize(std::size_t(count));
+    if (a.flag("json")) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& c : ranked)
+            j.push_back({{"domain", c.domain}, {"case", c.caseId}, {"score", c.score}, {"label_flip", c.labelFlip}});
+        std::cout << j.dump(2) << "\n";
+    } else {
+        if (ranked.empty())
+            std::cout << (a.flag("all") ? "No case could be scored.\n"
+                                        : "No case without a mask to rank (--all ranks the cases with masks too).\n");
+        int rank = 0;
+        for (const auto& c : ranked)
+            std::cout << ++rank << "\t" << c.domain << "\t" << c.caseId << "\t" << std::fixed << std::setprecision(4) << c.score
+                      << "\t" << std::setprecision(3) << c.labelFlip << "\n";
+    }
+    if (!maps.problem.empty()) std::cerr << "disagreement maps: " << maps.problem << "\n";
+    return kOk;
+}
+
 const char* kTrainHelp =
     "Usage: dacw train --task fundus|polyp|scgm --labeled DIR [--labeled-count N | --labeled-ratio R]\n"
     "                  --unlabeled DIR [--unlabeled DIR ...] [--test DIR ...] [--val DIR ...]\n"
@@ -349,6 +383,16 @@ std::vector<Command> trainCommands() {
          "images at a time (default 4), the next batch read and the last one written while the network\n"
          "runs; the throughput (images/s) is printed.\n",
          predictCommand},
+        {"label-next", "rank cases by how much a co-training run's two sub-models disagree",
+         "Usage: dacw label-next --run RUNDIR [--all] [--count N] [--maps DIR] [--json] DIR...\n\n"
+         "Scores every case of the domain folders (with --all, also those that have masks) by the\n"
+         "disagreement of the run's sub-models A and B (its checkpoint.pt: a dac, cps or ablation run),\n"
+         "most disagreement first: one line per case with rank, domain, case, score (mean half L1\n"
+         "distance of the class probabilities) and the fraction of pixels whose class differs. These\n"
+         "are the cases a label teaches most, e.g. the few to label on a new centre before calibrating\n"
+         "(dacw train with an init model). --count keeps the first N; --maps writes each case's per-pixel\n"
+         "map (0..255) to DIR/<domain>/; --json prints a JSON array instead.\n",
+         labelNextCommand},
         {"evaluate", "Dice and HD95 of predicted label maps against reference masks",
          "Usage: dacw evaluate --task fundus|polyp|scgm --pred DIR --truth DIR [--out metrics.json]\n\n"
          "Matches prediction files to reference masks by file stem. --truth is a domain folder\n"

@@ -315,6 +315,22 @@ private Q_SLOTS:
         QVERIFY2(ev.code == 0, qPrintable(ev.err));
         auto e = nlohmann::json::parse(readText(dir() / "eval.json"));
         QCOMPARE(e["domains"]["centre-c"]["dice"]["disc"].get<double>(), m["domains"]["centre-c"]["dice"]["disc"].get<double>());
+
+        // label-next: the run's two sub-models rank centre C's cases (all have masks: --all),
+        // most disagreement first, as JSON and as lines; without --all nothing is left to rank.
+        Result ln =
+            dacw({"label-next", "--run", s(run), "--all", "--json", "--maps", s(dir() / "maps"), s(demo() / "fundus/centre-c")});
+        QVERIFY2(ln.code == 0, qPrintable(ln.err));
+        const auto ranked = nlohmann::json::parse(ln.out.toStdString());
+        QCOMPARE(ranked.size(), std::size_t(6));
+        for (std::size_t i = 1; i < ranked.size(); ++i)
+            QVERIFY(ranked[i - 1]["score"].get<double>() >= ranked[i]["score"].get<double>());
+        QVERIFY(fs::exists(dir() / "maps" / "centre-c" / (ranked[0]["case"].get<std::string>() + ".png")));
+        ln = dacw({"label-next", "--run", s(run), "--all", "--count", "2", s(demo() / "fundus/centre-c")});
+        QVERIFY2(ln.code == 0 && ln.out.trimmed().split('\n').size() == 2, qPrintable(ln.out + ln.err));
+        QVERIFY(ln.out.startsWith("1\tcentre-c\t" + QString::fromStdString(ranked[0]["case"].get<std::string>())));
+        ln = dacw({"label-next", "--run", s(run), s(demo() / "fundus/centre-c")});
+        QVERIFY2(ln.code == 0 && ln.out.contains("--all"), qPrintable(ln.out));
     }
 
     // --json: every stdout line is one JSON object; one progress event per iteration, the
