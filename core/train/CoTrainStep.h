@@ -22,7 +22,7 @@
 
 namespace dacw::train::detail {
 
-// What an iteration reads and updates, and the iteration itself. CoTrainer::Impl derives from it
+// What an iteration reads and updates, and the iteration itself. CoTrainer::Private derives from it
 // and adds the rest of a run (network spec, resume counters, validation, messages).
 struct CoTrainStep {
     explicit CoTrainStep(TrainConfig c) : cfg(std::move(c)) {}

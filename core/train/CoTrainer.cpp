@@ -30,7 +30,7 @@ namespace dacw::train {
 using namespace detail;
 
 // The models, their optimisers and the step come from CoTrainStep; this adds the run around them.
-struct CoTrainer::Impl : CoTrainStep {
+struct CoTrainer::Private : CoTrainStep {
     NetworkSpec spec;
     int64_t size = 0;
     int64_t iteration = 0;  // completed iterations
@@ -40,7 +40,7 @@ struct CoTrainer::Impl : CoTrainStep {
     std::map<std::string, DomainDice> lastValidation;
     std::vector<std::string> pendingMessages;
 
-    explicit Impl(TrainConfig c) : CoTrainStep(std::move(c)) {
+    explicit Private(TrainConfig c) : CoTrainStep(std::move(c)) {
         validateConfig(cfg);
         parts = partsOf(cfg.method);
         if (cfg.device != "cpu") {
@@ -214,7 +214,7 @@ struct CoTrainer::Impl : CoTrainStep {
     }
 };
 
-CoTrainer::CoTrainer(TrainConfig config) : d_(std::make_unique<Impl>(std::move(config))) {}
+CoTrainer::CoTrainer(TrainConfig config) : d_(std::make_unique<Private>(std::move(config))) {}
 CoTrainer::~CoTrainer() = default;
 
 void CoTrainer::setDistributed(std::shared_ptr<Distributed> dist) {
@@ -228,7 +228,7 @@ bool CoTrainer::hasModels() const { return !d_->models.empty(); }
 RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& unlabeledIn,
                          const std::map<std::string, TensorDataset>& validation, const ProgressCallback& callback,
                          const CancelToken* cancel) {
-    Impl& d = *d_;
+    Private& d = *d_;
     const TrainConfig& cfg = d.cfg;
     // ---- inputs
     labeledIn.validate();
@@ -330,7 +330,7 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
         const auto t0 = Clock::now();
         auto [batch, wait] = producer.next();
         waited += wait;
-        Impl::StepResult sr = d.step(batch);
+        Private::StepResult sr = d.step(batch);
         const int64_t it = batch.iteration;
         d.iteration = it + 1;
         Progress p;

@@ -59,8 +59,8 @@ public:
     void saveCheckpoint(const std::string& path) const;
 
 private:
-    struct Impl;
-    std::unique_ptr<Impl> d_;
+    struct Private;
+    std::unique_ptr<Private> d_;
 };
 
 }  // namespace dacw::train

@@ -112,7 +112,7 @@ DistEnv readDistEnv(DistMode mode, const std::function<const char*(const char*)>
 
 #if DACW_HAVE_C10D
 
-struct Distributed::Impl {
+struct Distributed::Private {
     DistEnv env;
     std::chrono::milliseconds timeout;
     c10::intrusive_ptr<c10d::Store> store;
@@ -156,7 +156,7 @@ struct Distributed::Impl {
     }
 };
 
-Distributed::Distributed(const DistEnv& env, std::chrono::milliseconds timeout) : d_(std::make_unique<Impl>()) {
+Distributed::Distributed(const DistEnv& env, std::chrono::milliseconds timeout) : d_(std::make_unique<Private>()) {
     d_->env = env;
     d_->timeout = timeout;
     if (!env.distributed()) throw ConfigError("distributed: a run of one process needs no process group");
@@ -374,11 +374,11 @@ void Distributed::barrier() {
 
 #else  // no c10d headers at build time
 
-struct Distributed::Impl {
+struct Distributed::Private {
     DistEnv env;
 };
 
-Distributed::Distributed(const DistEnv& env, std::chrono::milliseconds) : d_(std::make_unique<Impl>()) {
+Distributed::Distributed(const DistEnv& env, std::chrono::milliseconds) : d_(std::make_unique<Private>()) {
     d_->env = env;
     throw ConfigError("distributed: this build has no distributed support (the Gloo headers were missing when it was "
                       "built: install libgloo-dev and rebuild)");

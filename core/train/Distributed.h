@@ -98,8 +98,8 @@ public:
 
 private:
     std::shared_ptr<Pending> startAverage(std::vector<at::Tensor> tensors, Group group, int64_t bucketBytes, const char* what);
-    struct Impl;
-    std::unique_ptr<Impl> d_;
+    struct Private;
+    std::unique_ptr<Private> d_;
 };
 
 }  // namespace dacw::train

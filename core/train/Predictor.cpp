@@ -143,7 +143,7 @@ ModelInfo readModelInfo(const std::string& path) {
     return readInfo(ar, path);
 }
 
-struct Predictor::Impl {
+struct Predictor::Private {
     ModelInfo info;
     DeepLabV3Plus net{nullptr};
     torch::Device device{torch::kCPU};
@@ -151,7 +151,7 @@ struct Predictor::Impl {
     bool channelsLast = true;
 };
 
-Predictor::Predictor(const std::string& path, const std::string& device, int threads) : d_(std::make_unique<Impl>()) {
+Predictor::Predictor(const std::string& path, const std::string& device, int threads) : d_(std::make_unique<Private>()) {
     if (device != "cpu") {
         if (!torch::cuda::is_available()) throw ConfigError("device '" + device + "' requested but CUDA is not available");
         d_->device = torch::Device(device);

@@ -47,8 +47,8 @@ public:
     void setChannelsLast(bool on);
 
 private:
-    struct Impl;
-    std::unique_ptr<Impl> d_;
+    struct Private;
+    std::unique_ptr<Private> d_;
 };
 
 /// Disagreement between two probability maps [N,K,H,W] (e.g. from two Predictors or sub-models).

@@ -68,7 +68,7 @@ PretrainConfig pretrainConfigFor(const TrainConfig& t) {
     return p;
 }
 
-struct EncoderPretrainer::Impl {
+struct EncoderPretrainer::Private {
     PretrainConfig cfg;
     int64_t inChannels;
     ResNetEncoder encoder{nullptr};
@@ -76,7 +76,7 @@ struct EncoderPretrainer::Impl {
     std::unique_ptr<FusedAdamW> optimizer;
     bool bf16 = false;
 
-    Impl(PretrainConfig c, int64_t channels) : cfg(std::move(c)), inChannels(channels) {
+    Private(PretrainConfig c, int64_t channels) : cfg(std::move(c)), inChannels(channels) {
         if (cfg.iterations < 1) throw ConfigError("pretraining needs at least 1 iteration");
         if (cfg.batch < 2) throw ConfigError("the contrastive batch must hold at least 2 images");
         if (!(cfg.lr > 0.0) || !std::isfinite(cfg.lr)) throw ConfigError("the learning rate must be positive");
@@ -155,7 +155,7 @@ struct EncoderPretrainer::Impl {
 };
 
 EncoderPretrainer::EncoderPretrainer(PretrainConfig config, int64_t inChannels)
-    : d_(std::make_unique<Impl>(std::move(config), inChannels)) {}
+    : d_(std::make_unique<Private>(std::move(config), inChannels)) {}
 EncoderPretrainer::~EncoderPretrainer() = default;
 const PretrainConfig& EncoderPretrainer::config() const { return d_->cfg; }
 

@@ -87,8 +87,8 @@ public:
     const PretrainConfig& config() const;
 
 private:
-    struct Impl;
-    std::unique_ptr<Impl> d_;
+    struct Private;
+    std::unique_ptr<Private> d_;
 };
 
 }  // namespace dacw::train
