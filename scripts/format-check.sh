@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the C++ lines changed since BASE (default: where this branch left main) against the
-# .clang-format files; prints what clang-format would change and exits 1 when that is anything.
+# .clang-format; prints what clang-format would change and exits 1 when that is anything.
 # Existing code is not checked: only lines a change adds or edits. Code that a commit only moves
 # is reported too; keep moves verbatim and ignore those hunks.
 #   bash scripts/format-check.sh            # since the merge base with main

@@ -6,8 +6,7 @@
 
 namespace dacw {
 
-Autosaver::Autosaver(Snapshot snapshot, int delayMs, QObject* parent) : QObject(parent), snapshot_(std::move(snapshot))
-{
+Autosaver::Autosaver(Snapshot snapshot, int delayMs, QObject* parent) : QObject(parent), snapshot_(std::move(snapshot)) {
     timer_.setSingleShot(true);
     timer_.setInterval(delayMs);
     connect(&timer_, &QTimer::timeout, this, &Autosaver::saveNow);
@@ -15,8 +14,7 @@ Autosaver::Autosaver(Snapshot snapshot, int delayMs, QObject* parent) : QObject(
     retry_.setInterval(5000);
     connect(&retry_, &QTimer::timeout, this, &Autosaver::saveNow);
     connect(this, &Autosaver::failed, this, [this] {
-        if (enabled_)
-            retry_.start();
+        if (enabled_) retry_.start();
     });
     connect(this, &Autosaver::saved, &retry_, &QTimer::stop);
     QPointer<Autosaver> self(this);
@@ -30,26 +28,22 @@ Autosaver::Autosaver(Snapshot snapshot, int delayMs, QObject* parent) : QObject(
         }
         // Report on the GUI thread; the object may be gone by then.
         QMetaObject::invokeMethod(
-            qApp, [self, message] {
-                if (!self)
-                    return;
-                if (message.empty())
-                    Q_EMIT self->saved();
-                else
-                    Q_EMIT self->failed(QString::fromStdString(message));
+            qApp,
+            [self, message] {
+                if (!self) return;
+                if (message.empty()) Q_EMIT self->saved();
+                else Q_EMIT self->failed(QString::fromStdString(message));
             },
             Qt::QueuedConnection);
     });
 }
 
-Autosaver::~Autosaver()
-{
+Autosaver::~Autosaver() {
     flush();
     writer_.reset();
 }
 
-void Autosaver::setEnabled(bool on)
-{
+void Autosaver::setEnabled(bool on) {
     enabled_ = on;
     if (!on) {
         timer_.stop();
@@ -57,32 +51,25 @@ void Autosaver::setEnabled(bool on)
     }
 }
 
-bool Autosaver::failing() const
-{
+bool Autosaver::failing() const {
     std::lock_guard<std::mutex> lock(outcome_->mutex);
     return outcome_->failing;
 }
 
-QString Autosaver::lastError() const
-{
+QString Autosaver::lastError() const {
     std::lock_guard<std::mutex> lock(outcome_->mutex);
     return QString::fromStdString(outcome_->message);
 }
 
-void Autosaver::editFinished()
-{
-    if (enabled_)
-        timer_.start();
+void Autosaver::editFinished() {
+    if (enabled_) timer_.start();
 }
 
-void Autosaver::editStarting()
-{
-    if (timer_.isActive())
-        flush();
+void Autosaver::editStarting() {
+    if (timer_.isActive()) flush();
 }
 
-void Autosaver::flush()
-{
+void Autosaver::flush() {
     if (timer_.isActive()) {
         timer_.stop();
         saveNow();
@@ -90,12 +77,9 @@ void Autosaver::flush()
     writer_->wait();
 }
 
-void Autosaver::saveNow()
-{
-    if (!enabled_)
-        return;
-    if (auto job = snapshot_())
-        writer_->submit(std::move(job));
+void Autosaver::saveNow() {
+    if (!enabled_) return;
+    if (auto job = snapshot_()) writer_->submit(std::move(job));
 }
 
 }  // namespace dacw

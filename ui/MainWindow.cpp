@@ -41,8 +41,7 @@ namespace dacw {
 
 namespace fs = std::filesystem;
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_unique<Private>())
-{
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_unique<Private>()) {
     setObjectName("mainWindow");
     resize(1280, 800);
     addWorkbenchTools(d->palette);
@@ -87,12 +86,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     // Autosave: the snapshot copies what must be written on the GUI thread; the job writes it.
     d->autosaver = new Autosaver(
         [this]() -> BackgroundWriter::Job {
-            if (!d->doc || !d->editor.labels())
-                return {};
+            if (!d->doc || !d->editor.labels()) return {};
             if (d->standalone)  // a loose image's labels: to the recovery copy until saved
                 return d->looseDirty ? d->recovery.saveJob(d->looseImage, *d->doc->labels) : BackgroundWriter::Job{};
-            if (!d->project || d->readOnly)
-                return {};
+            if (!d->project || d->readOnly) return {};
             return d->doc->saveJob(*d->project, d->labels->labels());
         },
         400, this);
@@ -127,15 +124,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     buildActions();
     // Icons: resources/icons/actions/<action name>.png (drawn for the project; README there).
     for (auto& [name, a] : d->actions)
-        if (const QString f = ":/icons/actions/" + name + ".png"; QFile::exists(f))
-            a->setIcon(QIcon(f));
+        if (const QString f = ":/icons/actions/" + name + ".png"; QFile::exists(f)) a->setIcon(QIcon(f));
     buildToolBar();
     buildMenus();
 
     connect(d->interactor, &ToolInteractor::editStarting, d->autosaver, &Autosaver::editStarting);
     connect(d->interactor, &ToolInteractor::editFinished, this, [this] {
-        if (d->standalone)
-            d->looseDirty = true;
+        if (d->standalone) d->looseDirty = true;
         d->autosaver->editFinished();
         d->saveInfo->setText(tr("Unsaved changes"));
         updateUndoActions();
@@ -161,8 +156,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
         d->windowInfo->setText(tr("W %1  L %2").arg(window, 0, 'g', 4).arg(level, 0, 'g', 4));
     });
     connect(d->browser, &ProjectBrowser::caseActivated, this, [this](const QString& dom, const QString& id) {
-        if (!d->doc || d->doc->domain != dom.toStdString() || d->doc->caseId != id.toStdString())
-            openCase(dom, id);
+        if (!d->doc || d->doc->domain != dom.toStdString() || d->doc->caseId != id.toStdString()) openCase(dom, id);
     });
     setTool("toolNavigate");
     setAcceptDrops(true);  // projects, images and folders dropped on the window (MainWindowFiles.cpp)
@@ -176,14 +170,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), d(std::make_uniqu
     updateUndoActions();
 }
 
-MainWindow::~MainWindow()
-{
+MainWindow::~MainWindow() {
     d->autosaver->flush();
     d->view->setInteractor(nullptr);
 }
 
-void MainWindow::buildDocks()
-{
+void MainWindow::buildDocks() {
     d->browser = new ProjectBrowser;
     auto* left = new QDockWidget(tr("Project"), this);
     left->setObjectName("projectDock");
@@ -222,13 +214,13 @@ void MainWindow::buildDocks()
         d->view->pipeline().setPredictionOpacity(v / 100.0);
         d->view->requestRender();
     });
-    connect(d->labels, &LabelTable::activeLabelChanged, this, [this](int v) { d->editor.setActiveLabel(static_cast<std::uint8_t>(v)); });
+    connect(d->labels, &LabelTable::activeLabelChanged, this,
+            [this](int v) { d->editor.setActiveLabel(static_cast<std::uint8_t>(v)); });
     connect(d->labels, &LabelTable::displayChanged, this, [this](int) { applyLabelStyles(); });
     connect(d->labels, &LabelTable::definitionsChanged, this, &MainWindow::onDefinitionsChanged);
 }
 
-void MainWindow::buildActions()
-{
+void MainWindow::buildActions() {
     buildFileActions();
 
     auto* undo = d->add(this, "undo", tr("&Undo"), QKeySequence(Qt::CTRL | Qt::Key_Z));
@@ -317,7 +309,8 @@ void MainWindow::buildActions()
     });
     auto* predFill = d->add(this, "predictionFill", tr("Prediction filled"));
     predFill->setCheckable(true);
-    auto* accept = d->add(this, "acceptPrediction", tr("Accept prediction as starting label"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    auto* accept = d->add(this, "acceptPrediction", tr("Accept prediction as starting label"),
+                          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
     connect(accept, &QAction::triggered, this, [this] { acceptPrediction(); });
     buildTrainingActions();
     connect(predFill, &QAction::toggled, this, [this](bool on) {
@@ -325,25 +318,21 @@ void MainWindow::buildActions()
         d->view->requestRender();
         updateLegend();
     });
-    for (auto& [name, a] : d->actions)
-        addAction(a);  // shortcuts work wherever the focus is in the window
+    for (auto& [name, a] : d->actions) addAction(a);  // shortcuts work wherever the focus is in the window
 }
 
-void MainWindow::buildToolBar()
-{
+void MainWindow::buildToolBar() {
     auto* tb = addToolBar(tr("Tools"));
     tb->setObjectName("toolBar");
     tb->setIconSize(QSize(24, 24));
     tb->setToolButtonStyle(Qt::ToolButtonIconOnly);  // names and keys in the tooltips
-    for (const auto& t : d->palette.manager().tools())
-        tb->addAction(d->actions[QString::fromStdString(t.id)]);
+    for (const auto& t : d->palette.manager().tools()) tb->addAction(d->actions[QString::fromStdString(t.id)]);
     tb->addSeparator();
     d->toolOptions = new QStackedWidget;
     d->toolOptions->setObjectName("toolOptions");
     for (const auto& t : d->palette.manager().tools()) {
         QWidget* page = d->palette.createOptions(t.id);
-        if (!page)
-            page = new QWidget;
+        if (!page) page = new QWidget;
         d->optionPages[t.id] = page;
         d->toolOptions->addWidget(page);
     }
@@ -354,8 +343,7 @@ void MainWindow::buildToolBar()
     tb->addAction(d->actions["redo"]);
 }
 
-void MainWindow::buildMenus()
-{
+void MainWindow::buildMenus() {
     buildFileMenu();
     auto* edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(d->actions["undo"]);
@@ -369,8 +357,7 @@ void MainWindow::buildMenus()
     auto* tools = menuBar()->addMenu(tr("&Tools"));
     tools->addActions(d->toolGroup->actions());
     auto* view = menuBar()->addMenu(tr("&View"));
-    for (const char* n : {"axial", "coronal", "sagittal", "threeViews"})
-        view->addAction(d->actions[n]);
+    for (const char* n : {"axial", "coronal", "sagittal", "threeViews"}) view->addAction(d->actions[n]);
     view->addSeparator();
     view->addAction(d->actions["fit"]);
     view->addAction(d->actions["oneToOne"]);
@@ -399,21 +386,17 @@ void MainWindow::buildMenus()
     });
 }
 
-bool MainWindow::setTool(const QString& id)
-{
+bool MainWindow::setTool(const QString& id) {
     ToolManager& tools = d->palette.manager();
-    if (!tools.entry(id.toStdString()))
-        return false;
-    if (tools.active() != id.toStdString())
-        d->interactor->cancel(*d->view);
+    if (!tools.entry(id.toStdString())) return false;
+    if (tools.active() != id.toStdString()) d->interactor->cancel(*d->view);
     tools.setActive(id.toStdString());
     ToolModel* model = tools.activeModel();
     d->actions[id]->setChecked(true);
     d->interactor->setTool(model);
     d->view->setInteractor(model ? d->interactor : nullptr);
     QWidget* page = d->optionPages.at(tools.active());
-    if (auto* options = dynamic_cast<ToolOptions*>(page))
-        options->refresh();
+    if (auto* options = dynamic_cast<ToolOptions*>(page)) options->refresh();
     d->toolOptions->setCurrentWidget(page);
     return true;
 }
@@ -422,25 +405,20 @@ QString MainWindow::tool() const { return QString::fromStdString(d->palette.mana
 
 ToolManager& MainWindow::tools() const { return d->palette.manager(); }
 
-void MainWindow::resizeTool(int delta)
-{
+void MainWindow::resizeTool(int delta) {
     ToolModel* model = d->palette.manager().activeModel();
-    if (!model || !model->resize(delta))
-        return;
-    if (auto* options = dynamic_cast<ToolOptions*>(d->optionPages.at(d->palette.manager().active())))
-        options->refresh();
+    if (!model || !model->resize(delta)) return;
+    if (auto* options = dynamic_cast<ToolOptions*>(d->optionPages.at(d->palette.manager().active()))) options->refresh();
 }
 
-void MainWindow::showError(const QString& text)
-{
+void MainWindow::showError(const QString& text) {
     d->messages->showMessage(text, MessageBar::Level::Error);
     statusBar()->showMessage(text, 10000);
 }
 
 bool MainWindow::readOnly() const { return d->project && d->readOnly; }
 
-void MainWindow::populateBrowser()
-{
+void MainWindow::populateBrowser() {
     d->browser->clear();
     d->domains.clear();
     for (const auto& pd : d->project->domains) {
@@ -465,8 +443,7 @@ void MainWindow::populateBrowser()
     }
 }
 
-void MainWindow::startValidation()
-{
+void MainWindow::startValidation() {
     // Validation reads every header and mask: off the GUI thread, results posted back. A newer
     // project makes older results stale (generation counter).
     const int generation = ++*d->validationGeneration;
@@ -486,14 +463,13 @@ void MainWindow::startValidation()
                 report.issues.push_back({CaseIssue::Kind::Unreadable, "", dom.root, e.what()});
             }
             QMetaObject::invokeMethod(
-                qApp, [self, gen, generation, report, name = dom.name] {
-                    if (!self || *gen != generation)
-                        return;
+                qApp,
+                [self, gen, generation, report, name = dom.name] {
+                    if (!self || *gen != generation) return;
                     const QString domain = QString::fromStdString(name);
                     QStringList problems;
                     for (const auto& issue : report.issues) {
-                        if (issue.kind == CaseIssue::Kind::MissingMask)
-                            continue;  // an unlabeled case, not a bad one
+                        if (issue.kind == CaseIssue::Kind::MissingMask) continue;  // an unlabeled case, not a bad one
                         const QString msg = QString::fromStdString(issue.message);
                         if (!issue.caseId.empty() && self->d->browser->hasCase(domain, QString::fromStdString(issue.caseId))) {
                             auto s = self->d->browser->caseState(domain, QString::fromStdString(issue.caseId));
@@ -513,14 +489,12 @@ void MainWindow::startValidation()
                     }
                     if (!problems.isEmpty()) {
                         self->d->browser->addDomain(domain, problems.join("\n"));
-                        self->d->messages->showMessage(
-                            tr("%1 problem(s) in domain %2, marked in the project browser. First: %3")
-                                .arg(problems.size())
-                                .arg(domain, problems.first()),
-                            MessageBar::Level::Warning);
+                        self->d->messages->showMessage(tr("%1 problem(s) in domain %2, marked in the project browser. First: %3")
+                                                           .arg(problems.size())
+                                                           .arg(domain, problems.first()),
+                                                       MessageBar::Level::Warning);
                     }
-                    if (--self->d->pendingValidations == 0)
-                        Q_EMIT self->validationFinished();
+                    if (--self->d->pendingValidations == 0) Q_EMIT self->validationFinished();
                 },
                 Qt::QueuedConnection);
         }).detach();
@@ -529,8 +503,7 @@ void MainWindow::startValidation()
 
 bool MainWindow::validationDone() const { return d->pendingValidations == 0; }
 
-void MainWindow::updateTitle()
-{
+void MainWindow::updateTitle() {
     QString t = "DAC Workbench";
     if (d->project)
         t = QString::fromStdString(d->project->name.empty() ? d->project->file().stem().string() : d->project->name) +
@@ -540,8 +513,7 @@ void MainWindow::updateTitle()
     setWindowTitle(t);
 }
 
-void MainWindow::closeEvent(QCloseEvent* e)
-{
+void MainWindow::closeEvent(QCloseEvent* e) {
     if (!d->closeDespiteUnsaved && keepUnsaved()) {
         d->closeDespiteUnsaved = true;
         d->messages->showMessage(d->messages->text() + tr(" Close the window again to quit without them."),
@@ -568,8 +540,7 @@ Autosaver* MainWindow::autosaver() const { return d->autosaver; }
 TrainingCentre* MainWindow::training() const { return d->training; }
 const Project* MainWindow::project() const { return d->project ? &*d->project : nullptr; }
 const CaseDocument* MainWindow::currentCase() const { return d->doc ? &*d->doc : nullptr; }
-QAction* MainWindow::action(const QString& name) const
-{
+QAction* MainWindow::action(const QString& name) const {
     auto it = d->actions.find(name);
     return it == d->actions.end() ? nullptr : it->second;
 }

@@ -26,23 +26,20 @@
 
 namespace dacw {
 
-bool MainWindow::openCase(const QString& domain, const QString& caseId)
-{
+bool MainWindow::openCase(const QString& domain, const QString& caseId) {
     if (!d->project) {
         showError(tr("Open a project first."));
         return false;
     }
     const bool same = d->doc && d->doc->domain == domain.toStdString() && d->doc->caseId == caseId.toStdString();
-    if (!same && !settleLooseLabels())
-        return false;
+    if (!same && !settleLooseLabels()) return false;
     if (!same && keepUnsaved()) {
         d->browser->selectCase(QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId));
         return false;
     }
     const Domain* dom = nullptr;
     for (const auto& x : d->domains)
-        if (x.name == domain.toStdString())
-            dom = &x;
+        if (x.name == domain.toStdString()) dom = &x;
     const Case* c = dom ? dom->find(caseId.toStdString()) : nullptr;
     if (!c) {
         showError(tr("No case %1 in domain %2.").arg(caseId, domain));
@@ -62,8 +59,7 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
         s.problem = reason;
         d->browser->setCaseState(domain, caseId, s);
         showError(tr("Could not open case %1: %2").arg(caseId, reason));
-        if (d->doc)
-            d->browser->selectCase(QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId));
+        if (d->doc) d->browser->selectCase(QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId));
         return false;
     }
     flushSaves();
@@ -80,12 +76,10 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
     updateLegend();
     d->actions["axial"]->setChecked(true);
     d->browser->selectCase(domain, caseId);
-    if (!d->doc->warning.empty())
-        d->messages->showMessage(QString::fromStdString(d->doc->warning), MessageBar::Level::Warning);
+    if (!d->doc->warning.empty()) d->messages->showMessage(QString::fromStdString(d->doc->warning), MessageBar::Level::Warning);
     d->palette.manager().imageChanged(*d->doc->image);
     for (const auto& [id, page] : d->optionPages)
-        if (auto* options = dynamic_cast<ToolOptions*>(page))
-            options->refresh();
+        if (auto* options = dynamic_cast<ToolOptions*>(page)) options->refresh();
     d->saveInfo->setText(d->doc->source == CaseDocument::LabelSource::Workbench ? tr("Saved labels loaded")
                          : d->doc->source == CaseDocument::LabelSource::Dataset ? tr("Labels from the dataset mask")
                                                                                 : tr("New label"));
@@ -95,10 +89,8 @@ bool MainWindow::openCase(const QString& domain, const QString& caseId)
     return true;
 }
 
-void MainWindow::loadOffThread(const QString& what, const std::function<void()>& work)
-{
-    if (d->loading)
-        throw InputError("another file is still loading; try again when it is open");
+void MainWindow::loadOffThread(const QString& what, const std::function<void()>& work) {
+    if (d->loading) throw InputError("another file is still loading; try again when it is open");
     d->loading = true;
     statusBar()->showMessage(what);
     d->loadingBar->show();
@@ -115,22 +107,19 @@ void MainWindow::loadOffThread(const QString& what, const std::function<void()>&
         QMetaObject::invokeMethod(&loop, "quit", Qt::QueuedConnection);
     });
     // Input that would start other work waits (ExcludeUserInputEvents); painting and timers run.
-    while (!done)
-        loop.exec(QEventLoop::ExcludeUserInputEvents);
+    while (!done) loop.exec(QEventLoop::ExcludeUserInputEvents);
     worker.join();
     d->loadingBar->hide();
     statusBar()->clearMessage();
     d->loading = false;
-    if (failure)
-        std::rethrow_exception(failure);
+    if (failure) std::rethrow_exception(failure);
 }
 
 void MainWindow::flushSaves() { d->autosaver->flush(); }
 
 void MainWindow::setAcceptPrompt(std::function<AcceptChoice(std::size_t)> prompt) { d->acceptPrompt = std::move(prompt); }
 
-bool MainWindow::acceptPrediction(AcceptChoice how)
-{
+bool MainWindow::acceptPrediction(AcceptChoice how) {
     if (!d->doc || !d->doc->prediction || !d->editor.hasData()) {
         showError(tr("This case has no prediction to accept: predict it with a run first (Training menu)"));
         return false;
@@ -145,8 +134,7 @@ bool MainWindow::acceptPrediction(AcceptChoice how)
     }
     if (how == AcceptChoice::Ask)
         how = overwritten == 0 ? AcceptChoice::Replace : d->acceptPrompt ? d->acceptPrompt(overwritten) : askAccept(overwritten);
-    if (how == AcceptChoice::Cancel || how == AcceptChoice::Ask)
-        return false;
+    if (how == AcceptChoice::Cancel || how == AcceptChoice::Ask) return false;
     d->autosaver->editStarting();
     std::size_t slices = 0;
     try {
@@ -157,13 +145,12 @@ bool MainWindow::acceptPrediction(AcceptChoice how)
         return false;
     }
     d->view->labelsChanged();
-    if (slices && d->standalone)
-        d->looseDirty = true;
-    if (slices)
-        d->autosaver->editFinished();
+    if (slices && d->standalone) d->looseDirty = true;
+    if (slices) d->autosaver->editFinished();
     updateUndoActions();
-    const QString what = how == AcceptChoice::FillUnlabeled ? tr("The prediction filled the unlabeled pixels (%1 slice(s) changed); your labels stayed")
-                                                            : tr("The prediction is now the label (%1 slice(s) changed)");
+    const QString what = how == AcceptChoice::FillUnlabeled
+                             ? tr("The prediction filled the unlabeled pixels (%1 slice(s) changed); your labels stayed")
+                             : tr("The prediction is now the label (%1 slice(s) changed)");
     d->messages->showMessage(slices ? what.arg(slices) + tr("; correct it, or undo (Ctrl+Z)")
                                     : tr("Nothing changed: the label already holds the prediction there"),
                              MessageBar::Level::Info);
@@ -171,8 +158,7 @@ bool MainWindow::acceptPrediction(AcceptChoice how)
     return true;
 }
 
-MainWindow::AcceptChoice MainWindow::askAccept(std::size_t overwritten)
-{
+MainWindow::AcceptChoice MainWindow::askAccept(std::size_t overwritten) {
     QMessageBox box(QMessageBox::Question, tr("Accept prediction"),
                     tr("This case has labels already: replacing them by the prediction changes %n labeled pixel(s).", nullptr,
                        int(std::min<std::size_t>(overwritten, 1u << 30))),
@@ -182,21 +168,19 @@ MainWindow::AcceptChoice MainWindow::askAccept(std::size_t overwritten)
     box.setInformativeText(tr("Either way it is one step to undo."));
     box.setDefaultButton(fill);
     box.exec();
-    return box.clickedButton() == fill ? AcceptChoice::FillUnlabeled : box.clickedButton() == replace ? AcceptChoice::Replace : AcceptChoice::Cancel;
+    return box.clickedButton() == fill      ? AcceptChoice::FillUnlabeled
+           : box.clickedButton() == replace ? AcceptChoice::Replace
+                                            : AcceptChoice::Cancel;
 }
 
-void MainWindow::undoRedo(bool redo)
-{
+void MainWindow::undoRedo(bool redo) {
     d->interactor->cancel(*d->view);
     SliceFrame touched;
     const bool done = redo ? d->editor.redo(&touched) : d->editor.undo(&touched);
-    if (!done)
-        return;
+    if (!done) return;
     // Show the slice the step touched, so that the user sees what was undone.
-    if (touched.axis != d->view->pipeline().axis())
-        d->view->setAxis(touched.axis);
-    if (touched.slice != d->view->pipeline().slice())
-        d->view->setSlice(touched.slice);
+    if (touched.axis != d->view->pipeline().axis()) d->view->setAxis(touched.axis);
+    if (touched.slice != d->view->pipeline().slice()) d->view->setSlice(touched.slice);
     d->view->labelsChanged();
     updateUndoActions();
     if (d->standalone) {
@@ -211,8 +195,7 @@ void MainWindow::undoRedo(bool redo)
         !history.canUndo() && history.droppedCount() == 0) {
         flushSaves();
         try {
-            if (d->doc->forgetAnnotation(*d->project))
-                d->project->save();
+            if (d->doc->forgetAnnotation(*d->project)) d->project->save();
         } catch (const std::exception& e) {
             showError(tr("Could not update the project: %1").arg(QString::fromUtf8(e.what())));
         }
@@ -220,20 +203,19 @@ void MainWindow::undoRedo(bool redo)
         auto s = d->browser->caseState(dom, id);
         s.annotated = false;
         d->browser->setCaseState(dom, id, s);
-        d->saveInfo->setText(d->doc->source == CaseDocument::LabelSource::Dataset ? tr("Back to the dataset mask") : tr("No label"));
+        d->saveInfo->setText(d->doc->source == CaseDocument::LabelSource::Dataset ? tr("Back to the dataset mask")
+                                                                                  : tr("No label"));
         return;
     }
     d->autosaver->editFinished();
 }
 
-void MainWindow::updateUndoActions()
-{
+void MainWindow::updateUndoActions() {
     d->actions["undo"]->setEnabled(d->editor.history().canUndo());
     d->actions["redo"]->setEnabled(d->editor.history().canRedo());
 }
 
-void MainWindow::applyLabelStyles()
-{
+void MainWindow::applyLabelStyles() {
     auto& p = d->view->pipeline();
     for (int v = 1; v < 256; ++v) {
         LabelStyle s;
@@ -249,19 +231,16 @@ void MainWindow::applyLabelStyles()
     d->view->requestRender();
 }
 
-void MainWindow::onDefinitionsChanged()
-{
+void MainWindow::onDefinitionsChanged() {
     applyLabelStyles();
-    if (!d->project || d->standalone)
-        return;
+    if (!d->project || d->standalone) return;
     if (d->readOnly) {
         d->messages->showMessage(tr("The project is open read-only: label definition changes are shown but not saved."),
                                  MessageBar::Level::Warning);
         return;
     }
     d->project->task.labels.clear();
-    for (const auto& l : d->labels->labels())
-        d->project->task.labels.push_back(l.info);
+    for (const auto& l : d->labels->labels()) d->project->task.labels.push_back(l.info);
     try {
         flushSaves();
         d->project->save();
@@ -271,8 +250,7 @@ void MainWindow::onDefinitionsChanged()
     }
 }
 
-void MainWindow::updateLegend()
-{
+void MainWindow::updateLegend() {
     // What each overlay is, in the label table's colour of the first label drawn.
     const bool shown = d->doc && d->doc->prediction && d->actions["showPrediction"]->isChecked();
     const bool heat = d->view->pipeline().heatMapShown();
@@ -292,14 +270,17 @@ void MainWindow::updateLegend()
     parts << tr("<span style='color:%1'>%2</span> label").arg(colour, outlined ? QString("&#9633;") : QString("&#9632;"));
     tips << tr("Labels: %1.").arg(outlined ? tr("solid outline") : tr("filled"));
     if (shown) {
-        parts << tr("<span style='color:%1'>%2</span> prediction").arg(colour, filled ? QString("&#9638;") : QString("&#9476;&#9476;"));
+        parts << tr("<span style='color:%1'>%2</span> prediction")
+                     .arg(colour, filled ? QString("&#9638;") : QString("&#9476;&#9476;"));
         tips << tr("Prediction of the current run: %1 (View menu).").arg(filled ? tr("filled") : tr("dashed outline"));
     }
     if (heat) {
-        parts << tr("<span style='color:#8c0000'>&#9632;</span><span style='color:#ff9900'>&#9632;</span>"
-                    "<span style='color:#ffff1a'>&#9632;</span> disagreement");
-        tips << tr("Disagreement of the two sub-models, from the last Suggest what to label next: dark red (a little) "
-                   "to yellow (opposite answers).");
+        parts << tr(
+            "<span style='color:#8c0000'>&#9632;</span><span style='color:#ff9900'>&#9632;</span>"
+            "<span style='color:#ffff1a'>&#9632;</span> disagreement");
+        tips << tr(
+            "Disagreement of the two sub-models, from the last Suggest what to label next: dark red (a little) "
+            "to yellow (opposite answers).");
     }
     d->legend->setText(parts.join(" &nbsp; "));
     d->legend->setToolTip(tips.join(' '));

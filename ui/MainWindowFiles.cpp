@@ -43,54 +43,45 @@ const char* kRecentKey = "recentProjects";
 const char* kLocationKey = "newProjectLocation";
 }  // namespace
 
-void MainWindow::buildFileActions()
-{
+void MainWindow::buildFileActions() {
     auto* newProj = d->add(this, "newProject", tr("&New project..."), QKeySequence::New);
     connect(newProj, &QAction::triggered, this, [this] {
         QSettings settings;
         NewProjectDialog dialog(settings.value(kLocationKey, QDir::homePath()).toString(), this);
-        if (dialog.exec() != QDialog::Accepted)
-            return;
+        if (dialog.exec() != QDialog::Accepted) return;
         settings.setValue(kLocationKey, dialog.location());
         newProject(dialog.location(), dialog.name(), dialog.task());
     });
     auto* open = d->add(this, "openProject", tr("&Open project..."), QKeySequence::Open);
     connect(open, &QAction::triggered, this, [this] {
         const QString f = QFileDialog::getOpenFileName(this, tr("Open project"), {}, tr("DAC Workbench projects (*.dacproj)"));
-        if (!f.isEmpty())
-            openProject(f);
+        if (!f.isEmpty()) openProject(f);
     });
     auto* addDomain = d->add(this, "addDomain", tr("&Add domain folder..."));
     addDomain->setToolTip(tr("Add a folder of images (one acquisition centre; masks in masks/ if it has any) to the project"));
     connect(addDomain, &QAction::triggered, this, [this] {
-        if (!d->project)
-            return showError(tr("Open or create a project first (File > New project)."));
+        if (!d->project) return showError(tr("Open or create a project first (File > New project)."));
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a folder of images as a domain"),
                                                               QString::fromStdString(d->project->folder().string()));
-        if (!dir.isEmpty())
-            addDomainFolder(dir);
+        if (!dir.isEmpty()) addDomainFolder(dir);
     });
     auto* openImage = d->add(this, "openImage", tr("Open &image..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     connect(openImage, &QAction::triggered, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(
-            this, tr("Open image"), {},
-            tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.dcm *.ima);;All files (*)"));
-        if (!f.isEmpty())
-            openImageFile(f);
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open image"), {},
+                                                       tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.nii *.nii.gz *.nrrd "
+                                                          "*.nhdr *.mha *.mhd *.dcm *.ima);;All files (*)"));
+        if (!f.isEmpty()) openImageFile(f);
     });
     auto* openDicom = d->add(this, "openDicomFolder", tr("Open &DICOM folder..."));
     connect(openDicom, &QAction::triggered, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a folder holding a DICOM series"));
-        if (!dir.isEmpty())
-            openDicomFolder(dir);
+        if (!dir.isEmpty()) openDicomFolder(dir);
     });
     auto* save = d->add(this, "save", tr("&Save labels"), QKeySequence::Save);
     connect(save, &QAction::triggered, this, [this] {
         if (d->standalone) {
-            if (!d->looseSaveFile.empty())
-                saveLabelsAs(QString::fromStdString(d->looseSaveFile.string()));
-            else
-                d->actions["saveAs"]->trigger();
+            if (!d->looseSaveFile.empty()) saveLabelsAs(QString::fromStdString(d->looseSaveFile.string()));
+            else d->actions["saveAs"]->trigger();
             return;
         }
         d->autosaver->editFinished();
@@ -98,20 +89,18 @@ void MainWindow::buildFileActions()
     });
     auto* saveAs = d->add(this, "saveAs", tr("Save label &map as..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
     connect(saveAs, &QAction::triggered, this, [this] {
-        if (!d->doc || !d->editor.labels())
-            return showError(tr("Open an image or a case first."));
+        if (!d->doc || !d->editor.labels()) return showError(tr("Open an image or a case first."));
         const bool volume = d->doc->isVolume();
-        QString suggested = d->looseSaveFile.empty() ? QFileInfo(QString::fromStdString(d->doc->caseId)).completeBaseName() + "-labels"
-                                                     : labelFileBase(QString::fromStdString(d->looseSaveFile.string()));
+        QString suggested = d->looseSaveFile.empty()
+                                ? QFileInfo(QString::fromStdString(d->doc->caseId)).completeBaseName() + "-labels"
+                                : labelFileBase(QString::fromStdString(d->looseSaveFile.string()));
         if (!d->looseImage.empty() && d->looseSaveFile.empty())
             suggested = QString::fromStdString((d->looseImage.parent_path() / suggested.toStdString()).string());
         QString filter = tr("NIfTI (*.nii.gz);;NRRD (*.nrrd)");
-        if (!volume)
-            filter = tr("PNG (*.png);;") + filter;
+        if (!volume) filter = tr("PNG (*.png);;") + filter;
         QString chosen;
         QString f = QFileDialog::getSaveFileName(this, tr("Save label map as"), suggested, filter, &chosen);
-        if (f.isEmpty())
-            return;
+        if (f.isEmpty()) return;
         if (QFileInfo(f).suffix().isEmpty() || labelFileBase(f) == f)
             f += chosen.contains("png") ? ".png" : chosen.contains("nrrd") ? ".nrrd" : ".nii.gz";
         saveLabelsAs(f);
@@ -120,8 +109,7 @@ void MainWindow::buildFileActions()
     connect(quit, &QAction::triggered, this, &QWidget::close);
 }
 
-void MainWindow::buildFileMenu()
-{
+void MainWindow::buildFileMenu() {
     auto* file = menuBar()->addMenu(tr("&File"));
     file->addAction(d->actions["newProject"]);
     file->addAction(d->actions["openProject"]);
@@ -130,8 +118,7 @@ void MainWindow::buildFileMenu()
     connect(d->recentMenu, &QMenu::aboutToShow, this, [this] {
         d->recentMenu->clear();
         const auto files = d->recent.existing();
-        if (files.empty())
-            d->recentMenu->addAction(tr("(no recent project)"))->setEnabled(false);
+        if (files.empty()) d->recentMenu->addAction(tr("(no recent project)"))->setEnabled(false);
         for (const auto& f : files) {
             const QString file = QString::fromStdString(f);
             QAction* a = d->recentMenu->addAction(QFileInfo(file).completeBaseName() + "  -  " + QFileInfo(file).absolutePath());
@@ -157,8 +144,7 @@ void MainWindow::buildFileMenu()
 
     QStringList stored = QSettings().value(kRecentKey).toStringList();
     std::vector<std::string> files;
-    for (const auto& f : stored)
-        files.push_back(f.toStdString());
+    for (const auto& f : stored) files.push_back(f.toStdString());
     d->recent = RecentProjects(files);
 
     const QByteArray root = qgetenv("DACW_RECOVERY_DIR");
@@ -172,31 +158,24 @@ void MainWindow::buildFileMenu()
                                  MessageBar::Level::Warning);
 }
 
-void MainWindow::rememberRecent(const QString& file)
-{
+void MainWindow::rememberRecent(const QString& file) {
     d->recent.add(file.toStdString());
     QStringList list;
-    for (const auto& f : d->recent.all())
-        list << QString::fromStdString(f);
+    for (const auto& f : d->recent.all()) list << QString::fromStdString(f);
     QSettings().setValue(kRecentKey, list);
 }
 
-QStringList MainWindow::recentProjects() const
-{
+QStringList MainWindow::recentProjects() const {
     QStringList out;
-    for (const auto& f : d->recent.existing())
-        out << QString::fromStdString(f);
+    for (const auto& f : d->recent.existing()) out << QString::fromStdString(f);
     return out;
 }
 
-bool MainWindow::keepUnsaved()
-{
+bool MainWindow::keepUnsaved() {
     flushSaves();
-    if (!d->autosaver->failing() || !d->doc)
-        return false;
+    if (!d->autosaver->failing() || !d->doc) return false;
     QString reason = d->autosaver->lastError();
-    while (reason.endsWith('.'))
-        reason.chop(1);
+    while (reason.endsWith('.')) reason.chop(1);
     showError(tr("The labels of %1 are not saved (%2). They stay open here until they are: free space "
                  "or make the folder writable; the workbench tries again every %3 s.")
                   .arg(QString::fromStdString(d->doc->caseId), reason)
@@ -204,10 +183,8 @@ bool MainWindow::keepUnsaved()
     return true;
 }
 
-bool MainWindow::openProject(const QString& file)
-{
-    if (keepUnsaved() || !settleLooseLabels())
-        return false;
+bool MainWindow::openProject(const QString& file) {
+    if (keepUnsaved() || !settleLooseLabels()) return false;
     Project p;
     try {
         p = Project::load(file.toStdString());
@@ -221,8 +198,7 @@ bool MainWindow::openProject(const QString& file)
     std::string holder;
     auto outcome = ProjectLock::Outcome::Acquired;
     const bool reopen = d->projectLock.locked() && d->projectLock.projectFile() == fs::weakly_canonical(p.file());
-    if (!reopen)
-        outcome = lock.tryLock(p.file(), &holder);
+    if (!reopen) outcome = lock.tryLock(p.file(), &holder);
     flushSaves();
     d->messages->hide();
     if (!reopen) {
@@ -243,8 +219,7 @@ bool MainWindow::openProject(const QString& file)
     populateBrowser();
     d->training->dashboard()->setProject(&*d->project, [this] {
         flushSaves();
-        if (!d->readOnly)
-            d->project->save();
+        if (!d->readOnly) d->project->save();
     });
     updateProjectActions();
     const QString projectName = QString::fromStdString(d->project->file().filename().string());
@@ -265,10 +240,8 @@ bool MainWindow::openProject(const QString& file)
     return true;
 }
 
-bool MainWindow::newProject(const QString& location, const QString& name, const QString& task)
-{
-    if (keepUnsaved() || !settleLooseLabels())
-        return false;
+bool MainWindow::newProject(const QString& location, const QString& name, const QString& task) {
+    if (keepUnsaved() || !settleLooseLabels()) return false;
     Project p;
     try {
         p = createProject(toPath(location), name.toStdString(), Task::byName(task.toStdString()));
@@ -276,17 +249,16 @@ bool MainWindow::newProject(const QString& location, const QString& name, const 
         showError(tr("Could not create the project: %1").arg(QString::fromUtf8(e.what())));
         return false;
     }
-    if (!openProject(QString::fromStdString(p.file().string())))
-        return false;
-    d->messages->showMessage(tr("Project %1 created in %2. Add your images: File > Add domain folder, or drop folders on "
-                                "this window (one folder per centre; masks in a masks/ folder beside images/ when there are any).")
-                                 .arg(name, QString::fromStdString(p.folder().string())),
-                             MessageBar::Level::Info);
+    if (!openProject(QString::fromStdString(p.file().string()))) return false;
+    d->messages->showMessage(
+        tr("Project %1 created in %2. Add your images: File > Add domain folder, or drop folders on "
+           "this window (one folder per centre; masks in a masks/ folder beside images/ when there are any).")
+            .arg(name, QString::fromStdString(p.folder().string())),
+        MessageBar::Level::Info);
     return true;
 }
 
-bool MainWindow::addDomainFolder(const QString& dir)
-{
+bool MainWindow::addDomainFolder(const QString& dir) {
     if (!d->project) {
         showError(tr("Open or create a project first (File > New project), then add %1 as a domain.").arg(dir));
         return false;
@@ -295,8 +267,7 @@ bool MainWindow::addDomainFolder(const QString& dir)
         showError(tr("The project is open read-only (another workbench has it): domains cannot be added here."));
         return false;
     }
-    if (keepUnsaved())
-        return false;
+    if (keepUnsaved()) return false;
     Project changed = *d->project;
     AddedDomain added;
     try {
@@ -324,8 +295,7 @@ bool MainWindow::addDomainFolder(const QString& dir)
     return true;
 }
 
-bool MainWindow::openDropped(const QStringList& paths)
-{
+bool MainWindow::openDropped(const QStringList& paths) {
     bool ok = true, opened = false;
     for (const QString& p : paths) {
         const DroppedPath dropped = classifyDropped(toPath(p));
@@ -345,9 +315,7 @@ bool MainWindow::openDropped(const QStringList& paths)
                                                              : openImageFile(p)) &&
                  ok;
             break;
-        case DroppedKind::DomainFolder:
-            ok = addDomainFolder(p) && ok;
-            break;
+        case DroppedKind::DomainFolder: ok = addDomainFolder(p) && ok; break;
         case DroppedKind::Unsupported:
             showError(tr("Cannot open %1: %2.").arg(QFileInfo(p).fileName(), QString::fromStdString(dropped.reason)));
             ok = false;
@@ -357,21 +325,19 @@ bool MainWindow::openDropped(const QStringList& paths)
     return ok;
 }
 
-void MainWindow::dragEnterEvent(QDragEnterEvent* e)
-{
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
     const auto urls = e->mimeData()->urls();
     if (!urls.isEmpty() && std::all_of(urls.begin(), urls.end(), [](const QUrl& u) { return u.isLocalFile(); }))
         e->acceptProposedAction();
 }
 
-void MainWindow::dropEvent(QDropEvent* e)
-{
+void MainWindow::dropEvent(QDropEvent* e) {
     QStringList paths;
-    for (const QUrl& u : e->mimeData()->urls())
-        paths << u.toLocalFile();
+    for (const QUrl& u : e->mimeData()->urls()) paths << u.toLocalFile();
     e->acceptProposedAction();
     // Opening may ask a question (unsaved labels): not inside the drag and drop's own event.
-    QMetaObject::invokeMethod(this, [this, paths] { openDropped(paths); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, paths] { openDropped(paths); }, Qt::QueuedConnection);
 }
 
 }  // namespace dacw

@@ -29,24 +29,22 @@ namespace fs = std::filesystem;
 
 namespace {
 // How many DICOM files sit beside `file` (itself included); stops counting at `cap`.
-int dicomFilesBeside(const fs::path& file, int cap = 10000)
-{
+int dicomFilesBeside(const fs::path& file, int cap = 10000) {
     int n = 0;
     std::error_code ec;
     for (fs::directory_iterator it(file.parent_path(), ec), end; !ec && it != end && n < cap; it.increment(ec))
-        if (it->is_regular_file(ec) && looksLikeDicomFile(it->path()))
-            ++n;
+        if (it->is_regular_file(ec) && looksLikeDicomFile(it->path())) ++n;
     return n;
 }
 }  // namespace
 
 bool MainWindow::openImageFile(const QString& file) { return openLooseImage(file, {}); }
 
-bool MainWindow::openDicomFolder(const QString& dir, const QString& uid)
-{
+bool MainWindow::openDicomFolder(const QString& dir, const QString& uid) {
     std::vector<DicomSeries> series;
     try {
-        loadOffThread(tr("Reading the DICOM folder %1...").arg(QFileInfo(dir).fileName()), [&] { series = listDicomSeries(toPath(dir)); });
+        loadOffThread(tr("Reading the DICOM folder %1...").arg(QFileInfo(dir).fileName()),
+                      [&] { series = listDicomSeries(toPath(dir)); });
     } catch (const std::exception& e) {
         showError(tr("Could not read the DICOM folder %1: %2").arg(dir, QString::fromUtf8(e.what())));
         return false;
@@ -56,19 +54,18 @@ bool MainWindow::openDicomFolder(const QString& dir, const QString& uid)
         return false;
     }
     QString chosen = uid;
-    if (chosen.isEmpty() && series.size() == 1)
-        chosen = QString::fromStdString(series.front().uid);
+    if (chosen.isEmpty() && series.size() == 1) chosen = QString::fromStdString(series.front().uid);
     if (chosen.isEmpty()) {
         QStringList items;
         for (const auto& s : series)
-            items << tr("%1 (%2 slices)").arg(s.description.empty() ? QString::fromStdString(s.uid) : QString::fromStdString(s.description))
+            items << tr("%1 (%2 slices)")
+                         .arg(s.description.empty() ? QString::fromStdString(s.uid) : QString::fromStdString(s.description))
                          .arg(s.files.size());
         bool picked = false;
-        const QString item = QInputDialog::getItem(this, tr("Open DICOM series"),
-                                                   tr("%1 holds %2 series. Open:").arg(QFileInfo(dir).fileName()).arg(series.size()),
-                                                   items, 0, false, &picked);
-        if (!picked)
-            return false;
+        const QString item = QInputDialog::getItem(
+            this, tr("Open DICOM series"), tr("%1 holds %2 series. Open:").arg(QFileInfo(dir).fileName()).arg(series.size()),
+            items, 0, false, &picked);
+        if (!picked) return false;
         chosen = QString::fromStdString(series.at(std::size_t(items.indexOf(item))).uid);
     }
     if (std::none_of(series.begin(), series.end(), [&](const DicomSeries& s) { return s.uid == chosen.toStdString(); })) {
@@ -78,16 +75,15 @@ bool MainWindow::openDicomFolder(const QString& dir, const QString& uid)
     return openLooseImage(dir, chosen);
 }
 
-bool MainWindow::openLooseImage(const QString& path, const QString& dicomUid)
-{
-    if (keepUnsaved() || !settleLooseLabels())
-        return false;
+bool MainWindow::openLooseImage(const QString& path, const QString& dicomUid) {
+    if (keepUnsaved() || !settleLooseLabels()) return false;
     std::shared_ptr<Image> image;
     const fs::path p = toPath(path);
     const QString name = QFileInfo(path).fileName();
     try {
         loadOffThread(tr("Loading %1...").arg(name), [&] {
-            image = std::make_shared<Image>(dicomUid.isEmpty() ? readImageOrSeries(p) : readDicomSeries(p, dicomUid.toStdString()));
+            image =
+                std::make_shared<Image>(dicomUid.isEmpty() ? readImageOrSeries(p) : readDicomSeries(p, dicomUid.toStdString()));
         });
     } catch (const std::exception& e) {
         showError(tr("Could not open %1: %2").arg(name, QString::fromUtf8(e.what())));
@@ -117,8 +113,7 @@ bool MainWindow::openLooseImage(const QString& path, const QString& dicomUid)
         Task generic = Task::fundus();
         generic.labels.clear();
         const std::array<std::uint8_t, 3> colours[] = {{230, 60, 50}, {50, 160, 230}, {250, 200, 40}};
-        for (int v = 1; v <= 3; ++v)
-            generic.labels.push_back({"label " + std::to_string(v), std::uint8_t(v), colours[v - 1]});
+        for (int v = 1; v <= 3; ++v) generic.labels.push_back({"label " + std::to_string(v), std::uint8_t(v), colours[v - 1]});
         d->labels->setLabels(labelDisplayOf(generic));
         applyLabelStyles();  // the view draws the table's colours
     }
@@ -145,8 +140,7 @@ bool MainWindow::openLooseImage(const QString& path, const QString& dicomUid)
     return true;
 }
 
-bool MainWindow::saveLabelsAs(const QString& file)
-{
+bool MainWindow::saveLabelsAs(const QString& file) {
     if (!d->doc || !d->editor.labels()) {
         showError(tr("Open an image or a case first."));
         return false;
@@ -176,9 +170,10 @@ bool MainWindow::saveLabelsAs(const QString& file)
         refreshRecoveryMenu();
     }
     d->saveInfo->setText(tr("Saved %1").arg(QTime::currentTime().toString("HH:mm:ss")));
-    d->messages->showMessage(tr("Label map saved to %1, with its label descriptions (%2.labels.txt for ITK-SNAP, %2.ctbl for 3D Slicer).")
-                                 .arg(file, QFileInfo(base).fileName()),
-                             MessageBar::Level::Info);
+    d->messages->showMessage(
+        tr("Label map saved to %1, with its label descriptions (%2.labels.txt for ITK-SNAP, %2.ctbl for 3D Slicer).")
+            .arg(file, QFileInfo(base).fileName()),
+        MessageBar::Level::Info);
     return true;
 }
 
@@ -186,10 +181,8 @@ bool MainWindow::hasUnsavedLooseLabels() const { return d->standalone && d->loos
 
 void MainWindow::setUnsavedPrompt(std::function<UnsavedChoice(const QString&)> prompt) { d->unsavedPrompt = std::move(prompt); }
 
-bool MainWindow::settleLooseLabels()
-{
-    if (!hasUnsavedLooseLabels())
-        return true;
+bool MainWindow::settleLooseLabels() {
+    if (!hasUnsavedLooseLabels()) return true;
     d->interactor->cancel(*d->view);
     flushSaves();  // the recovery copy is current whatever is chosen
     const QString name = QString::fromStdString(d->doc->caseId);
@@ -203,38 +196,33 @@ bool MainWindow::settleLooseLabels()
         box.setInformativeText(tr("%1 is open outside a project, so its labels have no file yet.").arg(name));
         box.setDefaultButton(QMessageBox::Save);
         const int r = box.exec();
-        choice = r == QMessageBox::Save ? UnsavedChoice::Save : r == QMessageBox::Discard ? UnsavedChoice::Discard : UnsavedChoice::Cancel;
+        choice = r == QMessageBox::Save      ? UnsavedChoice::Save
+                 : r == QMessageBox::Discard ? UnsavedChoice::Discard
+                                             : UnsavedChoice::Cancel;
     }
     switch (choice) {
-    case UnsavedChoice::Cancel:
-        return false;
+    case UnsavedChoice::Cancel: return false;
     case UnsavedChoice::Discard:
         d->looseDirty = false;
         d->recovery.discard(d->looseImage);
         refreshRecoveryMenu();
         return true;
     case UnsavedChoice::Save:
-        if (d->looseSaveFile.empty())
-            d->actions["saveAs"]->trigger();
-        else
-            saveLabelsAs(QString::fromStdString(d->looseSaveFile.string()));
+        if (d->looseSaveFile.empty()) d->actions["saveAs"]->trigger();
+        else saveLabelsAs(QString::fromStdString(d->looseSaveFile.string()));
         return !hasUnsavedLooseLabels();
     }
     return false;
 }
 
-QStringList MainWindow::recoverableImages() const
-{
+QStringList MainWindow::recoverableImages() const {
     QStringList out;
-    for (const auto& e : d->recovery.entries())
-        out << QString::fromStdString(e.image.string());
+    for (const auto& e : d->recovery.entries()) out << QString::fromStdString(e.image.string());
     return out;
 }
 
-void MainWindow::refreshRecoveryMenu()
-{
-    if (!d->recoverMenu)
-        return;
+void MainWindow::refreshRecoveryMenu() {
+    if (!d->recoverMenu) return;
     d->recoverMenu->clear();
     const auto entries = d->recovery.entries();
     d->recoverMenu->setEnabled(!entries.empty());
@@ -247,17 +235,16 @@ void MainWindow::refreshRecoveryMenu()
         d->recoverMenu->addSeparator();
         connect(d->recoverMenu->addAction(tr("Discard all recovered labels")), &QAction::triggered, this, [this] {
             for (const auto& e : d->recovery.entries())
-                if (!(d->standalone && d->looseDirty && e.image == d->looseImage))
-                    d->recovery.discard(e.image);
+                if (!(d->standalone && d->looseDirty && e.image == d->looseImage)) d->recovery.discard(e.image);
             refreshRecoveryMenu();
         });
     }
 }
 
-bool MainWindow::recoverLabels(const QString& image)
-{
+bool MainWindow::recoverLabels(const QString& image) {
     const auto entries = d->recovery.entries();
-    const auto it = std::find_if(entries.begin(), entries.end(), [&](const RecoveredLabels& e) { return e.image == toPath(image); });
+    const auto it =
+        std::find_if(entries.begin(), entries.end(), [&](const RecoveredLabels& e) { return e.image == toPath(image); });
     if (it == entries.end()) {
         showError(tr("No recovered labels for %1.").arg(image));
         return false;
@@ -276,8 +263,7 @@ bool MainWindow::recoverLabels(const QString& image)
                       .arg(image, QString::fromStdString(entry.labels.string())));
         return false;
     }
-    if (!openImageFile(image))
-        return false;
+    if (!openImageFile(image)) return false;
     if (labels.geometry().size != d->doc->labels->geometry().size) {
         showError(tr("The recovered labels of %1 have another size than the image now has; they are kept in %2.")
                       .arg(image, QString::fromStdString(entry.labels.string())));
@@ -287,9 +273,9 @@ bool MainWindow::recoverLabels(const QString& image)
     d->looseDirty = true;
     d->view->labelsChanged();
     d->saveInfo->setText(tr("Recovered, not saved"));
-    d->messages->showMessage(tr("The labels of %1 are recovered. Save them (File > Save label map as) to keep them.")
-                                 .arg(QFileInfo(image).fileName()),
-                             MessageBar::Level::Warning);
+    d->messages->showMessage(
+        tr("The labels of %1 are recovered. Save them (File > Save label map as) to keep them.").arg(QFileInfo(image).fileName()),
+        MessageBar::Level::Warning);
     return true;
 }
 

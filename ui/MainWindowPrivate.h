@@ -38,8 +38,7 @@ class ToolInteractor;
 inline std::filesystem::path toPath(const QString& s) { return std::filesystem::path(s.toStdString()); }
 
 // "name.nii.gz" -> "name": the base of the label description files written beside a label map.
-inline QString labelFileBase(const QString& file)
-{
+inline QString labelFileBase(const QString& file) {
     QString base = file;
     for (const char* ext : {".nii.gz", ".nii", ".nrrd", ".png"})
         if (base.endsWith(ext, Qt::CaseInsensitive)) {
@@ -109,8 +108,7 @@ struct MainWindow::Private {
     QDockWidget* dashboardDock = nullptr;
     std::map<QString, QAction*> actions;
 
-    QAction* add(QObject* parent, const QString& name, const QString& text, const QKeySequence& key = {})
-    {
+    QAction* add(QObject* parent, const QString& name, const QString& text, const QKeySequence& key = {}) {
         auto* a = new QAction(text, parent);
         a->setObjectName(name);
         if (!key.isEmpty()) {

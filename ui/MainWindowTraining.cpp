@@ -19,20 +19,17 @@
 
 namespace dacw {
 
-void MainWindow::buildTrainingDock()
-{
+void MainWindow::buildTrainingDock() {
     TrainingHost host;
     host.project = [this]() -> Project* { return d->project ? &*d->project : nullptr; };
     host.saveProject = [this] {
-        flushSaves();   // a pending autosave carries an older copy of the project
-        if (d->project && !d->readOnly)
-            d->project->save();
+        flushSaves();  // a pending autosave carries an older copy of the project
+        if (d->project && !d->readOnly) d->project->save();
     };
     host.readOnly = [this] { return d->readOnly; };
     host.domains = [this] { return d->domains; };
     host.predictionsChanged = [this] {
-        if (!d->project)
-            return;
+        if (!d->project) return;
         for (const auto& dom : d->domains)
             for (const auto& c : dom.cases) {
                 const QString dn = QString::fromStdString(dom.name), id = QString::fromStdString(c.id);
@@ -42,8 +39,7 @@ void MainWindow::buildTrainingDock()
             }
         if (d->doc && !d->standalone) {
             const std::string problem = d->doc->loadPrediction(*d->project);
-            if (!problem.empty())
-                showError(tr("Could not show the prediction: %1").arg(QString::fromStdString(problem)));
+            if (!problem.empty()) showError(tr("Could not show the prediction: %1").arg(QString::fromStdString(problem)));
             d->view->setPrediction(d->doc->prediction);
             const std::string heatProblem = d->doc->loadDisagreement(*d->project);
             if (!heatProblem.empty())
@@ -56,10 +52,8 @@ void MainWindow::buildTrainingDock()
         d->browser->setLabelNextRanking(cases, scores);
     };
     host.message = [this](const QString& text, bool error) {
-        if (error)
-            showError(text);
-        else
-            d->messages->showMessage(text, MessageBar::Level::Info);
+        if (error) showError(text);
+        else d->messages->showMessage(text, MessageBar::Level::Info);
     };
     d->training = new TrainingCentre(host, this);
     d->dashboardDock = new QDockWidget(tr("Training dashboard"), this);
@@ -68,25 +62,21 @@ void MainWindow::buildTrainingDock()
     addDockWidget(Qt::BottomDockWidgetArea, d->dashboardDock);
     d->dashboardDock->hide();
     connect(d->training->controller(), &RunController::started, this, [this] {
-        if (d->dashboardDock->isVisible())
-            return;
+        if (d->dashboardDock->isVisible()) return;
         // A third of the window at most, so that the image stays the main thing on screen.
         d->dashboardDock->show();
-        if (!d->dashboardDock->isFloating())
-            resizeDocks({d->dashboardDock}, {std::max(260, height() / 3)}, Qt::Vertical);
+        if (!d->dashboardDock->isFloating()) resizeDocks({d->dashboardDock}, {std::max(260, height() / 3)}, Qt::Vertical);
     });
 }
 
-void MainWindow::buildTrainingActions()
-{
+void MainWindow::buildTrainingActions() {
     auto* newRun = d->add(this, "newRun", tr("New training run..."));
     connect(newRun, &QAction::triggered, this, [this] { d->training->newRun(); });
     // An action on the current run: says so when there is none yet.
     auto onCurrentRun = [this](QAction* a, std::function<void(const QString& run)> act) {
         connect(a, &QAction::triggered, this, [this, act] {
             const QString run = d->training->currentRun();
-            if (run.isEmpty())
-                return showError(tr("No finished training run in this project"));
+            if (run.isEmpty()) return showError(tr("No finished training run in this project"));
             act(run);
         });
     };
@@ -94,8 +84,7 @@ void MainWindow::buildTrainingActions()
         d->training->predict(run, d->doc ? QStringList{QString::fromStdString(d->doc->domain)} : QStringList{});
     });
     onCurrentRun(d->add(this, "predictCase", tr("Predict this case with the current run")), [this](const QString& run) {
-        if (!d->doc || d->standalone)
-            return showError(tr("Open a case of the project first"));
+        if (!d->doc || d->standalone) return showError(tr("Open a case of the project first"));
         d->training->predictCases(run, {{QString::fromStdString(d->doc->domain), QString::fromStdString(d->doc->caseId)}});
     });
     onCurrentRun(d->add(this, "predictAll", tr("Predict every domain with the current run")),
@@ -113,14 +102,12 @@ void MainWindow::buildTrainingActions()
                 other = run.second;
                 break;
             }
-        if (current.isEmpty() || other.isEmpty())
-            return showError(tr("Comparing needs two finished runs"));
+        if (current.isEmpty() || other.isEmpty()) return showError(tr("Comparing needs two finished runs"));
         d->training->review(current, other);
     });
 }
 
-void MainWindow::buildTrainingMenu()
-{
+void MainWindow::buildTrainingMenu() {
     auto* training = menuBar()->addMenu(tr("T&raining"));
     training->addAction(d->actions["newRun"]);
     training->addAction(d->dashboardDock->toggleViewAction());
@@ -131,8 +118,7 @@ void MainWindow::buildTrainingMenu()
         runMenu->clear();
         const QString current = d->training->currentRun();
         const auto runs = d->training->finishedRuns();
-        if (runs.isEmpty())
-            runMenu->addAction(tr("(no finished run)"))->setEnabled(false);
+        if (runs.isEmpty()) runMenu->addAction(tr("(no finished run)"))->setEnabled(false);
         auto* group = new QActionGroup(runMenu);
         for (const auto& run : runs) {
             QAction* a = runMenu->addAction(run.first);
@@ -154,14 +140,12 @@ void MainWindow::buildTrainingMenu()
     training->addAction(d->actions["reviewCompare"]);
 }
 
-void MainWindow::updateProjectActions()
-{
+void MainWindow::updateProjectActions() {
     // Training and prediction write into the project; reviews and label-next read its runs.
     const bool open = d->project.has_value(), writable = open && !d->readOnly;
     for (const char* name : {"newRun", "predictCase", "predictDomain", "predictAll", "addDomain"})
         d->actions[name]->setEnabled(writable);
-    for (const char* name : {"labelNext", "reviewRun", "reviewCompare"})
-        d->actions[name]->setEnabled(open);
+    for (const char* name : {"labelNext", "reviewRun", "reviewCompare"}) d->actions[name]->setEnabled(open);
 }
 
 }  // namespace dacw

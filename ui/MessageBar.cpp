@@ -7,8 +7,7 @@
 
 namespace dacw {
 
-MessageBar::MessageBar(QWidget* parent) : QFrame(parent)
-{
+MessageBar::MessageBar(QWidget* parent) : QFrame(parent) {
     setObjectName("messageBar");
     setFrameShape(QFrame::StyledPanel);
     label_ = new QLabel(this);
@@ -26,8 +25,7 @@ MessageBar::MessageBar(QWidget* parent) : QFrame(parent)
     hide();
 }
 
-void MessageBar::showMessage(const QString& text, Level level)
-{
+void MessageBar::showMessage(const QString& text, Level level) {
     level_ = level;
     history_ << text;
     label_->setText(text);
@@ -39,18 +37,14 @@ void MessageBar::showMessage(const QString& text, Level level)
     fitHeight();
 }
 
-void MessageBar::resizeEvent(QResizeEvent* e)
-{
+void MessageBar::resizeEvent(QResizeEvent* e) {
     QFrame::resizeEvent(e);
-    if (e->size().width() != e->oldSize().width())
-        fitHeight();
+    if (e->size().width() != e->oldSize().width()) fitHeight();
 }
 
-void MessageBar::fitHeight()
-{
+void MessageBar::fitHeight() {
     const int h = layout()->heightForWidth(width()) + 2 * frameWidth() + 2;
-    if (h > 0 && h != minimumHeight())
-        setMinimumHeight(h);
+    if (h > 0 && h != minimumHeight()) setMinimumHeight(h);
 }
 
 QString MessageBar::text() const { return isVisible() ? label_->text() : QString(); }

@@ -11,13 +11,11 @@
 namespace dacw {
 
 namespace {
-bool sameStyle(const LabelStyle& a, const LabelStyle& b)
-{
+bool sameStyle(const LabelStyle& a, const LabelStyle& b) {
     return a.color == b.color && a.opacity == b.opacity && a.visible == b.visible;
 }
 
-std::array<SliceAxis, 2> otherAxes(SliceAxis a)
-{
+std::array<SliceAxis, 2> otherAxes(SliceAxis a) {
     switch (a) {
     case SliceAxis::Axial: return {SliceAxis::Coronal, SliceAxis::Sagittal};
     case SliceAxis::Coronal: return {SliceAxis::Axial, SliceAxis::Sagittal};
@@ -39,8 +37,7 @@ struct OrthoViews::Private {
     std::array<std::size_t, 3> size{0, 0, 0};  // the image size the cursor belongs to
 };
 
-OrthoViews::OrthoViews(SliceView* primary, QWidget* parent) : QWidget(parent), d(std::make_unique<Private>())
-{
+OrthoViews::OrthoViews(SliceView* primary, QWidget* parent) : QWidget(parent), d(std::make_unique<Private>()) {
     d->primary = primary;
     auto* grid = new QGridLayout(this);
     grid->setContentsMargins(0, 0, 0, 0);
@@ -74,8 +71,7 @@ OrthoViews::OrthoViews(SliceView* primary, QWidget* parent) : QWidget(parent), d
     connect(d->primary, &SliceView::labelsRefreshed, this, [this] { refreshLabels(d->primary); });
     connect(d->primary, &SliceView::windowLevelChanged, this, [this](double w, double l) {
         for (SliceView* v : d->others)
-            if (v->pipeline().window() != w || v->pipeline().level() != l)
-                v->setWindowLevel(w, l);
+            if (v->pipeline().window() != w || v->pipeline().level() != l) v->setWindowLevel(w, l);
     });
 }
 
@@ -83,34 +79,26 @@ OrthoViews::~OrthoViews() = default;
 
 SliceView* OrthoViews::primary() const { return d->primary; }
 
-QList<SliceView*> OrthoViews::views() const
-{
-    if (!d->active)
-        return {d->primary};
+QList<SliceView*> OrthoViews::views() const {
+    if (!d->active) return {d->primary};
     return {d->primary, d->others[0], d->others[1]};
 }
 
-SliceView* OrthoViews::viewOf(SliceAxis axis) const
-{
-    if (!d->active)
-        return nullptr;
+SliceView* OrthoViews::viewOf(SliceAxis axis) const {
+    if (!d->active) return nullptr;
     for (SliceView* v : views())
-        if (v->pipeline().axis() == axis)
-            return v;
+        if (v->pipeline().axis() == axis) return v;
     return nullptr;
 }
 
 bool OrthoViews::isActive() const { return d->active; }
 
-void OrthoViews::setActive(bool on)
-{
+void OrthoViews::setActive(bool on) {
     const auto& image = d->primary->pipeline().image();
     on = on && image && !image->empty() && image->geometry().size[2] > 1;  // volumes only
-    if (on == d->active)
-        return;
+    if (on == d->active) return;
     d->active = on;
-    for (SliceView* v : d->others)
-        v->setVisible(on);
+    for (SliceView* v : d->others) v->setVisible(on);
     d->info->setVisible(on);
     d->grid->setRowStretch(1, on ? 1 : 0);  // four equal quarters, or the main view alone
     d->grid->setColumnStretch(1, on ? 1 : 0);
@@ -123,8 +111,7 @@ void OrthoViews::setActive(bool on)
         setCursorVoxel(c);
         // Fit the new views once the layout has given them a size.
         QTimer::singleShot(0, this, [this] {
-            for (SliceView* v : d->others)
-                v->fit();
+            for (SliceView* v : d->others) v->fit();
             d->primary->fit();
         });
     } else {
@@ -135,29 +122,24 @@ void OrthoViews::setActive(bool on)
 
 std::array<double, 3> OrthoViews::cursorVoxel() const { return d->cursor; }
 
-void OrthoViews::setCursorVoxel(const std::array<double, 3>& voxel)
-{
+void OrthoViews::setCursorVoxel(const std::array<double, 3>& voxel) {
     const auto& image = d->primary->pipeline().image();
-    if (!image || image->empty())
-        return;
+    if (!image || image->empty()) return;
     const auto g = image->geometry().size;
     for (int a = 0; a < 3; ++a)
         d->cursor[std::size_t(a)] = std::clamp(std::round(voxel[std::size_t(a)]), 0.0, double(g[std::size_t(a)]) - 1.0);
     d->size = g;
     if (d->active) {
         d->moving = true;
-        for (SliceView* v : views())
-            v->setSlice(std::size_t(d->cursor[std::size_t(static_cast<int>(v->pipeline().axis()))]));
+        for (SliceView* v : views()) v->setSlice(std::size_t(d->cursor[std::size_t(static_cast<int>(v->pipeline().axis()))]));
         d->moving = false;
     }
     showCursor();
     Q_EMIT cursorMoved();
 }
 
-void OrthoViews::refreshLabels(SliceView* except)
-{
-    if (!d->active)
-        return;
+void OrthoViews::refreshLabels(SliceView* except) {
+    if (!d->active) return;
     for (SliceView* v : views())
         if (v != except) {
             v->pipeline().labelsChanged();
@@ -165,10 +147,8 @@ void OrthoViews::refreshLabels(SliceView* except)
         }
 }
 
-void OrthoViews::sync()
-{
-    if (!d->active)
-        return;
+void OrthoViews::sync() {
+    if (!d->active) return;
     const SliceViewPipeline& p = d->primary->pipeline();
     if (!p.image() || p.image()->empty() || p.sliceCount() == 0) {
         setActive(false);
@@ -237,8 +217,7 @@ void OrthoViews::sync()
             v->setInteractor(d->primary->interactor());
             changed = true;
         }
-        if (changed)
-            v->update();
+        if (changed) v->update();
     }
     // Another image (another case): the cursor starts again from its centre.
     if (p.image()->geometry().size != d->size) {
@@ -249,38 +228,31 @@ void OrthoViews::sync()
     }
 }
 
-void OrthoViews::sliceMoved(SliceView* view)
-{
-    if (!d->active || d->moving)
-        return;
+void OrthoViews::sliceMoved(SliceView* view) {
+    if (!d->active || d->moving) return;
     const int n = static_cast<int>(view->pipeline().axis());
     const double s = double(view->pipeline().slice());
-    if (d->cursor[std::size_t(n)] == s)
-        return;
+    if (d->cursor[std::size_t(n)] == s) return;
     d->cursor[std::size_t(n)] = s;
     showCursor();
     Q_EMIT cursorMoved();
 }
 
-void OrthoViews::placeCursor(SliceView* view, QPointF pos)
-{
+void OrthoViews::placeCursor(SliceView* view, QPointF pos) {
     const auto uv = view->toSlice(pos);
     const SliceFrame f = view->pipeline().frame();
     const long u = std::lround(uv[0]), v = std::lround(uv[1]);
-    if (!f.contains(u, v))
-        return;
+    if (!f.contains(u, v)) return;
     const auto vox = f.voxel(std::size_t(u), std::size_t(v));
     setCursorVoxel({double(vox[0]), double(vox[1]), double(vox[2])});
 }
 
-void OrthoViews::showCursor()
-{
+void OrthoViews::showCursor() {
     for (SliceView* v : {d->primary, d->others[0], d->others[1]}) {
         v->pipeline().setCrosshair(d->cursor, d->active);
         v->update();
     }
-    if (!d->active)
-        return;
+    if (!d->active) return;
     const auto& image = d->primary->pipeline().image();
     const std::array<std::size_t, 3> c{std::size_t(d->cursor[0]), std::size_t(d->cursor[1]), std::size_t(d->cursor[2])};
     QString text = tr("Cursor x %1  y %2  z %3").arg(c[0]).arg(c[1]).arg(c[2]);
@@ -292,30 +264,27 @@ void OrthoViews::showCursor()
         if (labels && labels->geometry().sameSize(image->geometry()))
             text += tr("  label %1").arg(int(labels->at(c[0], c[1], c[2])));
     }
-    text += tr("\n\nClick with the navigation tool to move the cursor; scroll to change a view's slice; "
-               "middle button or Alt + drag to pan.");
+    text +=
+        tr("\n\nClick with the navigation tool to move the cursor; scroll to change a view's slice; "
+           "middle button or Alt + drag to pan.");
     d->info->setText(text);
 }
 
-bool OrthoViews::eventFilter(QObject* watched, QEvent* event)
-{
+bool OrthoViews::eventFilter(QObject* watched, QEvent* event) {
     auto* view = qobject_cast<SliceView*>(watched);
-    if (!d->active || !view || view->interactor())
-        return QWidget::eventFilter(watched, event);
+    if (!d->active || !view || view->interactor()) return QWidget::eventFilter(watched, event);
     const auto type = event->type();
     if (type != QEvent::MouseButtonPress && type != QEvent::MouseMove && type != QEvent::MouseButtonRelease)
         return QWidget::eventFilter(watched, event);
     auto* e = static_cast<QMouseEvent*>(event);
     if (type == QEvent::MouseButtonPress) {
-        if (e->button() != Qt::LeftButton || (e->modifiers() & Qt::AltModifier))
-            return false;
+        if (e->button() != Qt::LeftButton || (e->modifiers() & Qt::AltModifier)) return false;
         view->setFocus(Qt::MouseFocusReason);
         d->dragging = true;
         placeCursor(view, e->position());
         return true;
     }
-    if (!d->dragging)
-        return false;
+    if (!d->dragging) return false;
     if (type == QEvent::MouseMove) {
         placeCursor(view, e->position());
         return false;  // the view still updates its readout

@@ -16,8 +16,7 @@ constexpr int kStateRole = Qt::UserRole + 1;
 constexpr int kDomainRole = Qt::UserRole + 2;
 constexpr int kCaseRole = Qt::UserRole + 3;
 
-QIcon dot(const QColor& c)
-{
+QIcon dot(const QColor& c) {
     QPixmap pm(12, 12);
     pm.fill(Qt::transparent);
     QPainter p(&pm);
@@ -28,19 +27,15 @@ QIcon dot(const QColor& c)
     return QIcon(pm);
 }
 
-QString statusText(const ProjectBrowser::CaseState& s)
-{
-    if (!s.problem.isEmpty())
-        return QObject::tr("problem");
+QString statusText(const ProjectBrowser::CaseState& s) {
+    if (!s.problem.isEmpty()) return QObject::tr("problem");
     QString t = s.annotated ? QObject::tr("annotated") : s.datasetMask ? QObject::tr("labeled") : QObject::tr("unlabeled");
-    if (s.predicted)
-        t += QObject::tr(", predicted");
+    if (s.predicted) t += QObject::tr(", predicted");
     return t;
 }
 }  // namespace
 
-ProjectBrowser::ProjectBrowser(QWidget* parent) : QWidget(parent)
-{
+ProjectBrowser::ProjectBrowser(QWidget* parent) : QWidget(parent) {
     search_ = new QLineEdit(this);
     search_->setPlaceholderText(tr("Search cases"));
     search_->setClearButtonEnabled(true);
@@ -80,27 +75,21 @@ ProjectBrowser::ProjectBrowser(QWidget* parent) : QWidget(parent)
 
 void ProjectBrowser::clear() { tree_->clear(); }
 
-QTreeWidgetItem* ProjectBrowser::domainItem(const QString& domain) const
-{
+QTreeWidgetItem* ProjectBrowser::domainItem(const QString& domain) const {
     for (int i = 0; i < tree_->topLevelItemCount(); ++i)
-        if (tree_->topLevelItem(i)->data(0, kDomainRole).toString() == domain)
-            return tree_->topLevelItem(i);
+        if (tree_->topLevelItem(i)->data(0, kDomainRole).toString() == domain) return tree_->topLevelItem(i);
     return nullptr;
 }
 
-QTreeWidgetItem* ProjectBrowser::caseItem(const QString& domain, const QString& caseId) const
-{
+QTreeWidgetItem* ProjectBrowser::caseItem(const QString& domain, const QString& caseId) const {
     QTreeWidgetItem* d = domainItem(domain);
-    if (!d)
-        return nullptr;
+    if (!d) return nullptr;
     for (int i = 0; i < d->childCount(); ++i)
-        if (d->child(i)->data(0, kCaseRole).toString() == caseId)
-            return d->child(i);
+        if (d->child(i)->data(0, kCaseRole).toString() == caseId) return d->child(i);
     return nullptr;
 }
 
-void ProjectBrowser::setLabelNextRanking(const QList<QPair<QString, QString>>& cases, const QList<double>& scores)
-{
+void ProjectBrowser::setLabelNextRanking(const QList<QPair<QString, QString>>& cases, const QList<double>& scores) {
     constexpr int kRankRole = Qt::UserRole + 20;
     tree_->setColumnCount(cases.isEmpty() ? 2 : 3);
     tree_->setHeaderLabels(cases.isEmpty() ? QStringList{tr("Case"), tr("Status")}
@@ -126,18 +115,15 @@ void ProjectBrowser::setLabelNextRanking(const QList<QPair<QString, QString>>& c
         });
         dom->addChildren(kids);
     }
-    if (!cases.isEmpty())
-        tree_->resizeColumnToContents(2);
+    if (!cases.isEmpty()) tree_->resizeColumnToContents(2);
 }
 
-int ProjectBrowser::labelNextRank(const QString& domain, const QString& caseId) const
-{
+int ProjectBrowser::labelNextRank(const QString& domain, const QString& caseId) const {
     auto* item = caseItem(domain, caseId);
     return item ? item->data(2, Qt::UserRole + 20).toInt() : 0;
 }
 
-void ProjectBrowser::addDomain(const QString& domain, const QString& problem)
-{
+void ProjectBrowser::addDomain(const QString& domain, const QString& problem) {
     auto* item = domainItem(domain);
     if (!item) {
         item = new QTreeWidgetItem(tree_, {domain});
@@ -153,8 +139,7 @@ void ProjectBrowser::addDomain(const QString& domain, const QString& problem)
     }
 }
 
-void ProjectBrowser::addCase(const QString& domain, const QString& caseId, const CaseState& state)
-{
+void ProjectBrowser::addCase(const QString& domain, const QString& caseId, const CaseState& state) {
     addDomain(domain);
     auto* item = new QTreeWidgetItem(domainItem(domain), {caseId});
     item->setData(0, kDomainRole, domain);
@@ -162,41 +147,34 @@ void ProjectBrowser::addCase(const QString& domain, const QString& caseId, const
     applyState(item, state);
 }
 
-void ProjectBrowser::applyState(QTreeWidgetItem* item, const CaseState& s)
-{
+void ProjectBrowser::applyState(QTreeWidgetItem* item, const CaseState& s) {
     item->setData(0, kStateRole, QVariant::fromValue(s));
     item->setText(1, statusText(s));
     QColor c = !s.problem.isEmpty() ? QColor(220, 50, 50)
-               : s.annotated       ? QColor(60, 170, 90)
-               : s.datasetMask     ? QColor(70, 130, 220)
-                                   : QColor(170, 170, 170);
+               : s.annotated        ? QColor(60, 170, 90)
+               : s.datasetMask      ? QColor(70, 130, 220)
+                                    : QColor(170, 170, 170);
     item->setIcon(0, dot(c));
     const QString tip = s.problem.isEmpty() ? statusText(s) : s.problem;
     item->setToolTip(0, tip);
     item->setToolTip(1, tip);
     // Keep the filter consistent with the new state.
     const QString filter = status_->currentData().toString();
-    if (filter != "all")
-        applyFilter();
+    if (filter != "all") applyFilter();
 }
 
-void ProjectBrowser::setCaseState(const QString& domain, const QString& caseId, const CaseState& state)
-{
-    if (auto* item = caseItem(domain, caseId))
-        applyState(item, state);
+void ProjectBrowser::setCaseState(const QString& domain, const QString& caseId, const CaseState& state) {
+    if (auto* item = caseItem(domain, caseId)) applyState(item, state);
 }
 
-ProjectBrowser::CaseState ProjectBrowser::caseState(const QString& domain, const QString& caseId) const
-{
-    if (auto* item = caseItem(domain, caseId))
-        return item->data(0, kStateRole).value<CaseState>();
+ProjectBrowser::CaseState ProjectBrowser::caseState(const QString& domain, const QString& caseId) const {
+    if (auto* item = caseItem(domain, caseId)) return item->data(0, kStateRole).value<CaseState>();
     return {};
 }
 
 bool ProjectBrowser::hasCase(const QString& domain, const QString& caseId) const { return caseItem(domain, caseId); }
 
-void ProjectBrowser::selectCase(const QString& domain, const QString& caseId)
-{
+void ProjectBrowser::selectCase(const QString& domain, const QString& caseId) {
     if (auto* item = caseItem(domain, caseId)) {
         QSignalBlocker block(tree_);
         tree_->setCurrentItem(item);
@@ -204,15 +182,13 @@ void ProjectBrowser::selectCase(const QString& domain, const QString& caseId)
     }
 }
 
-void ProjectBrowser::clearSelection()
-{
+void ProjectBrowser::clearSelection() {
     QSignalBlocker block(tree_);
     tree_->setCurrentItem(nullptr);
     tree_->clearSelection();
 }
 
-QStringList ProjectBrowser::visibleCases() const
-{
+QStringList ProjectBrowser::visibleCases() const {
     QStringList out;
     for (int i = 0; i < tree_->topLevelItemCount(); ++i) {
         auto* d = tree_->topLevelItem(i);
@@ -223,11 +199,9 @@ QStringList ProjectBrowser::visibleCases() const
     return out;
 }
 
-int ProjectBrowser::caseCount() const
-{
+int ProjectBrowser::caseCount() const {
     int n = 0;
-    for (int i = 0; i < tree_->topLevelItemCount(); ++i)
-        n += tree_->topLevelItem(i)->childCount();
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i) n += tree_->topLevelItem(i)->childCount();
     return n;
 }
 
@@ -235,8 +209,7 @@ QLineEdit* ProjectBrowser::searchField() const { return search_; }
 QComboBox* ProjectBrowser::statusFilter() const { return status_; }
 QTreeWidget* ProjectBrowser::tree() const { return tree_; }
 
-void ProjectBrowser::applyFilter()
-{
+void ProjectBrowser::applyFilter() {
     const QString text = search_->text().trimmed();
     const QString filter = status_->currentData().toString();
     for (int i = 0; i < tree_->topLevelItemCount(); ++i) {
@@ -245,16 +218,11 @@ void ProjectBrowser::applyFilter()
             auto* c = d->child(j);
             const CaseState s = c->data(0, kStateRole).value<CaseState>();
             bool show = text.isEmpty() || c->text(0).contains(text, Qt::CaseInsensitive);
-            if (filter == "unlabeled")
-                show &= !s.annotated && !s.datasetMask && s.problem.isEmpty();
-            else if (filter == "labeled")
-                show &= s.annotated || s.datasetMask;
-            else if (filter == "annotated")
-                show &= s.annotated;
-            else if (filter == "predicted")
-                show &= s.predicted;
-            else if (filter == "problem")
-                show &= !s.problem.isEmpty();
+            if (filter == "unlabeled") show &= !s.annotated && !s.datasetMask && s.problem.isEmpty();
+            else if (filter == "labeled") show &= s.annotated || s.datasetMask;
+            else if (filter == "annotated") show &= s.annotated;
+            else if (filter == "predicted") show &= s.predicted;
+            else if (filter == "problem") show &= !s.problem.isEmpty();
             c->setHidden(!show);
         }
     }

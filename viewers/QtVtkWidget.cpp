@@ -19,8 +19,7 @@ struct QtVtkWidget::Private {
     std::uint64_t frames = 0;
 };
 
-QSurfaceFormat QtVtkWidget::vtkFormat()
-{
+QSurfaceFormat QtVtkWidget::vtkFormat() {
     QSurfaceFormat f;
     f.setRenderableType(QSurfaceFormat::OpenGL);
     f.setVersion(3, 2);
@@ -36,8 +35,7 @@ QSurfaceFormat QtVtkWidget::vtkFormat()
     return f;
 }
 
-QtVtkWidget::QtVtkWidget(QWidget* parent) : QOpenGLWidget(parent), d(std::make_unique<Private>())
-{
+QtVtkWidget::QtVtkWidget(QWidget* parent) : QOpenGLWidget(parent), d(std::make_unique<Private>()) {
     setFormat(vtkFormat());
     setFocusPolicy(Qt::StrongFocus);
     setMouseTracking(true);
@@ -54,11 +52,9 @@ QtVtkWidget::QtVtkWidget(QWidget* parent) : QOpenGLWidget(parent), d(std::make_u
     w->AddObserver(vtkCommand::WindowSupportsOpenGLEvent, this, &QtVtkWidget::onSupportsOpenGL);
 }
 
-QtVtkWidget::~QtVtkWidget()
-{
+QtVtkWidget::~QtVtkWidget() {
     // ~QOpenGLWidget destroys the context after this object is gone: stop listening first.
-    if (context())
-        disconnect(context(), nullptr, this, nullptr);
+    if (context()) disconnect(context(), nullptr, this, nullptr);
     cleanup();
     d->window->RemoveAllObservers();
 }
@@ -67,31 +63,23 @@ vtkGenericOpenGLRenderWindow* QtVtkWidget::renderWindow() const { return d->wind
 double QtVtkWidget::lastRenderMs() const { return d->lastRenderMs; }
 std::uint64_t QtVtkWidget::frameCount() const { return d->frames; }
 
-void QtVtkWidget::onMakeCurrent(vtkObject*, unsigned long, void*)
-{
+void QtVtkWidget::onMakeCurrent(vtkObject*, unsigned long, void*) {
     // QOpenGLContext::makeCurrent, not QOpenGLWidget::makeCurrent: the latter rebinds the
     // widget's framebuffer in the middle of VTK's render and the view comes out black.
     // Already current (the usual case inside paintGL): re-binding costs milliseconds on Mesa.
     QOpenGLContext* ctx = context();
-    if (ctx && ctx->surface() && QOpenGLContext::currentContext() != ctx)
-        ctx->makeCurrent(ctx->surface());
+    if (ctx && ctx->surface() && QOpenGLContext::currentContext() != ctx) ctx->makeCurrent(ctx->surface());
 }
 
-void QtVtkWidget::onIsCurrent(vtkObject*, unsigned long, void* callData)
-{
+void QtVtkWidget::onIsCurrent(vtkObject*, unsigned long, void* callData) {
     const bool current = context() && QOpenGLContext::currentContext() == context();
     *static_cast<bool*>(callData) = current;
 }
 
-void QtVtkWidget::onSupportsOpenGL(vtkObject*, unsigned long, void* callData)
-{
-    *static_cast<int*>(callData) = 1;
-}
+void QtVtkWidget::onSupportsOpenGL(vtkObject*, unsigned long, void* callData) { *static_cast<int*>(callData) = 1; }
 
-void QtVtkWidget::initializeGL()
-{
-    if (d->initialized)
-        cleanup();
+void QtVtkWidget::initializeGL() {
+    if (d->initialized) cleanup();
     connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, &QtVtkWidget::cleanup, Qt::UniqueConnection);
     d->window->SetMapped(1);
     d->window->SetIsCurrent(true);
@@ -99,20 +87,16 @@ void QtVtkWidget::initializeGL()
     d->initialized = true;
 }
 
-void QtVtkWidget::resizeGL(int w, int h)
-{
+void QtVtkWidget::resizeGL(int w, int h) {
     const double dpr = devicePixelRatioF();
     d->window->SetSize(static_cast<int>(w * dpr), static_cast<int>(h * dpr));
 }
 
-void QtVtkWidget::paintGL()
-{
-    if (!d->initialized)
-        return;
+void QtVtkWidget::paintGL() {
+    if (!d->initialized) return;
     const double dpr = devicePixelRatioF();
     const int w = static_cast<int>(width() * dpr), h = static_cast<int>(height() * dpr);
-    if (d->window->GetSize()[0] != w || d->window->GetSize()[1] != h)
-        d->window->SetSize(w, h);
+    if (d->window->GetSize()[0] != w || d->window->GetSize()[1] != h) d->window->SetSize(w, h);
     beforeRender(w, h);
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -133,10 +117,8 @@ void QtVtkWidget::paintGL()
     ++d->frames;
 }
 
-void QtVtkWidget::cleanup()
-{
-    if (!d->initialized)
-        return;
+void QtVtkWidget::cleanup() {
+    if (!d->initialized) return;
     if (context()) {
         makeCurrent();
         d->window->ReleaseGraphicsResources(d->window);

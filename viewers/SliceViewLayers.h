@@ -26,8 +26,7 @@ struct Layer {
     vtkNew<vtkImageSlice> slice;
     vtkNew<vtkLookupTable> lut;
 
-    void init(int layerNumber)
-    {
+    void init(int layerNumber) {
         mapper->SetInputData(data);
         mapper->SetOrientationToZ();
         mapper->SetSliceNumber(0);
@@ -40,8 +39,7 @@ struct Layer {
         slice->VisibilityOff();
         slice->PickableOff();
     }
-    void useLookupTable()
-    {
+    void useLookupTable() {
         lut->SetNumberOfTableValues(256);
         lut->SetTableRange(0.0, 255.0);
         lut->SetRampToLinear();
@@ -56,8 +54,7 @@ struct Outline {
     vtkNew<vtkPolyDataMapper> mapper;
     vtkNew<vtkActor> actor;
 
-    void init(double r, double g, double b)
-    {
+    void init(double r, double g, double b) {
         mapper->SetInputData(poly);
         actor->SetMapper(mapper);
         actor->GetProperty()->SetColor(r, g, b);
@@ -66,19 +63,15 @@ struct Outline {
         actor->VisibilityOff();
         actor->PickableOff();
     }
-    void set(const std::vector<std::array<double, 2>>& pts, bool closed)
-    {
+    void set(const std::vector<std::array<double, 2>>& pts, bool closed) {
         vtkNew<vtkPoints> points;
         vtkNew<vtkCellArray> lines;
         if (pts.size() >= 2) {
             const vtkIdType n = static_cast<vtkIdType>(pts.size());
-            for (const auto& p : pts)
-                points->InsertNextPoint(p[0], p[1], 0.0);
+            for (const auto& p : pts) points->InsertNextPoint(p[0], p[1], 0.0);
             lines->InsertNextCell(closed ? n + 1 : n);
-            for (vtkIdType i = 0; i < n; ++i)
-                lines->InsertCellPoint(i);
-            if (closed)
-                lines->InsertCellPoint(0);
+            for (vtkIdType i = 0; i < n; ++i) lines->InsertCellPoint(i);
+            if (closed) lines->InsertCellPoint(0);
         }
         poly->SetPoints(points);
         poly->SetLines(lines);

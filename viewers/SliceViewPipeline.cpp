@@ -24,35 +24,23 @@ using detail::Outline;
 namespace {
 
 // Default colours for labels without a style (ITK-SNAP's first colours).
-const std::array<std::array<std::uint8_t, 3>, 8> kPalette{{{255, 0, 0},
-                                                          {0, 255, 0},
-                                                          {0, 0, 255},
-                                                          {255, 255, 0},
-                                                          {0, 255, 255},
-                                                          {255, 0, 255},
-                                                          {255, 239, 213},
-                                                          {0, 0, 205}}};
+const std::array<std::array<std::uint8_t, 3>, 8> kPalette{
+    {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 0}, {0, 255, 255}, {255, 0, 255}, {255, 239, 213}, {0, 0, 205}}};
 
 }  // namespace
 
-std::string PickResult::describe() const
-{
-    if (!inside)
-        return "outside the image";
+std::string PickResult::describe() const {
+    if (!inside) return "outside the image";
     std::ostringstream s;
     s.setf(std::ios::fixed);
     s.precision(1);
-    s << "x " << voxel[0] << "  y " << voxel[1] << "  z " << voxel[2] << "  |  " << mm[0] << ", " << mm[1] << ", "
-      << mm[2] << " mm  |  ";
+    s << "x " << voxel[0] << "  y " << voxel[1] << "  z " << voxel[2] << "  |  " << mm[0] << ", " << mm[1] << ", " << mm[2]
+      << " mm  |  ";
     s.precision(value.size() > 1 || (!value.empty() && value[0] == std::floor(value[0])) ? 0 : 3);
-    for (std::size_t i = 0; i < value.size(); ++i)
-        s << (i ? ", " : "") << value[i];
-    if (label >= 0)
-        s << "  |  label " << label;
-    if (prediction >= 0)
-        s << "  |  predicted " << prediction;
-    if (heat >= 0)
-        s << "  |  disagreement " << std::fixed << std::setprecision(2) << heat / 255.0;
+    for (std::size_t i = 0; i < value.size(); ++i) s << (i ? ", " : "") << value[i];
+    if (label >= 0) s << "  |  label " << label;
+    if (prediction >= 0) s << "  |  predicted " << prediction;
+    if (heat >= 0) s << "  |  disagreement " << std::fixed << std::setprecision(2) << heat / 255.0;
     return s.str();
 }
 
@@ -80,7 +68,7 @@ struct SliceViewPipeline::Private {
     double window = 255.0, level = 127.5;
     SliceAxis axis = SliceAxis::Axial;
     std::array<std::size_t, 3> sliceOf{0, 0, 0};  // remembered slice per axis
-    SliceCamera camera;  // focal point, parallel scale and viewport size
+    SliceCamera camera;                           // focal point, parallel scale and viewport size
     bool cursorVisible = false;
     std::uint64_t revision = 1;
 
@@ -89,8 +77,7 @@ struct SliceViewPipeline::Private {
     SlicePlane plane() const { return SlicePlane::of(geometry(), frame()); }
     std::array<double, 2> spacing() const { return plane().spacing; }
 
-    void applyCamera()
-    {
+    void applyCamera() {
         vtkCamera* cam = scene->GetActiveCamera();
         cam->ParallelProjectionOn();
         // Axial: look along +z so that x runs right while y runs down.
@@ -107,14 +94,12 @@ struct SliceViewPipeline::Private {
         ++revision;
     }
 
-    void fit()
-    {
+    void fit() {
         camera.fit(plane());
         applyCamera();
     }
 
-    void updateImageSlice()
-    {
+    void updateImageSlice() {
         if (!img || img->empty()) {
             image.slice->VisibilityOff();
             ++revision;
@@ -140,8 +125,7 @@ struct SliceViewPipeline::Private {
     }
 
     static void extractLabels(const LabelMap& m, const SliceFrame& f, OverlayStyle style, vtkImageData* out,
-                              const std::array<double, 2>& sp)
-    {
+                              const std::array<double, 2>& sp) {
         const int w = static_cast<int>(f.width()), h = static_cast<int>(f.height());
         out->SetExtent(0, w - 1, 0, h - 1, 0, 0);
         out->SetSpacing(sp[0], sp[1], 1.0);
@@ -149,15 +133,12 @@ struct SliceViewPipeline::Private {
         out->AllocateScalars(VTK_UNSIGNED_CHAR, 1);
         auto* dst = static_cast<unsigned char*>(out->GetScalarPointer());
         extractLabelSlice(m, f, dst);
-        if (style == OverlayStyle::Outline)
-            keepLabelOutlines(dst, f.width(), f.height());
-        else if (style == OverlayStyle::DashedOutline)
-            keepDashedLabelOutlines(dst, f.width(), f.height());
+        if (style == OverlayStyle::Outline) keepLabelOutlines(dst, f.width(), f.height());
+        else if (style == OverlayStyle::DashedOutline) keepDashedLabelOutlines(dst, f.width(), f.height());
         out->Modified();
     }
 
-    void updateLabelSlice()
-    {
+    void updateLabelSlice() {
         if (!img || !lab || lab->empty() || !lab->geometry().sameSize(img->geometry())) {
             labels.slice->VisibilityOff();
         } else {
@@ -167,8 +148,7 @@ struct SliceViewPipeline::Private {
         ++revision;
     }
 
-    void updatePredictionSlice()
-    {
+    void updatePredictionSlice() {
         if (!img || !pred || pred->empty() || !pred->geometry().sameSize(img->geometry()) || !predVisible) {
             prediction.slice->VisibilityOff();
         } else {
@@ -178,13 +158,11 @@ struct SliceViewPipeline::Private {
         ++revision;
     }
 
-    bool heatShown() const
-    {
+    bool heatShown() const {
         return img && heatMap && !heatMap->empty() && heatMap->geometry().sameSize(img->geometry()) && heatVisible;
     }
 
-    void updateHeatSlice()
-    {
+    void updateHeatSlice() {
         if (!heatShown()) {
             heat.slice->VisibilityOff();
         } else {
@@ -194,14 +172,12 @@ struct SliceViewPipeline::Private {
         ++revision;
     }
 
-    std::array<double, 2> crossInSlice() const
-    {
+    std::array<double, 2> crossInSlice() const {
         const SliceFrame f = frame();
         return {cross[f.uAxis()], cross[f.vAxis()]};
     }
 
-    void updateCrosshair()
-    {
+    void updateCrosshair() {
         if (!crossVisible || !img || img->empty()) {
             crossU.set({}, false);
             crossV.set({}, false);
@@ -219,8 +195,7 @@ struct SliceViewPipeline::Private {
     }
 
     // Every layer's slice, after the slice, axis or image changed.
-    void updateSlices()
-    {
+    void updateSlices() {
         updateImageSlice();
         updateLabelSlice();
         updatePredictionSlice();
@@ -228,18 +203,15 @@ struct SliceViewPipeline::Private {
         updateCrosshair();
     }
 
-    LabelStyle styleOf(std::uint8_t v) const
-    {
+    LabelStyle styleOf(std::uint8_t v) const {
         auto it = styles.find(v);
-        if (it != styles.end())
-            return it->second;
+        if (it != styles.end()) return it->second;
         LabelStyle s;
         s.color = kPalette[(v + kPalette.size() - 1) % kPalette.size()];
         return s;
     }
 
-    void updateLookupTables()
-    {
+    void updateLookupTables() {
         for (int v = 0; v < 256; ++v) {
             const LabelStyle s = styleOf(static_cast<std::uint8_t>(v));
             const double r = s.color[0] / 255.0, g = s.color[1] / 255.0, b = s.color[2] / 255.0;
@@ -253,8 +225,7 @@ struct SliceViewPipeline::Private {
     }
 };
 
-SliceViewPipeline::SliceViewPipeline() : d(std::make_unique<Private>())
-{
+SliceViewPipeline::SliceViewPipeline() : d(std::make_unique<Private>()) {
     d->image.init(0);
     d->labels.init(1);
     d->labels.useLookupTable();
@@ -296,8 +267,7 @@ SliceViewPipeline::SliceViewPipeline() : d(std::make_unique<Private>())
 
 SliceViewPipeline::~SliceViewPipeline() = default;
 
-void SliceViewPipeline::attach(vtkRenderWindow* window)
-{
+void SliceViewPipeline::attach(vtkRenderWindow* window) {
     window->SetNumberOfLayers(std::max(2, window->GetNumberOfLayers()));
     window->AddRenderer(d->scene);
     window->AddRenderer(d->overlay);
@@ -305,8 +275,7 @@ void SliceViewPipeline::attach(vtkRenderWindow* window)
 
 vtkRenderer* SliceViewPipeline::renderer() const { return d->scene; }
 
-void SliceViewPipeline::setImage(std::shared_ptr<const Image> image)
-{
+void SliceViewPipeline::setImage(std::shared_ptr<const Image> image) {
     const bool sameGrid = d->img && image && d->img->geometry().size == image->geometry().size;
     d->img = std::move(image);
     if (!sameGrid) {
@@ -316,23 +285,20 @@ void SliceViewPipeline::setImage(std::shared_ptr<const Image> image)
     }
     d->updateSlices();
     resetWindowLevel();
-    if (!sameGrid)
-        d->fit();
+    if (!sameGrid) d->fit();
 }
 
 const std::shared_ptr<const Image>& SliceViewPipeline::image() const { return d->img; }
 void SliceViewPipeline::imageChanged() { d->updateImageSlice(); }
 
-void SliceViewPipeline::setLabels(std::shared_ptr<const LabelMap> labels)
-{
+void SliceViewPipeline::setLabels(std::shared_ptr<const LabelMap> labels) {
     d->lab = std::move(labels);
     d->updateLabelSlice();
 }
 const std::shared_ptr<const LabelMap>& SliceViewPipeline::labels() const { return d->lab; }
 void SliceViewPipeline::labelsChanged() { d->updateLabelSlice(); }
 
-void SliceViewPipeline::setPrediction(std::shared_ptr<const LabelMap> prediction)
-{
+void SliceViewPipeline::setPrediction(std::shared_ptr<const LabelMap> prediction) {
     d->pred = std::move(prediction);
     d->updatePredictionSlice();
 }
@@ -341,40 +307,34 @@ const std::shared_ptr<const LabelMap>& SliceViewPipeline::heatMap() const { retu
 
 void SliceViewPipeline::predictionChanged() { d->updatePredictionSlice(); }
 
-void SliceViewPipeline::setLabelStyle(std::uint8_t value, const LabelStyle& style)
-{
+void SliceViewPipeline::setLabelStyle(std::uint8_t value, const LabelStyle& style) {
     d->styles[value] = style;
     d->updateLookupTables();
 }
 LabelStyle SliceViewPipeline::labelStyle(std::uint8_t value) const { return d->styleOf(value); }
 
-void SliceViewPipeline::setLabelOpacity(double opacity)
-{
+void SliceViewPipeline::setLabelOpacity(double opacity) {
     d->labelOpacity = std::clamp(opacity, 0.0, 1.0);
     d->updateLookupTables();
 }
 double SliceViewPipeline::labelOpacity() const { return d->labelOpacity; }
 
-void SliceViewPipeline::setLabelOverlayStyle(OverlayStyle s)
-{
+void SliceViewPipeline::setLabelOverlayStyle(OverlayStyle s) {
     d->labelStyle = s;
     d->updateLabelSlice();
 }
 OverlayStyle SliceViewPipeline::labelOverlayStyle() const { return d->labelStyle; }
 
-void SliceViewPipeline::setPredictionOpacity(double opacity)
-{
+void SliceViewPipeline::setPredictionOpacity(double opacity) {
     d->predOpacity = std::clamp(opacity, 0.0, 1.0);
     d->updateLookupTables();
 }
-void SliceViewPipeline::setHeatMap(std::shared_ptr<const LabelMap> heat)
-{
+void SliceViewPipeline::setHeatMap(std::shared_ptr<const LabelMap> heat) {
     d->heatMap = std::move(heat);
     d->updateHeatSlice();
 }
 
-void SliceViewPipeline::setHeatMapVisible(bool on)
-{
+void SliceViewPipeline::setHeatMapVisible(bool on) {
     d->heatVisible = on;
     d->updateHeatSlice();
 }
@@ -384,22 +344,19 @@ bool SliceViewPipeline::heatMapShown() const { return d->heatShown(); }
 
 double SliceViewPipeline::predictionOpacity() const { return d->predOpacity; }
 
-void SliceViewPipeline::setPredictionOverlayStyle(OverlayStyle s)
-{
+void SliceViewPipeline::setPredictionOverlayStyle(OverlayStyle s) {
     d->predStyle = s;
     d->updatePredictionSlice();
 }
 OverlayStyle SliceViewPipeline::predictionOverlayStyle() const { return d->predStyle; }
 
-void SliceViewPipeline::setPredictionVisible(bool on)
-{
+void SliceViewPipeline::setPredictionVisible(bool on) {
     d->predVisible = on;
     d->updatePredictionSlice();
 }
 bool SliceViewPipeline::predictionVisible() const { return d->predVisible; }
 
-void SliceViewPipeline::setWindowLevel(double window, double level)
-{
+void SliceViewPipeline::setWindowLevel(double window, double level) {
     d->window = std::max(window, 1e-6);
     d->level = level;
     d->image.slice->GetProperty()->SetColorWindow(d->window);
@@ -409,35 +366,29 @@ void SliceViewPipeline::setWindowLevel(double window, double level)
 double SliceViewPipeline::window() const { return d->window; }
 double SliceViewPipeline::level() const { return d->level; }
 
-std::pair<double, double> SliceViewPipeline::defaultWindowLevel() const
-{
+std::pair<double, double> SliceViewPipeline::defaultWindowLevel() const {
     // No image is shown as an empty one would be.
     return d->img ? automaticWindowLevel(*d->img) : automaticWindowLevel(Image{});
 }
 
-void SliceViewPipeline::resetWindowLevel()
-{
+void SliceViewPipeline::resetWindowLevel() {
     const auto [w, l] = defaultWindowLevel();
     setWindowLevel(w, l);
 }
 
-void SliceViewPipeline::setAxis(SliceAxis axis)
-{
-    if (axis == d->axis)
-        return;
+void SliceViewPipeline::setAxis(SliceAxis axis) {
+    if (axis == d->axis) return;
     d->axis = axis;
     d->updateSlices();
     d->fit();
 }
 SliceAxis SliceViewPipeline::axis() const { return d->axis; }
 
-void SliceViewPipeline::setSlice(std::size_t slice)
-{
+void SliceViewPipeline::setSlice(std::size_t slice) {
     const std::size_t n = sliceCount();
     const std::size_t s = n == 0 ? 0 : std::min(slice, n - 1);
     auto& cur = d->sliceOf[static_cast<int>(d->axis)];
-    if (cur == s)
-        return;
+    if (cur == s) return;
     cur = s;
     d->updateSlices();
 }
@@ -445,10 +396,8 @@ std::size_t SliceViewPipeline::slice() const { return d->sliceOf[static_cast<int
 std::size_t SliceViewPipeline::sliceCount() const { return d->frame().sliceCount(); }
 SliceFrame SliceViewPipeline::frame() const { return d->frame(); }
 
-void SliceViewPipeline::setViewportSize(int width, int height)
-{
-    if (width <= 0 || height <= 0 || (width == d->camera.viewport[0] && height == d->camera.viewport[1]))
-        return;
+void SliceViewPipeline::setViewportSize(int width, int height) {
+    if (width <= 0 || height <= 0 || (width == d->camera.viewport[0] && height == d->camera.viewport[1])) return;
     d->camera.viewport = {width, height};
     d->applyCamera();
 }
@@ -456,30 +405,25 @@ std::array<int, 2> SliceViewPipeline::viewportSize() const { return d->camera.vi
 
 void SliceViewPipeline::fit() { d->fit(); }
 
-void SliceViewPipeline::oneToOne()
-{
+void SliceViewPipeline::oneToOne() {
     d->camera.oneToOne(d->plane());
     d->applyCamera();
 }
 
-void SliceViewPipeline::zoom(double factor, double x, double y)
-{
-    if (d->camera.zoom(d->plane(), factor, x, y))
-        d->applyCamera();
+void SliceViewPipeline::zoom(double factor, double x, double y) {
+    if (d->camera.zoom(d->plane(), factor, x, y)) d->applyCamera();
 }
 
 void SliceViewPipeline::zoom(double factor) { zoom(factor, d->camera.viewport[0] / 2.0, d->camera.viewport[1] / 2.0); }
 
-void SliceViewPipeline::pan(double dx, double dy)
-{
+void SliceViewPipeline::pan(double dx, double dy) {
     d->camera.pan(d->plane(), dx, dy);
     d->applyCamera();
 }
 
 double SliceViewPipeline::pixelsPerVoxel() const { return d->camera.pixelsPerVoxel(d->plane()); }
 
-ViewState SliceViewPipeline::viewState() const
-{
+ViewState SliceViewPipeline::viewState() const {
     ViewState s;
     s.axis = d->axis;
     s.slice = slice();
@@ -488,8 +432,7 @@ ViewState SliceViewPipeline::viewState() const
     return s;
 }
 
-void SliceViewPipeline::setViewState(const ViewState& s)
-{
+void SliceViewPipeline::setViewState(const ViewState& s) {
     if (s.axis != d->axis) {
         d->axis = s.axis;
     }
@@ -501,43 +444,33 @@ void SliceViewPipeline::setViewState(const ViewState& s)
     d->applyCamera();
 }
 
-std::array<double, 2> SliceViewPipeline::displayToSlice(double x, double y) const
-{
+std::array<double, 2> SliceViewPipeline::displayToSlice(double x, double y) const {
     return d->camera.displayToSlice(d->plane(), x, y);
 }
 
-std::array<double, 2> SliceViewPipeline::sliceToDisplay(double u, double v) const
-{
+std::array<double, 2> SliceViewPipeline::sliceToDisplay(double u, double v) const {
     return d->camera.sliceToDisplay(d->plane(), u, v);
 }
 
-PickResult SliceViewPipeline::pick(double x, double y) const
-{
+PickResult SliceViewPipeline::pick(double x, double y) const {
     PickResult r;
     r.slicePoint = displayToSlice(x, y);
-    if (!d->img || d->img->empty())
-        return r;
+    if (!d->img || d->img->empty()) return r;
     const auto f = d->frame();
     const long u = std::lround(r.slicePoint[0]), v = std::lround(r.slicePoint[1]);
-    if (!f.contains(u, v))
-        return r;
+    if (!f.contains(u, v)) return r;
     r.inside = true;
     const auto vox = f.voxel(static_cast<std::size_t>(u), static_cast<std::size_t>(v));
     r.voxel = {static_cast<long>(vox[0]), static_cast<long>(vox[1]), static_cast<long>(vox[2])};
     r.mm = voxelToPhysical(d->img->geometry(), {double(vox[0]), double(vox[1]), double(vox[2])});
-    for (int c = 0; c < d->img->components(); ++c)
-        r.value.push_back(d->img->at(vox[0], vox[1], vox[2], c));
-    if (d->lab && d->lab->geometry().sameSize(d->img->geometry()))
-        r.label = d->lab->at(vox[0], vox[1], vox[2]);
-    if (d->pred && d->pred->geometry().sameSize(d->img->geometry()))
-        r.prediction = d->pred->at(vox[0], vox[1], vox[2]);
-    if (d->heatShown())
-        r.heat = d->heatMap->at(vox[0], vox[1], vox[2]);
+    for (int c = 0; c < d->img->components(); ++c) r.value.push_back(d->img->at(vox[0], vox[1], vox[2], c));
+    if (d->lab && d->lab->geometry().sameSize(d->img->geometry())) r.label = d->lab->at(vox[0], vox[1], vox[2]);
+    if (d->pred && d->pred->geometry().sameSize(d->img->geometry())) r.prediction = d->pred->at(vox[0], vox[1], vox[2]);
+    if (d->heatShown()) r.heat = d->heatMap->at(vox[0], vox[1], vox[2]);
     return r;
 }
 
-void SliceViewPipeline::setBrushCursor(double u, double v, double radius, bool round, bool visible)
-{
+void SliceViewPipeline::setBrushCursor(double u, double v, double radius, bool round, bool visible) {
     d->cursorVisible = visible;
     if (!visible) {
         d->cursor.set({}, false);
@@ -563,19 +496,16 @@ void SliceViewPipeline::setBrushCursor(double u, double v, double radius, bool r
 
 bool SliceViewPipeline::brushCursorVisible() const { return d->cursorVisible; }
 
-void SliceViewPipeline::setToolOutline(const std::vector<std::array<double, 2>>& points, bool closed)
-{
+void SliceViewPipeline::setToolOutline(const std::vector<std::array<double, 2>>& points, bool closed) {
     const auto sp = d->spacing();
     std::vector<std::array<double, 2>> mm;
     mm.reserve(points.size());
-    for (const auto& p : points)
-        mm.push_back({p[0] * sp[0], p[1] * sp[1]});
+    for (const auto& p : points) mm.push_back({p[0] * sp[0], p[1] * sp[1]});
     d->toolOutline.set(mm, closed);
     ++d->revision;
 }
 
-void SliceViewPipeline::setCrosshair(const std::array<double, 3>& voxel, bool visible)
-{
+void SliceViewPipeline::setCrosshair(const std::array<double, 3>& voxel, bool visible) {
     d->cross = voxel;
     d->crossVisible = visible;
     d->updateCrosshair();

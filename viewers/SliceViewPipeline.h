@@ -27,7 +27,7 @@ namespace dacw {
 
 struct LabelStyle {
     std::array<std::uint8_t, 3> color{255, 0, 0};
-    double opacity = 1.0;   // multiplied by the layer opacity
+    double opacity = 1.0;  // multiplied by the layer opacity
     bool visible = true;
 };
 
@@ -50,8 +50,8 @@ struct PickResult {
     std::vector<float> value;            // intensity (one per component)
     int label = -1;                      // -1 when there is no label map
     int prediction = -1;
-    int heat = -1;                       // heat map value 0..255, -1 when none is shown
-    std::string describe() const;        // "x 12 y 40 z 3 | 6.0, 20.0, 22.5 mm | 118 | label 1"
+    int heat = -1;                 // heat map value 0..255, -1 when none is shown
+    std::string describe() const;  // "x 12 y 40 z 3 | 6.0, 20.0, 22.5 mm | 118 | label 1"
 };
 
 class SliceViewPipeline {

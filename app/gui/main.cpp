@@ -8,8 +8,7 @@
 #include "ui/MainWindow.h"
 #include "viewers/QtVtkWidget.h"
 
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     // VTK needs an OpenGL 3.2 core context; every GL widget shares this format.
     QSurfaceFormat::setDefaultFormat(dacw::QtVtkWidget::vtkFormat());
     QApplication app(argc, argv);
@@ -42,8 +41,7 @@ int main(int argc, char** argv)
             if (window.openProject(file) && parser.isSet(caseOption)) {
                 const QString key = parser.value(caseOption);
                 const int slash = key.indexOf('/');
-                if (slash > 0)
-                    window.openCase(key.left(slash), key.mid(slash + 1));
+                if (slash > 0) window.openCase(key.left(slash), key.mid(slash + 1));
             }
         } else {
             window.openImageFile(file);

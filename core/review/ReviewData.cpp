@@ -15,30 +15,22 @@ namespace dacw {
 
 namespace {
 
-double meanOf(const std::map<std::string, RegionScore>& s)
-{
-    if (s.empty())
-        return NAN;
+double meanOf(const std::map<std::string, RegionScore>& s) {
+    if (s.empty()) return NAN;
     double sum = 0;
-    for (const auto& [k, v] : s)
-        sum += std::isfinite(v.dice) ? v.dice : 0.0;
+    for (const auto& [k, v] : s) sum += std::isfinite(v.dice) ? v.dice : 0.0;
     return sum / double(s.size());
 }
 
-std::string csvField(const std::string& s)
-{
-    if (s.find_first_of(",\"\n") == std::string::npos)
-        return s;
+std::string csvField(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
     std::string o = "\"";
-    for (char c : s)
-        o += c == '"' ? std::string("\"\"") : std::string(1, c);
+    for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
     return o + "\"";
 }
 
-std::string num(double v, int precision)
-{
-    if (!std::isfinite(v))
-        return "";
+std::string num(double v, int precision) {
+    if (!std::isfinite(v)) return "";
     std::ostringstream s;
     s.setf(std::ios::fixed);
     s.precision(precision);
@@ -51,8 +43,7 @@ std::string num(double v, int precision)
 double ReviewCase::meanDiceA() const { return meanOf(a); }
 double ReviewCase::meanDiceB() const { return meanOf(b); }
 
-ReviewData loadReview(const fs::path& runA, const fs::path& runB)
-{
+ReviewData loadReview(const fs::path& runA, const fs::path& runB) {
     ReviewData r;
     r.runA = runA;
     r.runB = runB;
@@ -60,8 +51,7 @@ ReviewData loadReview(const fs::path& runA, const fs::path& runB)
     r.nameB = runB.empty() ? "" : runB.filename().string();
     const RunRequest req = readRunRequest(runA);
     r.task = req.task;
-    for (const auto& g : r.task.regions)
-        r.regions.push_back(g.name);
+    for (const auto& g : r.task.regions) r.regions.push_back(g.name);
     const EvaluationResult a = readRunEvaluation(RunFolder(runA));
     r.domainsA = a.domains;
     r.hd95Unit = a.hd95Unit.empty() ? "mm" : a.hd95Unit;
@@ -70,8 +60,7 @@ ReviewData loadReview(const fs::path& runA, const fs::path& runB)
     if (!runB.empty()) {
         b = readRunEvaluation(RunFolder(runB));
         r.domainsB = b.domains;
-        for (const auto& c : b.cases)
-            bCases[Project::caseKey(c.domain, c.caseId)] = &c;
+        for (const auto& c : b.cases) bCases[Project::caseKey(c.domain, c.caseId)] = &c;
     }
     // Test folders by their domain name (the folder name, as the run scored them).
     std::map<std::string, Domain> folders;
@@ -113,40 +102,33 @@ ReviewData loadReview(const fs::path& runA, const fs::path& runB)
     return r;
 }
 
-bool ReviewData::hasVcdr() const
-{
+bool ReviewData::hasVcdr() const {
     return std::any_of(cases.begin(), cases.end(), [](const ReviewCase& c) { return std::isfinite(c.vcdrTruth); });
 }
 
-LabelMap errorMap(const LabelMap& prediction, const LabelMap& reference)
-{
+LabelMap errorMap(const LabelMap& prediction, const LabelMap& reference) {
     LabelMap e(reference.geometry());
-    if (prediction.geometry().size != reference.geometry().size)
-        return e;
+    if (prediction.geometry().size != reference.geometry().size) return e;
     const auto& p = prediction.data();
     const auto& t = reference.data();
     auto& o = e.data();
     for (std::size_t i = 0; i < o.size(); ++i) {
-        if (p[i] == t[i])
-            continue;
+        if (p[i] == t[i]) continue;
         o[i] = t[i] != 0 ? kFalseNegative : kFalsePositive;
     }
     return e;
 }
 
-std::string reviewCsv(const ReviewData& data, const Project* project)
-{
+std::string reviewCsv(const ReviewData& data, const Project* project) {
     std::ostringstream s;
     s << "domain,case";
     for (const auto& reg : data.regions) {
         s << ",dice_" << reg << "_" << csvField(data.nameA) << ",hd95_" << reg << "_" << csvField(data.nameA);
-        if (data.hasB())
-            s << ",dice_" << reg << "_" << csvField(data.nameB) << ",hd95_" << reg << "_" << csvField(data.nameB);
+        if (data.hasB()) s << ",dice_" << reg << "_" << csvField(data.nameB) << ",hd95_" << reg << "_" << csvField(data.nameB);
     }
     if (data.hasVcdr()) {
         s << ",vcdr_" << csvField(data.nameA);
-        if (data.hasB())
-            s << ",vcdr_" << csvField(data.nameB);
+        if (data.hasB()) s << ",vcdr_" << csvField(data.nameB);
         s << ",vcdr_reference";
     }
     s << ",flag,note\n";
@@ -158,13 +140,11 @@ std::string reviewCsv(const ReviewData& data, const Project* project)
                 return it == m.end() ? std::string() : num(dice ? it->second.dice : it->second.hd95, dice ? 4 : 2);
             };
             s << "," << get(c.a, true) << "," << get(c.a, false);
-            if (data.hasB())
-                s << "," << get(c.b, true) << "," << get(c.b, false);
+            if (data.hasB()) s << "," << get(c.b, true) << "," << get(c.b, false);
         }
         if (data.hasVcdr()) {
             s << "," << num(c.vcdrA, 3);
-            if (data.hasB())
-                s << "," << num(c.vcdrB, 3);
+            if (data.hasB()) s << "," << num(c.vcdrB, 3);
             s << "," << num(c.vcdrTruth, 3);
         }
         std::string flag, note;

@@ -16,7 +16,7 @@ namespace dacw {
 
 struct ReviewCase {
     std::string domain, caseId;
-    std::filesystem::path image, mask, predictionA, predictionB;   // B empty without a second run
+    std::filesystem::path image, mask, predictionA, predictionB;  // B empty without a second run
     std::map<std::string, RegionScore> a, b;
     /// Vertical cup-to-disc ratio of A's and B's prediction and of the reference (NaN: not fundus).
     double vcdrA = std::numeric_limits<double>::quiet_NaN(), vcdrB = std::numeric_limits<double>::quiet_NaN(),
@@ -29,12 +29,12 @@ struct ReviewCase {
 
 struct ReviewData {
     std::filesystem::path runA, runB;
-    std::string nameA, nameB;   // folder names
+    std::string nameA, nameB;  // folder names
     Task task;
     std::vector<std::string> regions;
     std::vector<DomainResult> domainsA, domainsB;
-    std::vector<ReviewCase> cases;   // worst first (mean Dice of A)
-    std::string hd95Unit = "mm";     // "px@512" for photographs (see metrics/Metrics.h)
+    std::vector<ReviewCase> cases;  // worst first (mean Dice of A)
+    std::string hd95Unit = "mm";    // "px@512" for photographs (see metrics/Metrics.h)
     /// Whether the cases carry vertical cup-to-disc ratios (fundus).
     bool hasVcdr() const;
     bool hasB() const { return !runB.empty(); }

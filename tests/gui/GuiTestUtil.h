@@ -14,8 +14,7 @@
 namespace dacw::test {
 
 /// A gray image with a bright disc on a ramp background (values 0..255).
-inline std::shared_ptr<Image> makeDiscImage(std::size_t w, std::size_t h, std::size_t d = 1)
-{
+inline std::shared_ptr<Image> makeDiscImage(std::size_t w, std::size_t h, std::size_t d = 1) {
     Geometry g;
     g.dimension = d > 1 ? 3 : 2;
     g.size = {w, h, d};
@@ -31,10 +30,8 @@ inline std::shared_ptr<Image> makeDiscImage(std::size_t w, std::size_t h, std::s
 }
 
 /// Mean of R+G+B over a region of a grabbed frame.
-inline double meanBrightness(const QImage& img, QRect r = {})
-{
-    if (r.isNull())
-        r = img.rect();
+inline double meanBrightness(const QImage& img, QRect r = {}) {
+    if (r.isNull()) r = img.rect();
     double sum = 0;
     long n = 0;
     for (int y = r.top(); y <= r.bottom(); ++y)
@@ -46,21 +43,17 @@ inline double meanBrightness(const QImage& img, QRect r = {})
     return n ? sum / n : 0.0;
 }
 
-inline long countDifferent(const QImage& a, const QImage& b)
-{
-    if (a.size() != b.size())
-        return -1;
+inline long countDifferent(const QImage& a, const QImage& b) {
+    if (a.size() != b.size()) return -1;
     long n = 0;
     for (int y = 0; y < a.height(); ++y)
         for (int x = 0; x < a.width(); ++x)
-            if (a.pixel(x, y) != b.pixel(x, y))
-                ++n;
+            if (a.pixel(x, y) != b.pixel(x, y)) ++n;
     return n;
 }
 
 /// Saves a grab into $DACW_GUI_TEST_OUT (when set), to look at what a test saw.
-inline void saveIfRequested(const QImage& img, const QString& name)
-{
+inline void saveIfRequested(const QImage& img, const QString& name) {
     const QByteArray dir = qgetenv("DACW_GUI_TEST_OUT");
     if (!dir.isEmpty()) {
         QDir().mkpath(QString::fromLocal8Bit(dir));
@@ -71,13 +64,11 @@ inline void saveIfRequested(const QImage& img, const QString& name)
 /// The longest time between two ticks of a 2 ms timer: how long the event loop stalled.
 class StallMeter : public QObject {
 public:
-    StallMeter()
-    {
+    StallMeter() {
         timer_.setInterval(2);
         connect(&timer_, &QTimer::timeout, this, [this] {
             const qint64 now = clock_.nsecsElapsed();
-            if (last_ >= 0)
-                worst_ = std::max(worst_, (now - last_) / 1e6);
+            if (last_ >= 0) worst_ = std::max(worst_, (now - last_) / 1e6);
             last_ = now;
         });
         clock_.start();

@@ -22,8 +22,7 @@ struct DemoProject {
 };
 
 /// Generates the demo data in `dir` and picks the first case of the first domain.
-inline DemoProject makeDemoProject(const std::filesystem::path& dir)
-{
+inline DemoProject makeDemoProject(const std::filesystem::path& dir) {
     DemoProject d;
     d.file = ensureDemoProject(dir);
     const Project p = Project::load(d.file);
@@ -37,8 +36,7 @@ inline DemoProject makeDemoProject(const std::filesystem::path& dir)
 
 /// Paints a stroke with real mouse events from slice point a to b.
 inline void mouseStroke(SliceView* view, std::array<double, 2> a, std::array<double, 2> b, int steps = 8,
-                        Qt::KeyboardModifiers mods = Qt::NoModifier)
-{
+                        Qt::KeyboardModifiers mods = Qt::NoModifier) {
     const QPoint p0 = view->toWidget(a[0], a[1]).toPoint();
     QTest::mouseMove(view, p0);
     QTest::mousePress(view, Qt::LeftButton, mods, p0);
@@ -58,10 +56,8 @@ namespace dacw::test {
 /// Settings (recent projects, window layout) and recovery copies of loose labels written during a
 /// test go to a temporary folder, never to the user's own. Call before the first window; child
 /// processes inherit the folders (so that a child's recovery copy is the parent's to find).
-inline void isolateUserFolders()
-{
-    if (!qEnvironmentVariableIsEmpty("DACW_RECOVERY_DIR"))
-        return;
+inline void isolateUserFolders() {
+    if (!qEnvironmentVariableIsEmpty("DACW_RECOVERY_DIR")) return;
     static QTemporaryDir home;
     const QByteArray root = home.path().toUtf8();
     qputenv("XDG_CONFIG_HOME", root + "/config");

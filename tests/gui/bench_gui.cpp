@@ -27,8 +27,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-std::shared_ptr<Image> noiseVolume(std::size_t n, std::size_t depth, PixelType type)
-{
+std::shared_ptr<Image> noiseVolume(std::size_t n, std::size_t depth, PixelType type) {
     Geometry g;
     g.dimension = depth > 1 ? 3 : 2;
     g.size = {n, n, depth};
@@ -47,32 +46,28 @@ std::shared_ptr<Image> noiseVolume(std::size_t n, std::size_t depth, PixelType t
 
 // QOpenGLWidget renders from the event loop (repaint() does not render it): schedule a frame
 // and spin the loop until VTK has drawn it and Qt has composed it.
-void renderNow(SliceView& view)
-{
+void renderNow(SliceView& view) {
     const auto before = view.frameCount();
     view.update();
-    while (view.frameCount() == before)
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+    while (view.frameCount() == before) QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
 }
 
 /// The figures are only worth printing when the work really happened: these checks make the
 /// benchmark fail (exit 1) when it did not. No check is on a time.
-#define EXPECT_TRUE(cond, what)                                                   \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            std::fprintf(stderr, "BENCH FAILED: %s (%s)\n", what, #cond);         \
-            return 1;                                                             \
-        }                                                                         \
+#define EXPECT_TRUE(cond, what)                                           \
+    do {                                                                  \
+        if (!(cond)) {                                                    \
+            std::fprintf(stderr, "BENCH FAILED: %s (%s)\n", what, #cond); \
+            return 1;                                                     \
+        }                                                                 \
     } while (0)
 
-void report(const char* what, double value, const char* unit, const char* target, bool met)
-{
+void report(const char* what, double value, const char* unit, const char* target, bool met) {
     std::printf("BENCH %-52s %10.2f %-6s (target %s: %s)\n", what, value, unit, target, met ? "met" : "NOT met");
 }
 }  // namespace
 
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     QSurfaceFormat::setDefaultFormat(QtVtkWidget::vtkFormat());
     QApplication app(argc, argv);
     const char* gl = nullptr;
@@ -84,13 +79,11 @@ int main(int argc, char** argv)
         auto img = noiseVolume(512, 1, PixelType::UInt8);
         auto labels = std::make_shared<LabelMap>(img->geometry());
         for (std::size_t y = 100; y < 300; ++y)
-            for (std::size_t x = 150; x < 400; ++x)
-                labels->at(x, y) = (x + y) % 3 ? 1 : 2;
+            for (std::size_t x = 150; x < 400; ++x) labels->at(x, y) = (x + y) % 3 ? 1 : 2;
         view.setImage(img);
         view.setLabels(labels);
         view.show();
-        if (!QTest::qWaitForWindowExposed(&view))
-            return 1;
+        if (!QTest::qWaitForWindowExposed(&view)) return 1;
         view.oneToOne();
         renderNow(view);
         const int frames = 300;
@@ -130,8 +123,7 @@ int main(int argc, char** argv)
         view.setLabels(labels);
         view.setInteractor(&interactor);
         view.show();
-        if (!QTest::qWaitForWindowExposed(&view))
-            return 1;
+        if (!QTest::qWaitForWindowExposed(&view)) return 1;
         view.oneToOne();
         renderNow(view);
         std::vector<double> lat;
@@ -148,8 +140,7 @@ int main(int argc, char** argv)
         EXPECT_TRUE(std::count(labels->data().begin(), labels->data().end(), 1) > 200 * 12, "the brush painted along the stroke");
         std::sort(lat.begin(), lat.end());
         double mean = 0;
-        for (double x : lat)
-            mean += x;
+        for (double x : lat) mean += x;
         mean /= lat.size();
         report("brush segment -> pixels on screen, mean", mean, "ms", "<= 16", mean <= 16);
         report("brush segment -> pixels on screen, 95th percentile", lat[lat.size() * 95 / 100], "ms", "<= 16",
@@ -164,8 +155,7 @@ int main(int argc, char** argv)
         SliceView view;
         view.resize(600, 600);
         view.show();
-        if (!QTest::qWaitForWindowExposed(&view))
-            return 1;
+        if (!QTest::qWaitForWindowExposed(&view)) return 1;
         const auto t0 = Clock::now();
         auto img = std::make_shared<Image>(readImage(file));
         const double readMs = msSince(t0);
@@ -197,7 +187,8 @@ int main(int argc, char** argv)
             editor.setActiveLabel(static_cast<std::uint8_t>(1 + s % 3));
             brush.press(e);
             for (int k = 0; k < 40; ++k) {
-                e.point = {std::clamp(e.point[0] + pos(rng) / 25 - 10, 0.0, 511.0), std::clamp(e.point[1] + pos(rng) / 25 - 10, 0.0, 511.0)};
+                e.point = {std::clamp(e.point[0] + pos(rng) / 25 - 10, 0.0, 511.0),
+                           std::clamp(e.point[1] + pos(rng) / 25 - 10, 0.0, 511.0)};
                 brush.drag(e);
             }
             brush.release(e);

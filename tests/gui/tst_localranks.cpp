@@ -27,8 +27,7 @@ struct Seen {
     std::mutex mutex;
     std::map<int, std::vector<std::string>> out, err;
     std::vector<LocalRanksEnd> ends;
-    LocalRanks::Handlers handlers()
-    {
+    LocalRanks::Handlers handlers() {
         LocalRanks::Handlers h;
         h.line = [this](int rank, bool isErr, const std::string& line) {
             std::lock_guard<std::mutex> lock(mutex);
@@ -42,8 +41,7 @@ struct Seen {
     }
 };
 
-LocalRanks::Options shell(const std::string& script, int n, double giveUp = 20)
-{
+LocalRanks::Options shell(const std::string& script, int n, double giveUp = 20) {
     LocalRanks::Options o;
     o.program = "/bin/sh";
     o.args = {"-c", script};
@@ -60,8 +58,7 @@ class TestLocalRanks : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void eachRankGetsItsVariables()
-    {
+    void eachRankGetsItsVariables() {
         ::setenv("GLOO_SOCKET_IFNAME", "eth-nowhere", 1);  // would send the ranks off loopback
         Seen seen;
         LocalRanks ranks(seen.handlers());
@@ -82,15 +79,13 @@ private Q_SLOTS:
         QCOMPARE(seen.ends.size(), std::size_t(1));
         const LocalRanksEnd& end = seen.ends[0];
         QCOMPARE(end.exits.size(), std::size_t(3));
-        for (const RankExit& e : end.exits)
-            QCOMPARE(e.status, 0);
+        for (const RankExit& e : end.exits) QCOMPARE(e.status, 0);
         QVERIFY(end.error.empty());
         QVERIFY(!end.cancelled());
         QCOMPARE(end.culprit, -1);
     }
 
-    void aRankThatDiesIsNamed()
-    {
+    void aRankThatDiesIsNamed() {
         // Rank 1 is killed; the others wait (as a Gloo peer would until its timeout) and are given
         // up on after giveUpSeconds.
         Seen seen;
@@ -109,12 +104,10 @@ private Q_SLOTS:
         QVERIFY2(end.error.find("then rank 0 was killed after 1 s") != std::string::npos, end.error.c_str());
         QCOMPARE(end.culpritError.substr(0, 30), end.error.substr(0, 30));
         QVERIFY(end.culpritError.find("then") == std::string::npos);
-        for (int pid : pids)
-            QVERIFY(!alive(pid));
+        for (int pid : pids) QVERIFY(!alive(pid));
     }
 
-    void aRankThatFailsSaysWhy()
-    {
+    void aRankThatFailsSaysWhy() {
         Seen seen;
         LocalRanks ranks(seen.handlers());
         ranks.start(shell("if [ \"$RANK\" = 0 ]; then echo 'dacw: error: rank 0: no such folder' >&2; exit 1; fi; exit 0", 2));
@@ -125,8 +118,7 @@ private Q_SLOTS:
                  end.error.c_str());
     }
 
-    void stopLeavesNoProcess()
-    {
+    void stopLeavesNoProcess() {
         Seen seen;
         LocalRanks ranks(seen.handlers());
         ranks.start(shell("trap 'echo stopping; exit 130' INT; echo up; while :; do sleep 0.1; done", 2));
@@ -140,14 +132,11 @@ private Q_SLOTS:
         const LocalRanksEnd& end = seen.ends.at(0);
         QVERIFY(end.cancelled());
         QVERIFY(!end.killed);
-        for (const RankExit& e : end.exits)
-            QCOMPARE(e.status, 130);
-        for (int pid : pids)
-            QVERIFY(!alive(pid));
+        for (const RankExit& e : end.exits) QCOMPARE(e.status, 130);
+        for (int pid : pids) QVERIFY(!alive(pid));
     }
 
-    void aRankIgnoringTheStopIsKilled()
-    {
+    void aRankIgnoringTheStopIsKilled() {
         Seen seen;
         LocalRanks ranks(seen.handlers());
         ranks.start(shell("trap '' INT; echo up; exec sleep 60", 2, 0.5));
@@ -158,12 +147,10 @@ private Q_SLOTS:
         QVERIFY(ranks.wait(10));
         QVERIFY(seen.ends.at(0).killed);
         QVERIFY(seen.ends.at(0).error.empty());  // stopped by us: not a failure of a rank
-        for (int pid : pids)
-            QVERIFY(!alive(pid));
+        for (int pid : pids) QVERIFY(!alive(pid));
     }
 
-    void aStopRightAfterTheStartIsACancel()
-    {
+    void aStopRightAfterTheStartIsACancel() {
         // The SIGINT may arrive before a rank installed its handler: it dies of it, as asked.
         Seen seen;
         LocalRanks ranks(seen.handlers());
@@ -174,8 +161,7 @@ private Q_SLOTS:
         QCOMPARE(seen.ends.at(0).exits.at(0).signal, SIGINT);
     }
 
-    void destructorStopsTheRanks()
-    {
+    void destructorStopsTheRanks() {
         std::vector<int> pids;
         {
             Seen seen;
@@ -183,12 +169,10 @@ private Q_SLOTS:
             ranks.start(shell("trap 'exit 130' INT; while :; do sleep 0.1; done", 2));
             pids = ranks.pids();
         }
-        for (int pid : pids)
-            QVERIFY(!alive(pid));
+        for (int pid : pids) QVERIFY(!alive(pid));
     }
 
-    void badStartsAreRefused()
-    {
+    void badStartsAreRefused() {
         Seen seen;
         LocalRanks one(seen.handlers());
         test::expectThrow<InputError>([&] { one.start(shell("true", 1)); }, "2 to 1024");
@@ -202,8 +186,7 @@ private Q_SLOTS:
         QVERIFY(twice.wait(10));
     }
 
-    void findsDacw()
-    {
+    void findsDacw() {
         QTemporaryDir dir;
         const std::string bin = dir.filePath("bin").toStdString();
         std::filesystem::create_directories(bin);
@@ -222,8 +205,7 @@ private Q_SLOTS:
         ::unsetenv("DACW_CLI");
     }
 
-    void jsonLinesBecomeReports()
-    {
+    void jsonLinesBecomeReports() {
         QCOMPARE(parseTrainEvent("iteration 3/10 loss 0.5").kind, TrainEvent::Kind::None);
         QCOMPARE(parseTrainEvent("{\"event\": \"progr").kind, TrainEvent::Kind::None);
         const TrainEvent m = parseTrainEvent(R"({"event":"message","text":"checkpoint written"})");

@@ -12,8 +12,7 @@ using namespace dacw;
 class TestOrthoViews : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void cursorLinksThreeViews()
-    {
+    void cursorLinksThreeViews() {
         auto* primary = new SliceView;
         OrthoViews ortho(primary);
         ortho.resize(700, 600);
@@ -39,9 +38,8 @@ private Q_SLOTS:
         QCOMPARE(ortho.cursorVoxel(), (std::array<double, 3>{32, 24, 10}));
         QCOMPARE(coronal->pipeline().slice(), std::size_t(24));
         QCOMPARE(sagittal->pipeline().slice(), std::size_t(32));
-        for (SliceView* v : ortho.views())
-            QVERIFY(v->pipeline().crosshairVisible());
-        QCOMPARE(coronal->pipeline().crosshairInSlice(), (std::array<double, 2>{32, 10}));  // u = x, v = z
+        for (SliceView* v : ortho.views()) QVERIFY(v->pipeline().crosshairVisible());
+        QCOMPARE(coronal->pipeline().crosshairInSlice(), (std::array<double, 2>{32, 10}));   // u = x, v = z
         QCOMPARE(sagittal->pipeline().crosshairInSlice(), (std::array<double, 2>{24, 10}));  // u = y, v = z
 
         // A click in the axial view (no tool): the cursor goes there, the others follow.
@@ -67,8 +65,7 @@ private Q_SLOTS:
         QTest::qWait(50);
         const QImage before = coronal->grabFramebuffer();
         for (std::size_t z = 10; z < 20; ++z)
-            for (std::size_t x = 10; x < 50; ++x)
-                labels->at(x, 5, z) = 1;
+            for (std::size_t x = 10; x < 50; ++x) labels->at(x, 5, z) = 1;
         primary->labelsChanged();
         QTest::qWait(50);
         QVERIFY(test::countDifferent(before, coronal->grabFramebuffer()) > 100);
@@ -93,8 +90,7 @@ private Q_SLOTS:
         QVERIFY(!ortho.isActive());
     }
 
-    void offKeepsTheMainView()
-    {
+    void offKeepsTheMainView() {
         auto* primary = new SliceView;
         OrthoViews ortho(primary);
         ortho.resize(500, 400);

@@ -19,14 +19,12 @@ private Q_SLOTS:
     void linkedViews();
 };
 
-static QImage grab(SliceView& v)
-{
+static QImage grab(SliceView& v) {
     QImage img = v.grabFramebuffer();
     return img.convertToFormat(QImage::Format_RGB32);
 }
 
-void TestSliceView::rendersImage()
-{
+void TestSliceView::rendersImage() {
     SliceView view;
     view.resize(300, 300);
     view.setImage(test::makeDiscImage(128, 128));
@@ -46,8 +44,7 @@ void TestSliceView::rendersImage()
     QVERIFY(test::countDifferent(frame, after) > 1000);
 }
 
-void TestSliceView::overlayChangesPixels()
-{
+void TestSliceView::overlayChangesPixels() {
     SliceView view;
     view.resize(256, 256);
     auto img = test::makeDiscImage(64, 64);
@@ -59,8 +56,7 @@ void TestSliceView::overlayChangesPixels()
     const QImage before = grab(view);
 
     for (std::size_t y = 0; y < 16; ++y)
-        for (std::size_t x = 0; x < 16; ++x)
-            labels->at(x, y) = 1;  // top-left quarter-of-a-quarter, red by default
+        for (std::size_t x = 0; x < 16; ++x) labels->at(x, y) = 1;  // top-left quarter-of-a-quarter, red by default
     view.labelsChanged();
     const QImage after = grab(view);
     test::saveIfRequested(after, "overlay-fill");
@@ -91,8 +87,7 @@ void TestSliceView::overlayChangesPixels()
     // A prediction overlay has its own layer.
     auto pred = std::make_shared<LabelMap>(img->geometry());
     for (std::size_t y = 40; y < 60; ++y)
-        for (std::size_t x = 40; x < 60; ++x)
-            pred->at(x, y) = 2;
+        for (std::size_t x = 40; x < 60; ++x) pred->at(x, y) = 2;
     view.pipeline().setPredictionOverlayStyle(OverlayStyle::Fill);
     view.setPrediction(pred);
     const QImage withPrediction = grab(view);
@@ -100,8 +95,7 @@ void TestSliceView::overlayChangesPixels()
     QVERIFY(test::countDifferent(outline, withPrediction) > 300);
 }
 
-void TestSliceView::pickingMapsToVoxels()
-{
+void TestSliceView::pickingMapsToVoxels() {
     SliceView view;
     view.resize(200, 200);
     auto img = test::makeDiscImage(100, 100);
@@ -132,8 +126,7 @@ void TestSliceView::pickingMapsToVoxels()
     QVERIFY(view.statusText().contains("mm"));
 }
 
-void TestSliceView::volumeSlicing()
-{
+void TestSliceView::volumeSlicing() {
     SliceView view;
     view.resize(200, 200);
     auto img = test::makeDiscImage(64, 48, 20);
@@ -161,8 +154,7 @@ void TestSliceView::volumeSlicing()
     QVERIFY(test::meanBrightness(grab(view)) > 10.0);
 }
 
-void TestSliceView::linkedViews()
-{
+void TestSliceView::linkedViews() {
     QWidget window;
     auto* a = new SliceView(&window);
     auto* b = new SliceView(&window);
@@ -200,8 +192,7 @@ void TestSliceView::linkedViews()
     QCOMPARE(test::countDifferent(ia, ib), 0L);
 }
 
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     QSurfaceFormat::setDefaultFormat(QtVtkWidget::vtkFormat());
     QApplication app(argc, argv);
     TestSliceView t;

@@ -21,8 +21,7 @@ using namespace dacw;
 namespace fs = std::filesystem;
 
 namespace {
-std::shared_ptr<Image> blankImage(std::size_t w, std::size_t h, std::size_t d = 1, float value = 0.0f)
-{
+std::shared_ptr<Image> blankImage(std::size_t w, std::size_t h, std::size_t d = 1, float value = 0.0f) {
     Geometry g;
     g.dimension = d > 1 ? 3 : 2;
     g.size = {w, h, d};
@@ -31,8 +30,7 @@ std::shared_ptr<Image> blankImage(std::size_t w, std::size_t h, std::size_t d = 
     return img;
 }
 
-ToolEvent at(const SliceFrame& f, double u, double v, bool shift = false)
-{
+ToolEvent at(const SliceFrame& f, double u, double v, bool shift = false) {
     ToolEvent e;
     e.frame = f;
     e.point = {u, v};
@@ -40,8 +38,7 @@ ToolEvent at(const SliceFrame& f, double u, double v, bool shift = false)
     return e;
 }
 
-std::size_t countValue(const LabelMap& m, std::uint8_t v)
-{
+std::size_t countValue(const LabelMap& m, std::uint8_t v) {
     return static_cast<std::size_t>(std::count(m.data().begin(), m.data().end(), v));
 }
 }  // namespace
@@ -68,8 +65,7 @@ private Q_SLOTS:
     void caseDocumentPrediction();
 };
 
-void TestToolModels::sliceFrameAddressing()
-{
+void TestToolModels::sliceFrameAddressing() {
     Geometry g;
     g.dimension = 3;
     g.size = {4, 5, 6};
@@ -88,26 +84,22 @@ void TestToolModels::sliceFrameAddressing()
     QCOMPARE(sa.sliceCount(), std::size_t(4));
 }
 
-void TestToolModels::brushFootprints()
-{
+void TestToolModels::brushFootprints() {
     QCOMPARE(brushFootprint(5.2, 5.4, 1, true).size(), std::size_t(1));
     QCOMPARE(brushFootprint(5.2, 5.4, 2, true).size(), std::size_t(4));
     QCOMPARE(brushFootprint(5.2, 5.4, 3, false).size(), std::size_t(9));
     // Round brush of diameter 9: close to the disc's area, symmetric.
     const auto fp = brushFootprint(10, 10, 9, true);
     QVERIFY(fp.size() > 50 && fp.size() < 80);
-    for (const auto& p : fp)
-        QVERIFY(std::hypot(p[0] - 10.0, p[1] - 10.0) <= 4.5 + 1e-9);
+    for (const auto& p : fp) QVERIFY(std::hypot(p[0] - 10.0, p[1] - 10.0) <= 4.5 + 1e-9);
 }
 
-void TestToolModels::polygonMaskRectangleAndTriangle()
-{
+void TestToolModels::polygonMaskRectangleAndTriangle() {
     // Vertices on pixel centres: the outline pixels are included.
     const SliceMask rect = polygonMask(10, 10, {{2, 2}, {5, 2}, {5, 6}, {2, 6}});
     QCOMPARE(rect.count(), std::size_t(4 * 5));
     for (std::size_t v = 0; v < 10; ++v)
-        for (std::size_t u = 0; u < 10; ++u)
-            QCOMPARE(rect.at(u, v) != 0, u >= 2 && u <= 5 && v >= 2 && v <= 6);
+        for (std::size_t u = 0; u < 10; ++u) QCOMPARE(rect.at(u, v) != 0, u >= 2 && u <= 5 && v >= 2 && v <= 6);
     // Right triangle with legs of 8: inside is u + v <= 8 shifted.
     const SliceMask tri = polygonMask(20, 20, {{1, 1}, {9, 1}, {1, 9}});
     for (std::size_t v = 0; v < 20; ++v)
@@ -120,8 +112,7 @@ void TestToolModels::polygonMaskRectangleAndTriangle()
     QCOMPARE(clipped.count(), std::size_t(9));
 }
 
-void TestToolModels::polygonToolClosesOnDoubleClick()
-{
+void TestToolModels::polygonToolClosesOnDoubleClick() {
     LabelEditor ed;
     auto img = blankImage(16, 16);
     auto labels = std::make_shared<LabelMap>(img->geometry());
@@ -148,8 +139,7 @@ void TestToolModels::polygonToolClosesOnDoubleClick()
     QVERIFY(countValue(*labels, 3) > 0);
 }
 
-void TestToolModels::lassoTool()
-{
+void TestToolModels::lassoTool() {
     LabelEditor ed;
     auto img = blankImage(32, 32);
     auto labels = std::make_shared<LabelMap>(img->geometry());
@@ -157,31 +147,25 @@ void TestToolModels::lassoTool()
     PolygonTool lasso(ed, PolygonTool::Mode::Lasso);
     const SliceFrame f = SliceFrame::of(img->geometry(), SliceAxis::Axial, 0);
     lasso.press(at(f, 4, 4));
-    for (double u = 4; u <= 20; u += 1)
-        lasso.drag(at(f, u, 4));
-    for (double v = 4; v <= 20; v += 1)
-        lasso.drag(at(f, 20, v));
-    for (double u = 20; u >= 4; u -= 1)
-        lasso.drag(at(f, u, 20));
+    for (double u = 4; u <= 20; u += 1) lasso.drag(at(f, u, 4));
+    for (double v = 4; v <= 20; v += 1) lasso.drag(at(f, 20, v));
+    for (double u = 20; u >= 4; u -= 1) lasso.drag(at(f, u, 20));
     const ToolResult r = lasso.release(at(f, 4, 20));
     QVERIFY(r.editFinished);
     QCOMPARE(countValue(*labels, 1), std::size_t(17 * 17));
 }
 
-void TestToolModels::floodFillMaskStaysInRegion()
-{
+void TestToolModels::floodFillMaskStaysInRegion() {
     // Two flat regions (50 and 150) with a gradient ramp inside the left one.
     auto img = blankImage(40, 20);
     for (std::size_t y = 0; y < 20; ++y)
-        for (std::size_t x = 0; x < 40; ++x)
-            img->at(x, y) = x < 20 ? 50.0f + (x < 5 ? float(x) : 0.0f) : 150.0f;
+        for (std::size_t x = 0; x < 40; ++x) img->at(x, y) = x < 20 ? 50.0f + (x < 5 ? float(x) : 0.0f) : 150.0f;
     const SliceFrame f = SliceFrame::of(img->geometry(), SliceAxis::Axial, 0);
     const auto slice = extractSlice(*img, f);
     const SliceMask m = floodFillMask(slice, 40, 20, 1, {10, 10}, 2.0);
     // Columns 3, 4 (53, 54) differ by more than 2 and cut off columns 0..2 (50..52).
     for (std::size_t y = 0; y < 20; ++y)
-        for (std::size_t x = 0; x < 40; ++x)
-            QCOMPARE(m.at(x, y) != 0, x >= 5 && x < 20);
+        for (std::size_t x = 0; x < 40; ++x) QCOMPARE(m.at(x, y) != 0, x >= 5 && x < 20);
     QCOMPARE(floodFillMask(slice, 40, 20, 1, {10, 10}, 4.0).count(), std::size_t(20 * 20));
     const SliceMask right = floodFillMask(slice, 40, 20, 1, {30, 3}, 0.0);
     QCOMPARE(right.count(), std::size_t(20 * 20));
@@ -196,8 +180,7 @@ void TestToolModels::floodFillMaskStaysInRegion()
     QCOMPARE(countValue(*labels, 2), std::size_t(400));
 }
 
-void TestToolModels::floodFillRgb()
-{
+void TestToolModels::floodFillRgb() {
     Geometry g;
     g.size = {10, 10, 1};
     Image img(g, 3, PixelType::UInt8);
@@ -211,18 +194,15 @@ void TestToolModels::floodFillRgb()
     QCOMPARE(floodFillMask(slice, 10, 10, 3, {1, 1}, 5.0).count(), std::size_t(50));
 }
 
-void TestToolModels::thresholdInBox()
-{
+void TestToolModels::thresholdInBox() {
     auto img = blankImage(20, 20);
     for (std::size_t y = 0; y < 20; ++y)
-        for (std::size_t x = 0; x < 20; ++x)
-            img->at(x, y) = static_cast<float>(x * 10);  // 0..190
+        for (std::size_t x = 0; x < 20; ++x) img->at(x, y) = static_cast<float>(x * 10);  // 0..190
     const auto slice = extractSlice(*img, SliceFrame::of(img->geometry(), SliceAxis::Axial, 0));
     const SliceMask m = thresholdBoxMask(slice, 20, 20, 1, {15, 12}, {2, 4}, 100, 130);
     // Box u 2..15, v 4..12 (corners in any order); intensity 100..130 -> u 10..13.
     for (std::size_t y = 0; y < 20; ++y)
-        for (std::size_t x = 0; x < 20; ++x)
-            QCOMPARE(m.at(x, y) != 0, x >= 10 && x <= 13 && y >= 4 && y <= 12);
+        for (std::size_t x = 0; x < 20; ++x) QCOMPARE(m.at(x, y) != 0, x >= 10 && x <= 13 && y >= 4 && y <= 12);
 
     LabelEditor ed;
     auto labels = std::make_shared<LabelMap>(img->geometry());
@@ -237,8 +217,7 @@ void TestToolModels::thresholdInBox()
     QCOMPARE(countValue(*labels, 1), std::size_t(4 * 9));
 }
 
-void TestToolModels::brushStrokeUndoRedoExact()
-{
+void TestToolModels::brushStrokeUndoRedoExact() {
     LabelEditor ed;
     auto img = blankImage(64, 64);
     auto labels = std::make_shared<LabelMap>(img->geometry());
@@ -280,13 +259,11 @@ void TestToolModels::brushStrokeUndoRedoExact()
     QVERIFY(!ed.history().canRedo());
 }
 
-void TestToolModels::preserveOtherLabels()
-{
+void TestToolModels::preserveOtherLabels() {
     LabelEditor ed;
     auto img = blankImage(20, 20);
     auto labels = std::make_shared<LabelMap>(img->geometry());
-    for (std::size_t x = 0; x < 20; ++x)
-        labels->at(x, 10) = 2;  // a line of label 2
+    for (std::size_t x = 0; x < 20; ++x) labels->at(x, 10) = 2;  // a line of label 2
     ed.setData(img, labels);
     ed.setActiveLabel(1);
     ed.setPreserveOtherLabels(true);
@@ -309,16 +286,14 @@ void TestToolModels::preserveOtherLabels()
     QCOMPARE(labels->at(10, 10), std::uint8_t(1));
 }
 
-void TestToolModels::smoothingBrushOpensAndCloses()
-{
+void TestToolModels::smoothingBrushOpensAndCloses() {
     LabelEditor ed;
     auto img = blankImage(40, 40);
     auto labels = std::make_shared<LabelMap>(img->geometry());
     // A 12 x 12 square of label 1 with a one-pixel hole, a one-pixel speck beside it under the
     // brush, and another speck far away (outside the brush: never touched).
     for (std::size_t y = 10; y < 22; ++y)
-        for (std::size_t x = 10; x < 22; ++x)
-            labels->at(x, y) = 1;
+        for (std::size_t x = 10; x < 22; ++x) labels->at(x, y) = 1;
     labels->at(15, 15) = 0;
     labels->at(25, 15) = 1;
     labels->at(35, 35) = 1;
@@ -362,8 +337,7 @@ void TestToolModels::smoothingBrushOpensAndCloses()
     QCOMPARE(tool.diameter(), 25);
 }
 
-void TestToolModels::toolManager()
-{
+void TestToolModels::toolManager() {
     LabelEditor ed;
     ToolManager m(ed);
     m.addNavigation("nav", "Navigate", 'N');
@@ -392,8 +366,7 @@ void TestToolModels::toolManager()
     QCOMPARE(m.find<ThresholdBoxTool>("threshold")->high(), 40.0);
 }
 
-void TestToolModels::caseDocumentPrediction()
-{
+void TestToolModels::caseDocumentPrediction() {
     QTemporaryDir tmp;
     const fs::path root = tmp.path().toStdString();
     fs::create_directories(root / "centre" / "images");
@@ -424,8 +397,7 @@ void TestToolModels::caseDocumentPrediction()
     QVERIFY(doc.prediction && doc.prediction->at(3, 4) == 2);
 }
 
-void TestToolModels::pickLabel()
-{
+void TestToolModels::pickLabel() {
     LabelEditor ed;
     auto img = blankImage(8, 8);
     auto labels = std::make_shared<LabelMap>(img->geometry());
@@ -438,8 +410,7 @@ void TestToolModels::pickLabel()
     QCOMPARE(ed.activeLabel(), std::uint8_t(5));
 }
 
-void TestToolModels::undoOnVolumeSlices()
-{
+void TestToolModels::undoOnVolumeSlices() {
     LabelEditor ed;
     auto img = blankImage(16, 12, 10);
     auto labels = std::make_shared<LabelMap>(img->geometry());
@@ -466,8 +437,7 @@ void TestToolModels::undoOnVolumeSlices()
     QVERIFY(*labels == empty);
 }
 
-void TestToolModels::undoMemoryCap()
-{
+void TestToolModels::undoMemoryCap() {
     LabelEditor ed(64 * 1024);  // 64 KiB
     auto img = blankImage(256, 256);
     auto labels = std::make_shared<LabelMap>(img->geometry());
@@ -479,8 +449,7 @@ void TestToolModels::undoMemoryCap()
     for (int k = 0; k < 100; ++k) {
         ed.setActiveLabel(static_cast<std::uint8_t>(1 + k % 3));
         brush.press(at(f, 5, 2 + 2.5 * k));
-        for (int u = 5; u < 250; u += 3)
-            brush.drag(at(f, u, 2 + 2.5 * k + (u % 2)));
+        for (int u = 5; u < 250; u += 3) brush.drag(at(f, u, 2 + 2.5 * k + (u % 2)));
         brush.release(at(f, 250, 2 + 2.5 * k));
     }
     QVERIFY(ed.history().memoryBytes() <= 64 * 1024);
@@ -488,13 +457,11 @@ void TestToolModels::undoMemoryCap()
     QVERIFY(ed.history().undoCount() > 5);
     // What is kept still undoes exactly, newest first.
     const std::size_t kept = ed.history().undoCount();
-    for (std::size_t i = 0; i < kept; ++i)
-        QVERIFY(ed.undo());
+    for (std::size_t i = 0; i < kept; ++i) QVERIFY(ed.undo());
     QVERIFY(!ed.undo());
 }
 
-void TestToolModels::labelDescriptions()
-{
+void TestToolModels::labelDescriptions() {
     std::vector<LabelDisplay> labels{{{"disc rim", 1, {255, 0, 0}}, 1.0, true}, {{"cup", 2, {0, 255, 0}}, 0.5, false}};
     const std::string snap = itkSnapLabelDescription(labels);
     QVERIFY(snap.find("\"Clear Label\"") != std::string::npos);
@@ -507,10 +474,11 @@ void TestToolModels::labelDescriptions()
     QCOMPARE(parsed[1].visible, false);
     // Out-of-range fields (found by fuzz_label_description: an opacity of 5, colour 2550 read
     // as 2550 mod 256) are clamped; the index must still be 1..255.
-    const auto odd = parseItkSnapLabelDescription("    1  2550   -3  128  5.00  1  1    \"a\"\n"
-                                                  "    2     0    0    0  -1  0  1    \"b\"\n"
-                                                  "    3     0    0    0  nan  1  1    \"c\"\n"  // does not parse
-                                                  "  256     1    2    3  0.5  1  1    \"d\"\n");
+    const auto odd = parseItkSnapLabelDescription(
+        "    1  2550   -3  128  5.00  1  1    \"a\"\n"
+        "    2     0    0    0  -1  0  1    \"b\"\n"
+        "    3     0    0    0  nan  1  1    \"c\"\n"  // does not parse
+        "  256     1    2    3  0.5  1  1    \"d\"\n");
     QCOMPARE(odd.size(), std::size_t(2));
     QCOMPARE(int(odd[0].info.color[0]), 255);
     QCOMPARE(int(odd[0].info.color[1]), 0);

@@ -46,28 +46,23 @@ namespace {
 
 /// Longest gap between ticks of a 2 ms timer: how long the GUI thread was kept from its loop.
 /// Saves a widget into $DACW_SCREENSHOTS (the user guide's docs/images) when set.
-void screenshot(QWidget* w, const QString& name)
-{
+void screenshot(QWidget* w, const QString& name) {
     const QByteArray dir = qgetenv("DACW_SCREENSHOTS");
-    if (dir.isEmpty())
-        return;
+    if (dir.isEmpty()) return;
     QDir().mkpath(QString::fromLocal8Bit(dir));
     QTest::qWait(50);
     w->grab().save(QDir(QString::fromLocal8Bit(dir)).filePath(name + ".png"));
 }
 
-int seriesPoints(QChart* chart)
-{
+int seriesPoints(QChart* chart) {
     int n = 0;
     for (auto* s : chart->series())
-        if (auto* l = qobject_cast<QLineSeries*>(s))
-            n += int(l->count());
+        if (auto* l = qobject_cast<QLineSeries*>(s)) n += int(l->count());
     return n;
 }
 
 /// The tiny configuration of the tests: 64 px (as the issue asks), width 0.25, batch 2, one thread.
-void tinyOptions(TrainWizard& w, int iterations)
-{
+void tinyOptions(TrainWizard& w, int iterations) {
     w.setTrainOption("size", "64");
     w.setTrainOption("width", "0.25");
     w.setTrainOption("iterations", QString::number(iterations));
@@ -88,8 +83,7 @@ private:
     Project project_;
 
     /// Drives every page of the wizard; returns the request it builds.
-    void driveWizard(TrainWizard& w, int iterations, bool shots, RunRequest* out)
-    {
+    void driveWizard(TrainWizard& w, int iterations, bool shots, RunRequest* out) {
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         auto* next = w.button(QWizard::NextButton);
@@ -100,26 +94,21 @@ private:
         QVERIFY(!next->isEnabled());
         task->setCurrentIndex(task->findData("fundus"));
         QVERIFY(next->isEnabled());
-        if (shots)
-            screenshot(&w, "wizard-1-task");
+        if (shots) screenshot(&w, "wizard-1-task");
         w.next();
         // Labeled cases: none ticked blocks Next with a reason.
         QCOMPARE(w.currentId(), int(TrainWizard::LabeledPage));
         auto* cases = w.findChild<QListWidget*>("labeledCases");
         QVERIFY(cases->count() > 0);
-        for (int i = 0; i < cases->count(); ++i)
-            cases->item(i)->setCheckState(Qt::Unchecked);
+        for (int i = 0; i < cases->count(); ++i) cases->item(i)->setCheckState(Qt::Unchecked);
         QVERIFY(w.pageError(TrainWizard::LabeledPage).contains("No labeled case"));
         QVERIFY(!next->isEnabled());
-        for (int i = 0; i < 6 && i < cases->count(); ++i)
-            cases->item(i)->setCheckState(Qt::Checked);
+        for (int i = 0; i < 6 && i < cases->count(); ++i) cases->item(i)->setCheckState(Qt::Checked);
         QVERIFY(next->isEnabled());
-        if (shots)
-            screenshot(&w, "wizard-2-labeled");
+        if (shots) screenshot(&w, "wizard-2-labeled");
         w.next();
         // Unlabeled folders: start from none (the wizard may have listed the last run's).
-        while (w.findChild<QListWidget*>("unlabeledFolders")->count() > 0)
-            w.removeUnlabeledFolder(0);
+        while (w.findChild<QListWidget*>("unlabeledFolders")->count() > 0) w.removeUnlabeledFolder(0);
         // An unreadable folder and the labeled folder itself are refused.
         QVERIFY(!w.addUnlabeledFolder(tmp_.filePath("no-such-folder")));
         QVERIFY(w.pageError(TrainWizard::UnlabeledPage).contains("no-such-folder"));
@@ -130,21 +119,18 @@ private:
         w.removeUnlabeledFolder(0);
         QSignalSpy checked(&w, &TrainWizard::unlabeledFolderChecked);
         QVERIFY(w.addUnlabeledFolder(QString::fromStdString(project_.resolve(project_.domains[1].root).string())));
-        QVERIFY(next->isEnabled());   // the images are checked off the GUI thread, without blocking Next
+        QVERIFY(next->isEnabled());  // the images are checked off the GUI thread, without blocking Next
         QVERIFY(checked.count() == 1 || checked.wait(60000));
         QVERIFY2(w.findChild<QListWidget*>("unlabeledFolders")->item(0)->text().contains("images readable"),
                  qPrintable(w.findChild<QListWidget*>("unlabeledFolders")->item(0)->text()));
-        if (shots)
-            screenshot(&w, "wizard-3-unlabeled");
+        if (shots) screenshot(&w, "wizard-3-unlabeled");
         w.next();
         // Test domains: the labeled domain is not allowed as a test domain.
         auto* tests = w.findChild<QListWidget*>("testDomains");
         QListWidgetItem *labeledItem = nullptr, *testItem = nullptr;
         for (int i = 0; i < tests->count(); ++i) {
-            if (tests->item(i)->text() == "centre-a")
-                labeledItem = tests->item(i);
-            if (tests->item(i)->text() == "centre-c")
-                testItem = tests->item(i);
+            if (tests->item(i)->text() == "centre-a") labeledItem = tests->item(i);
+            if (tests->item(i)->text() == "centre-c") testItem = tests->item(i);
         }
         QVERIFY(labeledItem && testItem);
         QCOMPARE(testItem->checkState(), Qt::Checked);
@@ -153,12 +139,10 @@ private:
         QVERIFY(!next->isEnabled());
         labeledItem->setCheckState(Qt::Unchecked);
         QVERIFY(next->isEnabled());
-        if (shots)
-            screenshot(&w, "wizard-4-test");
+        if (shots) screenshot(&w, "wizard-4-test");
         w.next();
         QCOMPARE(w.methodName(), QString("dac"));
-        if (shots)
-            screenshot(&w, "wizard-5-method");
+        if (shots) screenshot(&w, "wizard-5-method");
         w.next();
         // Preset: every option is editable; a bad value is explained.
         QCOMPARE(w.currentId(), int(TrainWizard::PresetPage));
@@ -178,28 +162,24 @@ private:
         const double seconds = estimate.takeFirst().at(0).toDouble();
         qInfo("ESTIMATE wizard estimated %.1f s for %d iterations", seconds, iterations);
         QVERIFY(seconds > 0);
-        if (shots)
-            screenshot(&w, "wizard-7-summary");
+        if (shots) screenshot(&w, "wizard-7-summary");
         *out = w.buildRequest();
         w.accept();
     }
 
 private Q_SLOTS:
-    void initTestCase()
-    {
+    void initTestCase() {
         test::isolateUserFolders();
         QVERIFY(tmp_.isValid());
         demo_ = test::makeDemoProject(tmp_.path().toStdString());
         project_ = Project::load(demo_.file);
     }
 
-    void wizardRunDashboardHistory()
-    {
+    void wizardRunDashboardHistory() {
         TrainWizard wizard(project_);
         RunRequest req;
         driveWizard(wizard, 24, true, &req);
-        if (QTest::currentTestFailed())
-            return;
+        if (QTest::currentTestFailed()) return;
         QCOMPARE(req.labeledCount, 6);
         QCOMPARE(int(req.unlabeledDirs.size()), 1);
         QCOMPARE(int(req.testDirs.size()), 1);
@@ -270,8 +250,7 @@ private Q_SLOTS:
         QVERIFY(fs::exists(req.outDir / "request.json"));
     }
 
-    void cancelWithinOneIterationAndResume()
-    {
+    void cancelWithinOneIterationAndResume() {
         TrainWizard wizard(project_);
         // The wizard starts from the last run's choices.
         QCOMPARE(wizard.rememberedRun(), QString::fromStdString(project_.runs.back().name));
@@ -279,8 +258,7 @@ private Q_SLOTS:
         QCOMPARE(wizard.methodName(), QString("dac"));
         RunRequest req;
         driveWizard(wizard, 40, false, &req);
-        if (QTest::currentTestFailed())
-            return;
+        if (QTest::currentTestFailed()) return;
         RunController controller;
         Dashboard dash(&controller);
         dash.setProject(&project_, [&] { project_.save(); });
@@ -327,13 +305,12 @@ private Q_SLOTS:
         QCOMPARE(dash.history()->rowCount(), 2);
         QVERIFY(dash.compareRuns(QString::fromStdString(p.resolve(p.runs[0].folder).string()),
                                  QString::fromStdString(p.resolve(p.runs[1].folder).string())));
-        QVERIFY(dash.compareChart()->series().size() >= 4);   // loss and validation of each run
+        QVERIFY(dash.compareChart()->series().size() >= 4);  // loss and validation of each run
         // Losses on the left axis, Dice on the right: never one axis for both units.
         for (auto* series : dash.compareChart()->series()) {
             const bool dice = series->name().endsWith("validation Dice");
             bool right = false;
-            for (auto* axis : series->attachedAxes())
-                right |= axis->alignment() == Qt::AlignRight;
+            for (auto* axis : series->attachedAxes()) right |= axis->alignment() == Qt::AlignRight;
             QCOMPARE(right, dice);
         }
         // The history says which test domains each score is on.
@@ -341,8 +318,7 @@ private Q_SLOTS:
         QVERIFY2(scores == "-" || scores.contains(" on "), qPrintable(scores));
     }
 
-    void predictionsOverlayAcceptAndLabelNext()
-    {
+    void predictionsOverlayAcceptAndLabelNext() {
         MainWindow w;
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
@@ -421,8 +397,7 @@ private Q_SLOTS:
         QVERIFY2(ranked.at(0).at(1).toString().isEmpty(), qPrintable(ranked.at(0).at(1).toString()));
         QVERIFY(ranked.at(0).at(0).toInt() > 0);
         int ranks = 0;
-        for (const auto& c : centreB.cases)
-            ranks += w.browser()->labelNextRank(domain, QString::fromStdString(c.id)) > 0;
+        for (const auto& c : centreB.cases) ranks += w.browser()->labelNextRank(domain, QString::fromStdString(c.id)) > 0;
         QVERIFY(ranks > 0);
         QCOMPARE(w.browser()->tree()->columnCount(), 3);
 
@@ -451,14 +426,12 @@ private Q_SLOTS:
         screenshot(&w, "disagreement-map");
         w.action("showDisagreement")->setChecked(false);
         QVERIFY(!w.view()->pipeline().heatMapShown());
-        if (auto* dock = w.findChild<QDockWidget*>("projectDock"))
-            w.resizeDocks({dock}, {420}, Qt::Horizontal);
+        if (auto* dock = w.findChild<QDockWidget*>("projectDock")) w.resizeDocks({dock}, {420}, Qt::Horizontal);
         screenshot(&w, "label-next");
         w.flushSaves();
     }
 
-    void reviewTableFlagsAndReport()
-    {
+    void reviewTableFlagsAndReport() {
         Project project = Project::load(demo_.file);
         QVERIFY(project.runs.size() >= 2);
         const QString runA = QString::fromStdString(project.resolve(project.runs[0].folder).string());
@@ -477,16 +450,14 @@ private Q_SLOTS:
         // Worst first: the mean Dice of A does not decrease down the table.
         auto column = [t](const QString& name) {
             for (int c = 0; c < t->columnCount(); ++c)
-                if (t->horizontalHeaderItem(c)->text() == name)
-                    return c;
+                if (t->horizontalHeaderItem(c)->text() == name) return c;
             return -1;
         };
         const int mean = column("Mean Dice A");
         QVERIFY(mean >= 0);
         auto sortedWorstFirst = [&] {
             for (int r = 1; r < t->rowCount(); ++r)
-                if (t->item(r, mean)->text().toDouble() < t->item(r - 1, mean)->text().toDouble())
-                    return false;
+                if (t->item(r, mean)->text().toDouble() < t->item(r - 1, mean)->text().toDouble()) return false;
             return true;
         };
         QVERIFY(sortedWorstFirst());
@@ -496,8 +467,7 @@ private Q_SLOTS:
         // Filter by domain.
         review.setDomainFilter("centre-c");
         int visible = 0;
-        for (int r = 0; r < t->rowCount(); ++r)
-            visible += !t->isRowHidden(r);
+        for (int r = 0; r < t->rowCount(); ++r) visible += !t->isRowHidden(r);
         QCOMPARE(visible, t->rowCount());
         review.setDomainFilter("no-such-domain");
         review.setDomainFilter("");
@@ -535,8 +505,7 @@ private Q_SLOTS:
     /// Few-shot calibration from the wizard: a few labeled cases of another centre fine-tune a
     /// model the project trained, with the calibration recipe and the source run's own labeled
     /// cases replayed (what `dacw train --init-model RUNDIR` does).
-    void calibrateTrainedModelFromWizard()
-    {
+    void calibrateTrainedModelFromWizard() {
         Project project = Project::load(demo_.file);
         QVERIFY(!project.runs.empty());
         TrainWizard w(project);
@@ -550,11 +519,9 @@ private Q_SLOTS:
         QVERIFY(domain);
         domain->setCurrentIndex(domain->findText("centre-c"));
         auto* cases = w.findChild<QListWidget*>("labeledCases");
-        for (int i = 0; i < cases->count(); ++i)
-            cases->item(i)->setCheckState(i < 3 ? Qt::Checked : Qt::Unchecked);
+        for (int i = 0; i < cases->count(); ++i) cases->item(i)->setCheckState(i < 3 ? Qt::Checked : Qt::Unchecked);
         w.next();
-        while (w.findChild<QListWidget*>("unlabeledFolders")->count() > 0)
-            w.removeUnlabeledFolder(0);
+        while (w.findChild<QListWidget*>("unlabeledFolders")->count() > 0) w.removeUnlabeledFolder(0);
         w.next();
         auto* tests = w.findChild<QListWidget*>("testDomains");
         for (int i = 0; i < tests->count(); ++i)

@@ -33,18 +33,15 @@ namespace {
 
 bool alive(qint64 pid) { return ::kill(pid_t(pid), 0) == 0; }
 
-int metricsRows(const fs::path& run)
-{
+int metricsRows(const fs::path& run) {
     std::ifstream in(RunFolder(run).metricsCsv());
     std::string line;
     int rows = -1;  // the header
-    while (std::getline(in, line))
-        rows += !line.empty();
+    while (std::getline(in, line)) rows += !line.empty();
     return rows;
 }
 
-QString readAll(const fs::path& file)
-{
+QString readAll(const fs::path& file) {
     QFile f(QString::fromStdString(file.string()));
     return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
 }
@@ -59,28 +56,23 @@ class TestTrainingRanks : public QObject {
 
     /// The wizard's pages with the tiny configuration of tst_training and two processes; the
     /// batches that two processes cannot share are refused on the preset page first.
-    RunRequest wizardRequest(int iterations)
-    {
+    RunRequest wizardRequest(int iterations) {
         TrainWizard w(project_);
         w.show();
-        if (!QTest::qWaitForWindowExposed(&w))
-            return {};
+        if (!QTest::qWaitForWindowExposed(&w)) return {};
         auto* task = w.findChild<QComboBox*>("taskCombo");
         task->setCurrentIndex(task->findData("fundus"));
         w.next();
         // Six labeled cases (the others validate, as in tst_training).
         auto* cases = w.findChild<QListWidget*>("labeledCases");
-        for (int i = 0; i < cases->count(); ++i)
-            cases->item(i)->setCheckState(i < 6 ? Qt::Checked : Qt::Unchecked);
+        for (int i = 0; i < cases->count(); ++i) cases->item(i)->setCheckState(i < 6 ? Qt::Checked : Qt::Unchecked);
         w.next();
-        while (w.findChild<QListWidget*>("unlabeledFolders")->count() > 0)
-            w.removeUnlabeledFolder(0);
+        while (w.findChild<QListWidget*>("unlabeledFolders")->count() > 0) w.removeUnlabeledFolder(0);
         w.addUnlabeledFolder(QString::fromStdString(project_.resolve(project_.domains[1].root).string()));
         w.next();  // test: the other domains
         w.next();  // method: dac
         w.next();
-        if (w.currentId() != TrainWizard::PresetPage)
-            return {};
+        if (w.currentId() != TrainWizard::PresetPage) return {};
         for (const auto& [k, v] : std::vector<std::pair<QString, QString>>{{"size", "64"},
                                                                            {"width", "0.25"},
                                                                            {"iterations", QString::number(iterations)},
@@ -115,16 +107,14 @@ class TestTrainingRanks : public QObject {
     }
 
 private Q_SLOTS:
-    void initTestCase()
-    {
+    void initTestCase() {
         test::isolateUserFolders();
         QVERIFY(tmp_.isValid());
         demo_ = test::makeDemoProject(tmp_.path().toStdString());
         project_ = Project::load(demo_.file);
     }
 
-    void twoProcessesFromTheWizard()
-    {
+    void twoProcessesFromTheWizard() {
         const RunRequest req = wizardRequest(12);
         QCOMPARE(req.localProcesses, 2);
         QCOMPARE(req.config.unlabeledBatch, int64_t(4));
@@ -147,8 +137,7 @@ private Q_SLOTS:
         QVERIFY(progress.count() >= 12);
         QCOMPARE(progress.last().at(0).value<ProgressSnapshot>().iteration, qint64(12));
         bool validated = false;
-        for (const auto& args : progress)
-            validated = validated || !args.at(0).value<ProgressSnapshot>().validationDice.isEmpty();
+        for (const auto& args : progress) validated = validated || !args.at(0).value<ProgressSnapshot>().validationDice.isEmpty();
         QVERIFY(validated);
         // Rank 0's run folder, as a one-process run writes it, plus the columns of a distributed run.
         QCOMPARE(metricsRows(req.outDir), 12);
@@ -161,13 +150,11 @@ private Q_SLOTS:
         const QString log = dash.findChild<QPlainTextEdit*>()->toPlainText();
         QVERIFY2(log.contains("rank 1:"), qPrintable(log));
         QVERIFY2(log.contains("training on 2 processes"), qPrintable(log));
-        for (qint64 pid : pids)
-            QVERIFY(!alive(pid));
+        for (qint64 pid : pids) QVERIFY(!alive(pid));
         QCOMPARE(QString::fromStdString(Project::load(demo_.file).runs.back().status), QString("finished"));
     }
 
-    void stopLeavesNoProcessAndResumes()
-    {
+    void stopLeavesNoProcessAndResumes() {
         const RunRequest req = wizardRequest(400);
         QCOMPARE(req.localProcesses, 2);
         RunController controller;
@@ -185,8 +172,7 @@ private Q_SLOTS:
         QVERIFY2(finished.at(0).at(1).toString() == "cancelled", qPrintable(finished.at(0).at(3).toString()));
         const qint64 stoppedAt = finished.at(0).at(2).toLongLong();
         QVERIFY(stoppedAt >= 5 && stoppedAt < 400);
-        for (qint64 pid : pids)
-            QVERIFY(!alive(pid));
+        for (qint64 pid : pids) QVERIFY(!alive(pid));
         QVERIFY(fs::exists(req.outDir / "checkpoint.pt"));
 
         // Resume from the history: on as many processes as the run was started on.
@@ -194,8 +180,7 @@ private Q_SLOTS:
         int row = -1;
         const QString name = QString::fromStdString(req.outDir.filename().string());
         for (int r = 0; r < dash.history()->rowCount(); ++r)
-            if (dash.history()->item(r, dash.history()->columnCount() - 1)->text().endsWith(name))
-                row = r;
+            if (dash.history()->item(r, dash.history()->columnCount() - 1)->text().endsWith(name)) row = r;
         QVERIFY(row >= 0);
         dash.history()->selectRow(row);
         QVERIFY(dash.resumeButton()->isEnabled());
@@ -214,8 +199,7 @@ private Q_SLOTS:
         controller.cancel();
         QVERIFY(finished.wait(120000));
         QCOMPARE(finished.at(0).at(1).toString(), QString("cancelled"));
-        for (qint64 pid : again)
-            QVERIFY(!alive(pid));
+        for (qint64 pid : again) QVERIFY(!alive(pid));
         const qint64 secondStop = finished.at(0).at(2).toLongLong();
 
         // And on one process (in the workbench): the log says what changes.
@@ -232,8 +216,7 @@ private Q_SLOTS:
         QCOMPARE(startedProcesses(QString::fromStdString(req.outDir.string())), 1);
     }
 
-    void aKilledRankEndsTheRun()
-    {
+    void aKilledRankEndsTheRun() {
         const RunRequest req = wizardRequest(400);
         RunController controller;
         controller.setDistTimeout(60);
@@ -260,8 +243,7 @@ private Q_SLOTS:
         QVERIFY(!error.contains("then rank 0"));
         const QString log = dash.findChild<QPlainTextEdit*>()->toPlainText();
         QVERIFY2(log.contains("then rank 0 exited with status 1"), qPrintable(log));
-        for (qint64 pid : pids)
-            QVERIFY(!alive(pid));
+        for (qint64 pid : pids) QVERIFY(!alive(pid));
     }
 };
 

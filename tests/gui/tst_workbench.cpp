@@ -35,20 +35,16 @@ using namespace dacw;
 namespace fs = std::filesystem;
 
 namespace {
-QByteArray fileHash(const fs::path& f)
-{
+QByteArray fileHash(const fs::path& f) {
     QFile file(QString::fromStdString(f.string()));
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
+    if (!file.open(QIODevice::ReadOnly)) return {};
     return QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256);
 }
 
-bool openAndShow(MainWindow& w, const test::DemoProject& demo)
-{
+bool openAndShow(MainWindow& w, const test::DemoProject& demo) {
     w.resize(1200, 760);
     w.show();
-    if (!QTest::qWaitForWindowExposed(&w))
-        return false;
+    if (!QTest::qWaitForWindowExposed(&w)) return false;
     return w.openProject(QString::fromStdString(demo.file.string())) && w.openCase(demo.domain, demo.caseId);
 }
 }  // namespace
@@ -76,15 +72,13 @@ private:
     test::DemoProject demo_;
 };
 
-void TestWorkbench::init()
-{
+void TestWorkbench::init() {
     dir_ = std::make_unique<QTemporaryDir>();
     QVERIFY(dir_->isValid());
     demo_ = test::makeDemoProject(fs::path(dir_->path().toStdString()) / "demo");
 }
 
-void TestWorkbench::mainWindowShowsImage()
-{
+void TestWorkbench::mainWindowShowsImage() {
     MainWindow w;
     QVERIFY(openAndShow(w, demo_));
     QVERIFY(w.browser()->caseCount() > 10);
@@ -98,8 +92,7 @@ void TestWorkbench::mainWindowShowsImage()
     QVERIFY2(w.view()->statusText().startsWith("x 20  y 30"), qPrintable(w.view()->statusText()));
 }
 
-void TestWorkbench::paintStrokeUndoRedo()
-{
+void TestWorkbench::paintStrokeUndoRedo() {
     MainWindow w;
     QVERIFY(openAndShow(w, demo_));
     w.setTool("toolBrush");
@@ -139,8 +132,7 @@ void TestWorkbench::paintStrokeUndoRedo()
 
 /// A tool registered in one line (ui/tools/WorkbenchTools.cpp) appears with its action, shortcut
 /// and options; its stroke is one undo step.
-void TestWorkbench::smoothingToolFromTheToolbar()
-{
+void TestWorkbench::smoothingToolFromTheToolbar() {
     MainWindow w;
     QVERIFY(openAndShow(w, demo_));
     auto labels = w.editor().labels();
@@ -166,7 +158,7 @@ void TestWorkbench::smoothingToolFromTheToolbar()
     QCOMPARE(size->value(), before + 1);
     QCOMPARE(w.tools().find<MorphologyBrushTool>("toolSmooth")->diameter(), before + 1);
     QTest::mouseClick(w.view(), Qt::LeftButton, {}, w.view()->toWidget(double(cx), double(cy)).toPoint());
-    QCOMPARE(labels->at(cx, cy), std::uint8_t(0));   // opened away
+    QCOMPARE(labels->at(cx, cy), std::uint8_t(0));  // opened away
     QTest::keyClick(w.view(), Qt::Key_Z, Qt::ControlModifier);
     QCOMPARE(labels->at(cx, cy), std::uint8_t(1));
     // The brush's options come back with the brush.
@@ -175,8 +167,7 @@ void TestWorkbench::smoothingToolFromTheToolbar()
     QCOMPARE(options->currentWidget()->findChild<QSpinBox*>("brushSize")->value(), 1);
 }
 
-void TestWorkbench::polygonAndFloodWithMouse()
-{
+void TestWorkbench::polygonAndFloodWithMouse() {
     MainWindow w;
     QVERIFY(openAndShow(w, demo_));
     auto labels = w.editor().labels();
@@ -185,17 +176,14 @@ void TestWorkbench::polygonAndFloodWithMouse()
     w.labelTable()->setActiveLabel(2);
     w.setTool("toolPolygon");
     const std::array<std::array<double, 2>, 4> pts{{{10, 10}, {30, 10}, {30, 25}, {10, 25}}};
-    for (const auto& p : pts)
-        QTest::mouseClick(w.view(), Qt::LeftButton, {}, w.view()->toWidget(p[0], p[1]).toPoint());
+    for (const auto& p : pts) QTest::mouseClick(w.view(), Qt::LeftButton, {}, w.view()->toWidget(p[0], p[1]).toPoint());
     QTest::keyClick(w.view(), Qt::Key_Return);
     std::size_t count = 0;
     for (std::size_t y = 0; y < labels->height(); ++y)
         for (std::size_t x = 0; x < labels->width(); ++x) {
             const bool inside = x >= 10 && x <= 30 && y >= 10 && y <= 25;
-            if (labels->at(x, y) == 2)
-                ++count;
-            if (inside != (labels->at(x, y) == 2))
-                QFAIL(qPrintable(QString("pixel %1,%2").arg(x).arg(y)));
+            if (labels->at(x, y) == 2) ++count;
+            if (inside != (labels->at(x, y) == 2)) QFAIL(qPrintable(QString("pixel %1,%2").arg(x).arg(y)));
         }
     QCOMPARE(count, std::size_t(21 * 16));
 
@@ -209,8 +197,7 @@ void TestWorkbench::polygonAndFloodWithMouse()
     QCOMPARE(std::size_t(std::count(labels->data().begin(), labels->data().end(), 2)), count);
 }
 
-void TestWorkbench::saveCloseReopen()
-{
+void TestWorkbench::saveCloseReopen() {
     const QByteArray imageHash = fileHash(demo_.image), maskHash = fileHash(demo_.mask);
     LabelMap painted;
     fs::path labelFile;
@@ -248,8 +235,7 @@ void TestWorkbench::saveCloseReopen()
     QVERIFY(again.browser()->caseState(demo_.domain, demo_.caseId).annotated);
 }
 
-void TestWorkbench::projectOpenElsewhereIsReadOnly()
-{
+void TestWorkbench::projectOpenElsewhereIsReadOnly() {
     // Another workbench has the project open: here a second holder of its lock in this process
     // (refused like another process; test_project checks two processes).
     ProjectLock other;
@@ -299,15 +285,13 @@ void TestWorkbench::projectOpenElsewhereIsReadOnly()
     QTRY_VERIFY_WITH_TIMEOUT(fs::exists(labelFile), 5000);
 }
 
-void TestWorkbench::unsavedLabelsStayOpenWhenSavingFails()
-{
+void TestWorkbench::unsavedLabelsStayOpenWhenSavingFails() {
     // Another case of the same domain, to switch to.
     QString other;
     for (const Domain& dom : Project::load(demo_.file).scanDomains())
         if (QString::fromStdString(dom.name) == demo_.domain)
             for (const Case& c : dom.cases)
-                if (QString::fromStdString(c.id) != demo_.caseId && other.isEmpty())
-                    other = QString::fromStdString(c.id);
+                if (QString::fromStdString(c.id) != demo_.caseId && other.isEmpty()) other = QString::fromStdString(c.id);
     QVERIFY(!other.isEmpty());
 
     MainWindow w;
@@ -317,8 +301,7 @@ void TestWorkbench::unsavedLabelsStayOpenWhenSavingFails()
     // The save cannot happen: a plain file where the label folder goes (as root, permission bits
     // stop nothing; the core's fault tests cover full disks and read-only folders).
     const fs::path folder = labelFile.parent_path(), aside = folder.string() + ".aside";
-    if (fs::exists(folder))
-        fs::rename(folder, aside);
+    if (fs::exists(folder)) fs::rename(folder, aside);
     fs::create_directories(folder.parent_path());
     std::ofstream(folder) << "in the way";
 
@@ -344,16 +327,14 @@ void TestWorkbench::unsavedLabelsStayOpenWhenSavingFails()
 
     // Once the folder can be written, a retry saves them without another stroke.
     fs::remove(folder);
-    if (fs::exists(aside))
-        fs::rename(aside, folder);
+    if (fs::exists(aside)) fs::rename(aside, folder);
     QTRY_VERIFY_WITH_TIMEOUT(!w.autosaver()->failing() && fs::exists(labelFile), 5000);
     QVERIFY(readLabelMap(labelFile) == painted);
     QTRY_VERIFY_WITH_TIMEOUT(w.messageBar()->text().contains("saved now"), 5000);  // reported after the write
     QVERIFY(w.openCase(demo_.domain, other));
 }
 
-void TestWorkbench::corruptFileMessage()
-{
+void TestWorkbench::corruptFileMessage() {
     MainWindow w;
     QVERIFY(openAndShow(w, demo_));
     const auto labelsBefore = w.editor().labels();
@@ -377,8 +358,7 @@ void TestWorkbench::corruptFileMessage()
     QCOMPARE(w.project()->file(), demo_.file);
 }
 
-void TestWorkbench::badCaseMarkedInBrowser()
-{
+void TestWorkbench::badCaseMarkedInBrowser() {
     // A project whose domain holds a good image, a truncated PNG and a mask with label 7.
     const fs::path root = fs::path(dir_->path().toStdString()) / "bad";
     fs::create_directories(root / "site" / "images");
@@ -410,8 +390,7 @@ void TestWorkbench::badCaseMarkedInBrowser()
     QSignalSpy done(&w, &MainWindow::validationFinished);
     QVERIFY(w.openProject(QString::fromStdString(p.file().string())));
     QVERIFY(w.messageBar()->text().contains("gone"));  // the missing domain folder
-    if (!w.validationDone())
-        QVERIFY(done.wait(10000));
+    if (!w.validationDone()) QVERIFY(done.wait(10000));
     QVERIFY(w.browser()->caseState("site", "good").problem.isEmpty());
     QVERIFY2(w.browser()->caseState("site", "weird").problem.contains("7"),
              qPrintable(w.browser()->caseState("site", "weird").problem));
@@ -426,8 +405,7 @@ void TestWorkbench::badCaseMarkedInBrowser()
     QVERIFY(QApplication::activeModalWidget() == nullptr);
 }
 
-void TestWorkbench::labelTableEditsProject()
-{
+void TestWorkbench::labelTableEditsProject() {
     MainWindow w;
     QVERIFY(openAndShow(w, demo_));
     const std::size_t n = w.project()->task.labels.size();
@@ -453,8 +431,7 @@ void TestWorkbench::labelTableEditsProject()
     QVERIFY(test::countDifferent(shown, test::grabView(w.view())) > 1000);
 }
 
-void TestWorkbench::browserFilterAndSearch()
-{
+void TestWorkbench::browserFilterAndSearch() {
     MainWindow w;
     QVERIFY(openAndShow(w, demo_));
     ProjectBrowser* b = w.browser();
@@ -479,8 +456,7 @@ void TestWorkbench::browserFilterAndSearch()
     QCOMPARE(unlabeled + labeled, all);
 }
 
-void TestWorkbench::commandLineStyleOpen()
-{
+void TestWorkbench::commandLineStyleOpen() {
     // What `dac-workbench demo.dacproj` does, then a case chosen in the browser.
     MainWindow w;
     w.show();
@@ -493,8 +469,7 @@ void TestWorkbench::commandLineStyleOpen()
 }
 
 // Screenshots for docs/user-guide.md: saved when DACW_GUI_TEST_OUT is set.
-void TestWorkbench::screenshots()
-{
+void TestWorkbench::screenshots() {
     MainWindow w;
     QVERIFY(openAndShow(w, demo_));
     w.resize(1280, 800);
@@ -532,8 +507,7 @@ void TestWorkbench::screenshots()
     }
 }
 
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     QSurfaceFormat::setDefaultFormat(QtVtkWidget::vtkFormat());
     test::isolateUserFolders();
     QApplication app(argc, argv);

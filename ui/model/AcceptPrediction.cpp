@@ -4,20 +4,16 @@
 
 namespace dacw {
 
-std::size_t overwrittenPixels(const LabelMap& labels, const LabelMap& prediction)
-{
+std::size_t overwrittenPixels(const LabelMap& labels, const LabelMap& prediction) {
     if (labels.geometry().size != prediction.geometry().size)
         throw std::invalid_argument("the prediction's size differs from the image's");
     std::size_t n = 0;
-    for (std::size_t i = 0; i < labels.data().size(); ++i)
-        n += labels.data()[i] != 0 && labels.data()[i] != prediction.data()[i];
+    for (std::size_t i = 0; i < labels.data().size(); ++i) n += labels.data()[i] != 0 && labels.data()[i] != prediction.data()[i];
     return n;
 }
 
-std::size_t acceptPrediction(LabelEditor& editor, const LabelMap& prediction, AcceptMode mode)
-{
-    if (!editor.hasData())
-        throw std::invalid_argument("no case is open");
+std::size_t acceptPrediction(LabelEditor& editor, const LabelMap& prediction, AcceptMode mode) {
+    if (!editor.hasData()) throw std::invalid_argument("no case is open");
     const LabelMap& labels = *editor.labels();
     // The size decides: a PNG prediction carries no origin or spacing to compare.
     if (labels.geometry().size != prediction.geometry().size)
@@ -32,21 +28,17 @@ std::size_t acceptPrediction(LabelEditor& editor, const LabelMap& prediction, Ac
         bool differs = false;
         for (std::size_t v = 0; v < frame.height() && !differs; ++v)
             for (std::size_t u = 0; u < frame.width(); ++u)
-                if (labels.at(u, v, z) != prediction.at(u, v, z) &&
-                    (mode == AcceptMode::Replace || (labels.at(u, v, z) == 0))) {
+                if (labels.at(u, v, z) != prediction.at(u, v, z) && (mode == AcceptMode::Replace || (labels.at(u, v, z) == 0))) {
                     differs = true;
                     break;
                 }
-        if (!differs)
-            continue;
+        if (!differs) continue;
         editor.beginEdit(frame);
         for (std::size_t v = 0; v < frame.height(); ++v)
             for (std::size_t u = 0; u < frame.width(); ++u) {
                 const std::uint8_t want = prediction.at(u, v, z);
-                if (editor.labels()->at(u, v, z) == want)
-                    continue;
-                if (mode == AcceptMode::FillUnlabeled && editor.labels()->at(u, v, z) != 0)
-                    continue;
+                if (editor.labels()->at(u, v, z) == want) continue;
+                if (mode == AcceptMode::FillUnlabeled && editor.labels()->at(u, v, z) != 0) continue;
                 if (want == 0) {
                     editor.setActiveLabel(editor.labels()->at(u, v, z));
                     editor.paintPixel(long(u), long(v), true);
@@ -55,8 +47,7 @@ std::size_t acceptPrediction(LabelEditor& editor, const LabelMap& prediction, Ac
                     editor.paintPixel(long(u), long(v), false);
                 }
             }
-        if (editor.endEdit())
-            ++changed;
+        if (editor.endEdit()) ++changed;
     }
     editor.setActiveLabel(active);
     editor.setPreserveOtherLabels(preserve);

@@ -4,8 +4,7 @@ namespace dacw {
 
 BackgroundWriter::BackgroundWriter(Done done) : done_(std::move(done)), thread_([this] { run(); }) {}
 
-BackgroundWriter::~BackgroundWriter()
-{
+BackgroundWriter::~BackgroundWriter() {
     wait();
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -15,8 +14,7 @@ BackgroundWriter::~BackgroundWriter()
     thread_.join();
 }
 
-void BackgroundWriter::submit(Job job)
-{
+void BackgroundWriter::submit(Job job) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         pending_ = std::move(job);
@@ -24,27 +22,23 @@ void BackgroundWriter::submit(Job job)
     cv_.notify_all();
 }
 
-void BackgroundWriter::wait()
-{
+void BackgroundWriter::wait() {
     std::unique_lock<std::mutex> lock(mutex_);
     cv_.wait(lock, [this] { return !pending_ && !running_; });
 }
 
-bool BackgroundWriter::idle() const
-{
+bool BackgroundWriter::idle() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return !pending_ && !running_;
 }
 
-void BackgroundWriter::run()
-{
+void BackgroundWriter::run() {
     for (;;) {
         Job job;
         {
             std::unique_lock<std::mutex> lock(mutex_);
             cv_.wait(lock, [this] { return stop_ || pending_; });
-            if (!pending_ && stop_)
-                return;
+            if (!pending_ && stop_) return;
             job = std::move(pending_);
             pending_ = nullptr;
             running_ = true;
@@ -55,8 +49,7 @@ void BackgroundWriter::run()
         } catch (const std::exception& e) {
             message = e.what();
         }
-        if (done_)
-            done_(message);
+        if (done_) done_(message);
         {
             std::lock_guard<std::mutex> lock(mutex_);
             running_ = false;

@@ -8,9 +8,7 @@ namespace dacw {
 class BrushTool : public StrokeTool {
 public:
     BrushTool(LabelEditor& editor, bool eraser, std::shared_ptr<BrushShape> shape = nullptr)
-        : StrokeTool(editor, std::move(shape)), eraser_(eraser)
-    {
-    }
+        : StrokeTool(editor, std::move(shape)), eraser_(eraser) {}
 
     std::string name() const override { return eraser_ ? "Eraser" : "Brush"; }
     void setRound(bool r) { shape_->round = r; }

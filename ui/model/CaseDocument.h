@@ -24,11 +24,11 @@ struct CaseDocument {
     std::string caseId;
     std::shared_ptr<Image> image;
     std::shared_ptr<LabelMap> labels;
-    std::shared_ptr<LabelMap> prediction;  // null when there is none
+    std::shared_ptr<LabelMap> prediction;    // null when there is none
     std::shared_ptr<LabelMap> disagreement;  // sub-model disagreement 0..255 (label-next); null: none
-    std::filesystem::path labelFile;       // absolute; where save() writes
+    std::filesystem::path labelFile;         // absolute; where save() writes
     LabelSource source = LabelSource::Empty;
-    std::string warning;                   // a problem that did not stop the case from opening
+    std::string warning;  // a problem that did not stop the case from opening
 
     bool isVolume() const { return image && image->geometry().dimension == 3 && image->depth() > 1; }
     std::string key() const { return Project::caseKey(domain, caseId); }

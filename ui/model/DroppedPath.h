@@ -8,11 +8,11 @@
 namespace dacw {
 
 enum class DroppedKind {
-    Project,      // a .dacproj: open it
-    Image,        // an image file: open it (outside a project unless it is one of its cases)
-    DicomFolder,  // a folder of DICOM files: open its series as a volume
-    DomainFolder, // any other folder: add it to the open project as a domain
-    Unsupported   // `reason` says why
+    Project,       // a .dacproj: open it
+    Image,         // an image file: open it (outside a project unless it is one of its cases)
+    DicomFolder,   // a folder of DICOM files: open its series as a volume
+    DomainFolder,  // any other folder: add it to the open project as a domain
+    Unsupported    // `reason` says why
 };
 
 struct DroppedPath {

@@ -10,17 +10,14 @@
 namespace dacw {
 
 namespace {
-std::string quoted(const std::string& s)
-{
+std::string quoted(const std::string& s) {
     std::string out = "\"";
-    for (char c : s)
-        out += c == '"' ? '\'' : c;
+    for (char c : s) out += c == '"' ? '\'' : c;
     return out + "\"";
 }
 }  // namespace
 
-std::string itkSnapLabelDescription(const std::vector<LabelDisplay>& labels)
-{
+std::string itkSnapLabelDescription(const std::vector<LabelDisplay>& labels) {
     std::ostringstream s;
     s << "################################################\n"
          "# ITK-SnAP Label Description File\n"
@@ -47,8 +44,7 @@ std::string itkSnapLabelDescription(const std::vector<LabelDisplay>& labels)
     return s.str();
 }
 
-std::string slicerColorTable(const std::vector<LabelDisplay>& labels)
-{
+std::string slicerColorTable(const std::vector<LabelDisplay>& labels) {
     std::ostringstream s;
     s << "# Color table file written by DAC Workbench\n";
     s << "# " << labels.size() + 1 << " values\n";
@@ -56,27 +52,23 @@ std::string slicerColorTable(const std::vector<LabelDisplay>& labels)
     for (const auto& l : labels) {
         std::string name = l.info.name;
         for (char& c : name)
-            if (c == ' ')
-                c = '_';  // Slicer's table is whitespace-separated
+            if (c == ' ') c = '_';  // Slicer's table is whitespace-separated
         s << int(l.info.value) << ' ' << name << ' ' << int(l.info.color[0]) << ' ' << int(l.info.color[1]) << ' '
           << int(l.info.color[2]) << ' ' << (l.visible ? 255 : 0) << "\n";
     }
     return s.str();
 }
 
-std::vector<LabelDisplay> parseItkSnapLabelDescription(const std::string& text)
-{
+std::vector<LabelDisplay> parseItkSnapLabelDescription(const std::string& text) {
     std::vector<LabelDisplay> out;
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#')
-            continue;
+        if (line.empty() || line[0] == '#') continue;
         std::istringstream ls(line);
         int idx, r, g, b, vis, msh;
         double a;
-        if (!(ls >> idx >> r >> g >> b >> a >> vis >> msh) || idx <= 0 || idx > 255)
-            continue;
+        if (!(ls >> idx >> r >> g >> b >> a >> vis >> msh) || idx <= 0 || idx > 255) continue;
         const auto q0 = line.find('"'), q1 = line.rfind('"');
         LabelDisplay l;
         // Out-of-range fields are clamped (a hand-edited 300 is full red, not 300 mod 256 = 44; an
@@ -93,8 +85,7 @@ std::vector<LabelDisplay> parseItkSnapLabelDescription(const std::string& text)
     return out;
 }
 
-void writeLabelDescriptions(const std::filesystem::path& folder, const std::vector<LabelDisplay>& labels)
-{
+void writeLabelDescriptions(const std::filesystem::path& folder, const std::vector<LabelDisplay>& labels) {
     std::error_code ec;
     std::filesystem::create_directories(folder, ec);
     writeTextAtomically(folder / "labels.txt", itkSnapLabelDescription(labels));

@@ -65,7 +65,9 @@ fs::path LabelRecovery::folderFor(const fs::path& image) const {
     const fs::path a = absoluteOf(image);
     std::ostringstream key;
     std::string stem = a.filename().string();
-    std::replace_if(stem.begin(), stem.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_'; }, '_');
+    std::replace_if(
+        stem.begin(), stem.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_'; },
+        '_');
     key << stem.substr(0, 40) << '-' << std::hex << std::hash<std::string>{}(a.string());
     return root_ / key.str();
 }

@@ -28,8 +28,7 @@ namespace dacw {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string RankExit::describe() const
-{
+std::string RankExit::describe() const {
     if (signal != 0) {
         const char* name = ::strsignal(signal);
         return "was killed by signal " + std::to_string(signal) + (name ? std::string(" (") + name + ")" : std::string());
@@ -53,35 +52,28 @@ struct Child {
 struct ExecImage {
     std::vector<std::string> argStore, envStore;
     std::vector<char*> argv, envp;
-    void seal()
-    {
-        for (auto& a : argStore)
-            argv.push_back(a.data());
+    void seal() {
+        for (auto& a : argStore) argv.push_back(a.data());
         argv.push_back(nullptr);
-        for (auto& e : envStore)
-            envp.push_back(e.data());
+        for (auto& e : envStore) envp.push_back(e.data());
         envp.push_back(nullptr);
     }
 };
 
-bool launcherVariable(const char* entry)
-{
+bool launcherVariable(const char* entry) {
     // Ours win; GLOO_SOCKET_IFNAME and Slurm's task variables would send the ranks elsewhere.
     for (const char* k : {"RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT=",
                           "GLOO_SOCKET_IFNAME=", "SLURM_PROCID=", "SLURM_NTASKS=", "SLURM_LOCALID="})
-        if (std::strncmp(entry, k, std::strlen(k)) == 0)
-            return true;
+        if (std::strncmp(entry, k, std::strlen(k)) == 0) return true;
     return false;
 }
 
-ExecImage imageFor(const LocalRanks::Options& o, int rank, int port)
-{
+ExecImage imageFor(const LocalRanks::Options& o, int rank, int port) {
     ExecImage im;
     im.argStore.push_back(o.program);
     im.argStore.insert(im.argStore.end(), o.args.begin(), o.args.end());
     for (char** e = environ; e && *e; ++e)
-        if (!launcherVariable(*e))
-            im.envStore.emplace_back(*e);
+        if (!launcherVariable(*e)) im.envStore.emplace_back(*e);
     const std::string n = std::to_string(o.processes), r = std::to_string(rank);
     for (const std::string& v : {"RANK=" + r, "WORLD_SIZE=" + n, "LOCAL_RANK=" + r, "LOCAL_WORLD_SIZE=" + n,
                                  std::string("MASTER_ADDR=127.0.0.1"), "MASTER_PORT=" + std::to_string(port)})
@@ -113,8 +105,7 @@ struct LocalRanks::State {
     LocalRanksEnd summary() const;
 };
 
-void LocalRanks::State::spawn(std::promise<std::string>& ready)
-{
+void LocalRanks::State::spawn(std::promise<std::string>& ready) {
     // Forked from this thread, which outlives every child: PR_SET_PDEATHSIG fires when the thread
     // that forked ends, and it makes a rank die with the workbench instead of staying behind.
     const pid_t parent = ::getpid();
@@ -131,8 +122,7 @@ void LocalRanks::State::spawn(std::promise<std::string>& ready)
         const pid_t pid = ::fork();
         if (pid == 0) {
             ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (::getppid() != parent)
-                ::_exit(127);
+            if (::getppid() != parent) ::_exit(127);
             struct sigaction dfl {};
             dfl.sa_handler = SIG_DFL;
             ::sigaction(SIGINT, &dfl, nullptr);
@@ -141,8 +131,7 @@ void LocalRanks::State::spawn(std::promise<std::string>& ready)
             ::sigemptyset(&none);
             ::sigprocmask(SIG_SETMASK, &none, nullptr);
             const int null = ::open("/dev/null", O_RDONLY);
-            if (null >= 0)
-                ::dup2(null, 0);
+            if (null >= 0) ::dup2(null, 0);
             ::dup2(out[1], 1);
             ::dup2(err[1], 2);
             ::execve(im.argv[0], im.argv.data(), im.envp.data());
@@ -174,22 +163,17 @@ void LocalRanks::State::spawn(std::promise<std::string>& ready)
     ready.set_value("");
 }
 
-void LocalRanks::State::readFrom(Child& c, int stream)
-{
+void LocalRanks::State::readFrom(Child& c, int stream) {
     char buf[65536];
     const ssize_t n = ::read(c.fd[stream], buf, sizeof buf);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     std::string& p = c.pending[stream];
     auto deliver = [&](const std::string& line) {
-        if (stream == 1 && line.find("error") != std::string::npos)
-            c.exit.lastError = line;
-        if (handlers.line)
-            handlers.line(c.rank, stream == 1, line);
+        if (stream == 1 && line.find("error") != std::string::npos) c.exit.lastError = line;
+        if (handlers.line) handlers.line(c.rank, stream == 1, line);
     };
     if (n <= 0) {  // end of file (the rank has ended) or a broken pipe
-        if (!p.empty())
-            deliver(p);
+        if (!p.empty()) deliver(p);
         p.clear();
         ::close(c.fd[stream]);
         c.fd[stream] = -1;
@@ -203,20 +187,15 @@ void LocalRanks::State::readFrom(Child& c, int stream)
     }
 }
 
-void LocalRanks::State::reap()
-{
+void LocalRanks::State::reap() {
     for (Child& c : children) {
-        if (c.reaped)
-            continue;
+        if (c.reaped) continue;
         int st = 0;
-        if (::waitpid(c.pid, &st, WNOHANG) != c.pid)
-            continue;
+        if (::waitpid(c.pid, &st, WNOHANG) != c.pid) continue;
         std::lock_guard<std::mutex> lock(mutex);
         c.reaped = true;
-        if (WIFSIGNALED(st))
-            c.exit.signal = WTERMSIG(st);
-        else
-            c.exit.status = WEXITSTATUS(st);
+        if (WIFSIGNALED(st)) c.exit.signal = WTERMSIG(st);
+        else c.exit.status = WEXITSTATUS(st);
         // lastError is filled in at the end, when its output has been read to the end.
         order.push_back(c.exit);
         if ((c.exit.failed() || stopRequested) && giveUpAt == Clock::time_point::max())
@@ -224,18 +203,15 @@ void LocalRanks::State::reap()
     }
 }
 
-void LocalRanks::State::signalAll(int sig, bool byUs)
-{
+void LocalRanks::State::signalAll(int sig, bool byUs) {
     for (Child& c : children)
         if (!c.reaped) {  // not reaped: the pid is still this child's (at worst a zombie)
             ::kill(c.pid, sig);
-            if (sig == SIGKILL && byUs)
-                c.killedByUs = true;
+            if (sig == SIGKILL && byUs) c.killedByUs = true;
         }
 }
 
-void LocalRanks::State::monitor()
-{
+void LocalRanks::State::monitor() {
     Clock::time_point allReapedAt = Clock::time_point::max();
     for (;;) {
         std::vector<pollfd> fds;
@@ -247,26 +223,21 @@ void LocalRanks::State::monitor()
                     who.emplace_back(&c, s);
                 }
         bool allReaped = true;
-        for (const Child& c : children)
-            allReaped = allReaped && c.reaped;
-        if (allReaped && allReapedAt == Clock::time_point::max())
-            allReapedAt = Clock::now();
+        for (const Child& c : children) allReaped = allReaped && c.reaped;
+        if (allReaped && allReapedAt == Clock::time_point::max()) allReapedAt = Clock::now();
         // Every rank ended: their pipes close at once, unless something they started holds them.
-        if (allReaped && (fds.empty() || Clock::now() - allReapedAt > std::chrono::seconds(2)))
-            break;
+        if (allReaped && (fds.empty() || Clock::now() - allReapedAt > std::chrono::seconds(2))) break;
         if (!fds.empty()) {
             if (::poll(fds.data(), fds.size(), 50) > 0)
                 for (std::size_t i = 0; i < fds.size(); ++i)
-                    if (fds[i].revents != 0)
-                        readFrom(*who[i].first, who[i].second);
+                    if (fds[i].revents != 0) readFrom(*who[i].first, who[i].second);
         } else {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
         reap();
         std::lock_guard<std::mutex> lock(mutex);
         if (Clock::now() >= giveUpAt) {
-            for (const Child& c : children)
-                killed = killed || !c.reaped;
+            for (const Child& c : children) killed = killed || !c.reaped;
             signalAll(SIGKILL, true);
         }
     }
@@ -281,19 +252,16 @@ void LocalRanks::State::monitor()
         std::lock_guard<std::mutex> lock(mutex);
         for (RankExit& e : order)
             for (const Child& c : children)
-                if (c.rank == e.rank)
-                    e.lastError = c.exit.lastError;
+                if (c.rank == e.rank) e.lastError = c.exit.lastError;
         end = summary();
     }
-    if (handlers.ended && !startFailed)
-        handlers.ended(end);
+    if (handlers.ended && !startFailed) handlers.ended(end);
     std::lock_guard<std::mutex> lock(mutex);
     ended = true;
     endedCv.notify_all();
 }
 
-LocalRanksEnd LocalRanks::State::summary() const
-{
+LocalRanksEnd LocalRanks::State::summary() const {
     LocalRanksEnd end;
     end.exits = order;
     end.stopRequested = stopRequested;
@@ -303,11 +271,9 @@ LocalRanksEnd LocalRanks::State::summary() const
     // Ended by us: killed after the give-up time, or by the stop's SIGINT before the rank had
     // installed its handler (a stop right after the start).
     auto killedByUs = [&](const RankExit& e) {
-        if (stopRequested && e.signal == SIGINT)
-            return true;
+        if (stopRequested && e.signal == SIGINT) return true;
         for (const Child& c : children)
-            if (c.rank == e.rank)
-                return c.killedByUs;
+            if (c.rank == e.rank) return c.killedByUs;
         return false;
     };
     const RankExit* culprit = nullptr;
@@ -317,10 +283,8 @@ LocalRanksEnd LocalRanks::State::summary() const
             break;
         }
     for (const RankExit& e : order)
-        if (!culprit && e.failed() && !killedByUs(e))
-            culprit = &e;
-    if (!culprit)
-        return end;
+        if (!culprit && e.failed() && !killedByUs(e)) culprit = &e;
+    if (!culprit) return end;
     end.culprit = culprit->rank;
     const std::string n = std::to_string(options.processes);
     end.error = "rank " + std::to_string(culprit->rank) + " of " + n + " (process " + std::to_string(culprit->pid) + ") " +
@@ -337,10 +301,8 @@ LocalRanksEnd LocalRanks::State::summary() const
 
 LocalRanks::LocalRanks(Handlers handlers) : s_(std::make_shared<State>()) { s_->handlers = std::move(handlers); }
 
-LocalRanks::~LocalRanks()
-{
-    if (!s_->started)
-        return;
+LocalRanks::~LocalRanks() {
+    if (!s_->started) return;
     if (running()) {
         stop();
         if (!wait(s_->options.giveUpSeconds + 5)) {
@@ -348,14 +310,11 @@ LocalRanks::~LocalRanks()
             wait();
         }
     }
-    if (s_->thread.joinable())
-        s_->thread.join();
+    if (s_->thread.joinable()) s_->thread.join();
 }
 
-void LocalRanks::start(const Options& options)
-{
-    if (s_->started)
-        throw InputError("These processes were started already; a new run needs a new launcher");
+void LocalRanks::start(const Options& options) {
+    if (s_->started) throw InputError("These processes were started already; a new run needs a new launcher");
     if (options.processes < 2 || options.processes > 1024)
         throw InputError("A run on several processes needs 2 to 1024 of them, not " + std::to_string(options.processes));
     if (options.program.empty() || ::access(options.program.c_str(), X_OK) != 0)
@@ -372,67 +331,52 @@ void LocalRanks::start(const Options& options)
         s->monitor();
     });
     const std::string problem = spawned.get();
-    if (!problem.empty())
-        throw InputError(problem);
+    if (!problem.empty()) throw InputError(problem);
 }
 
-void LocalRanks::stop()
-{
+void LocalRanks::stop() {
     std::lock_guard<std::mutex> lock(s_->mutex);
-    if (!s_->started || s_->ended)
-        return;
+    if (!s_->started || s_->ended) return;
     s_->stopRequested = true;
     if (s_->giveUpAt == Clock::time_point::max())
         s_->giveUpAt = Clock::now() + std::chrono::milliseconds(static_cast<long long>(s_->options.giveUpSeconds * 1000));
     s_->signalAll(SIGINT, true);
 }
 
-void LocalRanks::kill()
-{
+void LocalRanks::kill() {
     std::lock_guard<std::mutex> lock(s_->mutex);
-    if (!s_->started || s_->ended)
-        return;
+    if (!s_->started || s_->ended) return;
     s_->stopRequested = true;
-    for (const Child& c : s_->children)
-        s_->killed = s_->killed || !c.reaped;
+    for (const Child& c : s_->children) s_->killed = s_->killed || !c.reaped;
     s_->signalAll(SIGKILL, true);
 }
 
-bool LocalRanks::wait(double seconds)
-{
+bool LocalRanks::wait(double seconds) {
     std::unique_lock<std::mutex> lock(s_->mutex);
-    if (!s_->started)
-        return true;
+    if (!s_->started) return true;
     auto done = [&] { return s_->ended; };
-    if (seconds < 0)
-        s_->endedCv.wait(lock, done);
-    else
-        s_->endedCv.wait_for(lock, std::chrono::milliseconds(static_cast<long long>(seconds * 1000)), done);
+    if (seconds < 0) s_->endedCv.wait(lock, done);
+    else s_->endedCv.wait_for(lock, std::chrono::milliseconds(static_cast<long long>(seconds * 1000)), done);
     return s_->ended;
 }
 
-bool LocalRanks::running() const
-{
+bool LocalRanks::running() const {
     std::lock_guard<std::mutex> lock(s_->mutex);
     return s_->started && !s_->ended;
 }
 
-std::vector<int> LocalRanks::pids() const
-{
+std::vector<int> LocalRanks::pids() const {
     std::lock_guard<std::mutex> lock(s_->mutex);
     std::vector<int> out(std::size_t(std::max(0, s_->options.processes)), 0);
-    for (const Child& c : s_->children)
-        out[std::size_t(c.rank)] = c.pid;
+    for (const Child& c : s_->children) out[std::size_t(c.rank)] = c.pid;
     return out;
 }
 
 int LocalRanks::port() const { return s_->port; }
 
-int LocalRanks::freeLoopbackPort()
-{
+int LocalRanks::freeLoopbackPort() {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        throw InputError(std::string("Cannot open a socket to find a free port: ") + std::strerror(errno));
+    if (fd < 0) throw InputError(std::string("Cannot open a socket to find a free port: ") + std::strerror(errno));
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -442,24 +386,20 @@ int LocalRanks::freeLoopbackPort()
                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
     const int err = errno;
     ::close(fd);
-    if (!ok)
-        throw InputError(std::string("No free TCP port on 127.0.0.1: ") + std::strerror(err));
+    if (!ok) throw InputError(std::string("No free TCP port on 127.0.0.1: ") + std::strerror(err));
     return ntohs(a.sin_port);
 }
 
-std::string LocalRanks::findDacw(const std::string& selfDir)
-{
+std::string LocalRanks::findDacw(const std::string& selfDir) {
     std::vector<fs::path> candidates;
-    if (const char* env = std::getenv("DACW_CLI"); env && *env)
-        candidates.emplace_back(env);
+    if (const char* env = std::getenv("DACW_CLI"); env && *env) candidates.emplace_back(env);
     const fs::path self(selfDir);
     candidates.push_back(self / "dacw");
     candidates.push_back(self / ".." / "cli" / "dacw");
     candidates.push_back(self / ".." / ".." / "app" / "cli" / "dacw");
     for (const fs::path& p : candidates) {
         std::error_code ec;
-        if (fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0)
-            return fs::weakly_canonical(p, ec).string();
+        if (fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0) return fs::weakly_canonical(p, ec).string();
     }
     return "";
 }

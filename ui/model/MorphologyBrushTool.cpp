@@ -14,8 +14,7 @@ struct Window {
     std::uint8_t at(long u, long v) const { return bits[std::size_t(v * w + u)]; }
 };
 
-Window morph(const Window& in, int radius, bool dilate)
-{
+Window morph(const Window& in, int radius, bool dilate) {
     Window out = in;
     const long r = radius;
     for (long v = 0; v < in.h; ++v)
@@ -26,8 +25,7 @@ Window morph(const Window& in, int radius, bool dilate)
             bool hit = !dilate;
             for (long dv = -r; dv <= r && hit != dilate; ++dv)
                 for (long du = -r; du <= r; ++du) {
-                    if (du * du + dv * dv > r * r)
-                        continue;
+                    if (du * du + dv * dv > r * r) continue;
                     const long uu = u + du, vv = v + dv;
                     const bool inside = uu >= 0 && vv >= 0 && uu < in.w && vv < in.h;
                     const bool on = inside ? in.at(uu, vv) != 0 : !dilate;
@@ -43,11 +41,9 @@ Window morph(const Window& in, int radius, bool dilate)
 
 }  // namespace
 
-bool MorphologyBrushTool::stamp(const Point2& at)
-{
+bool MorphologyBrushTool::stamp(const Point2& at) {
     const auto footprint = brushFootprint(at[0], at[1], diameter(), true);
-    if (footprint.empty())
-        return false;
+    if (footprint.empty()) return false;
     const SliceFrame& f = editor_.editFrame();
     long umin = footprint[0][0], umax = umin, vmin = footprint[0][1], vmax = vmin;
     for (const auto& p : footprint) {
@@ -62,8 +58,7 @@ bool MorphologyBrushTool::stamp(const Point2& at)
     win.u0 = std::max(0L, umin - margin);
     win.v0 = std::max(0L, vmin - margin);
     const long u1 = std::min(long(f.width()) - 1, umax + margin), v1 = std::min(long(f.height()) - 1, vmax + margin);
-    if (u1 < win.u0 || v1 < win.v0)
-        return false;
+    if (u1 < win.u0 || v1 < win.v0) return false;
     win.w = u1 - win.u0 + 1;
     win.h = v1 - win.v0 + 1;
     win.bits.assign(std::size_t(win.w * win.h), 0);
@@ -76,16 +71,13 @@ bool MorphologyBrushTool::stamp(const Point2& at)
     bool changed = false;
     for (const auto& p : footprint) {
         const long u = p[0] - win.u0, v = p[1] - win.v0;
-        if (u < 0 || v < 0 || u >= win.w || v >= win.h)
-            continue;
-        if (win.at(u, v) != result.at(u, v))
-            changed |= editor_.paintPixel(p[0], p[1], result.at(u, v) == 0);
+        if (u < 0 || v < 0 || u >= win.w || v >= win.h) continue;
+        if (win.at(u, v) != result.at(u, v)) changed |= editor_.paintPixel(p[0], p[1], result.at(u, v) == 0);
     }
     return changed;
 }
 
-bool MorphologyBrushTool::continueStroke(const Point2& from, const Point2& to)
-{
+bool MorphologyBrushTool::continueStroke(const Point2& from, const Point2& to) {
     // Stamps every quarter of the brush along the drag, as the paintbrush does.
     const int d = diameter();
     const double len = std::hypot(to[0] - from[0], to[1] - from[1]);

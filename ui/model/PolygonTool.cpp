@@ -4,19 +4,15 @@
 
 namespace dacw {
 
-void PolygonTool::updateOutline(const Point2* cursor)
-{
+void PolygonTool::updateOutline(const Point2* cursor) {
     feedback_.outline = vertices_;
-    if (cursor && mode_ == Mode::Polygon && !vertices_.empty())
-        feedback_.outline.push_back(*cursor);
+    if (cursor && mode_ == Mode::Polygon && !vertices_.empty()) feedback_.outline.push_back(*cursor);
     feedback_.outlineClosed = mode_ == Mode::Lasso;
 }
 
-ToolResult PolygonTool::press(const ToolEvent& e)
-{
+ToolResult PolygonTool::press(const ToolEvent& e) {
     ToolResult r;
-    if (!editor_.hasData())
-        return r;
+    if (!editor_.hasData()) return r;
     r.feedbackChanged = true;
     if (mode_ == Mode::Lasso) {
         frame_ = e.frame;
@@ -26,13 +22,11 @@ ToolResult PolygonTool::press(const ToolEvent& e)
         updateOutline(nullptr);
         return r;
     }
-    if (!vertices_.empty() && !(frame_ == e.frame))
-        vertices_.clear();  // the slice changed under a pending polygon
+    if (!vertices_.empty() && !(frame_ == e.frame)) vertices_.clear();  // the slice changed under a pending polygon
     if (vertices_.empty()) {
         frame_ = e.frame;
         erase_ = e.shift;
-    } else if (vertices_.size() >= 3 &&
-               std::hypot(e.point[0] - vertices_.front()[0], e.point[1] - vertices_.front()[1]) < 1.5) {
+    } else if (vertices_.size() >= 3 && std::hypot(e.point[0] - vertices_.front()[0], e.point[1] - vertices_.front()[1]) < 1.5) {
         r |= close();
         return r;
     }
@@ -41,8 +35,7 @@ ToolResult PolygonTool::press(const ToolEvent& e)
     return r;
 }
 
-ToolResult PolygonTool::drag(const ToolEvent& e)
-{
+ToolResult PolygonTool::drag(const ToolEvent& e) {
     ToolResult r;
     if (mode_ == Mode::Lasso && drawing_) {
         const Point2& last = vertices_.back();
@@ -58,8 +51,7 @@ ToolResult PolygonTool::drag(const ToolEvent& e)
     return r;
 }
 
-ToolResult PolygonTool::release(const ToolEvent& e)
-{
+ToolResult PolygonTool::release(const ToolEvent& e) {
     if (mode_ == Mode::Lasso && drawing_) {
         drawing_ = false;
         return close();
@@ -67,8 +59,7 @@ ToolResult PolygonTool::release(const ToolEvent& e)
     return {};
 }
 
-ToolResult PolygonTool::hover(const ToolEvent& e)
-{
+ToolResult PolygonTool::hover(const ToolEvent& e) {
     ToolResult r;
     if (mode_ == Mode::Polygon && !vertices_.empty()) {
         updateOutline(&e.point);
@@ -77,23 +68,20 @@ ToolResult PolygonTool::hover(const ToolEvent& e)
     return r;
 }
 
-ToolResult PolygonTool::doubleClick(const ToolEvent& e)
-{
+ToolResult PolygonTool::doubleClick(const ToolEvent& e) {
     // The press of the double click already added a vertex at this spot.
     return mode_ == Mode::Polygon ? close() : ToolResult{};
 }
 
 ToolResult PolygonTool::finish() { return close(); }
 
-ToolResult PolygonTool::cancel()
-{
+ToolResult PolygonTool::cancel() {
     vertices_.clear();
     drawing_ = false;
     return ToolModel::cancel();
 }
 
-ToolResult PolygonTool::close()
-{
+ToolResult PolygonTool::close() {
     ToolResult r;
     r.feedbackChanged = true;
     // Drop a duplicate last vertex (double click adds the same point twice).

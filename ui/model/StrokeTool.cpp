@@ -2,8 +2,7 @@
 
 namespace dacw {
 
-void StrokeTool::updateCursor(const Point2& p)
-{
+void StrokeTool::updateCursor(const Point2& p) {
     const int diameter = this->diameter();
     feedback_.brushVisible = true;
     feedback_.brushCentre = brushCentre(p[0], p[1], diameter);
@@ -11,11 +10,9 @@ void StrokeTool::updateCursor(const Point2& p)
     feedback_.brushRound = footprintRound();
 }
 
-ToolResult StrokeTool::press(const ToolEvent& e)
-{
+ToolResult StrokeTool::press(const ToolEvent& e) {
     ToolResult r;
-    if (!editor_.hasData())
-        return r;
+    if (!editor_.hasData()) return r;
     editor_.beginEdit(e.frame);
     painting_ = true;
     last_ = e.point;
@@ -25,23 +22,19 @@ ToolResult StrokeTool::press(const ToolEvent& e)
     return r;
 }
 
-ToolResult StrokeTool::drag(const ToolEvent& e)
-{
+ToolResult StrokeTool::drag(const ToolEvent& e) {
     ToolResult r;
     updateCursor(e.point);
     r.feedbackChanged = true;
-    if (!painting_)
-        return r;
+    if (!painting_) return r;
     r.labelsChanged = continueStroke(last_, e.point);
     last_ = e.point;
     return r;
 }
 
-ToolResult StrokeTool::release(const ToolEvent& e)
-{
+ToolResult StrokeTool::release(const ToolEvent& e) {
     ToolResult r;
-    if (!painting_)
-        return r;
+    if (!painting_) return r;
     painting_ = false;
     r.editFinished = editor_.endEdit();
     updateCursor(e.point);
@@ -49,8 +42,7 @@ ToolResult StrokeTool::release(const ToolEvent& e)
     return r;
 }
 
-ToolResult StrokeTool::hover(const ToolEvent& e)
-{
+ToolResult StrokeTool::hover(const ToolEvent& e) {
     updateCursor(e.point);
     ToolResult r;
     r.feedbackChanged = true;

@@ -17,15 +17,12 @@ struct BrushShape {
 class StrokeTool : public ToolModel {
 public:
     StrokeTool(LabelEditor& editor, std::shared_ptr<BrushShape> shape)
-        : ToolModel(editor), shape_(shape ? std::move(shape) : std::make_shared<BrushShape>())
-    {
-    }
+        : ToolModel(editor), shape_(shape ? std::move(shape) : std::make_shared<BrushShape>()) {}
 
     /// The footprint's diameter in voxels (1..255).
     void setDiameter(int d) { shape_->diameter = d < 1 ? 1 : d > 255 ? 255 : d; }
     int diameter() const { return shape_->diameter; }
-    bool resize(int delta) override
-    {
+    bool resize(int delta) override {
         setDiameter(diameter() + delta);
         return true;
     }

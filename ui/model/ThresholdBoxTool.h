@@ -9,8 +9,7 @@ class ThresholdBoxTool : public ToolModel {
 public:
     explicit ThresholdBoxTool(LabelEditor& editor) : ToolModel(editor) {}
     std::string name() const override { return "Threshold in box"; }
-    void setRange(double low, double high)
-    {
+    void setRange(double low, double high) {
         low_ = low;
         high_ = high;
     }

@@ -14,10 +14,10 @@ namespace dacw {
 class ToolManager {
 public:
     struct Entry {
-        std::string id;                     // also the name of the window's action ("toolBrush")
-        std::string text;                   // "Brush"
-        char key = 0;                       // one-letter shortcut ('B'), 0 for none
-        std::unique_ptr<ToolModel> model;   // null: navigation (no tool on the view)
+        std::string id;                    // also the name of the window's action ("toolBrush")
+        std::string text;                  // "Brush"
+        char key = 0;                      // one-letter shortcut ('B'), 0 for none
+        std::unique_ptr<ToolModel> model;  // null: navigation (no tool on the view)
     };
 
     explicit ToolManager(LabelEditor& editor) : editor_(editor) {}
@@ -29,8 +29,7 @@ public:
     /// Registers a tool made as T(editor, args...). Ids are unique; the first tool registered is
     /// active until another is chosen.
     template <class T, class... Args>
-    T& add(std::string id, std::string text, char key, Args&&... args)
-    {
+    T& add(std::string id, std::string text, char key, Args&&... args) {
         auto model = std::make_unique<T>(editor_, std::forward<Args>(args)...);
         T& t = *model;
         addEntry({std::move(id), std::move(text), key, std::move(model)});
@@ -43,19 +42,16 @@ public:
     const Entry* entry(const std::string& id) const;
     /// The model of a tool as its class; null when the id is unknown or of another class.
     template <class T>
-    T* find(const std::string& id) const
-    {
+    T* find(const std::string& id) const {
         const Entry* e = entry(id);
         return e ? dynamic_cast<T*>(e->model.get()) : nullptr;
     }
     /// Every model of class T (the brush and the eraser share their size this way).
     template <class T>
-    std::vector<T*> all() const
-    {
+    std::vector<T*> all() const {
         std::vector<T*> out;
         for (const auto& e : tools_)
-            if (auto* t = dynamic_cast<T*>(e.model.get()))
-                out.push_back(t);
+            if (auto* t = dynamic_cast<T*>(e.model.get())) out.push_back(t);
         return out;
     }
 

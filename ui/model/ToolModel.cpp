@@ -2,16 +2,14 @@
 
 namespace dacw {
 
-ToolResult ToolModel::cancel()
-{
+ToolResult ToolModel::cancel() {
     ToolResult r;
     r.feedbackChanged = !feedback_.outline.empty() || feedback_.brushVisible;
     feedback_ = {};
     return r;
 }
 
-ToolResult ToolModel::leave()
-{
+ToolResult ToolModel::leave() {
     ToolResult r;
     r.feedbackChanged = feedback_.brushVisible;
     feedback_.brushVisible = false;

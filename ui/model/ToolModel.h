@@ -11,20 +11,19 @@
 namespace dacw {
 
 struct ToolEvent {
-    SliceFrame frame;   // the slice shown (size = the label map's)
-    Point2 point{};     // continuous slice coordinates (u, v)
+    SliceFrame frame;  // the slice shown (size = the label map's)
+    Point2 point{};    // continuous slice coordinates (u, v)
     bool shift = false;
     bool control = false;
 };
 
 /// What an event did, so the view knows what to redraw and the window what to save.
 struct ToolResult {
-    bool labelsChanged = false;   // pixels of the label map changed
-    bool editFinished = false;    // an undo step was recorded (autosave point)
+    bool labelsChanged = false;  // pixels of the label map changed
+    bool editFinished = false;   // an undo step was recorded (autosave point)
     bool feedbackChanged = false;
     bool activeLabelChanged = false;
-    ToolResult& operator|=(const ToolResult& o)
-    {
+    ToolResult& operator|=(const ToolResult& o) {
         labelsChanged |= o.labelsChanged;
         editFinished |= o.editFinished;
         feedbackChanged |= o.feedbackChanged;

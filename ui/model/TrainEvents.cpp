@@ -8,22 +8,18 @@ namespace dacw {
 
 namespace {
 
-double number(const nlohmann::json& j, const char* key)
-{
+double number(const nlohmann::json& j, const char* key) {
     const auto it = j.find(key);
     return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
 }
 
 }  // namespace
 
-TrainEvent parseTrainEvent(const std::string& line)
-{
+TrainEvent parseTrainEvent(const std::string& line) {
     TrainEvent e;
-    if (line.empty() || line.front() != '{')
-        return e;
+    if (line.empty() || line.front() != '{') return e;
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("event") || !j["event"].is_string())
-        return e;
+    if (!j.is_object() || !j.contains("event") || !j["event"].is_string()) return e;
     const std::string kind = j["event"].get<std::string>();
     e.iteration = static_cast<long long>(number(j, "iteration"));
     if (kind == "progress") {
@@ -46,8 +42,7 @@ TrainEvent parseTrainEvent(const std::string& line)
         e.progress.validated = true;
         std::vector<double> dice;
         if (const auto d = j.find("dice"); d != j.end() && d->is_array())
-            for (const auto& v : *d)
-                dice.push_back(v.is_number() ? v.get<double>() : 0.0);
+            for (const auto& v : *d) dice.push_back(v.is_number() ? v.get<double>() : 0.0);
         e.progress.validation[j.value("submodel", std::string("?"))][j.value("domain", std::string("?"))] = dice;
     } else if (kind == "message") {
         e.kind = TrainEvent::Kind::Message;
@@ -60,17 +55,14 @@ TrainEvent parseTrainEvent(const std::string& line)
     return e;
 }
 
-std::vector<train::Progress> TrainEventJoiner::add(const TrainEvent& e)
-{
+std::vector<train::Progress> TrainEventJoiner::add(const TrainEvent& e) {
     if (e.kind == TrainEvent::Kind::Validation && holding_ && e.iteration == held_.iteration) {
         for (const auto& [sub, doms] : e.progress.validation)
-            for (const auto& [dom, dice] : doms)
-                held_.validation[sub][dom] = dice;
+            for (const auto& [dom, dice] : doms) held_.validation[sub][dom] = dice;
         return {};
     }
     std::vector<train::Progress> out = flush();
-    if (e.kind != TrainEvent::Kind::Progress)
-        return out;
+    if (e.kind != TrainEvent::Kind::Progress) return out;
     if (e.progress.validated) {
         held_ = e.progress;
         holding_ = true;
@@ -80,10 +72,8 @@ std::vector<train::Progress> TrainEventJoiner::add(const TrainEvent& e)
     return out;
 }
 
-std::vector<train::Progress> TrainEventJoiner::flush()
-{
-    if (!holding_)
-        return {};
+std::vector<train::Progress> TrainEventJoiner::flush() {
+    if (!holding_) return {};
     holding_ = false;
     return {std::move(held_)};
 }

@@ -4,20 +4,17 @@
 
 namespace dacw {
 
-std::vector<std::uint8_t> UndoHistory::copySlice(const LabelMap& labels, const SliceFrame& f)
-{
+std::vector<std::uint8_t> UndoHistory::copySlice(const LabelMap& labels, const SliceFrame& f) {
     std::vector<std::uint8_t> out(f.pixelCount());
     const auto* src = labels.data().data();
     const std::size_t us = f.uStride(), vs = f.vStride(), base = f.index(0, 0);
     std::size_t i = 0;
     for (std::size_t v = 0; v < f.height(); ++v)
-        for (std::size_t u = 0; u < f.width(); ++u)
-            out[i++] = src[base + v * vs + u * us];
+        for (std::size_t u = 0; u < f.width(); ++u) out[i++] = src[base + v * vs + u * us];
     return out;
 }
 
-bool UndoHistory::record(const LabelMap& labels, const SliceFrame& f, const std::vector<std::uint8_t>& before)
-{
+bool UndoHistory::record(const LabelMap& labels, const SliceFrame& f, const std::vector<std::uint8_t>& before) {
     const std::size_t w = f.width(), h = f.height();
     const auto* src = labels.data().data();
     const std::size_t us = f.uStride(), vs = f.vStride(), base = f.index(0, 0);
@@ -32,8 +29,7 @@ bool UndoHistory::record(const LabelMap& labels, const SliceFrame& f, const std:
                 v0 = std::min(v0, v);
                 v1 = std::max(v1, v);
             }
-    if (u0 > u1)
-        return false;
+    if (u0 > u1) return false;
 
     Entry e;
     e.frame = f;
@@ -44,8 +40,7 @@ bool UndoHistory::record(const LabelMap& labels, const SliceFrame& f, const std:
     std::uint8_t runBefore = 0, runAfter = 0;
     std::size_t runLength = 0;
     auto flush = [&] {
-        if (runLength == 0)
-            return;
+        if (runLength == 0) return;
         e.runs.push_back(static_cast<std::uint8_t>(runLength & 0xff));
         e.runs.push_back(static_cast<std::uint8_t>(runLength >> 8));
         e.runs.push_back(runBefore);
@@ -55,8 +50,7 @@ bool UndoHistory::record(const LabelMap& labels, const SliceFrame& f, const std:
     for (std::size_t v = v0; v <= v1; ++v)
         for (std::size_t u = u0; u <= u1; ++u) {
             const std::uint8_t b = before[v * w + u], a = now(u, v);
-            if (runLength && (b != runBefore || a != runAfter || runLength == 0xffff))
-                flush();
+            if (runLength && (b != runBefore || a != runAfter || runLength == 0xffff)) flush();
             runBefore = b;
             runAfter = a;
             ++runLength;
@@ -64,8 +58,7 @@ bool UndoHistory::record(const LabelMap& labels, const SliceFrame& f, const std:
     flush();
     e.runs.shrink_to_fit();
 
-    for (const auto& r : redo_)
-        bytes_ -= r.bytes();
+    for (const auto& r : redo_) bytes_ -= r.bytes();
     redo_.clear();
     bytes_ += e.bytes();
     undo_.push_back(std::move(e));
@@ -73,8 +66,7 @@ bool UndoHistory::record(const LabelMap& labels, const SliceFrame& f, const std:
     return true;
 }
 
-void UndoHistory::apply(LabelMap& labels, const Entry& e, bool after)
-{
+void UndoHistory::apply(LabelMap& labels, const Entry& e, bool after) {
     auto* dst = labels.data().data();
     const SliceFrame& f = e.frame;
     const std::size_t us = f.uStride(), vs = f.vStride(), base = f.index(0, 0);
@@ -89,47 +81,38 @@ void UndoHistory::apply(LabelMap& labels, const Entry& e, bool after)
     }
 }
 
-bool UndoHistory::undo(LabelMap& labels, SliceFrame* touched)
-{
-    if (undo_.empty())
-        return false;
+bool UndoHistory::undo(LabelMap& labels, SliceFrame* touched) {
+    if (undo_.empty()) return false;
     Entry e = std::move(undo_.back());
     undo_.pop_back();
     apply(labels, e, false);
-    if (touched)
-        *touched = e.frame;
+    if (touched) *touched = e.frame;
     redo_.push_back(std::move(e));
     return true;
 }
 
-bool UndoHistory::redo(LabelMap& labels, SliceFrame* touched)
-{
-    if (redo_.empty())
-        return false;
+bool UndoHistory::redo(LabelMap& labels, SliceFrame* touched) {
+    if (redo_.empty()) return false;
     Entry e = std::move(redo_.back());
     redo_.pop_back();
     apply(labels, e, true);
-    if (touched)
-        *touched = e.frame;
+    if (touched) *touched = e.frame;
     undo_.push_back(std::move(e));
     return true;
 }
 
-void UndoHistory::clear()
-{
+void UndoHistory::clear() {
     undo_.clear();
     redo_.clear();
     bytes_ = 0;
 }
 
-void UndoHistory::setBudgetBytes(std::size_t b)
-{
+void UndoHistory::setBudgetBytes(std::size_t b) {
     budget_ = b;
     enforceBudget();
 }
 
-void UndoHistory::enforceBudget()
-{
+void UndoHistory::enforceBudget() {
     // Redo entries go first (they are the least likely to be wanted), then the oldest undo.
     while (bytes_ > budget_ && !redo_.empty()) {
         bytes_ -= redo_.front().bytes();

@@ -17,8 +17,7 @@ QString esc(const std::string& s) { return QString::fromStdString(s).toHtmlEscap
 
 QString fmt(double v, int p) { return std::isfinite(v) ? QString::number(v, 'f', p) : QString("&ndash;"); }
 
-QString dataUri(const QImage& img)
-{
+QString dataUri(const QImage& img) {
     QByteArray bytes;
     QBuffer buf(&bytes);
     buf.open(QIODevice::WriteOnly);
@@ -26,27 +25,21 @@ QString dataUri(const QImage& img)
     return "data:image/png;base64," + QString::fromLatin1(bytes.toBase64());
 }
 
-QRgb labelColor(const Task& task, std::uint8_t v, bool errorColors)
-{
-    if (errorColors)
-        return v == kFalsePositive ? qRgb(255, 60, 40) : qRgb(40, 140, 255);   // FP red, FN blue
-    if (const LabelInfo* l = task.label(v))
-        return qRgb(l->color[0], l->color[1], l->color[2]);
+QRgb labelColor(const Task& task, std::uint8_t v, bool errorColors) {
+    if (errorColors) return v == kFalsePositive ? qRgb(255, 60, 40) : qRgb(40, 140, 255);  // FP red, FN blue
+    if (const LabelInfo* l = task.label(v)) return qRgb(l->color[0], l->color[1], l->color[2]);
     return qRgb(255, 255, 0);
 }
 
-const DomainResult* domainIn(const std::vector<DomainResult>& v, const std::string& name)
-{
+const DomainResult* domainIn(const std::vector<DomainResult>& v, const std::string& name) {
     for (const auto& d : v)
-        if (d.name == name)
-            return &d;
+        if (d.name == name) return &d;
     return nullptr;
 }
 
 }  // namespace
 
-QImage renderOverlay(const Image& image, const LabelMap* labels, const Task& task, bool errorColors, int maxSide)
-{
+QImage renderOverlay(const Image& image, const LabelMap* labels, const Task& task, bool errorColors, int maxSide) {
     const std::size_t w = image.width(), h = image.height(), z = image.depth() / 2;
     QImage out(int(w), int(h), QImage::Format_RGB32);
     const auto [lo, hi] = image.range();
@@ -69,17 +62,16 @@ QImage renderOverlay(const Image& image, const LabelMap* labels, const Task& tas
             }
             out.setPixel(int(x), int(y), p);
         }
-    if (std::max(w, h) > std::size_t(maxSide))
-        out = out.scaled(maxSide, maxSide, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    if (std::max(w, h) > std::size_t(maxSide)) out = out.scaled(maxSide, maxSide, Qt::KeepAspectRatio, Qt::SmoothTransformation);
     return out;
 }
 
-QString reviewReportHtml(const ReviewData& data, const Project* project, int worstN)
-{
+QString reviewReportHtml(const ReviewData& data, const Project* project, int worstN) {
     QString h;
     const QString title = data.hasB() ? QString("Review: %1 vs %2").arg(esc(data.nameA), esc(data.nameB))
                                       : QString("Review: %1").arg(esc(data.nameA));
-    h += "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title + "</title>\n<style>"
+    h += "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title +
+         "</title>\n<style>"
          "body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}"
          "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}th{background:#eee}td.l,th.l{text-align:left}"
          ".strip img{margin:2px;border:1px solid #999}.strip{margin:12px 0}.cap{font-size:12px;color:#555}"
@@ -90,16 +82,14 @@ QString reviewReportHtml(const ReviewData& data, const Project* project, int wor
     // Per-domain table.
     h += "<h2>Per-domain summary</h2>\n<table id=\"per-domain\"><tr><th class=\"l\">Domain</th><th>Cases</th>";
     auto runs = std::vector<std::pair<std::string, const std::vector<DomainResult>*>>{{data.nameA, &data.domainsA}};
-    if (data.hasB())
-        runs.push_back({data.nameB, &data.domainsB});
+    if (data.hasB()) runs.push_back({data.nameB, &data.domainsB});
     for (const auto& [name, _] : runs)
         for (const auto& reg : data.regions)
             h += "<th>Dice " + esc(reg) + (data.hasB() ? " (" + esc(name) + ")" : "") + "</th><th>HD95 " + esc(reg) +
                  (data.hasB() ? " (" + esc(name) + ")" : "") + " " + esc(data.hd95Unit) + "</th>";
     const bool vcdr = data.hasVcdr();
     if (vcdr)
-        for (const auto& [name, _] : runs)
-            h += "<th>vCDR MAE" + (data.hasB() ? " (" + esc(name) + ")" : QString()) + "</th>";
+        for (const auto& [name, _] : runs) h += "<th>vCDR MAE" + (data.hasB() ? " (" + esc(name) + ")" : QString()) + "</th>";
     h += "</tr>\n";
     for (const auto& dom : data.domainsA) {
         h += "<tr><td class=\"l\">" + esc(dom.name) + "</td><td>" + QString::number(dom.cases) + "</td>";
@@ -129,8 +119,9 @@ QString reviewReportHtml(const ReviewData& data, const Project* project, int wor
     h += QString("<line x1=\"50\" y1=\"%1\" x2=\"%2\" y2=\"%1\" stroke=\"#444\"/>\n").arg(top + chartH).arg(width - 150);
     for (int t = 0; t <= 4; ++t) {
         const int y = top + chartH - t * chartH / 4;
-        h += QString("<text x=\"44\" y=\"%1\" text-anchor=\"end\">%2</text><line x1=\"50\" y1=\"%1\" x2=\"%3\" y2=\"%1\" "
-                     "stroke=\"#ddd\"/>\n")
+        h += QString(
+                 "<text x=\"44\" y=\"%1\" text-anchor=\"end\">%2</text><line x1=\"50\" y1=\"%1\" x2=\"%3\" y2=\"%1\" "
+                 "stroke=\"#ddd\"/>\n")
                  .arg(y)
                  .arg(t * 0.25, 0, 'f', 2)
                  .arg(width - 150);
@@ -145,19 +136,23 @@ QString reviewReportHtml(const ReviewData& data, const Project* project, int wor
             for (const auto& reg : data.regions) {
                 const double v = dr && dr->dice.count(reg) && std::isfinite(dr->dice.at(reg)) ? dr->dice.at(reg) : 0.0;
                 const int bh = int(std::lround(v * chartH));
-                h += QString("<rect x=\"%1\" y=\"%2\" width=\"%3\" height=\"%4\" fill=\"%5\"><title>%6 %7 %8: %9</title></rect>\n")
-                         .arg(x)
-                         .arg(top + chartH - bh)
-                         .arg(barW - 2)
-                         .arg(bh)
-                         .arg(palette[k % 6])
-                         .arg(esc(dom.name), esc(name), esc(reg))
-                         .arg(v, 0, 'f', 3);
+                h +=
+                    QString("<rect x=\"%1\" y=\"%2\" width=\"%3\" height=\"%4\" fill=\"%5\"><title>%6 %7 %8: %9</title></rect>\n")
+                        .arg(x)
+                        .arg(top + chartH - bh)
+                        .arg(barW - 2)
+                        .arg(bh)
+                        .arg(palette[k % 6])
+                        .arg(esc(dom.name), esc(name), esc(reg))
+                        .arg(v, 0, 'f', 3);
                 x += barW;
                 ++k;
             }
         }
-        h += QString("<text x=\"%1\" y=\"%2\" text-anchor=\"middle\">%3</text>\n").arg((x0 + x) / 2).arg(top + chartH + 16).arg(esc(dom.name));
+        h += QString("<text x=\"%1\" y=\"%2\" text-anchor=\"middle\">%3</text>\n")
+                 .arg((x0 + x) / 2)
+                 .arg(top + chartH + 16)
+                 .arg(esc(dom.name));
         x += gap * 2;
     }
     int k = 0, ly = top;
@@ -176,8 +171,10 @@ QString reviewReportHtml(const ReviewData& data, const Project* project, int wor
     h += "</svg>\n";
 
     // Worst cases: image, reference, prediction(s), error map.
-    h += "<h2>Worst " + QString::number(std::min<int>(worstN, int(data.cases.size()))) + " cases (" + esc(data.nameA) + ")</h2>\n";
-    h += "<p class=\"cap\">Image, reference, prediction " + esc(data.nameA) + (data.hasB() ? ", prediction " + esc(data.nameB) : "") +
+    h +=
+        "<h2>Worst " + QString::number(std::min<int>(worstN, int(data.cases.size()))) + " cases (" + esc(data.nameA) + ")</h2>\n";
+    h += "<p class=\"cap\">Image, reference, prediction " + esc(data.nameA) +
+         (data.hasB() ? ", prediction " + esc(data.nameB) : "") +
          ", error map (red: false positive, blue: false negative).</p>\n";
     for (int i = 0; i < worstN && i < int(data.cases.size()); ++i) {
         const ReviewCase& c = data.cases[std::size_t(i)];
@@ -190,10 +187,8 @@ QString reviewReportHtml(const ReviewData& data, const Project* project, int wor
             }
         }
         h += "<div class=\"strip\"><b>" + esc(c.domain) + " / " + esc(c.caseId) + "</b> mean Dice " + fmt(c.meanDiceA(), 3);
-        if (data.hasB())
-            h += " (" + esc(data.nameB) + " " + fmt(c.meanDiceB(), 3) + ")";
-        if (!flag.isEmpty() || !note.isEmpty())
-            h += " &mdash; <i>" + flag + (note.isEmpty() ? "" : ": " + note) + "</i>";
+        if (data.hasB()) h += " (" + esc(data.nameB) + " " + fmt(c.meanDiceB(), 3) + ")";
+        if (!flag.isEmpty() || !note.isEmpty()) h += " &mdash; <i>" + flag + (note.isEmpty() ? "" : ": " + note) + "</i>";
         h += "<br>";
         try {
             const Image img = readImage(c.image);
@@ -222,24 +217,20 @@ QString reviewReportHtml(const ReviewData& data, const Project* project, int wor
     return h;
 }
 
-static bool writeText(const QString& file, const QByteArray& bytes, QString* error)
-{
+static bool writeText(const QString& file, const QByteArray& bytes, QString* error) {
     QSaveFile f(file);
     if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit()) {
-        if (error)
-            *error = QObject::tr("Cannot write %1: %2").arg(file, f.errorString());
+        if (error) *error = QObject::tr("Cannot write %1: %2").arg(file, f.errorString());
         return false;
     }
     return true;
 }
 
-bool writeReviewReport(const QString& file, const ReviewData& data, const Project* project, int worstN, QString* error)
-{
+bool writeReviewReport(const QString& file, const ReviewData& data, const Project* project, int worstN, QString* error) {
     return writeText(file, reviewReportHtml(data, project, worstN).toUtf8(), error);
 }
 
-bool writeReviewCsv(const QString& file, const ReviewData& data, const Project* project, QString* error)
-{
+bool writeReviewCsv(const QString& file, const ReviewData& data, const Project* project, QString* error) {
     return writeText(file, QByteArray::fromStdString(reviewCsv(data, project)), error);
 }
 

@@ -29,12 +29,11 @@ namespace {
 /// Numbers sort as numbers; an undefined value sorts last.
 class NumberItem : public QTableWidgetItem {
 public:
-    explicit NumberItem(double v, int precision) : QTableWidgetItem(std::isfinite(v) ? QString::number(v, 'f', precision) : "-"), v_(v) {}
-    bool operator<(const QTableWidgetItem& o) const override
-    {
+    explicit NumberItem(double v, int precision)
+        : QTableWidgetItem(std::isfinite(v) ? QString::number(v, 'f', precision) : "-"), v_(v) {}
+    bool operator<(const QTableWidgetItem& o) const override {
         const auto* n = dynamic_cast<const NumberItem*>(&o);
-        if (!n)
-            return QTableWidgetItem::operator<(o);
+        if (!n) return QTableWidgetItem::operator<(o);
         const double a = std::isfinite(v_) ? v_ : 1e30, b = std::isfinite(n->v_) ? n->v_ : 1e30;
         return a < b;
     }
@@ -43,7 +42,7 @@ private:
     double v_;
 };
 
-constexpr int kCaseRole = Qt::UserRole + 1;   // index into ReviewData::cases
+constexpr int kCaseRole = Qt::UserRole + 1;  // index into ReviewData::cases
 
 }  // namespace
 
@@ -65,8 +64,7 @@ struct ReviewWindow::Private {
 };
 
 ReviewWindow::ReviewWindow(Project* project, std::function<void()> save, QWidget* parent)
-    : QWidget(parent), d(std::make_unique<Private>())
-{
+    : QWidget(parent), d(std::make_unique<Private>()) {
     d->project = project;
     d->save = std::move(save);
     setObjectName("reviewWindow");
@@ -151,30 +149,25 @@ ReviewWindow::ReviewWindow(Project* project, std::function<void()> save, QWidget
 
     connect(d->domain, &QComboBox::currentIndexChanged, this, [this] { setDomainFilter(d->domain->currentData().toString()); });
     connect(d->table, &QTableWidget::currentCellChanged, this, [this](int row) {
-        if (!d->updating && row >= 0)
-            showRow(row);
+        if (!d->updating && row >= 0) showRow(row);
     });
     connect(d->flag, &QComboBox::currentTextChanged, this, [this](const QString& f) {
-        if (!d->updating)
-            setFlag(f);
+        if (!d->updating) setFlag(f);
     });
     connect(d->note, &QLineEdit::editingFinished, this, [this] { setNote(d->note->text()); });
     connect(csv, &QPushButton::clicked, this, [this] {
         const QString f = QFileDialog::getSaveFileName(this, tr("Export metrics"), "review.csv", tr("CSV (*.csv)"));
-        if (!f.isEmpty())
-            exportCsv(f);
+        if (!f.isEmpty()) exportCsv(f);
     });
     connect(html, &QPushButton::clicked, this, [this] {
         const QString f = QFileDialog::getSaveFileName(this, tr("Export report"), "review.html", tr("HTML (*.html)"));
-        if (!f.isEmpty())
-            exportHtml(f);
+        if (!f.isEmpty()) exportHtml(f);
     });
 }
 
 ReviewWindow::~ReviewWindow() = default;
 
-bool ReviewWindow::load(const QString& runA, const QString& runB)
-{
+bool ReviewWindow::load(const QString& runA, const QString& runB) {
     try {
         d->data = loadReview(runA.toStdString(), runB.toStdString());
     } catch (const std::exception& e) {
@@ -183,7 +176,8 @@ bool ReviewWindow::load(const QString& runA, const QString& runB)
     }
     // The label colours the user chose (the project's task, edited in the label table), else the
     // run's task's, on the label views.
-    const auto& colours = d->project && d->project->task.name == d->data.task.name ? d->project->task.labels : d->data.task.labels;
+    const auto& colours =
+        d->project && d->project->task.name == d->data.task.name ? d->project->task.labels : d->data.task.labels;
     for (int i = 1; i < 4; ++i)
         for (const auto& l : colours) {
             auto& p = d->views[i]->pipeline();
@@ -192,9 +186,11 @@ bool ReviewWindow::load(const QString& runA, const QString& runB)
             p.setLabelStyle(l.value, s);
         }
     d->titles[2]->setText(tr("Prediction A: %1").arg(QString::fromStdString(d->data.nameA)));
-    d->titles[3]->setText(d->data.hasB() ? tr("Prediction B: %1").arg(QString::fromStdString(d->data.nameB)) : tr("Prediction B: none"));
-    setWindowTitle(d->data.hasB() ? tr("Review %1 vs %2").arg(QString::fromStdString(d->data.nameA), QString::fromStdString(d->data.nameB))
-                                  : tr("Review %1").arg(QString::fromStdString(d->data.nameA)));
+    d->titles[3]->setText(d->data.hasB() ? tr("Prediction B: %1").arg(QString::fromStdString(d->data.nameB))
+                                         : tr("Prediction B: none"));
+    setWindowTitle(d->data.hasB()
+                       ? tr("Review %1 vs %2").arg(QString::fromStdString(d->data.nameA), QString::fromStdString(d->data.nameB))
+                       : tr("Review %1").arg(QString::fromStdString(d->data.nameA)));
     d->updating = true;
     d->domain->clear();
     d->domain->addItem(tr("All domains"), QString());
@@ -202,8 +198,7 @@ bool ReviewWindow::load(const QString& runA, const QString& runB)
         d->domain->addItem(QString::fromStdString(dom.name), QString::fromStdString(dom.name));
     d->updating = false;
     fillTable();
-    if (d->table->rowCount() > 0)
-        d->table->selectRow(0);
+    if (d->table->rowCount() > 0) d->table->selectRow(0);
     return true;
 }
 
@@ -212,13 +207,11 @@ const ReviewData& ReviewWindow::data() const { return d->data; }
 QTableWidget* ReviewWindow::table() const { return d->table; }
 QList<SliceView*> ReviewWindow::views() const { return d->views; }
 
-QString ReviewWindow::shownCase() const
-{
+QString ReviewWindow::shownCase() const {
     return d->shown >= 0 ? QString::fromStdString(d->data.cases[std::size_t(d->shown)].key()) : QString();
 }
 
-void ReviewWindow::fillTable()
-{
+void ReviewWindow::fillTable() {
     d->updating = true;
     const auto& data = d->data;
     QStringList headers = {tr("Domain"), tr("Case"), tr("Mean Dice A")};
@@ -234,8 +227,7 @@ void ReviewWindow::fillTable()
     const bool vcdr = data.hasVcdr();
     if (vcdr) {
         headers << tr("vCDR A");
-        if (data.hasB())
-            headers << tr("vCDR B");
+        if (data.hasB()) headers << tr("vCDR B");
         headers << tr("vCDR reference");
     }
     headers << tr("Flag") << tr("Note");
@@ -260,12 +252,10 @@ void ReviewWindow::fillTable()
             }
         };
         scores(c.a, c.meanDiceA());
-        if (data.hasB())
-            scores(c.b, c.meanDiceB());
+        if (data.hasB()) scores(c.b, c.meanDiceB());
         if (vcdr) {
             d->table->setItem(i, col++, new NumberItem(c.vcdrA, 3));
-            if (data.hasB())
-                d->table->setItem(i, col++, new NumberItem(c.vcdrB, 3));
+            if (data.hasB()) d->table->setItem(i, col++, new NumberItem(c.vcdrB, 3));
             d->table->setItem(i, col++, new NumberItem(c.vcdrTruth, 3));
         }
         const auto [flag, note] = flagAndNote(c);
@@ -273,18 +263,17 @@ void ReviewWindow::fillTable()
         d->table->setItem(i, col++, new QTableWidgetItem(note));
     }
     d->table->setSortingEnabled(true);
-    d->table->sortByColumn(2, Qt::AscendingOrder);   // worst first
+    d->table->sortByColumn(2, Qt::AscendingOrder);  // worst first
     d->table->resizeColumnsToContents();
     d->updating = false;
     setDomainFilter(d->domain->currentData().toString());
 }
 
-void ReviewWindow::setDomainFilter(const QString& domain)
-{
+void ReviewWindow::setDomainFilter(const QString& domain) {
     if (d->domain->currentData().toString() != domain) {
         const int i = d->domain->findData(domain);
         if (i >= 0) {
-            d->domain->setCurrentIndex(i);   // re-enters through the signal
+            d->domain->setCurrentIndex(i);  // re-enters through the signal
             return;
         }
     }
@@ -292,15 +281,14 @@ void ReviewWindow::setDomainFilter(const QString& domain)
         d->table->setRowHidden(r, !domain.isEmpty() && d->table->item(r, 0)->text() != domain);
 }
 
-void ReviewWindow::showRow(int row)
-{
-    if (row < 0 || row >= d->table->rowCount())
-        return;
+void ReviewWindow::showRow(int row) {
+    if (row < 0 || row >= d->table->rowCount()) return;
     const int index = d->table->item(row, 0)->data(kCaseRole).toInt();
     const ReviewCase& c = d->data.cases[std::size_t(index)];
     d->shown = index;
     d->updating = true;
-    d->caseTitle->setText(tr("<b>%1 / %2</b>  mean Dice A %3").arg(QString::fromStdString(c.domain), QString::fromStdString(c.caseId))
+    d->caseTitle->setText(tr("<b>%1 / %2</b>  mean Dice A %3")
+                              .arg(QString::fromStdString(c.domain), QString::fromStdString(c.caseId))
                               .arg(c.meanDiceA(), 0, 'f', 3));
     const auto [flag, note] = flagAndNote(c);
     d->flag->setCurrentText(flag);
@@ -313,14 +301,10 @@ void ReviewWindow::showRow(int row)
     std::shared_ptr<LabelMap> ref, predA, predB, err;
     try {
         image = std::make_shared<Image>(readImage(c.image));
-        if (!c.mask.empty())
-            ref = std::make_shared<LabelMap>(readCaseMask(Case{c.caseId, c.image, c.mask}));
-        if (!c.predictionA.empty())
-            predA = std::make_shared<LabelMap>(readLabelMap(c.predictionA));
-        if (!c.predictionB.empty())
-            predB = std::make_shared<LabelMap>(readLabelMap(c.predictionB));
-        if (ref && predA)
-            err = std::make_shared<LabelMap>(errorMap(*predA, *ref));
+        if (!c.mask.empty()) ref = std::make_shared<LabelMap>(readCaseMask(Case{c.caseId, c.image, c.mask}));
+        if (!c.predictionA.empty()) predA = std::make_shared<LabelMap>(readLabelMap(c.predictionA));
+        if (!c.predictionB.empty()) predB = std::make_shared<LabelMap>(readLabelMap(c.predictionB));
+        if (ref && predA) err = std::make_shared<LabelMap>(errorMap(*predA, *ref));
     } catch (const std::exception& e) {
         d->caseTitle->setText(d->caseTitle->text() + "  " + tr("(cannot read: %1)").arg(QString::fromUtf8(e.what())));
     }
@@ -332,11 +316,10 @@ void ReviewWindow::showRow(int row)
         d->views[i]->setImage(image);
         d->views[i]->setLabels(layers[i]);
     }
-    d->views[0]->fit();   // the link brings the others along
+    d->views[0]->fit();  // the link brings the others along
 }
 
-QPair<QString, QString> ReviewWindow::flagAndNote(const ReviewCase& c) const
-{
+QPair<QString, QString> ReviewWindow::flagAndNote(const ReviewCase& c) const {
     if (d->project) {
         auto it = d->project->annotations.find(c.key());
         if (it != d->project->annotations.end())
@@ -345,10 +328,8 @@ QPair<QString, QString> ReviewWindow::flagAndNote(const ReviewCase& c) const
     return {};
 }
 
-void ReviewWindow::setFlag(const QString& flag)
-{
-    if (!updateAnnotation(&CaseAnnotation::flag, flag, d->table->columnCount() - 2))
-        return;
+void ReviewWindow::setFlag(const QString& flag) {
+    if (!updateAnnotation(&CaseAnnotation::flag, flag, d->table->columnCount() - 2)) return;
     if (d->flag->currentText() != flag) {
         d->updating = true;
         d->flag->setCurrentText(flag);
@@ -356,38 +337,26 @@ void ReviewWindow::setFlag(const QString& flag)
     }
 }
 
-void ReviewWindow::setNote(const QString& note)
-{
-    if (!updateAnnotation(&CaseAnnotation::note, note, d->table->columnCount() - 1))
-        return;
-    if (d->note->text() != note)
-        d->note->setText(note);
+void ReviewWindow::setNote(const QString& note) {
+    if (!updateAnnotation(&CaseAnnotation::note, note, d->table->columnCount() - 1)) return;
+    if (d->note->text() != note) d->note->setText(note);
 }
 
-bool ReviewWindow::updateAnnotation(std::string CaseAnnotation::*field, const QString& value, int column)
-{
-    if (!d->project || d->shown < 0)
-        return false;
+bool ReviewWindow::updateAnnotation(std::string CaseAnnotation::*field, const QString& value, int column) {
+    if (!d->project || d->shown < 0) return false;
     const ReviewCase& c = d->data.cases[std::size_t(d->shown)];
     std::string& stored = d->project->annotations[c.key()].*field;
-    if (stored == value.toStdString())
-        return false;
+    if (stored == value.toStdString()) return false;
     stored = value.toStdString();
-    if (d->save)
-        d->save();
+    if (d->save) d->save();
     for (int r = 0; r < d->table->rowCount(); ++r)
-        if (d->table->item(r, 0)->data(kCaseRole).toInt() == d->shown)
-            d->table->item(r, column)->setText(value);
+        if (d->table->item(r, 0)->data(kCaseRole).toInt() == d->shown) d->table->item(r, column)->setText(value);
     return true;
 }
 
-bool ReviewWindow::exportCsv(const QString& file)
-{
-    return writeReviewCsv(file, d->data, d->project, &d->error);
-}
+bool ReviewWindow::exportCsv(const QString& file) { return writeReviewCsv(file, d->data, d->project, &d->error); }
 
-bool ReviewWindow::exportHtml(const QString& file, int worstN)
-{
+bool ReviewWindow::exportHtml(const QString& file, int worstN) {
     return writeReviewReport(file, d->data, d->project, worstN, &d->error);
 }
 

@@ -37,7 +37,7 @@ public:
 
     /// Shows a case in the grid (by table row, after sorting and filtering).
     void showRow(int row);
-    void setDomainFilter(const QString& domain);   // "" = all domains
+    void setDomainFilter(const QString& domain);  // "" = all domains
     /// Flag and note of the case shown; saved into the project at once.
     void setFlag(const QString& flag);
     void setNote(const QString& note);
@@ -46,8 +46,8 @@ public:
 
     // For tests.
     QTableWidget* table() const;
-    QList<SliceView*> views() const;   // image, reference, prediction A, prediction B, error map
-    QString shownCase() const;          // "domain/case"
+    QList<SliceView*> views() const;  // image, reference, prediction A, prediction B, error map
+    QString shownCase() const;        // "domain/case"
 
 private:
     void fillTable();

@@ -10,8 +10,7 @@
 
 namespace dacw {
 
-BrushOptions::BrushOptions(BrushTool& tool) : tool_(tool)
-{
+BrushOptions::BrushOptions(BrushTool& tool) : tool_(tool) {
     auto* row = new QHBoxLayout(this);
     row->setContentsMargins(4, 0, 4, 0);
     row->addWidget(new QLabel(tr("Size")));
@@ -28,8 +27,7 @@ BrushOptions::BrushOptions(BrushTool& tool) : tool_(tool)
     connect(round_, &QCheckBox::toggled, this, [this](bool on) { tool_.setRound(on); });
 }
 
-void BrushOptions::refresh()
-{
+void BrushOptions::refresh() {
     const QSignalBlocker a(size_), b(round_);
     size_->setValue(tool_.diameter());
     round_->setChecked(tool_.round());

@@ -9,8 +9,7 @@
 
 namespace dacw {
 
-FloodFillOptions::FloodFillOptions(FloodFillTool& tool) : tool_(tool)
-{
+FloodFillOptions::FloodFillOptions(FloodFillTool& tool) : tool_(tool) {
     auto* row = new QHBoxLayout(this);
     row->setContentsMargins(4, 0, 4, 0);
     row->addWidget(new QLabel(tr("Tolerance")));
@@ -23,8 +22,7 @@ FloodFillOptions::FloodFillOptions(FloodFillTool& tool) : tool_(tool)
     connect(tolerance_, &QDoubleSpinBox::valueChanged, this, [this](double v) { tool_.setTolerance(v); });
 }
 
-void FloodFillOptions::refresh()
-{
+void FloodFillOptions::refresh() {
     const QSignalBlocker b(tolerance_);
     tolerance_->setValue(tool_.tolerance());
 }

@@ -10,16 +10,16 @@
 
 namespace dacw {
 
-MorphologyBrushOptions::MorphologyBrushOptions(MorphologyBrushTool& tool) : tool_(tool)
-{
+MorphologyBrushOptions::MorphologyBrushOptions(MorphologyBrushTool& tool) : tool_(tool) {
     auto* row = new QHBoxLayout(this);
     row->setContentsMargins(4, 0, 4, 0);
     mode_ = new QComboBox;
     mode_->setObjectName("smoothMode");
     mode_->addItem(tr("Open: remove specks"));
     mode_->addItem(tr("Close: fill holes"));
-    mode_->setToolTip(tr("Open removes islands and spurs of the active label narrower than the radius; close fills "
-                         "holes and notches narrower than it. Only pixels under the brush change."));
+    mode_->setToolTip(
+        tr("Open removes islands and spurs of the active label narrower than the radius; close fills "
+           "holes and notches narrower than it. Only pixels under the brush change."));
     row->addWidget(mode_);
     row->addWidget(new QLabel(tr("Radius")));
     radius_ = new QSpinBox;
@@ -34,15 +34,13 @@ MorphologyBrushOptions::MorphologyBrushOptions(MorphologyBrushTool& tool) : tool
     size_->setToolTip(tr("Brush diameter in voxels ([ and ])"));
     row->addWidget(size_);
     refresh();
-    connect(mode_, &QComboBox::currentIndexChanged, this, [this](int i) {
-        tool_.setMode(i == 1 ? MorphologyBrushTool::Mode::Close : MorphologyBrushTool::Mode::Open);
-    });
+    connect(mode_, &QComboBox::currentIndexChanged, this,
+            [this](int i) { tool_.setMode(i == 1 ? MorphologyBrushTool::Mode::Close : MorphologyBrushTool::Mode::Open); });
     connect(radius_, &QSpinBox::valueChanged, this, [this](int v) { tool_.setRadius(v); });
     connect(size_, &QSpinBox::valueChanged, this, [this](int v) { tool_.setDiameter(v); });
 }
 
-void MorphologyBrushOptions::refresh()
-{
+void MorphologyBrushOptions::refresh() {
     const QSignalBlocker a(mode_), b(radius_), c(size_);
     mode_->setCurrentIndex(tool_.mode() == MorphologyBrushTool::Mode::Close ? 1 : 0);
     radius_->setValue(tool_.radius());

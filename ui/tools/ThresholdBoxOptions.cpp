@@ -9,8 +9,7 @@
 
 namespace dacw {
 
-ThresholdBoxOptions::ThresholdBoxOptions(ThresholdBoxTool& tool) : tool_(tool)
-{
+ThresholdBoxOptions::ThresholdBoxOptions(ThresholdBoxTool& tool) : tool_(tool) {
     auto* row = new QHBoxLayout(this);
     row->setContentsMargins(4, 0, 4, 0);
     row->addWidget(new QLabel(tr("Threshold")));
@@ -29,8 +28,7 @@ ThresholdBoxOptions::ThresholdBoxOptions(ThresholdBoxTool& tool) : tool_(tool)
         connect(s, &QDoubleSpinBox::valueChanged, this, [this] { tool_.setRange(low_->value(), high_->value()); });
 }
 
-void ThresholdBoxOptions::refresh()
-{
+void ThresholdBoxOptions::refresh() {
     const QSignalBlocker a(low_), b(high_);
     low_->setValue(tool_.low());
     high_->setValue(tool_.high());

@@ -2,8 +2,7 @@
 
 namespace dacw {
 
-ToolOptions* ToolPalette::createOptions(const std::string& id) const
-{
+ToolOptions* ToolPalette::createOptions(const std::string& id) const {
     const auto it = options_.find(id);
     return it == options_.end() ? nullptr : it->second();
 }

@@ -31,14 +31,14 @@ public:
 
     /// Registers T(editor, args...) with the options widget Options(T&), or none for void.
     template <class T, class Options = void, class... Args>
-    T& add(std::string id, std::string text, char key, Args&&... args)
-    {
+    T& add(std::string id, std::string text, char key, Args&&... args) {
         T& tool = manager_.add<T>(id, std::move(text), key, std::forward<Args>(args)...);
-        if constexpr (!std::is_void_v<Options>)
-            options_[id] = [&tool] { return static_cast<ToolOptions*>(new Options(tool)); };
+        if constexpr (!std::is_void_v<Options>) options_[id] = [&tool] { return static_cast<ToolOptions*>(new Options(tool)); };
         return tool;
     }
-    void addNavigation(std::string id, std::string text, char key) { manager_.addNavigation(std::move(id), std::move(text), key); }
+    void addNavigation(std::string id, std::string text, char key) {
+        manager_.addNavigation(std::move(id), std::move(text), key);
+    }
 
     /// A new options widget for a tool; null when it has none.
     ToolOptions* createOptions(const std::string& id) const;

@@ -16,9 +16,8 @@
 
 namespace dacw {
 
-void addWorkbenchTools(ToolPalette& p)
-{
-    const auto shape = std::make_shared<BrushShape>();   // one size for paint and erase
+void addWorkbenchTools(ToolPalette& p) {
+    const auto shape = std::make_shared<BrushShape>();  // one size for paint and erase
     p.addNavigation("toolNavigate", "Navigate", 'N');
     p.add<BrushTool, BrushOptions>("toolBrush", "Brush", 'B', false, shape);
     p.add<BrushTool, BrushOptions>("toolEraser", "Eraser", 'E', true, shape);

@@ -36,10 +36,8 @@ namespace dacw {
 
 namespace {
 
-QString duration(double s)
-{
-    if (!std::isfinite(s) || s < 0)
-        return "--:--";
+QString duration(double s) {
+    if (!std::isfinite(s) || s < 0) return "--:--";
     const long t = std::lround(s);
     return t >= 3600 ? QString("%1:%2:%3").arg(t / 3600).arg((t / 60) % 60, 2, 10, QChar('0')).arg(t % 60, 2, 10, QChar('0'))
                      : QString("%1:%2").arg(t / 60, 2, 10, QChar('0')).arg(t % 60, 2, 10, QChar('0'));
@@ -47,16 +45,14 @@ QString duration(double s)
 
 /// Distinct colours (Okabe-Ito's colour-blind-safe set, then darker variants); past them a
 /// series is dashed, so that no two series of a chart look alike.
-QPen seriesPen(int index, bool emphasised)
-{
-    static const QColor colours[] = {QColor(0, 114, 178), QColor(230, 159, 0), QColor(0, 158, 115), QColor(204, 121, 167),
-                                     QColor(86, 180, 233), QColor(213, 94, 0), QColor(240, 228, 66), QColor(120, 60, 150),
-                                     QColor(90, 90, 90), QColor(140, 86, 75)};
+QPen seriesPen(int index, bool emphasised) {
+    static const QColor colours[] = {QColor(0, 114, 178),  QColor(230, 159, 0), QColor(0, 158, 115),  QColor(204, 121, 167),
+                                     QColor(86, 180, 233), QColor(213, 94, 0),  QColor(240, 228, 66), QColor(120, 60, 150),
+                                     QColor(90, 90, 90),   QColor(140, 86, 75)};
     constexpr int n = int(sizeof(colours) / sizeof(colours[0]));
     QPen pen(emphasised ? QColor(0, 0, 0) : colours[index % n]);
     pen.setWidthF(emphasised ? 2.5 : 1.5);
-    if (!emphasised && index >= n)
-        pen.setStyle(index / n == 1 ? Qt::DashLine : Qt::DotLine);
+    if (!emphasised && index >= n) pen.setStyle(index / n == 1 ? Qt::DashLine : Qt::DotLine);
     return pen;
 }
 
@@ -70,12 +66,11 @@ struct Plot {
     QValueAxis* y2 = nullptr;       // the right axis, when the plot has one
     QMap<QString, QLineSeries*> series;
     QMap<QString, bool> onRight;
-    QString emphasised;             // drawn black and thick (the total loss)
+    QString emphasised;  // drawn black and thick (the total loss)
     double xMax = 1, yMin = 0, yMax = 1, yPositiveMin = 1;
     bool empty = true;
 
-    Plot(const QString& title, const QString& yTitle, const QString& rightTitle = {})
-    {
+    Plot(const QString& title, const QString& yTitle, const QString& rightTitle = {}) {
         chart->setTitle(title);
         x->setTitleText(QObject::tr("iteration"));
         x->setLabelFormat("%.0f");
@@ -92,8 +87,7 @@ struct Plot {
         chart->legend()->setAlignment(Qt::AlignBottom);
     }
     QAbstractAxis* left() const { return yLog ? static_cast<QAbstractAxis*>(yLog) : y; }
-    void clear()
-    {
+    void clear() {
         chart->removeAllSeries();
         series.clear();
         onRight.clear();
@@ -106,16 +100,13 @@ struct Plot {
         y->setRange(0, 1);
     }
     /// The x axis spans the whole run from its start (not 0..1 until points arrive).
-    void setIterations(double total)
-    {
+    void setIterations(double total) {
         xMax = std::max(xMax, total);
         x->setRange(0, xMax);
     }
-    QLineSeries* line(const QString& name, bool right = false)
-    {
+    QLineSeries* line(const QString& name, bool right = false) {
         auto it = series.find(name);
-        if (it != series.end())
-            return *it;
+        if (it != series.end()) return *it;
         auto* s = new QLineSeries;
         s->setName(name);
         s->setPen(seriesPen(int(series.size()), name == emphasised));
@@ -126,15 +117,12 @@ struct Plot {
         onRight.insert(name, right && y2);
         return s;
     }
-    void add(const QString& name, double ix, double v, bool right = false)
-    {
-        if (!std::isfinite(v))
-            return;
+    void add(const QString& name, double ix, double v, bool right = false) {
+        if (!std::isfinite(v)) return;
         // A log axis cannot show 0: such points sit at the axis' floor (invisible on a linear one).
         line(name, right)->append(ix, right ? v : std::max(v, 1e-6));
         xMax = std::max(xMax, ix);
-        if (right && y2)
-            return;
+        if (right && y2) return;
         if (empty) {
             yMin = std::min(0.0, v);
             yMax = v;
@@ -142,22 +130,16 @@ struct Plot {
         }
         yMin = std::min(yMin, v);
         yMax = std::max(yMax, v);
-        if (v > 0)
-            yPositiveMin = std::min(yPositiveMin, v);
+        if (v > 0) yPositiveMin = std::min(yPositiveMin, v);
     }
-    void fitAxes()
-    {
+    void fitAxes() {
         x->setRange(0, xMax);
-        if (yLog)
-            yLog->setRange(std::max(yPositiveMin * 0.8, 1e-6), std::max(yMax * 1.25, yPositiveMin * 10));
-        else
-            y->setRange(yMin, yMax > yMin ? yMax * 1.05 : yMin + 1);
+        if (yLog) yLog->setRange(std::max(yPositiveMin * 0.8, 1e-6), std::max(yMax * 1.25, yPositiveMin * 10));
+        else y->setRange(yMin, yMax > yMin ? yMax * 1.05 : yMin + 1);
     }
     /// Switches the left axis between linear and logarithmic (losses span decades).
-    void setLogScale(bool on)
-    {
-        if (on == (yLog != nullptr))
-            return;
+    void setLogScale(bool on) {
+        if (on == (yLog != nullptr)) return;
         QAbstractAxis* from = left();
         QAbstractAxis* to = nullptr;
         if (on) {
@@ -218,8 +200,7 @@ struct Dashboard::Private {
     QString pendingName, pendingMethod;
 };
 
-Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(parent), d(std::make_unique<Private>())
-{
+Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(parent), d(std::make_unique<Private>()) {
     d->controller = controller;
     auto* layout = new QVBoxLayout(this);
     auto* top = new QHBoxLayout;
@@ -312,42 +293,35 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
     layout->addLayout(historyBox, 2);
 
     connect(d->pause, &QPushButton::clicked, this, [this] {
-        if (d->controller->state() == RunController::State::Paused)
-            d->controller->resume();
-        else
-            d->controller->pause();
+        if (d->controller->state() == RunController::State::Paused) d->controller->resume();
+        else d->controller->pause();
     });
     connect(d->cancel, &QPushButton::clicked, d->controller, &RunController::cancel);
     connect(d->resume, &QPushButton::clicked, this, [this] {
         const int row = d->history->currentRow();
-        if (row >= 0)
-            resumeRun(d->history->item(row, kFolderColumn)->text(), d->resumeProcesses->value());
+        if (row >= 0) resumeRun(d->history->item(row, kFolderColumn)->text(), d->resumeProcesses->value());
     });
     connect(d->notes, &QPushButton::clicked, this, [this] {
         const int row = d->history->currentRow();
-        if (row < 0)
-            return;
+        if (row < 0) return;
         const QString folder = d->history->item(row, kFolderColumn)->text();
         bool ok = false;
-        const QString text = QInputDialog::getMultiLineText(this, tr("Notes on %1").arg(d->history->item(row, 0)->text()),
-                                                            tr("Notes (saved in the run folder):"),
-                                                            qs(readRunNotes(runFolder(folder))), &ok);
-        if (ok)
-            setRunNotes(folder, text);
+        const QString text =
+            QInputDialog::getMultiLineText(this, tr("Notes on %1").arg(d->history->item(row, 0)->text()),
+                                           tr("Notes (saved in the run folder):"), qs(readRunNotes(runFolder(folder))), &ok);
+        if (ok) setRunNotes(folder, text);
     });
     connect(d->compareButton, &QPushButton::clicked, this, [this] {
         const auto sel = d->history->selectionModel()->selectedRows();
         if (sel.size() == 2)
             compareRuns(d->history->item(sel[0].row(), kFolderColumn)->text(),
                         d->history->item(sel[1].row(), kFolderColumn)->text());
-        else
-            d->status->setText(tr("Select two runs in the history to compare them"));
+        else d->status->setText(tr("Select two runs in the history to compare them"));
     });
     connect(d->history, &QTableWidget::itemSelectionChanged, this, [this] {
         // The resumed run starts on as many processes as the selected one was started on.
         const int row = d->history->currentRow();
-        if (row >= 0)
-            d->resumeProcesses->setValue(startedProcesses(d->history->item(row, kFolderColumn)->text()));
+        if (row >= 0) d->resumeProcesses->setValue(startedProcesses(d->history->item(row, kFolderColumn)->text()));
         updateButtons();
     });
     connect(controller, &RunController::started, this, &Dashboard::onStarted);
@@ -360,21 +334,18 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
 
 Dashboard::~Dashboard() = default;
 
-void Dashboard::setProject(Project* project, std::function<void()> save)
-{
+void Dashboard::setProject(Project* project, std::function<void()> save) {
     d->project = project;
     d->save = std::move(save);
     refreshHistory();
 }
 
-void Dashboard::setPendingRunName(const QString& name, const QString& method)
-{
+void Dashboard::setPendingRunName(const QString& name, const QString& method) {
     d->pendingName = name;
     d->pendingMethod = method;
 }
 
-void Dashboard::updateButtons()
-{
+void Dashboard::updateButtons() {
     const auto s = d->controller->state();
     const bool live = s == RunController::State::Running || s == RunController::State::Paused;
     d->pause->setEnabled(live && d->controller->canPause());
@@ -387,24 +358,19 @@ void Dashboard::updateButtons()
     d->resume->setEnabled(!d->controller->busy() && row >= 0 && d->history->item(row, 2)->text() != "finished");
     d->resumeProcesses->setEnabled(d->resume->isEnabled() && d->resumeProcesses->maximum() > 1);
     d->notes->setEnabled(row >= 0);
-    if (s == RunController::State::Paused)
-        d->status->setText(tr("Paused"));
+    if (s == RunController::State::Paused) d->status->setText(tr("Paused"));
 }
 
-void Dashboard::recordRun(const QString& folder, const QString& status)
-{
-    if (!d->project)
-        return;
+void Dashboard::recordRun(const QString& folder, const QString& status) {
+    if (!d->project) return;
     const fs::path abs = folder.toStdString();
     std::error_code ec;
     fs::path stored = abs;
     const fs::path rel = fs::relative(abs, d->project->folder(), ec);
-    if (!ec && !rel.empty() && rel.native().rfind("..", 0) != 0)
-        stored = rel;
+    if (!ec && !rel.empty() && rel.native().rfind("..", 0) != 0) stored = rel;
     ProjectRun* run = nullptr;
     for (auto& r : d->project->runs)
-        if (fs::equivalent(d->project->resolve(r.folder), abs, ec))
-            run = &r;
+        if (fs::equivalent(d->project->resolve(r.folder), abs, ec)) run = &r;
     if (!run) {
         ProjectRun r;
         r.name = d->pendingName.isEmpty() ? QFileInfo(folder).fileName().toStdString() : d->pendingName.toStdString();
@@ -420,24 +386,22 @@ void Dashboard::recordRun(const QString& folder, const QString& status)
         run = &d->project->runs.back();
     }
     run->status = status.toStdString();
-    if (d->save)
-        d->save();
+    if (d->save) d->save();
     refreshHistory();
 }
 
-void Dashboard::onStarted(const QString& folder, bool resumed)
-{
+void Dashboard::onStarted(const QString& folder, bool resumed) {
     d->loss.clear();
     d->dice.clear();
     d->progressCount = 0;
     d->bar->setRange(0, 1);
     d->bar->setValue(0);
-    d->status->setText(resumed ? tr("Resuming %1").arg(QFileInfo(folder).fileName()) : tr("Starting %1").arg(QFileInfo(folder).fileName()));
+    d->status->setText(resumed ? tr("Resuming %1").arg(QFileInfo(folder).fileName())
+                               : tr("Starting %1").arg(QFileInfo(folder).fileName()));
     if (resumed) {
         // The curve so far, from the run folder, so that the resumed run stays one curve.
         for (const RunCurve& curve : lossCurves(readRunTable(runFolder(folder).metricsCsv())))
-            for (const auto& [x, y] : curve.points)
-                d->loss.add(QString::fromStdString(curve.name), x, y);
+            for (const auto& [x, y] : curve.points) d->loss.add(QString::fromStdString(curve.name), x, y);
         d->loss.fitAxes();
     }
     recordRun(folder, "running");
@@ -446,11 +410,9 @@ void Dashboard::onStarted(const QString& folder, bool resumed)
     updateButtons();
 }
 
-void Dashboard::onProgress(const ProgressSnapshot& p)
-{
+void Dashboard::onProgress(const ProgressSnapshot& p) {
     ++d->progressCount;
-    if (d->bar->maximum() != int(p.total))
-        d->bar->setRange(0, int(p.total));
+    if (d->bar->maximum() != int(p.total)) d->bar->setRange(0, int(p.total));
     d->bar->setValue(int(p.iteration));
     d->plotEvery = std::max<qint64>(1, p.total / 400);
     if (d->progressCount == 1) {
@@ -459,8 +421,7 @@ void Dashboard::onProgress(const ProgressSnapshot& p)
     }
     if (p.iteration % d->plotEvery == 0 || p.iteration == p.total) {
         for (auto it = p.losses.begin(); it != p.losses.end(); ++it)
-            if (it.key() != "ramp")
-                d->loss.add(it.key(), double(p.iteration), it.value());
+            if (it.key() != "ramp") d->loss.add(it.key(), double(p.iteration), it.value());
         d->loss.fitAxes();
     }
     if (p.validated) {
@@ -479,25 +440,21 @@ void Dashboard::onProgress(const ProgressSnapshot& p)
                             .arg(p.losses.value("total", NAN), 0, 'f', 4));
 }
 
-void Dashboard::onFinished(const QString& folder, const QString& status, qint64 iterations, const QString& error)
-{
-    d->status->setText(status == "failed" ? tr("Failed: %1").arg(error)
+void Dashboard::onFinished(const QString& folder, const QString& status, qint64 iterations, const QString& error) {
+    d->status->setText(status == "failed"      ? tr("Failed: %1").arg(error)
                        : status == "cancelled" ? tr("Cancelled at iteration %1; resume it from the history").arg(iterations)
                                                : tr("Finished %1 iterations").arg(iterations));
     d->status->setToolTip(error);
-    if (!error.isEmpty())
-        d->log->appendPlainText(error);
+    if (!error.isEmpty()) d->log->appendPlainText(error);
     recordRun(folder, status);
     updateButtons();
     Q_EMIT runFinished(folder, status);
 }
 
-void Dashboard::refreshHistory()
-{
+void Dashboard::refreshHistory() {
     d->history->setSortingEnabled(false);
     d->history->setRowCount(0);
-    if (!d->project)
-        return;
+    if (!d->project) return;
     for (const auto& r : d->project->runs) {
         const QString folder = QString::fromStdString(d->project->resolve(r.folder).string());
         const RunSummary s = summariseRun(runFolder(folder));
@@ -508,16 +465,16 @@ void Dashboard::refreshHistory()
         d->history->insertRow(row);
         // Which centres the scores are on: runs scored on different test domains are not comparable.
         QStringList on;
-        for (const auto& t : s.testDomains)
-            on << qs(t);
-        const QString scores = dice.isEmpty() ? QString("-") : dice.join("  ") + (on.isEmpty() ? QString() : tr("  on ") + on.join(", "));
-        const QString iterations = s.iterationsPlanned.empty() ? qs(s.iterationsDone) : qs(s.iterationsDone) + " / " + qs(s.iterationsPlanned);
-        const QStringList cells = {qs(r.name), qs(r.method), qs(r.status), iterations,
-                                   qs(s.preset), qs(s.size), scores,
-                                   qs(s.notes).section('\n', 0, 0), folder};
+        for (const auto& t : s.testDomains) on << qs(t);
+        const QString scores =
+            dice.isEmpty() ? QString("-") : dice.join("  ") + (on.isEmpty() ? QString() : tr("  on ") + on.join(", "));
+        const QString iterations =
+            s.iterationsPlanned.empty() ? qs(s.iterationsDone) : qs(s.iterationsDone) + " / " + qs(s.iterationsPlanned);
+        const QStringList cells = {qs(r.name),   qs(r.method), qs(r.status), iterations,
+                                   qs(s.preset), qs(s.size),   scores,       qs(s.notes).section('\n', 0, 0),
+                                   folder};
         QStringList tip;
-        for (const auto& [key, value] : s.train)
-            tip << qs(key) + " = " + qs(value);
+        for (const auto& [key, value] : s.train) tip << qs(key) + " = " + qs(value);
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
             item->setToolTip(c == kNotesColumn && !s.notes.empty() ? qs(s.notes) : tip.join("\n"));
@@ -528,8 +485,7 @@ void Dashboard::refreshHistory()
     updateButtons();
 }
 
-bool Dashboard::compareRuns(const QString& runA, const QString& runB)
-{
+bool Dashboard::compareRuns(const QString& runA, const QString& runB) {
     d->compare.clear();
     bool any = false;
     for (const QString& folder : {runA, runB}) {
@@ -548,8 +504,7 @@ bool Dashboard::compareRuns(const QString& runA, const QString& runB)
     return any;
 }
 
-bool Dashboard::setRunNotes(const QString& folder, const QString& text)
-{
+bool Dashboard::setRunNotes(const QString& folder, const QString& text) {
     try {
         writeRunNotes(runFolder(folder), text.toStdString());
     } catch (const std::exception& e) {
@@ -560,20 +515,15 @@ bool Dashboard::setRunNotes(const QString& folder, const QString& text)
     return true;
 }
 
-bool Dashboard::resumeRun(const QString& runFolder, int processes)
-{
-    if (d->controller->busy())
-        return false;
+bool Dashboard::resumeRun(const QString& runFolder, int processes) {
+    if (d->controller->busy()) return false;
     try {
         RunRequest req = readRunRequest(runFolder.toStdString());
         req.resume = true;
         const int before = req.localProcesses;
-        if (processes > 0)
-            req.localProcesses = processes;
-        if (!d->controller->start(req))
-            return false;
-        if (req.localProcesses != before)
-            d->log->appendPlainText(worldSizeChangeNote(before, req.localProcesses));
+        if (processes > 0) req.localProcesses = processes;
+        if (!d->controller->start(req)) return false;
+        if (req.localProcesses != before) d->log->appendPlainText(worldSizeChangeNote(before, req.localProcesses));
         return true;
     } catch (const std::exception& e) {
         d->status->setText(tr("Cannot resume: %1").arg(QString::fromUtf8(e.what())));

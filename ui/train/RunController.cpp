@@ -23,17 +23,13 @@ struct RunController::Worker {
     std::mutex mutex;
     std::condition_variable wake;
     bool paused = false;
-    std::atomic<qint64> latest{0};   // last iteration completed (the GUI may not have seen it yet)
+    std::atomic<qint64> latest{0};  // last iteration completed (the GUI may not have seen it yet)
     std::thread thread;
 };
 
-RunController::RunController(QObject* parent) : QObject(parent)
-{
-    qRegisterMetaType<dacw::ProgressSnapshot>();
-}
+RunController::RunController(QObject* parent) : QObject(parent) { qRegisterMetaType<dacw::ProgressSnapshot>(); }
 
-RunController::~RunController()
-{
+RunController::~RunController() {
     ranks_.reset();  // stops the ranks of a run on several processes and waits for them
     if (worker_ && worker_->thread.joinable()) {
         {
@@ -46,21 +42,17 @@ RunController::~RunController()
     }
 }
 
-void RunController::setState(State s)
-{
-    if (s == state_)
-        return;
+void RunController::setState(State s) {
+    if (s == state_) return;
     state_ = s;
     Q_EMIT stateChanged(s);
 }
 
-ProgressSnapshot snapshotOf(const train::Progress& p)
-{
+ProgressSnapshot snapshotOf(const train::Progress& p) {
     ProgressSnapshot s;
     s.iteration = p.iteration;
     s.total = p.total;
-    for (const auto& [k, v] : p.losses)
-        s.losses.insert(QString::fromStdString(k), v);
+    for (const auto& [k, v] : p.losses) s.losses.insert(QString::fromStdString(k), v);
     s.lr = p.lr;
     s.imagesPerSecond = p.imagesPerSecond;
     s.secondsPerIteration = p.secondsPerIteration;
@@ -69,20 +61,16 @@ ProgressSnapshot snapshotOf(const train::Progress& p)
     for (const auto& [sub, doms] : p.validation)
         for (const auto& [dom, values] : doms) {
             double sum = 0;
-            for (double v : values)
-                sum += v;
+            for (double v : values) sum += v;
             s.validationDice.insert(QString::fromStdString(sub + " " + dom), values.empty() ? 0.0 : sum / double(values.size()));
         }
     return s;
 }
 
-bool RunController::start(const RunRequest& req)
-{
-    if (busy())
-        return false;
-    if (worker_ && worker_->thread.joinable())
-        worker_->thread.join();   // finished already: its last queued call has arrived
-    ranks_.reset();               // the last run's ranks, all ended (their thread is joined here)
+bool RunController::start(const RunRequest& req) {
+    if (busy()) return false;
+    if (worker_ && worker_->thread.joinable()) worker_->thread.join();  // finished already: its last queued call has arrived
+    ranks_.reset();  // the last run's ranks, all ended (their thread is joined here)
     runFolder_ = QString::fromStdString(req.outDir.string());
     cancelAt_ = -1;
     lastIteration_ = 0;
@@ -99,9 +87,9 @@ bool RunController::start(const RunRequest& req)
     // Queued onto the GUI thread; dropped when the controller is gone.
     auto post = [self](auto fn) {
         QMetaObject::invokeMethod(
-            qApp, [self, fn] {
-                if (self)
-                    fn(self.data());
+            qApp,
+            [self, fn] {
+                if (self) fn(self.data());
             },
             Qt::QueuedConnection);
     };
@@ -128,8 +116,7 @@ bool RunController::start(const RunRequest& req)
             writeRunRequest(req);
             RunOutcome o = executeRun(req, obs, &w->cancel);
             iterations = o.iterations;
-            if (o.cancelled)
-                status = "cancelled";
+            if (o.cancelled) status = "cancelled";
         } catch (const std::exception& e) {
             status = "failed";
             error = QString::fromUtf8(e.what());
@@ -143,22 +130,18 @@ bool RunController::start(const RunRequest& req)
     return true;
 }
 
-void RunController::postToGui(std::function<void(RunController*)> fn)
-{
+void RunController::postToGui(std::function<void(RunController*)> fn) {
     QPointer<RunController> self(this);
     QMetaObject::invokeMethod(
         qApp,
         [self, fn] {
-            if (self)
-                fn(self.data());
+            if (self) fn(self.data());
         },
         Qt::QueuedConnection);
 }
 
-void RunController::pause()
-{
-    if (state_ != State::Running || !worker_ || !canPause())
-        return;
+void RunController::pause() {
+    if (state_ != State::Running || !worker_ || !canPause()) return;
     {
         std::lock_guard<std::mutex> lock(worker_->mutex);
         worker_->paused = true;
@@ -166,10 +149,8 @@ void RunController::pause()
     setState(State::Paused);
 }
 
-void RunController::resume()
-{
-    if (state_ != State::Paused || !worker_)
-        return;
+void RunController::resume() {
+    if (state_ != State::Paused || !worker_) return;
     {
         std::lock_guard<std::mutex> lock(worker_->mutex);
         worker_->paused = false;
@@ -178,16 +159,14 @@ void RunController::resume()
     setState(State::Running);
 }
 
-void RunController::cancel()
-{
+void RunController::cancel() {
     if (busy() && ranks_) {
         cancelAt_ = lastIteration_;
         ranks_->stop();
         setState(State::Stopping);
         return;
     }
-    if (!busy() || !worker_)
-        return;
+    if (!busy() || !worker_) return;
     cancelAt_ = std::max<qint64>(lastIteration_, worker_->latest.load());
     {
         std::lock_guard<std::mutex> lock(worker_->mutex);
@@ -202,29 +181,23 @@ RunEstimator::RunEstimator(QObject* parent) : QObject(parent) {}
 
 RunEstimator::~RunEstimator() { stop(); }
 
-void RunEstimator::stop()
-{
-    if (cancel_)
-        cancel_->store(true);
-    if (thread_.joinable())
-        thread_.join();
+void RunEstimator::stop() {
+    if (cancel_) cancel_->store(true);
+    if (thread_.joinable()) thread_.join();
 }
 
-void RunEstimator::measure(const RunRequest& req)
-{
+void RunEstimator::measure(const RunRequest& req) {
     stop();
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     cancel_ = cancel;
     QPointer<RunEstimator> self(this);
     thread_ = std::thread([req, cancel, self] {
         const RunEstimate e = estimateRunDuration(req, cancel.get());
-        if (e.cancelled)
-            return;
+        if (e.cancelled) return;
         QMetaObject::invokeMethod(
             qApp,
             [self, e] {
-                if (self)
-                    Q_EMIT self->ready(e.seconds, e.secondsPerIteration, QString::fromStdString(e.error));
+                if (self) Q_EMIT self->ready(e.seconds, e.secondsPerIteration, QString::fromStdString(e.error));
             },
             Qt::QueuedConnection);
     });

@@ -28,7 +28,7 @@ struct ProgressSnapshot {
     QMap<QString, double> losses;
     double lr = 0, imagesPerSecond = 0, secondsPerIteration = 0, etaSeconds = 0;
     bool validated = false;
-    QMap<QString, double> validationDice;   // "<sub-model> <domain>" -> mean Dice over classes
+    QMap<QString, double> validationDice;  // "<sub-model> <domain>" -> mean Dice over classes
 };
 
 class RunController : public QObject {
@@ -36,7 +36,7 @@ class RunController : public QObject {
 public:
     enum class State { Idle, Running, Paused, Stopping };
     explicit RunController(QObject* parent = nullptr);
-    ~RunController() override;   // cancels and joins a running worker
+    ~RunController() override;  // cancels and joins a running worker
 
     /// Starts (or with req.resume, resumes) a run; false when one is already running. A run on
     /// several processes that cannot start (no `dacw` program, a batch the processes cannot
@@ -59,7 +59,7 @@ public:
 
 public:
     void pause();
-    void resume();   // continues a paused run (use start with req.resume for a stopped one)
+    void resume();  // continues a paused run (use start with req.resume for a stopped one)
     void cancel();
 
 Q_SIGNALS:

@@ -26,17 +26,14 @@ struct RankOutput {
 
 /// Rank 0's standard error repeats its log lines (they come as JSON messages on its standard
 /// output); what only standard error says is its start and its errors.
-bool worthShowing(int rank, const std::string& line)
-{
-    if (rank != 0)
-        return !line.empty();
+bool worthShowing(int rank, const std::string& line) {
+    if (rank != 0) return !line.empty();
     return line.rfind("rank ", 0) == 0 || line.find("error") != std::string::npos;
 }
 
 }  // namespace
 
-int startedProcesses(const QString& runFolder)
-{
+int startedProcesses(const QString& runFolder) {
     try {
         return std::max(1, readRunRequest(runFolder.toStdString()).localProcesses);
     } catch (const std::exception&) {
@@ -44,8 +41,7 @@ int startedProcesses(const QString& runFolder)
     }
 }
 
-QString worldSizeChangeNote(int before, int after)
-{
+QString worldSizeChangeNote(int before, int after) {
     return RunController::tr(
                "Resuming on %1 process(es) a run started on %2: the global batch and the images of every "
                "iteration stay the same (both batches must divide by %1); what changes is the BatchNorm "
@@ -55,17 +51,14 @@ QString worldSizeChangeNote(int before, int after)
         .arg(before);
 }
 
-QList<qint64> RunController::rankPids() const
-{
+QList<qint64> RunController::rankPids() const {
     QList<qint64> out;
     if (ranks_)
-        for (int pid : ranks_->pids())
-            out << pid;
+        for (int pid : ranks_->pids()) out << pid;
     return out;
 }
 
-void RunController::startRanks(const RunRequest& req)
-{
+void RunController::startRanks(const RunRequest& req) {
     const QString folder = runFolder_;
     auto fail = [this, folder](const QString& why) {
         postToGui([folder, why](RunController* c) {
@@ -97,12 +90,10 @@ void RunController::startRanks(const RunRequest& req)
     o.args = {"train",         "--request",      req.outDir.string(),
               "--distributed", "--dist-timeout", QString::number(distTimeout_).toStdString(),
               "--json"};
-    if (req.resume)
-        o.args.push_back("--resume");
+    if (req.resume) o.args.push_back("--resume");
     // Each process gets its share of the cores: of the threads asked for, else (0) dacw's own
     // default, the machine's cores over its processes (LOCAL_WORLD_SIZE).
-    if (req.config.threads > 0)
-        o.args.insert(o.args.end(), {"--threads", std::to_string(std::max(1, req.config.threads / n))});
+    if (req.config.threads > 0) o.args.insert(o.args.end(), {"--threads", std::to_string(std::max(1, req.config.threads / n))});
 
     auto out = std::make_shared<RankOutput>();
     LocalRanks::Handlers h;
@@ -115,8 +106,7 @@ void RunController::startRanks(const RunRequest& req)
             return;
         }
         const TrainEvent e = parseTrainEvent(line);
-        if (e.kind == TrainEvent::Kind::Finished || e.kind == TrainEvent::Kind::Cancelled)
-            out->lastIteration = e.iteration;
+        if (e.kind == TrainEvent::Kind::Finished || e.kind == TrainEvent::Kind::Cancelled) out->lastIteration = e.iteration;
         if (e.kind == TrainEvent::Kind::Message) {
             const QString text = QString::fromStdString(e.text);
             postToGui([text](RunController* c) { Q_EMIT c->message(text); });

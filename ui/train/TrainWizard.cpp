@@ -51,8 +51,7 @@ namespace dacw {
 struct TrainWizard::Private : WizardState {};
 
 TrainWizard::TrainWizard(const Project& project, const QString& runsRoot, QWidget* parent)
-    : QWizard(parent), d(std::make_unique<Private>())
-{
+    : QWizard(parent), d(std::make_unique<Private>()) {
     d->project = project;
     d->runsRoot = runsRoot.isEmpty() ? QString::fromStdString((project.folder() / "runs").string()) : runsRoot;
     setWindowTitle(tr("New training run"));
@@ -79,14 +78,12 @@ TrainWizard::TrainWizard(const Project& project, const QString& runsRoot, QWidge
     auto* summaryPage = makeSummaryPage(this, d.get());
 
     d->pages = {taskPage, labeledPage, unlabeledPage, testPage, methodPage, presetPage, summaryPage};
-    for (int i = 0; i < d->pages.size(); ++i)
-        setPage(i, d->pages[i]);
+    for (int i = 0; i < d->pages.size(); ++i) setPage(i, d->pages[i]);
     rememberLastRun();
     resize(760, 560);
 }
 
-void TrainWizard::rememberLastRun()
-{
+void TrainWizard::rememberLastRun() {
     // A researcher changes one thing between runs: start from the newest run whose request can be
     // read (its method, preset, labeled domain, unlabeled folders and test domains).
     for (auto it = d->project.runs.rbegin(); it != d->project.runs.rend(); ++it) {
@@ -112,16 +109,14 @@ void TrainWizard::rememberLastRun()
                     break;
                 }
         }
-        if (const int i = d->preset->findText(QString::fromStdString(last.preset)); i >= 0)
-            d->preset->setCurrentIndex(i);
+        if (const int i = d->preset->findText(QString::fromStdString(last.preset)); i >= 0) d->preset->setCurrentIndex(i);
         d->processes->setValue(std::min(last.localProcesses, d->processes->maximum()));
         for (int i = 0; i < int(d->project.domains.size()); ++i)
             if (sameFolder(d->project.resolve(d->project.domains[std::size_t(i)].root), last.labeledDir))
                 d->labeledDomain->setCurrentIndex(i);
         std::error_code ec;
         for (const auto& u : last.unlabeledDirs)
-            if (fs::is_directory(u, ec))
-                addUnlabeledFolder(QString::fromStdString(u.string()));
+            if (fs::is_directory(u, ec)) addUnlabeledFolder(QString::fromStdString(u.string()));
         d->rememberedTests = last.testDirs;
         return;
     }
@@ -129,13 +124,11 @@ void TrainWizard::rememberLastRun()
 
 QString TrainWizard::rememberedRun() const { return d->rememberedRun; }
 
-TrainWizard::~TrainWizard()
-{
-    d->estimator.reset();   // cancels and joins a measurement under way
+TrainWizard::~TrainWizard() {
+    d->estimator.reset();  // cancels and joins a measurement under way
 }
 
-bool TrainWizard::addUnlabeledFolder(const QString& folder)
-{
+bool TrainWizard::addUnlabeledFolder(const QString& folder) {
     UnlabeledFolder u;
     u.dir = fs::absolute(folder.toStdString());
     u.name = QFileInfo(folder).fileName();
@@ -146,13 +139,10 @@ bool TrainWizard::addUnlabeledFolder(const QString& folder)
             throw std::runtime_error(tr("the folder does not exist or cannot be read").toStdString());
         Domain dom = scanDomain(u.dir);
         u.cases = int(dom.cases.size());
-        if (dom.cases.empty())
-            throw std::runtime_error(tr("the folder holds no image").toStdString());
-        if (sameFolder(u.dir, d->labeledDir()))
-            throw std::runtime_error(tr("it is the labeled domain").toStdString());
+        if (dom.cases.empty()) throw std::runtime_error(tr("the folder holds no image").toStdString());
+        if (sameFolder(u.dir, d->labeledDir())) throw std::runtime_error(tr("it is the labeled domain").toStdString());
         for (const auto& o : d->unlabeled)
-            if (sameFolder(o.dir, u.dir))
-                throw std::runtime_error(tr("it is listed already").toStdString());
+            if (sameFolder(o.dir, u.dir)) throw std::runtime_error(tr("it is listed already").toStdString());
         u.summary = tr("checking the images...");
         validateUnlabeledFolder(dom, u.dir);
         QImage thumb(QString::fromStdString(dom.cases.front().image.string()));
@@ -162,10 +152,9 @@ bool TrainWizard::addUnlabeledFolder(const QString& folder)
         u.problem = QString::fromUtf8(e.what());
     }
     auto* item = new QListWidgetItem(icon, u.problem.isEmpty() ? tr("%1 - %2 cases - %3").arg(u.name).arg(u.cases).arg(u.summary)
-                                                              : tr("%1 - refused: %2").arg(u.name, u.problem));
+                                                               : tr("%1 - refused: %2").arg(u.name, u.problem));
     item->setToolTip(QString::fromStdString(u.dir.string()));
-    if (!u.problem.isEmpty())
-        item->setForeground(QColor(176, 0, 32));
+    if (!u.problem.isEmpty()) item->setForeground(QColor(176, 0, 32));
     d->unlabeledList->addItem(item);
     const bool ok = u.problem.isEmpty();
     d->unlabeled.push_back(std::move(u));
@@ -173,8 +162,7 @@ bool TrainWizard::addUnlabeledFolder(const QString& folder)
     return ok;
 }
 
-void TrainWizard::validateUnlabeledFolder(const Domain& dom, const std::filesystem::path& listed)
-{
+void TrainWizard::validateUnlabeledFolder(const Domain& dom, const std::filesystem::path& listed) {
     // Reading every header of a folder takes a while: off the GUI thread; the result replaces the
     // folder's summary if it is still listed (problems are reported, not refused).
     QPointer<TrainWizard> self(this);
@@ -182,19 +170,19 @@ void TrainWizard::validateUnlabeledFolder(const Domain& dom, const std::filesyst
         QString summary;
         try {
             const ValidationReport rep = validateDomain(dom, task);
-            summary = rep.ok() ? tr("all %1 images readable").arg(rep.cases)
-                               : tr("%1 problem(s), e.g. %2").arg(rep.issues.size()).arg(QString::fromStdString(rep.issues.front().message));
+            summary =
+                rep.ok()
+                    ? tr("all %1 images readable").arg(rep.cases)
+                    : tr("%1 problem(s), e.g. %2").arg(rep.issues.size()).arg(QString::fromStdString(rep.issues.front().message));
             // Masks in an unlabeled folder are not used: say so rather than refuse.
-            if (rep.labeled > 0)
-                summary += tr("; its %1 masks are ignored here").arg(rep.labeled);
+            if (rep.labeled > 0) summary += tr("; its %1 masks are ignored here").arg(rep.labeled);
         } catch (const std::exception& e) {
             summary = tr("could not be checked: %1").arg(QString::fromUtf8(e.what()));
         }
         QMetaObject::invokeMethod(
             qApp,
             [self, dir = listed, summary] {
-                if (!self)
-                    return;
+                if (!self) return;
                 auto& list = self->d->unlabeled;
                 for (std::size_t i = 0; i < list.size(); ++i)
                     if (list[i].dir == dir && list[i].problem.isEmpty()) {
@@ -208,17 +196,14 @@ void TrainWizard::validateUnlabeledFolder(const Domain& dom, const std::filesyst
     }).detach();
 }
 
-void TrainWizard::removeUnlabeledFolder(int row)
-{
-    if (row < 0 || row >= int(d->unlabeled.size()))
-        return;
+void TrainWizard::removeUnlabeledFolder(int row) {
+    if (row < 0 || row >= int(d->unlabeled.size())) return;
     d->unlabeled.erase(d->unlabeled.begin() + row);
     delete d->unlabeledList->takeItem(row);
     d->pages[UnlabeledPage]->recheck();
 }
 
-void TrainWizard::setTrainOption(const QString& key, const QString& value)
-{
+void TrainWizard::setTrainOption(const QString& key, const QString& value) {
     d->overrides[key] = value;
     for (int r = 0; r < d->options->rowCount(); ++r)
         if (d->options->item(r, 0)->text() == key) {
@@ -232,33 +217,32 @@ void TrainWizard::setTrainOption(const QString& key, const QString& value)
 QString TrainWizard::runName() const { return d->runName->text().trimmed(); }
 QString TrainWizard::methodName() const { return QString::fromStdString(train::toString(d->methodValue())); }
 double TrainWizard::estimatedSeconds() const { return d->estimateSeconds; }
-QString TrainWizard::pageError(int id) const { return id >= 0 && id < d->pages.size() ? d->pages[id]->currentError() : QString(); }
+QString TrainWizard::pageError(int id) const {
+    return id >= 0 && id < d->pages.size() ? d->pages[id]->currentError() : QString();
+}
 
-RunRequest TrainWizard::buildRequest(const QString& outDir)
-{
+RunRequest TrainWizard::buildRequest(const QString& outDir) {
     RunRequest r;
     r.task = d->taskValue();
     r.config = d->config();
     r.preset = d->calibrating() ? "calibrate" : d->preset->currentText().toStdString();
     r.localProcesses = d->processes->value();
     r.outDir = outDir.isEmpty() ? fs::path(d->runsRoot.toStdString()) / runName().toStdString() : fs::path(outDir.toStdString());
-    for (const auto& u : d->unlabeled)
-        r.unlabeledDirs.push_back(u.dir);
+    for (const auto& u : d->unlabeled) r.unlabeledDirs.push_back(u.dir);
     r.testDirs = d->checkedDirs(d->testList);
     r.validationDirs = d->checkedDirs(d->validationList);
     const Domain* dom = d->domainNamed(d->labeledDomain->currentText());
-    if (!dom)
-        throw InputError("No labeled domain chosen");
+    if (!dom) throw InputError("No labeled domain chosen");
     // Every dataset-masked case chosen: train on the folder itself. Otherwise a folder of links
     // holds the chosen images with their dataset masks or workbench labels.
     bool whole = d->checkedCases() == int(dom->labeledCount());
     for (int i = 0; i < d->labeledCases->count(); ++i)
-        whole = whole && d->labeledCases->item(i)->checkState() == Qt::Checked && !d->labeledCases->item(i)->data(Qt::UserRole + 1).toBool();
+        whole = whole && d->labeledCases->item(i)->checkState() == Qt::Checked &&
+                !d->labeledCases->item(i)->data(Qt::UserRole + 1).toBool();
     if (whole) {
         r.labeledDir = dom->root;
         r.labeledCount = 0;
-        if (d->calibrating())
-            replaySourceCases(r, d->calibrationRun());
+        if (d->calibrating()) replaySourceCases(r, d->calibrationRun());
         return r;
     }
     std::vector<SubsetCase> chosen;
@@ -278,10 +262,8 @@ RunRequest TrainWizard::buildRequest(const QString& outDir)
     const LabeledSubset subset = linkLabeledSubset(*dom, chosen, leftOut, r.outDir, r.validationDirs.empty() ? 16 : 0);
     r.labeledDir = subset.labeledDir;
     r.labeledCount = subset.count;
-    if (!subset.heldOutDir.empty())
-        r.validationDirs.push_back(subset.heldOutDir);
-    if (d->calibrating())
-        replaySourceCases(r, d->calibrationRun());
+    if (!subset.heldOutDir.empty()) r.validationDirs.push_back(subset.heldOutDir);
+    if (d->calibrating()) replaySourceCases(r, d->calibrationRun());
     return r;
 }
 

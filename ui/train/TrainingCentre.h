@@ -22,13 +22,13 @@ class Project;
 class RunController;
 
 struct TrainingHost {
-    std::function<Project*()> project;                  // null when none is open
-    std::function<void()> saveProject;                  // writes it (after pending label writes)
-    std::function<std::vector<Domain>()> domains;       // scanned, with the project's names
-    std::function<void()> predictionsChanged;           // refresh the browser and the open case (prediction, disagreement map)
+    std::function<Project*()> project;             // null when none is open
+    std::function<void()> saveProject;             // writes it (after pending label writes)
+    std::function<std::vector<Domain>()> domains;  // scanned, with the project's names
+    std::function<void()> predictionsChanged;      // refresh the browser and the open case (prediction, disagreement map)
     std::function<void(const QList<QPair<QString, QString>>&, const QList<double>&)> showRanking;
     std::function<void(const QString&, bool error)> message;
-    std::function<bool()> readOnly;                     // the project is open read-only: no runs, no predictions
+    std::function<bool()> readOnly;  // the project is open read-only: no runs, no predictions
 };
 
 class TrainingCentre : public QObject {

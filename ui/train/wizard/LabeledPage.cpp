@@ -3,11 +3,11 @@
 
 namespace dacw {
 
-CheckedPage* makeLabeledPage(TrainWizard* w, WizardState* d)
-{
-    auto* labeledPage = new CheckedPage(TrainWizard::tr("Labeled domain"),
-                                        TrainWizard::tr("The domain whose labels supervise training, and which of its labeled cases to use "
-                                           "(dataset masks and labels painted in the workbench)."));
+CheckedPage* makeLabeledPage(TrainWizard* w, WizardState* d) {
+    auto* labeledPage =
+        new CheckedPage(TrainWizard::tr("Labeled domain"),
+                        TrainWizard::tr("The domain whose labels supervise training, and which of its labeled cases to use "
+                                        "(dataset masks and labels painted in the workbench)."));
     {
         auto* box = new QWidget;
         auto* v = new QVBoxLayout(box);
@@ -16,8 +16,7 @@ CheckedPage* makeLabeledPage(TrainWizard* w, WizardState* d)
         int preferred = 0;
         for (std::size_t i = 0; i < d->project.domains.size(); ++i) {
             d->labeledDomain->addItem(QString::fromStdString(d->project.domains[i].name));
-            if (d->project.domains[i].role == "labeled" && preferred == 0)
-                preferred = int(i);
+            if (d->project.domains[i].role == "labeled" && preferred == 0) preferred = int(i);
         }
         d->labeledDomain->setCurrentIndex(preferred);
         d->labeledCases = new QListWidget;
@@ -38,10 +37,10 @@ CheckedPage* makeLabeledPage(TrainWizard* w, WizardState* d)
             if (dom)
                 for (const auto& c : dom->cases) {
                     const bool painted = !d->project.workbenchLabel(dom->name, c.id).empty();
-                    if (!c.hasMask() && !painted)
-                        continue;
-                    auto* item = new QListWidgetItem(QString::fromStdString(c.id) + "   " +
-                                                     (painted ? TrainWizard::tr("(workbench label)") : TrainWizard::tr("(dataset mask)")));
+                    if (!c.hasMask() && !painted) continue;
+                    auto* item =
+                        new QListWidgetItem(QString::fromStdString(c.id) + "   " +
+                                            (painted ? TrainWizard::tr("(workbench label)") : TrainWizard::tr("(dataset mask)")));
                     item->setData(Qt::UserRole, QString::fromStdString(c.id));
                     item->setData(Qt::UserRole + 1, painted);
                     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
@@ -63,11 +62,11 @@ CheckedPage* makeLabeledPage(TrainWizard* w, WizardState* d)
             if (d->project.domains.empty())
                 return TrainWizard::tr("The project has no domain: add the labeled folder to the project first.");
             if (d->labeledCases->count() == 0)
-                return TrainWizard::tr("The domain %1 has no labeled case (no dataset mask and no workbench label). Choose another "
-                          "domain or label a few cases first.")
+                return TrainWizard::tr(
+                           "The domain %1 has no labeled case (no dataset mask and no workbench label). Choose another "
+                           "domain or label a few cases first.")
                     .arg(d->labeledDomain->currentText());
-            if (d->checkedCases() == 0)
-                return TrainWizard::tr("No labeled case is selected: tick at least one.");
+            if (d->checkedCases() == 0) return TrainWizard::tr("No labeled case is selected: tick at least one.");
             return QString();
         };
     }

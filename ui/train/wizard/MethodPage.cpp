@@ -5,11 +5,11 @@
 
 namespace dacw {
 
-CheckedPage* makeMethodPage(TrainWizard* w, WizardState* d)
-{
-    auto* methodPage = new CheckedPage(TrainWizard::tr("Method"), TrainWizard::tr("DAC co-trains two sub-models with cross pseudo supervision, feature "
-                                                         "supervision and auxiliary tasks. Supervised and CPS train baselines "
-                                                         "for comparison."));
+CheckedPage* makeMethodPage(TrainWizard* w, WizardState* d) {
+    auto* methodPage = new CheckedPage(TrainWizard::tr("Method"),
+                                       TrainWizard::tr("DAC co-trains two sub-models with cross pseudo supervision, feature "
+                                                       "supervision and auxiliary tasks. Supervised and CPS train baselines "
+                                                       "for comparison."));
     {
         auto* box = new QWidget;
         auto* v = new QVBoxLayout(box);
@@ -83,8 +83,9 @@ CheckedPage* makeMethodPage(TrainWizard* w, WizardState* d)
             }
             const train::Method m = d->methodValue();
             if (train::partsOf(m).coTraining && d->unlabeled.empty())
-                return TrainWizard::tr("%1 learns from unlabeled folders, and none was added: add one (back to the unlabeled page) or "
-                          "choose Supervised.")
+                return TrainWizard::tr(
+                           "%1 learns from unlabeled folders, and none was added: add one (back to the unlabeled page) or "
+                           "choose Supervised.")
                     .arg(QString::fromStdString(train::toString(m)));
             return QString();
         };

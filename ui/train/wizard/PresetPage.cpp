@@ -8,18 +8,17 @@
 
 namespace dacw {
 
-CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
-{
-    auto* presetPage = new CheckedPage(TrainWizard::tr("Preset"), TrainWizard::tr("Quick runs in minutes on a laptop's CPU; paper is the published scale "
-                                                         "for a GPU. Every option can be changed under Advanced."));
+CheckedPage* makePresetPage(TrainWizard* w, WizardState* d) {
+    auto* presetPage = new CheckedPage(TrainWizard::tr("Preset"),
+                                       TrainWizard::tr("Quick runs in minutes on a laptop's CPU; paper is the published scale "
+                                                       "for a GPU. Every option can be changed under Advanced."));
     {
         auto* box = new QWidget;
         auto* v = new QVBoxLayout(box);
         auto* form = new QFormLayout;
         d->preset = new QComboBox;
         d->preset->setObjectName("presetCombo");
-        for (const auto& p : train::presetNames())
-            d->preset->addItem(QString::fromStdString(p));
+        for (const auto& p : train::presetNames()) d->preset->addItem(QString::fromStdString(p));
         d->runName = new QLineEdit;
         d->runName->setObjectName("runName");
         int n = int(d->project.runs.size()) + 1;
@@ -48,8 +47,7 @@ CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
             } catch (const std::exception&) {
             }
             const int total = threads > 0 ? threads : cores;
-            if (cores < 2)
-                processesNote->setText(TrainWizard::tr("This machine has one core: the run trains in the workbench."));
+            if (cores < 2) processesNote->setText(TrainWizard::tr("This machine has one core: the run trains in the workbench."));
             else if (n == 1)
                 processesNote->setText(TrainWizard::tr("1: the run trains in the workbench, with %1 thread(s). More (up to %2, "
                                                        "the cores of this machine): data-parallel in that many processes, "
@@ -102,8 +100,7 @@ CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
             for (const auto& [k, val] : train::toKeyValues(c)) {
                 const QString key = QString::fromStdString(k);
                 // Chosen on other pages, or managed by the run folder.
-                if (key == "method" || key == "checkpoint" || key == "resume" || key.startsWith("test-"))
-                    continue;
+                if (key == "method" || key == "checkpoint" || key == "resume" || key.startsWith("test-")) continue;
                 const int row = d->options->rowCount();
                 d->options->insertRow(row);
                 auto* ki = new QTableWidgetItem(key);
@@ -117,8 +114,7 @@ CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
         };
         QObject::connect(d->preset, &QComboBox::currentIndexChanged, w, fillOptions);
         QObject::connect(d->options, &QTableWidget::itemChanged, w, [w, d, presetPage](QTableWidgetItem* item) {
-            if (d->fillingOptions || item->column() != 1)
-                return;
+            if (d->fillingOptions || item->column() != 1) return;
             d->overrides[d->options->item(item->row(), 0)->text()] = item->text();
             presetPage->recheck();
         });
@@ -132,7 +128,7 @@ CheckedPage* makePresetPage(TrainWizard* w, WizardState* d)
                 return TrainWizard::tr("A run named %1 exists already in %2.").arg(name, d->runsRoot);
             try {
                 train::TrainConfig c = d->config();
-                c.checkpointPath = "checkpoint.pt";   // the run folder provides it
+                c.checkpointPath = "checkpoint.pt";  // the run folder provides it
                 train::validateConfig(c);
                 if (c.size < 32 || c.size % 16 != 0)
                     return TrainWizard::tr("size must be a multiple of 16, at least 32 (it is %1).").arg(c.size);

@@ -3,10 +3,10 @@
 
 namespace dacw {
 
-CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d)
-{
-    auto* summaryPage = new CheckedPage(TrainWizard::tr("Summary"), TrainWizard::tr("Check the run and launch it. The duration is estimated by timing a few "
-                                                          "iterations on this machine."));
+CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d) {
+    auto* summaryPage = new CheckedPage(TrainWizard::tr("Summary"),
+                                        TrainWizard::tr("Check the run and launch it. The duration is estimated by timing a few "
+                                                        "iterations on this machine."));
     {
         auto* box = new QWidget;
         auto* v = new QVBoxLayout(box);
@@ -27,14 +27,15 @@ CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d)
         d->estimator = std::make_unique<RunEstimator>();
         QObject::connect(d->estimator.get(), &RunEstimator::ready, w, [w, d](double seconds, double spi, const QString& error) {
             d->estimateSeconds = seconds;
-            d->estimate->setText(error.isEmpty() ? TrainWizard::tr("Estimated duration: about %1 (%2 s per iteration measured here)")
-                                                       .arg(duration(seconds))
-                                                       .arg(spi, 0, 'f', 3)
-                                                 : TrainWizard::tr("Could not time the run: %1").arg(error));
+            d->estimate->setText(error.isEmpty()
+                                     ? TrainWizard::tr("Estimated duration: about %1 (%2 s per iteration measured here)")
+                                           .arg(duration(seconds))
+                                           .arg(spi, 0, 'f', 3)
+                                     : TrainWizard::tr("Could not time the run: %1").arg(error));
             Q_EMIT w->estimateReady(seconds);
         });
         auto measure = [w, d] {
-            d->estimator->stop();   // before its scratch folder goes
+            d->estimator->stop();  // before its scratch folder goes
             d->estimateSeconds = -1;
             d->estimate->setText(TrainWizard::tr("Measuring a few iterations on this machine..."));
             d->estimateDir = std::make_unique<QTemporaryDir>();
@@ -53,12 +54,9 @@ CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d)
                 return q;
             }();
             QStringList unl, test, val;
-            for (const auto& u : d->unlabeled)
-                unl << QString("%1 (%2 cases)").arg(u.name).arg(u.cases);
-            for (const auto& t : d->checkedDirs(d->testList))
-                test << QString::fromStdString(t.filename().string());
-            for (const auto& t : d->checkedDirs(d->validationList))
-                val << QString::fromStdString(t.filename().string());
+            for (const auto& u : d->unlabeled) unl << QString("%1 (%2 cases)").arg(u.name).arg(u.cases);
+            for (const auto& t : d->checkedDirs(d->testList)) test << QString::fromStdString(t.filename().string());
+            for (const auto& t : d->checkedDirs(d->validationList)) val << QString::fromStdString(t.filename().string());
             const auto& c = r.config;
             QString method = QString::fromStdString(train::toString(c.method));
             if (d->calibrating())

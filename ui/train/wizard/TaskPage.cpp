@@ -3,9 +3,9 @@
 
 namespace dacw {
 
-CheckedPage* makeTaskPage(TrainWizard* w, WizardState* d)
-{
-    auto* taskPage = new CheckedPage(TrainWizard::tr("Task"), TrainWizard::tr("What the network segments. A preset task knows its labels and the "
+CheckedPage* makeTaskPage(TrainWizard* w, WizardState* d) {
+    auto* taskPage = new CheckedPage(TrainWizard::tr("Task"),
+                                     TrainWizard::tr("What the network segments. A preset task knows its labels and the "
                                                      "regions evaluation reports."));
     {
         auto* box = new QWidget;

@@ -3,10 +3,10 @@
 
 namespace dacw {
 
-CheckedPage* makeTestPage(TrainWizard* w, WizardState* d)
-{
-    auto* testPage = new CheckedPage(TrainWizard::tr("Test and validation domains"),
-                                     TrainWizard::tr("Labeled domains held out from training. Test domains are scored at the end (Dice, "
+CheckedPage* makeTestPage(TrainWizard* w, WizardState* d) {
+    auto* testPage =
+        new CheckedPage(TrainWizard::tr("Test and validation domains"),
+                        TrainWizard::tr("Labeled domains held out from training. Test domains are scored at the end (Dice, "
                                         "HD95); validation domains choose the sub-model and draw the validation curves."));
     {
         auto* box = new QWidget;
@@ -28,8 +28,7 @@ CheckedPage* makeTestPage(TrainWizard* w, WizardState* d)
             auto keep = [](QListWidget* l) {
                 QSet<QString> on;
                 for (int i = 0; i < l->count(); ++i)
-                    if (l->item(i)->checkState() == Qt::Checked)
-                        on << l->item(i)->text();
+                    if (l->item(i)->checkState() == Qt::Checked) on << l->item(i)->text();
                 return on;
             };
             const QSet<QString> testOn = keep(d->testList), valOn = keep(d->validationList);
@@ -37,12 +36,13 @@ CheckedPage* makeTestPage(TrainWizard* w, WizardState* d)
             d->testList->clear();
             d->validationList->clear();
             for (const auto& dom : d->domains) {
-                if (dom.labeledCount() == 0)
-                    continue;
+                if (dom.labeledCount() == 0) continue;
                 const QString name = QString::fromStdString(dom.name);
                 for (QListWidget* l : {d->testList, d->validationList}) {
                     auto* item = new QListWidgetItem(QString("%1").arg(name));
-                    item->setToolTip(TrainWizard::tr("%1 labeled cases in %2").arg(dom.labeledCount()).arg(QString::fromStdString(dom.root.string())));
+                    item->setToolTip(TrainWizard::tr("%1 labeled cases in %2")
+                                         .arg(dom.labeledCount())
+                                         .arg(QString::fromStdString(dom.root.string())));
                     item->setData(Qt::UserRole, QString::fromStdString(dom.root.string()));
                     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
                     bool on = l == d->testList ? testOn.contains(name) : valOn.contains(name);
@@ -53,8 +53,7 @@ CheckedPage* makeTestPage(TrainWizard* w, WizardState* d)
                     } else if (first && l == d->testList) {
                         // Default: test on every labeled domain that is not used for training.
                         on = !sameFolder(dom.root, d->labeledDir());
-                        for (const auto& u : d->unlabeled)
-                            on = on && !sameFolder(u.dir, dom.root);
+                        for (const auto& u : d->unlabeled) on = on && !sameFolder(u.dir, dom.root);
                     }
                     item->setCheckState(on ? Qt::Checked : Qt::Unchecked);
                     l->addItem(item);
@@ -65,8 +64,7 @@ CheckedPage* makeTestPage(TrainWizard* w, WizardState* d)
         QObject::connect(d->validationList, &QListWidget::itemChanged, testPage, &CheckedPage::recheck);
         testPage->check = [w, d] {
             std::vector<fs::path> unlabeled;
-            for (const auto& u : d->unlabeled)
-                unlabeled.push_back(u.dir);
+            for (const auto& u : d->unlabeled) unlabeled.push_back(u.dir);
             // The same rule executeRun enforces (pipeline/LabeledSubset.h).
             return QString::fromStdString(
                 heldOutProblem(d->labeledDir(), unlabeled, d->checkedDirs(d->testList), d->checkedDirs(d->validationList)));

@@ -3,11 +3,11 @@
 
 namespace dacw {
 
-CheckedPage* makeUnlabeledPage(TrainWizard* w, WizardState* d)
-{
-    auto* unlabeledPage = new CheckedPage(TrainWizard::tr("Unlabeled multi-centre folders"),
-                                          TrainWizard::tr("Images from other centres, without labels. Each folder is one domain; DAC learns "
-                                             "from their images to generalise across centres."));
+CheckedPage* makeUnlabeledPage(TrainWizard* w, WizardState* d) {
+    auto* unlabeledPage =
+        new CheckedPage(TrainWizard::tr("Unlabeled multi-centre folders"),
+                        TrainWizard::tr("Images from other centres, without labels. Each folder is one domain; DAC learns "
+                                        "from their images to generalise across centres."));
     {
         auto* box = new QWidget;
         auto* v = new QVBoxLayout(box);
@@ -18,7 +18,8 @@ CheckedPage* makeUnlabeledPage(TrainWizard* w, WizardState* d)
         auto* addFolder = new QPushButton(TrainWizard::tr("Add folder..."));
         d->projectDomainToAdd = new QComboBox;
         for (const auto& pd : d->project.domains)
-            d->projectDomainToAdd->addItem(QString::fromStdString(pd.name), QString::fromStdString(d->project.resolve(pd.root).string()));
+            d->projectDomainToAdd->addItem(QString::fromStdString(pd.name),
+                                           QString::fromStdString(d->project.resolve(pd.root).string()));
         auto* addDomain = new QPushButton(TrainWizard::tr("Add project domain"));
         auto* remove = new QPushButton(TrainWizard::tr("Remove"));
         buttons->addWidget(addFolder);
@@ -30,16 +31,14 @@ CheckedPage* makeUnlabeledPage(TrainWizard* w, WizardState* d)
         unlabeledPage->addContent(box, 1);
         QObject::connect(addFolder, &QPushButton::clicked, w, [w, d] {
             const QString dir = QFileDialog::getExistingDirectory(w, TrainWizard::tr("Unlabeled folder"));
-            if (!dir.isEmpty())
-                w->addUnlabeledFolder(dir);
+            if (!dir.isEmpty()) w->addUnlabeledFolder(dir);
         });
         QObject::connect(addDomain, &QPushButton::clicked, w,
-                [w, d] { w->addUnlabeledFolder(d->projectDomainToAdd->currentData().toString()); });
+                         [w, d] { w->addUnlabeledFolder(d->projectDomainToAdd->currentData().toString()); });
         QObject::connect(remove, &QPushButton::clicked, w, [w, d] { w->removeUnlabeledFolder(d->unlabeledList->currentRow()); });
         unlabeledPage->check = [w, d] {
             for (const auto& u : d->unlabeled)
-                if (!u.problem.isEmpty())
-                    return TrainWizard::tr("%1: %2. Remove it to continue.").arg(u.name, u.problem);
+                if (!u.problem.isEmpty()) return TrainWizard::tr("%1: %2. Remove it to continue.").arg(u.name, u.problem);
             return QString();
         };
     }

@@ -58,8 +58,7 @@ public:
     std::function<void()> onEnter;
     QLabel* error = nullptr;
 
-    CheckedPage(const QString& title, const QString& subTitle)
-    {
+    CheckedPage(const QString& title, const QString& subTitle) {
         setTitle(title);
         setSubTitle(subTitle);
         auto* layout = new QVBoxLayout(this);
@@ -72,41 +71,33 @@ public:
         layout->addWidget(error);
     }
     /// Adds content above the error line.
-    void addContent(QWidget* w, int stretch = 0)
-    {
+    void addContent(QWidget* w, int stretch = 0) {
         auto* layout = static_cast<QVBoxLayout*>(this->layout());
         layout->insertWidget(layout->count() - 2, w, stretch);
     }
     QString currentError() const { return check ? check() : QString(); }
-    bool isComplete() const override
-    {
+    bool isComplete() const override {
         const QString e = currentError();
         error->setText(e);
         error->setVisible(!e.isEmpty());
         return e.isEmpty();
     }
     void recheck() { Q_EMIT completeChanged(); }
-    void initializePage() override
-    {
-        if (onEnter)
-            onEnter();
+    void initializePage() override {
+        if (onEnter) onEnter();
         recheck();
     }
 };
 
-inline bool sameFolder(const fs::path& a, const fs::path& b)
-{
+inline bool sameFolder(const fs::path& a, const fs::path& b) {
     std::error_code ec;
     return fs::equivalent(a, b, ec);
 }
 
 /// A duration as the summary shows it ("40 s", "12 min", "2 h 5 min").
-inline QString duration(double s)
-{
-    if (s < 90)
-        return QObject::tr("%1 s").arg(std::lround(s));
-    if (s < 5400)
-        return QObject::tr("%1 min").arg(std::lround(s / 60));
+inline QString duration(double s) {
+    if (s < 90) return QObject::tr("%1 s").arg(std::lround(s));
+    if (s < 5400) return QObject::tr("%1 min").arg(std::lround(s / 60));
     return QObject::tr("%1 h %2 min").arg(long(s / 3600)).arg(std::lround(std::fmod(s, 3600) / 60));
 }
 
@@ -114,8 +105,8 @@ struct UnlabeledFolder {
     fs::path dir;
     QString name;
     int cases = 0;
-    QString problem;   // non-empty: refused
-    QString summary;   // validation summary
+    QString problem;  // non-empty: refused
+    QString summary;  // validation summary
 };
 
 /// What the pages of one wizard share: the project, the scanned domains, the pages' widgets and
@@ -124,7 +115,7 @@ struct WizardState {
     Project project;
     QString runsRoot;
     QList<CheckedPage*> pages;
-    std::vector<Domain> domains;           // scanned project domains (empty cases when unreadable)
+    std::vector<Domain> domains;  // scanned project domains (empty cases when unreadable)
     // task
     QComboBox* task = nullptr;
     QLineEdit* customLabels = nullptr;
@@ -162,13 +153,11 @@ struct WizardState {
     QLabel* estimate = nullptr;
     double estimateSeconds = -1;
     std::unique_ptr<QTemporaryDir> estimateDir;
-    std::unique_ptr<RunEstimator> estimator;   // after estimateDir: destroyed (and joined) before it
+    std::unique_ptr<RunEstimator> estimator;  // after estimateDir: destroyed (and joined) before it
 
-    Task taskValue() const
-    {
+    Task taskValue() const {
         const QString name = task->currentData().toString();
-        if (name != "custom")
-            return Task::byName(name.toStdString());
+        if (name != "custom") return Task::byName(name.toStdString());
         Task t;
         t.name = "custom";
         t.description = "custom labels";
@@ -176,64 +165,53 @@ struct WizardState {
         std::uint8_t v = 1;
         for (const QString& n : customLabels->text().split(',', Qt::SkipEmptyParts)) {
             const QString s = n.trimmed();
-            if (s.isEmpty())
-                continue;
+            if (s.isEmpty()) continue;
             t.labels.push_back({s.toStdString(), v, {255, 0, 0}});
             t.regions.push_back({s.toStdString(), {v}});
             ++v;
         }
         return t;
     }
-    const Domain* domainNamed(const QString& name) const
-    {
+    const Domain* domainNamed(const QString& name) const {
         for (const auto& dom : domains)
-            if (QString::fromStdString(dom.name) == name)
-                return &dom;
+            if (QString::fromStdString(dom.name) == name) return &dom;
         return nullptr;
     }
-    fs::path labeledDir() const
-    {
+    fs::path labeledDir() const {
         const Domain* dom = domainNamed(labeledDomain->currentText());
         return dom ? dom->root : fs::path();
     }
-    std::vector<fs::path> checkedDirs(QListWidget* list) const
-    {
+    std::vector<fs::path> checkedDirs(QListWidget* list) const {
         std::vector<fs::path> out;
         for (int i = 0; i < list->count(); ++i)
             if (list->item(i)->checkState() == Qt::Checked)
                 out.push_back(list->item(i)->data(Qt::UserRole).toString().toStdString());
         return out;
     }
-    int checkedCases() const
-    {
+    int checkedCases() const {
         int n = 0;
-        for (int i = 0; i < labeledCases->count(); ++i)
-            n += labeledCases->item(i)->checkState() == Qt::Checked;
+        for (int i = 0; i < labeledCases->count(); ++i) n += labeledCases->item(i)->checkState() == Qt::Checked;
         return n;
     }
-    train::Method methodValue() const
-    {
+    train::Method methodValue() const {
         auto* b = method->checkedButton();
         return train::parseMethod(b ? b->property("method").toString().toStdString() : "dac");
     }
     bool calibrating() const { return calibrate && calibrate->isChecked(); }
     /// The run a calibration starts from ("" when none is chosen).
-    fs::path calibrationRun() const
-    {
+    fs::path calibrationRun() const {
         return calibrateFrom && calibrateFrom->currentIndex() >= 0
                    ? fs::path(calibrateFrom->currentData().toString().toStdString())
                    : fs::path();
     }
     /// Before the edits under "advanced": the preset, or when calibrating the chosen model's
     /// network with the calibration recipe. Throws InputError or ConfigError.
-    train::TrainConfig baseConfig() const
-    {
+    train::TrainConfig baseConfig() const {
         train::TrainConfig c;
         if (calibrating()) {
             const fs::path model = calibrationModel(calibrationRun());
             auto it = networks.find(model.string());
-            if (it == networks.end())
-                it = networks.emplace(model.string(), readTrainedNetwork(model)).first;
+            if (it == networks.end()) it = networks.emplace(model.string(), readTrainedNetwork(model)).first;
             startFromModel(c, it->second, model, true);
         } else {
             train::applyPreset(c, preset->currentText().toStdString());
@@ -243,8 +221,7 @@ struct WizardState {
     }
     /// The configuration: preset (or calibration), then the edits made under "advanced".
     /// Throws ConfigError (or InputError, for a calibration model that cannot be read).
-    train::TrainConfig config() const
-    {
+    train::TrainConfig config() const {
         train::TrainConfig c = baseConfig();
         for (auto it = overrides.begin(); it != overrides.end(); ++it)
             train::applyOption(c, it.key().toStdString(), it.value().toStdString());
