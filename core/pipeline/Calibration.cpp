@@ -41,12 +41,7 @@ void startFromModel(train::TrainConfig& c, const train::TrainedNetwork& n, const
     if (recipe) {
         train::applyCalibrationPreset(c, n);
     } else {
-        // The network is the model's (its weights fit no other); the optimisation is the caller's.
-        c.backbone = n.backbone;
-        c.width = n.width;
-        c.headChannels = n.headChannels;
-        c.asppRates = n.asppRates;
-        c.resize = n.resize;
+        train::useTrainedNetwork(c, n);  // the optimisation is the caller's
     }
     c.initModel = model.string();
 }

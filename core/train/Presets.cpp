@@ -37,13 +37,17 @@ void applyPreset(TrainConfig& c, const std::string& preset) {
     throw ConfigError("Unknown preset '" + preset + "'; presets are quick, standard and paper");
 }
 
-void applyCalibrationPreset(TrainConfig& c, const TrainedNetwork& n) {
+void useTrainedNetwork(TrainConfig& c, const TrainedNetwork& n) {
     c.backbone = n.backbone;
     c.width = n.width;
     c.headChannels = n.headChannels;
     c.asppRates = n.asppRates;
-    if (n.size > 0) c.size = n.size;
     c.resize = n.resize;
+}
+
+void applyCalibrationPreset(TrainConfig& c, const TrainedNetwork& n) {
+    useTrainedNetwork(c, n);
+    if (n.size > 0) c.size = n.size;
     c.iterations = 200;
     c.lr = 1e-4;
     c.encoderLrScale = 1.0;

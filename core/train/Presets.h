@@ -23,6 +23,10 @@ struct TrainedNetwork {
     Resize resize = Resize::Letterbox;  // how the model saw its images: calibration sees them alike
 };
 
+/// The network of a trained model (its weights fit no other): backbone, width, head, ASPP rates
+/// and how its images were made square. The input size is left to the caller.
+void useTrainedNetwork(TrainConfig& c, const TrainedNetwork& n);
+
 /// Few-shot calibration on a new centre (fine-tuning a trained model on K of its cases): the
 /// network of the model, and the recipe measured for it (docs/results.md): 200 iterations at
 /// lr 1e-4, the whole network trained (run it with the supervised method, and with the source
