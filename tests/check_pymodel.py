@@ -125,11 +125,12 @@ def main():
 
     models = {
         # size 64: the ASPP input is 4x4, so rate 2 runs the full 3x3 and rates 4, 6 the shortcut
-        "resnet18": (64, ["--backbone", "resnet18", "--width", "0.25", "--head-channels", "24", "--aspp-rates", "2,4,6"]),
-        "resnet50": (32, ["--backbone", "resnet50", "--width", "0.25"]),
-        # one input channel (colour images become gray with the product's weights), two classes;
-        # images squashed to the square (the others letterbox, the default)
-        "resnet34": (32, ["--backbone", "resnet34", "--width", "0.25", "--resize", "stretch"]),
+        # (these two letterbox their images, the option; the third squashes them, the default)
+        "resnet18": (64, ["--backbone", "resnet18", "--width", "0.25", "--head-channels", "24", "--aspp-rates", "2,4,6",
+                          "--resize", "letterbox"]),
+        "resnet50": (32, ["--backbone", "resnet50", "--width", "0.25", "--resize", "letterbox"]),
+        # one input channel (colour images become gray with the product's weights), two classes
+        "resnet34": (32, ["--backbone", "resnet34", "--width", "0.25"]),
     }
     channels = {"resnet34": 1}
     classes = {"resnet34": 2}
@@ -148,7 +149,7 @@ def main():
         ref = os.path.join(root, name + "-ref")
         run([a.reference, model, ref, "--task", "fundus"] + images)
         m = dm.load(model)
-        resize = "stretch" if "stretch" in opts else "letterbox"
+        resize = "letterbox" if "letterbox" in opts else "stretch"
         check(m.info.backbone == name and m.info.size == size and m.info.num_classes == k and m.info.in_channels == c
               and m.info.resize == resize,
               f"{name}: header read ({m.info.backbone} x{m.info.width}, head {m.info.head_channels}, rates {m.info.aspp_rates}, "

@@ -150,7 +150,7 @@ int exportCommand(const std::vector<std::string>& argv) {
     opt.maxBytes = static_cast<std::size_t>(args.getDouble("max-bytes", 0));
     if (opt.size < 16 || opt.size % 16) throw UsageError("--size must be a positive multiple of 16");
     try {
-        opt.resize = train::parseResize(args.get("resize", "letterbox"));
+        opt.resize = train::parseResize(args.get("resize", "stretch"));
     } catch (const std::exception& e) {
         throw UsageError(std::string("--resize: ") + e.what());
     }
@@ -212,9 +212,9 @@ std::vector<Command> dataCommands() {
          "Writes the samples of the domain folders (volumes: one per slice), resampled to S x S and\n"
          "normalised per image and channel as `dacw train` does, into one file that `dacw-train`\n"
          "(LibTorch only, e.g. on a GPU node) reads. --masks keeps only cases with masks, with their masks.\n"
-         "--resize: letterbox (default) keeps each image's aspect ratio and pads to the square, stretch\n"
-         "squashes it; give dacw-train the same resize option, since its model.pt records it for\n"
-         "prediction.\n",
+         "--resize: stretch (default) squashes each image to the square, letterbox keeps its aspect\n"
+         "ratio on zero padding; give dacw-train the same resize option, since its model.pt records it\n"
+         "for prediction.\n",
          exportCommand},
         {"demo", "write the synthetic multi-centre demo dataset and projects",
          "Usage: dacw demo DIR [--seed N]\n\n"

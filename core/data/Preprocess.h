@@ -20,7 +20,7 @@ namespace dacw {
 
 struct PreprocessOptions {
     int size = 128;                  // square side the networks see
-    train::Resize resize = train::Resize::Letterbox;
+    train::Resize resize = train::Resize::Stretch;
     int channels = 3;                // 1 or 3
     std::size_t maxBytes = 0;        // decoding budget per image (ReadOptions)
     std::filesystem::path cacheDir;  // empty: no disk cache

@@ -20,7 +20,7 @@ struct TrainedNetwork {
     int64_t headChannels = 0;
     std::vector<int64_t> asppRates{6, 12, 18};
     int64_t size = 0;
-    Resize resize = Resize::Letterbox;  // how the model saw its images: calibration sees them alike
+    Resize resize = Resize::Stretch;  // how the model saw its images: calibration sees them alike
 };
 
 /// The network of a trained model (its weights fit no other): backbone, width, head, ASPP rates

@@ -115,8 +115,9 @@ struct TrainConfig {
     int64_t unlabeledBatch = 4;
     int64_t size = 0;             // expected image side (square); 0 = take it from the data
     /// How the caller made images square (recorded in the exported model for prediction; the
-    /// trainer itself sees tensors that are square already).
-    Resize resize = Resize::Letterbox;
+    /// trainer itself sees tensors that are square already). Stretch by default: letterbox did not
+    /// help polyps (-0.7 Dice points over 12 paired runs, docs/results.md, 2026-12-06).
+    Resize resize = Resize::Stretch;
     int64_t numClasses = 0;       // 0 = max label in the labeled masks + 1
     // network
     Backbone backbone = Backbone::ResNet18;

@@ -5,8 +5,8 @@ probabilities are resampled bilinearly with pixel centres aligned (OpenCV's INTE
 `dacw train` and `dacw predict` use) and then arg-maxed, so a GPU-node run scores like a local one;
 `dacw evaluate` applies the same anatomy post-processing. An older pred.npz holding arg-max
 `labels` is still read (nearest neighbour; boundaries may then differ by a pixel).
---resize must be what `dacw dataset export` made the tensors with (letterbox, its default, keeps
-each image's aspect ratio on zero padding: only the image's box of the square goes back).
+--resize must be what `dacw dataset export` made the tensors with (stretch, its default, or
+letterbox, which keeps each image's aspect ratio on zero padding: only the image's box goes back).
 Usage: import.py PRED.npz IMAGES_DIR OUT_DIR [--resize letterbox|stretch]"""
 import os
 import struct
@@ -53,7 +53,7 @@ def fit_box(w, h, s, resize):
     return (s - bw) // 2, (s - bh) // 2, bw, bh
 
 
-def resample_argmax(probs, h, w, resize="letterbox"):
+def resample_argmax(probs, h, w, resize="stretch"):
     """probs [K,s,s] -> labels [h,w]: the image's box, bilinear per class, then arg-max (ties to
     the lower class)."""
     bx, by, bw, bh = fit_box(w, h, probs.shape[-1], resize)
@@ -68,7 +68,7 @@ def resample_argmax(probs, h, w, resize="letterbox"):
 
 def main():
     args = sys.argv[1:]
-    resize = "letterbox"
+    resize = "stretch"
     if "--resize" in args:
         i = args.index("--resize")
         resize = args[i + 1] if i + 1 < len(args) else ""

@@ -38,12 +38,12 @@ private Q_SLOTS:
         request(R"({"task": "lesions", "labeled_dir": "/x", "task_channels": 1.0, "task_labels": [{"name": "a", "value": 2}]})");
         QCOMPARE(readRunRequest(run).task.labels.at(0).value, std::uint8_t(2));
         // A run recorded before the resize option squashed its images: it is read back as such
-        // (label-next and resume prepare its images as it trained on them); new runs letterbox.
+        // (label-next and resume prepare its images as it trained on them), whatever the default.
         request(R"({"task": "polyp", "labeled_dir": "/x", "train": {"lr": "0.001"}})");
         QVERIFY(readRunRequest(run).config.resize == train::Resize::Stretch);
         request(R"({"task": "polyp", "labeled_dir": "/x", "train": {"resize": "letterbox"}})");
         QVERIFY(readRunRequest(run).config.resize == train::Resize::Letterbox);
-        QVERIFY(train::TrainConfig{}.resize == train::Resize::Letterbox);
+        QVERIFY(train::TrainConfig{}.resize == train::Resize::Stretch);  // measured: letterbox did not help
         test::expectInputError([&] { evaluationFromJson(R"({"domains": {"a": {"cases": -1.5, "dice": {}, "hd95": {}}}, "mean": {"dice": {}, "hd95": {}}})"); },
                                "cases");
         test::expectInputError([&] { evaluationFromJson(R"({"domains": {"a": {"cases": 1e300, "dice": {}, "hd95": {}}}, "mean": {"dice": {}, "hd95": {}}})"); },
