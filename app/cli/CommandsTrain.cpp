@@ -388,10 +388,11 @@ std::vector<Command> trainCommands() {
          "Scores every case of the domain folders (with --all, also those that have masks) by the\n"
          "disagreement of the run's sub-models A and B (its checkpoint.pt: a dac, cps or ablation run),\n"
          "most disagreement first: one line per case with rank, domain, case, score (mean half L1\n"
-         "distance of the class probabilities) and the fraction of pixels whose class differs. These\n"
-         "are the cases a label teaches most, e.g. the few to label on a new centre before calibrating\n"
-         "(dacw train with an init model). --count keeps the first N; --maps writes each case's per-pixel\n"
-         "map (0..255) to DIR/<domain>/; --json prints a JSON array instead.\n",
+         "distance of the class probabilities) and the fraction of pixels whose class differs: where\n"
+         "the model is least sure, to check or label first. Not for choosing the few cases that\n"
+         "calibrate a model to a new centre: there, random cases did better (docs/results.md).\n"
+         "--count keeps the first N; --maps writes each case's per-pixel map (0..255) to\n"
+         "DIR/<domain>/; --json prints a JSON array instead.\n",
          labelNextCommand},
         {"evaluate", "Dice and HD95 of predicted label maps against reference masks",
          "Usage: dacw evaluate --task fundus|polyp|scgm --pred DIR --truth DIR [--out metrics.json]\n\n"

@@ -49,10 +49,11 @@ CheckedPage* makeMethodPage(TrainWizard* w, WizardState* d) {
         fromRow->addWidget(d->calibrateFrom, 1);
         v->addLayout(fromRow);
         auto* calibrateNote =
-            new QLabel(TrainWizard::tr("For a centre the model does not serve well yet: label a few of its cases "
-                                       "(Training > Suggest what to label next picks them), tick them on the labeled page, "
-                                       "and the model is fine-tuned on them (200 iterations at lr 1e-4) with its "
-                                       "own training cases replayed beside them, so it does not forget them."));
+            new QLabel(TrainWizard::tr("For a centre the model does not serve well yet: label a few ordinary cases of it "
+                                       "(picked at random: the cases the two sub-models disagree on most made a worse "
+                                       "calibration, docs/results.md), tick them on the labeled page, and the model is "
+                                       "fine-tuned on them (200 iterations at lr 1e-4) with its own training cases "
+                                       "replayed beside them, so it does not forget them."));
         calibrateNote->setWordWrap(true);
         calibrateNote->setContentsMargins(24, 0, 0, 0);
         calibrateNote->setEnabled(false);
