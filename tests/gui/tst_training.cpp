@@ -521,11 +521,13 @@ private Q_SLOTS:
         auto* cases = w.findChild<QListWidget*>("labeledCases");
         for (int i = 0; i < cases->count(); ++i) cases->item(i)->setCheckState(i < 3 ? Qt::Checked : Qt::Unchecked);
         w.next();
-        while (w.findChild<QListWidget*>("unlabeledFolders")->count() > 0) w.removeUnlabeledFolder(0);
+        // An unlabeled folder (the last run's, or one added here) is not read by a calibration.
+        if (w.findChild<QListWidget*>("unlabeledFolders")->count() == 0)
+            QVERIFY(w.addUnlabeledFolder(QString::fromStdString(project.resolve(project.domains[1].root).string())));
         w.next();
         auto* tests = w.findChild<QListWidget*>("testDomains");
-        for (int i = 0; i < tests->count(); ++i)
-            tests->item(i)->setCheckState(tests->item(i)->text() == "centre-b" ? Qt::Checked : Qt::Unchecked);
+        for (int i = 0; i < tests->count(); ++i) tests->item(i)->setCheckState(Qt::Unchecked);
+        QVERIFY2(w.pageError(TrainWizard::TestPage).isEmpty(), qPrintable(w.pageError(TrainWizard::TestPage)));
         w.next();
         QCOMPARE(w.currentId(), int(TrainWizard::MethodPage));
         auto* calibrate = w.findChild<QRadioButton*>("method-calibrate");
@@ -542,6 +544,7 @@ private Q_SLOTS:
         // The recipe replaces the preset; every option stays editable.
         QCOMPARE(w.currentId(), int(TrainWizard::PresetPage));
         QVERIFY(!w.findChild<QComboBox*>("presetCombo")->isEnabled());
+        QCOMPARE(w.findChild<QComboBox*>("presetCombo")->currentText(), QString("calibrate"));
         w.setTrainOption("iterations", "4");
         w.setTrainOption("threads", "1");
         w.setTrainOption("validation-interval", "4");
@@ -553,6 +556,7 @@ private Q_SLOTS:
         const RunRequest req = w.buildRequest();
         w.reject();
         QCOMPARE(req.preset, std::string("calibrate"));
+        QVERIFY(req.unlabeledDirs.empty());  // a calibration reads labeled cases only
         QVERIFY(req.config.method == train::Method::Supervised);
         QCOMPARE(req.config.lr, 1e-4);  // the recipe's learning rate
         QVERIFY(std::filesystem::equivalent(req.config.initModel, RunFolder::modelIn(source)));

@@ -228,7 +228,9 @@ RunRequest TrainWizard::buildRequest(const QString& outDir) {
     r.preset = d->calibrating() ? "calibrate" : d->preset->currentText().toStdString();
     r.localProcesses = d->processes->value();
     r.outDir = outDir.isEmpty() ? fs::path(d->runsRoot.toStdString()) / runName().toStdString() : fs::path(outDir.toStdString());
-    for (const auto& u : d->unlabeled) r.unlabeledDirs.push_back(u.dir);
+    // A calibration trains on labeled cases only: unlabeled folders would be read for nothing.
+    if (!d->calibrating())
+        for (const auto& u : d->unlabeled) r.unlabeledDirs.push_back(u.dir);
     r.testDirs = d->checkedDirs(d->testList);
     r.validationDirs = d->checkedDirs(d->validationList);
     const Domain* dom = d->domainNamed(d->labeledDomain->currentText());

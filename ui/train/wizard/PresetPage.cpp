@@ -86,6 +86,17 @@ CheckedPage* makePresetPage(TrainWizard* w, WizardState* d) {
             d->fillingOptions = true;
             // A calibration has its own recipe (docs/results.md), which replaces the preset.
             d->preset->setEnabled(!d->calibrating());
+            // The combo shows what replaces the preset while calibrating, and gets the preset back after.
+            if (const int item = d->preset->findText("calibrate"); d->calibrating() && item < 0) {
+                const QSignalBlocker block(d->preset);
+                d->preset->setProperty("presetBeforeCalibration", d->preset->currentIndex());
+                d->preset->addItem("calibrate");
+                d->preset->setCurrentIndex(d->preset->count() - 1);
+            } else if (!d->calibrating() && item >= 0) {
+                const QSignalBlocker block(d->preset);
+                d->preset->removeItem(item);
+                d->preset->setCurrentIndex(d->preset->property("presetBeforeCalibration").toInt());
+            }
             d->preset->setToolTip(d->calibrating() ? TrainWizard::tr("Calibrating a trained model: the measured calibration "
                                                                      "recipe (200 iterations at lr 1e-4, the model's network) "
                                                                      "replaces the preset; change it under Advanced.")

@@ -54,7 +54,8 @@ CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d) {
                 return q;
             }();
             QStringList unl, test, val;
-            for (const auto& u : d->unlabeled) unl << QString("%1 (%2 cases)").arg(u.name).arg(u.cases);
+            if (!d->calibrating())
+                for (const auto& u : d->unlabeled) unl << QString("%1 (%2 cases)").arg(u.name).arg(u.cases);
             for (const auto& t : d->checkedDirs(d->testList)) test << QString::fromStdString(t.filename().string());
             for (const auto& t : d->checkedDirs(d->validationList)) val << QString::fromStdString(t.filename().string());
             const auto& c = r.config;
