@@ -527,6 +527,15 @@ private Q_SLOTS:
         w.next();
         auto* tests = w.findChild<QListWidget*>("testDomains");
         for (int i = 0; i < tests->count(); ++i) tests->item(i)->setCheckState(Qt::Unchecked);
+        // The centre's own score: its cases that are not ticked are tested.
+        int unticked = 0;
+        for (int i = 0; i < cases->count(); ++i) unticked += cases->item(i)->checkState() != Qt::Checked;
+        QVERIFY(unticked >= 1);
+        auto* testUnticked = w.findChild<QCheckBox*>("testUnticked");
+        QVERIFY(testUnticked && testUnticked->isEnabled());
+        QVERIFY2(testUnticked->text().contains(QString("%1 case").arg(unticked)) && testUnticked->text().contains("centre-c"),
+                 qPrintable(testUnticked->text()));
+        testUnticked->click();
         QVERIFY2(w.pageError(TrainWizard::TestPage).isEmpty(), qPrintable(w.pageError(TrainWizard::TestPage)));
         w.next();
         QCOMPARE(w.currentId(), int(TrainWizard::MethodPage));
@@ -551,8 +560,9 @@ private Q_SLOTS:
         QVERIFY2(w.pageError(TrainWizard::PresetPage).isEmpty(), qPrintable(w.pageError(TrainWizard::PresetPage)));
         w.next();
         QCOMPARE(w.currentId(), int(TrainWizard::SummaryPage));
-        QVERIFY2(w.findChild<QLabel*>("summary")->text().contains("calibration"),
-                 qPrintable(w.findChild<QLabel*>("summary")->text()));
+        const QString summary = w.findChild<QLabel*>("summary")->text();
+        QVERIFY2(summary.contains("calibration") && summary.contains(QString("centre-c's %1 unticked cases").arg(unticked)),
+                 qPrintable(summary));
         const RunRequest req = w.buildRequest();
         w.reject();
         QCOMPARE(req.preset, std::string("calibrate"));
@@ -563,6 +573,11 @@ private Q_SLOTS:
         const RunConfigFile sourceConfig = readRunConfig(RunFolder(source));
         QVERIFY(!req.replayDir.empty());
         QVERIFY(req.replayCases == sourceConfig.labeledCases);
+        // The unticked cases are one test folder of links, and validate nothing.
+        QVERIFY(req.validationDirs.empty());
+        QCOMPARE(req.testDirs.size(), std::size_t(1));
+        QCOMPARE(req.testDirs[0].filename().string(), std::string("centre-c-held-out"));
+        QCOMPARE(int(scanDomain(req.testDirs[0]).cases.size()), unticked);
 
         RunController controller;
         QSignalSpy finished(&controller, &RunController::finished);
@@ -573,6 +588,19 @@ private Q_SLOTS:
         QVERIFY2(log.find("replay: ") != std::string::npos, log.c_str());
         const auto config = nlohmann::json::parse(readText(RunFolder(req.outDir).config()));
         QVERIFY(config["train"]["init-model"].get<std::string>().find(source.filename().string()) != std::string::npos);
+        const auto metrics = nlohmann::json::parse(readText(RunFolder(req.outDir).evaluation()));
+        QCOMPARE(metrics["domains"]["centre-c-held-out"]["cases"].get<int>(), unticked);
+        // A wizard opened on a project whose newest run is this one starts from the same choice.
+        Project withRun = Project::load(demo_.file);
+        withRun.runs.push_back({req.outDir.filename().string(), req.outDir, "supervised", "finished"});
+        TrainWizard again(withRun);
+        again.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&again));
+        QCOMPARE(again.rememberedRun(), QString::fromStdString(req.outDir.filename().string()));
+        for (int page = 0; page < int(TrainWizard::TestPage); ++page) again.next();
+        QCOMPARE(again.currentId(), int(TrainWizard::TestPage));
+        QVERIFY(again.findChild<QCheckBox*>("testUnticked")->isChecked());
+        QVERIFY(again.findChild<QRadioButton*>("method-calibrate")->isChecked());
     }
 };
 

@@ -118,6 +118,11 @@ void TrainWizard::rememberLastRun() {
         for (const auto& u : last.unlabeledDirs)
             if (fs::is_directory(u, ec)) addUnlabeledFolder(QString::fromStdString(u.string()));
         d->rememberedTests = last.testDirs;
+        // Its labeled centre's unticked cases were tested (buildRequest links them into the run's
+        // labeled-cases folder).
+        d->rememberedTestUnticked = std::any_of(last.testDirs.begin(), last.testDirs.end(), [](const fs::path& t) {
+            return t.parent_path().filename() == "labeled-cases";
+        });
         return;
     }
 }
@@ -260,11 +265,14 @@ RunRequest TrainWizard::buildRequest(const QString& outDir) {
         // listed it, the dataset mask, or nothing).
         chosen.push_back({id, item->data(Qt::UserRole + 1).toBool() ? d->project.workbenchLabel(dom->name, id) : fs::path()});
     }
-    // Without validation domains, the labeled cases left out validate (as executeRun does).
-    const LabeledSubset subset = linkLabeledSubset(*dom, chosen, leftOut, r.outDir, r.validationDirs.empty() ? 16 : 0);
+    // Tested: every masked case left out is linked, and scored as a test domain. Otherwise,
+    // without validation domains, up to 16 of them validate (as executeRun does).
+    const bool testLeftOut = d->testingUnticked();
+    const int held = testLeftOut ? int(leftOut.size()) : r.validationDirs.empty() ? 16 : 0;
+    const LabeledSubset subset = linkLabeledSubset(*dom, chosen, leftOut, r.outDir, held);
     r.labeledDir = subset.labeledDir;
     r.labeledCount = subset.count;
-    if (!subset.heldOutDir.empty()) r.validationDirs.push_back(subset.heldOutDir);
+    if (!subset.heldOutDir.empty()) (testLeftOut ? r.testDirs : r.validationDirs).push_back(subset.heldOutDir);
     if (d->calibrating()) replaySourceCases(r, d->calibrationRun());
     return r;
 }

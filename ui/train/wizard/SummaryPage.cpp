@@ -57,6 +57,8 @@ CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d) {
             if (!d->calibrating())
                 for (const auto& u : d->unlabeled) unl << QString("%1 (%2 cases)").arg(u.name).arg(u.cases);
             for (const auto& t : d->checkedDirs(d->testList)) test << QString::fromStdString(t.filename().string());
+            if (d->testingUnticked())
+                test << TrainWizard::tr("%1's %2 unticked cases").arg(d->labeledDomain->currentText()).arg(d->untickedMaskedCases());
             for (const auto& t : d->checkedDirs(d->validationList)) val << QString::fromStdString(t.filename().string());
             const auto& c = r.config;
             QString method = QString::fromStdString(train::toString(c.method));
@@ -81,7 +83,8 @@ CheckedPage* makeSummaryPage(TrainWizard* w, WizardState* d) {
                     .arg(d->checkedCases())
                     .arg(unl.isEmpty() ? TrainWizard::tr("none") : unl.join(", "),
                          test.isEmpty() ? TrainWizard::tr("none") : test.join(", "),
-                         val.isEmpty() ? TrainWizard::tr("held-out labeled cases") : val.join(", "), method)
+                         val.isEmpty() ? (d->testingUnticked() ? TrainWizard::tr("none") : TrainWizard::tr("held-out labeled cases"))
+                                   : val.join(", "), method)
                     .arg(c.iterations)
                     .arg(c.size)
                     .arg(QString::fromStdString(train::toString(c.backbone)))

@@ -23,6 +23,11 @@ CheckedPage* makeTestPage(TrainWizard* w, WizardState* d) {
         d->testList = list(TrainWizard::tr("Test domains"), "testDomains");
         d->validationList = list(TrainWizard::tr("Validation domains"), "validationDomains");
         testPage->addContent(box, 1);
+        // The labeled centre's own score: its masked cases that are not ticked for training are
+        // tested (a calibration needs it; the CLI's --test-unused-labeled).
+        d->testUnticked = new QCheckBox;
+        d->testUnticked->setObjectName("testUnticked");
+        testPage->addContent(d->testUnticked);
         testPage->onEnter = [w, d] {
             // Offer every project domain with masks that is neither the labeled one nor unlabeled.
             auto keep = [](QListWidget* l) {
@@ -33,6 +38,18 @@ CheckedPage* makeTestPage(TrainWizard* w, WizardState* d) {
             };
             const QSet<QString> testOn = keep(d->testList), valOn = keep(d->validationList);
             const bool first = d->testList->count() == 0;
+            const int unticked = d->untickedMaskedCases();
+            d->testUnticked->setText(
+                TrainWizard::tr("Also test on the %n case(s) of %1 not ticked for training (its own score; they then do "
+                                "not validate)",
+                                nullptr, unticked)
+                    .arg(d->labeledDomain->currentText()));
+            d->testUnticked->setEnabled(unticked > 0);
+            if (unticked == 0)
+                d->testUnticked->setToolTip(TrainWizard::tr("Every masked case of the labeled domain is ticked for training."));
+            else
+                d->testUnticked->setToolTip(QString());
+            if (first) d->testUnticked->setChecked(d->rememberedTestUnticked);
             d->testList->clear();
             d->validationList->clear();
             for (const auto& dom : d->domains) {

@@ -14,6 +14,7 @@
 
 #include <QApplication>
 #include <QButtonGroup>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
@@ -130,6 +131,10 @@ struct WizardState {
     // test and validation
     QListWidget* testList = nullptr;
     QListWidget* validationList = nullptr;
+    // Also test on the labeled domain's masked cases that are not ticked for training (a
+    // calibration's score on its own centre); they then do not validate.
+    QCheckBox* testUnticked = nullptr;
+    bool rememberedTestUnticked = false;
     // The last run's choices the wizard started from (rememberLastRun): its name, and its test
     // folders, checked when the test page is first shown.
     QString rememberedRun;
@@ -188,6 +193,20 @@ struct WizardState {
                 out.push_back(list->item(i)->data(Qt::UserRole).toString().toStdString());
         return out;
     }
+    /// Masked cases of the labeled domain that are not ticked for training (dataset masks only:
+    /// a workbench label is not an expert's and does not score).
+    int untickedMaskedCases() const {
+        const Domain* dom = domainNamed(labeledDomain->currentText());
+        if (!dom) return 0;
+        int n = 0;
+        for (int i = 0; i < labeledCases->count(); ++i) {
+            const auto* item = labeledCases->item(i);
+            const Case* c = dom->find(item->data(Qt::UserRole).toString().toStdString());
+            n += item->checkState() != Qt::Checked && c && c->hasMask();
+        }
+        return n;
+    }
+    bool testingUnticked() const { return testUnticked && testUnticked->isEnabled() && testUnticked->isChecked(); }
     int checkedCases() const {
         int n = 0;
         for (int i = 0; i < labeledCases->count(); ++i) n += labeledCases->item(i)->checkState() == Qt::Checked;
