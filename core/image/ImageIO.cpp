@@ -25,6 +25,10 @@
 #include <itkImageFileWriter.h>
 #include <itkImageIOFactory.h>
 #include <itkImageSeriesReader.h>
+#include <itkFloatingPointExceptions.h>
+#include <itkMetaImageIO.h>
+#include <itkMultiThreaderBase.h>
+#include <itkOutputWindow.h>
 #include <itkJPEGImageIOFactory.h>
 #include <itkMetaImageIOFactory.h>
 #include <itkNiftiImageIOFactory.h>
@@ -62,6 +66,16 @@ void registerFactories() {
         itk::Object::GlobalWarningDisplayOff();
         gdcm::Trace::WarningOff();
         gdcm::Trace::DebugOff();
+        // ITK 5.2 makes its global singletons on first use and inserts each into one std::map
+        // without a lock: two threads making their first reads at once could corrupt it (a
+        // SIGSEGV seen when the main window validated two domains at start-up). Make every one a
+        // read or write touches here, on one thread; tests/core/test_itk_threads checks the list.
+        itk::DataObject::GetGlobalReleaseDataFlag();
+        itk::FloatingPointExceptions::GetEnabled();
+        itk::MetaImageIO::GetDefaultDoublePrecision();
+        itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
+        itk::MultiThreaderBase::New();  // the default threader's own globals (the thread pool)
+        itk::OutputWindow::GetInstance();
     });
 }
 
