@@ -238,20 +238,18 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
     d->loss.chart->legend()->setFont(small);
     d->compare.emphasised = "";
     auto* curves = new QSplitter(Qt::Horizontal);
-    auto* lossBox = new QWidget;
-    auto* lossLayout = new QVBoxLayout(lossBox);
-    lossLayout->setContentsMargins(0, 0, 0, 0);
-    lossLayout->addWidget(view(d->loss.chart), 1);
+    curves->addWidget(view(d->loss.chart));
+    // Beside the tabs rather than under the loss chart: below it, it took the height the chart's
+    // axis labels need in a short dock, and they were cut to "...".
     d->logScale = new QCheckBox(tr("Logarithmic loss axis"));
     d->logScale->setObjectName("lossLogScale");
-    lossLayout->addWidget(d->logScale);
-    curves->addWidget(lossBox);
     curves->addWidget(view(d->dice.chart));
     curves->setChildrenCollapsible(false);
     curves->setStretchFactor(0, 3);  // the losses have many series; the Dice chart a few
     curves->setStretchFactor(1, 2);
     curves->setSizes({600, 400});
     d->tabs->addTab(curves, tr("Curves"));
+    d->tabs->setCornerWidget(d->logScale, Qt::TopRightCorner);
     connect(d->logScale, &QCheckBox::toggled, this, [this](bool on) { d->loss.setLogScale(on); });
     d->tabs->addTab(view(d->compare.chart), tr("Compare"));
     d->log = new QPlainTextEdit;

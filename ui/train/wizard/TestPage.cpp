@@ -39,11 +39,15 @@ CheckedPage* makeTestPage(TrainWizard* w, WizardState* d) {
             const QSet<QString> testOn = keep(d->testList), valOn = keep(d->validationList);
             const bool first = d->testList->count() == 0;
             const int unticked = d->untickedMaskedCases();
+            const QString labeledName = d->labeledDomain->currentText();
             d->testUnticked->setText(
-                TrainWizard::tr("Also test on the %n case(s) of %1 not ticked for training (its own score; they then do "
-                                "not validate)",
-                                nullptr, unticked)
-                    .arg(d->labeledDomain->currentText()));
+                unticked == 1 ? TrainWizard::tr("Also test on the 1 case of %1 not ticked for training (its own score; it "
+                                                "then does not validate)")
+                                    .arg(labeledName)
+                              : TrainWizard::tr("Also test on the %1 cases of %2 not ticked for training (its own score; "
+                                                "they then do not validate)")
+                                    .arg(unticked)
+                                    .arg(labeledName));
             d->testUnticked->setEnabled(unticked > 0);
             if (unticked == 0)
                 d->testUnticked->setToolTip(TrainWizard::tr("Every masked case of the labeled domain is ticked for training."));
