@@ -320,6 +320,29 @@ RunCurve validationMeanCurve(const RunTable& validation) {
     return curve;
 }
 
+std::vector<RunCurve> validationCurves(const RunTable& validation) {
+    std::vector<std::string> order;
+    std::map<std::string, std::map<double, std::pair<double, int>>> sums;
+    for (const auto& row : validation.rows) {
+        if (row.size() < 5) continue;
+        const double it = runTableNumber(row[0]), dice = runTableNumber(row[4]);
+        if (!std::isfinite(it) || !std::isfinite(dice)) continue;
+        const std::string name = row[1] + " " + row[2];
+        if (!sums.count(name)) order.push_back(name);
+        auto& s = sums[name][it];
+        s.first += dice;
+        ++s.second;
+    }
+    std::vector<RunCurve> curves;
+    for (const auto& name : order) {
+        RunCurve curve;
+        curve.name = name;
+        for (const auto& [it, s] : sums[name]) addPoint(curve, it, s.first / s.second);
+        curves.push_back(std::move(curve));
+    }
+    return curves;
+}
+
 // --- file names ---------------------------------------------------------------------------
 
 fs::path predictionFileIn(const fs::path& dir, const std::string& caseId, bool volume) {

@@ -179,5 +179,9 @@ RunCurve metricsColumn(const RunTable& metrics, const std::string& column);
 /// A validation.csv (iteration, submodel, domain, region, dice): per iteration, in increasing
 /// order, the mean Dice over domains and regions of the sub-model named in its first full row.
 RunCurve validationMeanCurve(const RunTable& validation);
+/// A validation.csv as the dashboard draws it live: one curve per sub-model and domain, named
+/// "<submodel> <domain>", the mean Dice over the regions at each iteration; in order of first
+/// appearance.
+std::vector<RunCurve> validationCurves(const RunTable& validation);
 
 }  // namespace dacw

@@ -165,6 +165,21 @@ private Q_SLOTS:
         QCOMPARE(val.points[0].first, 5.0);
         QCOMPARE(val.points[1].first, 10.0);
         QVERIFY(std::abs(val.points[1].second - 0.6) < 1e-12);
+        // Per sub-model and domain, as the live dashboard names them; regions averaged.
+        const RunTable regions = parseRunTable(
+            "iteration,submodel,domain,region,dice\n"
+            "10,A,b,disc,0.9\n10,A,b,cup,0.5\n10,B,b,disc,0.8\n20,A,b,disc,x\n"
+            "20,A,b,cup,0.6\n5,A,b,disc,0.4\n10,A,c,disc,1\n");
+        const auto perDomain = validationCurves(regions);
+        QCOMPARE(perDomain.size(), std::size_t(3));
+        QCOMPARE(perDomain[0].name, std::string("A b"));
+        QCOMPARE(perDomain[1].name, std::string("B b"));
+        QCOMPARE(perDomain[2].name, std::string("A c"));
+        QCOMPARE(perDomain[0].points.size(), std::size_t(3));  // iterations 5, 10, 20 in order
+        QCOMPARE(perDomain[0].points[0], std::make_pair(5.0, 0.4));
+        QVERIFY(std::abs(perDomain[0].points[1].second - 0.7) < 1e-12);
+        QCOMPARE(perDomain[0].points[2], std::make_pair(20.0, 0.6));  // the "x" cell is skipped
+        QVERIFY(validationCurves(parseRunTable("iteration,submodel,domain,region,dice\n")).empty());
         QCOMPARE(runTableNumber(" +2.5 "), 2.5);
         QVERIFY(std::isnan(runTableNumber("2.5x")));
         QVERIFY(readRunTable(run / "absent.csv").rows.empty());

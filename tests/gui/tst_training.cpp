@@ -248,6 +248,27 @@ private Q_SLOTS:
         QVERIFY(fs::exists(req.outDir / "metrics.json"));
         QVERIFY(fs::exists(req.outDir / "predictions" / "centre-c"));
         QVERIFY(fs::exists(req.outDir / "request.json"));
+        // A dashboard opened later draws the finished run's curves when it is selected in the
+        // history: the same loss terms, and the same validation curves, as the live one drew.
+        Dashboard later(&controller);
+        later.setProject(&project_, [] {});
+        later.resize(1100, 760);
+        later.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&later));
+        QCOMPARE(later.lossChart()->series().size(), 0);
+        auto names = [](QChart* chart) {
+            QStringList out;
+            for (auto* series : chart->series()) out << series->name();
+            out.sort();
+            return out;
+        };
+        later.history()->selectRow(0);
+        QCOMPARE(names(later.lossChart()), names(dash.lossChart()));
+        QCOMPARE(names(later.diceChart()), names(dash.diceChart()));
+        QVERIFY(seriesPoints(later.diceChart()) > 0);
+        QVERIFY2(later.statusLabel()->text().contains(QString::fromStdString(req.outDir.filename().string())),
+                 qPrintable(later.statusLabel()->text()));
+        screenshot(&later, "dashboard-history");
     }
 
     void cancelWithinOneIterationAndResume() {

@@ -320,6 +320,9 @@ Dashboard::Dashboard(RunController* controller, QWidget* parent) : QWidget(paren
         // The resumed run starts on as many processes as the selected one was started on.
         const int row = d->history->currentRow();
         if (row >= 0) d->resumeProcesses->setValue(startedProcesses(d->history->item(row, kFolderColumn)->text()));
+        // One run selected while none is live: its curves, as they were drawn during the run.
+        const auto selected = d->history->selectionModel()->selectedRows();
+        if (selected.size() == 1 && !d->controller->busy()) showRun(d->history->item(selected[0].row(), kFolderColumn)->text());
         updateButtons();
     });
     connect(controller, &RunController::started, this, &Dashboard::onStarted);
@@ -391,6 +394,7 @@ void Dashboard::recordRun(const QString& folder, const QString& status) {
 void Dashboard::onStarted(const QString& folder, bool resumed) {
     d->loss.clear();
     d->dice.clear();
+    d->dice.chart->setTitle(tr("Validation Dice per domain"));
     d->progressCount = 0;
     d->bar->setRange(0, 1);
     d->bar->setValue(0);
@@ -406,6 +410,36 @@ void Dashboard::onStarted(const QString& folder, bool resumed) {
     d->pendingName.clear();
     d->pendingMethod.clear();
     updateButtons();
+}
+
+bool Dashboard::showRun(const QString& folder) {
+    if (d->controller->busy()) return false;
+    const RunFolder run = runFolder(folder);
+    d->loss.clear();
+    d->dice.clear();
+    double last = 1;
+    for (const RunCurve& curve : lossCurves(readRunTable(run.metricsCsv())))
+        if (curve.name != "ramp")
+            for (const auto& [x, y] : curve.points) {
+                d->loss.add(QString::fromStdString(curve.name), x, y);
+                last = std::max(last, x);
+            }
+    for (const RunCurve& curve : validationCurves(readRunTable(run.validationCsv())))
+        for (const auto& [x, y] : curve.points) {
+            d->dice.add(QString::fromStdString(curve.name), x, y);
+            last = std::max(last, x);
+        }
+    d->loss.setIterations(last);
+    d->dice.setIterations(last);
+    d->loss.fitAxes();
+    d->dice.fitAxes();
+    d->dice.y->setRange(0, 1);
+    d->dice.chart->setTitle(d->dice.series.isEmpty() ? tr("Validation Dice per domain (none: the run did not validate)")
+                                                     : tr("Validation Dice per domain"));
+    const bool any = !d->loss.series.isEmpty() || !d->dice.series.isEmpty();
+    d->status->setText(any ? tr("Curves of %1").arg(QFileInfo(folder).fileName())
+                           : tr("%1 has no curves yet (no metrics.csv rows)").arg(QFileInfo(folder).fileName()));
+    return any;
 }
 
 void Dashboard::onProgress(const ProgressSnapshot& p) {

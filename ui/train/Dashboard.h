@@ -30,6 +30,9 @@ public:
     /// The project whose runs the history lists; `save` writes it (after a run starts or ends).
     void setProject(Project* project, std::function<void()> save);
     void refreshHistory();
+    /// Draws a past run's curves (metrics.csv, validation.csv) on the curves tab, as they were drawn
+    /// while it ran; refused (false) while a run is live. Selecting one run in the history does it.
+    bool showRun(const QString& runFolder);
     /// Overlays the curves of two run folders (metrics.csv, validation.csv) on the compare tab.
     bool compareRuns(const QString& runA, const QString& runB);
     /// Resumes a stopped run from its folder (checkpoint.pt) on `processes` processes of this
