@@ -19,7 +19,9 @@
 #include <itkSingleton.h>
 #undef private
 
+#include "common/Expect.h"
 #include "core/image/ImageIO.h"
+#include "core/util/Errors.h"
 
 using namespace dacw;
 namespace fs = std::filesystem;
@@ -39,7 +41,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const fs::path root = dir.path().toStdString();
         // The process's first call into ImageIO: a file that does not exist.
-        QVERIFY_THROWS_EXCEPTION(std::exception, readImageInfo(root / "missing.png"));
+        test::expectThrow<InputError>([&] { readImageInfo(root / "missing.png"); }, "missing.png");
         const std::set<std::string> before = singletonNames();
         QVERIFY2(!before.empty(), "the index is empty after ImageIO's first call");
 
