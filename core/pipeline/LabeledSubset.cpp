@@ -9,6 +9,9 @@ namespace dacw {
 
 namespace {
 
+constexpr const char* kSubsetFolder = "labeled-cases";
+constexpr const char* kHeldOutSuffix = "-held-out";
+
 bool sameFolder(const fs::path& a, const fs::path& b) {
     std::error_code ec;
     return fs::equivalent(a, b, ec);
@@ -39,7 +42,7 @@ std::string maskName(const std::string& caseId, const fs::path& mask) {
 LabeledSubset linkLabeledSubset(const Domain& domain, const std::vector<SubsetCase>& chosen,
                                 const std::vector<std::string>& leftOut, const fs::path& runDir, int maxHeldOut) {
     LabeledSubset s;
-    s.labeledDir = runDir / "labeled-cases" / domain.name;
+    s.labeledDir = runDir / kSubsetFolder / domain.name;
     freshFolder(s.labeledDir);
     for (const SubsetCase& sc : chosen) {
         const Case* c = domain.find(sc.caseId);
@@ -50,7 +53,7 @@ LabeledSubset linkLabeledSubset(const Domain& domain, const std::vector<SubsetCa
         link(mask, s.labeledDir / "masks" / maskName(c->id, mask));
         ++s.count;
     }
-    const fs::path held = runDir / "labeled-cases" / (domain.name + "-held-out");
+    const fs::path held = runDir / kSubsetFolder / (domain.name + kHeldOutSuffix);
     std::error_code ec;
     fs::remove_all(held, ec);
     for (const std::string& id : leftOut) {
@@ -64,6 +67,12 @@ LabeledSubset linkLabeledSubset(const Domain& domain, const std::vector<SubsetCa
     }
     if (s.heldOut > 0) s.heldOutDir = held;
     return s;
+}
+
+bool isHeldOutSubset(const fs::path& dir) {
+    const std::string name = dir.filename().string(), suffix = kHeldOutSuffix;
+    return dir.parent_path().filename() == kSubsetFolder && name.size() > suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string heldOutProblem(const fs::path& labeled, const std::vector<fs::path>& unlabeled, const std::vector<fs::path>& tests,

@@ -30,6 +30,9 @@ struct LabeledSubset {
 LabeledSubset linkLabeledSubset(const Domain& domain, const std::vector<SubsetCase>& chosen,
                                 const std::vector<std::string>& leftOut, const std::filesystem::path& runDir, int maxHeldOut);
 
+/// Whether `dir` is a held-out folder linkLabeledSubset made (a run's left-out labeled cases).
+bool isHeldOutSubset(const std::filesystem::path& dir);
+
 /// The reason the roles of a run's folders are not allowed, or empty: a test domain must be held
 /// out (neither the labeled folder nor an unlabeled one) and is never a validation domain either.
 /// The wizard shows it on its test page; checkRunRequest throws it.

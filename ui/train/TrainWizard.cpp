@@ -118,11 +118,8 @@ void TrainWizard::rememberLastRun() {
         for (const auto& u : last.unlabeledDirs)
             if (fs::is_directory(u, ec)) addUnlabeledFolder(QString::fromStdString(u.string()));
         d->rememberedTests = last.testDirs;
-        // Its labeled centre's unticked cases were tested (buildRequest links them into the run's
-        // labeled-cases folder).
-        d->rememberedTestUnticked = std::any_of(last.testDirs.begin(), last.testDirs.end(), [](const fs::path& t) {
-            return t.parent_path().filename() == "labeled-cases";
-        });
+        // Its labeled centre's unticked cases were tested (buildRequest links them as a test folder).
+        d->rememberedTestUnticked = std::any_of(last.testDirs.begin(), last.testDirs.end(), isHeldOutSubset);
         return;
     }
 }
