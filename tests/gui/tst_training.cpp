@@ -12,6 +12,7 @@
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineSeries>
+#include <QProgressBar>
 #include <QLogValueAxis>
 #include <QValueAxis>
 #include <QCheckBox>
@@ -123,6 +124,20 @@ private:
         QVERIFY(checked.count() == 1 || checked.wait(60000));
         QVERIFY2(w.findChild<QListWidget*>("unlabeledFolders")->item(0)->text().contains("images readable"),
                  qPrintable(w.findChild<QListWidget*>("unlabeledFolders")->item(0)->text()));
+        // "Add project domain" offers neither the labeled domain nor one listed already.
+        auto* toAdd = w.findChild<QComboBox*>("projectDomainToAdd");
+        const auto offered = [toAdd] {
+            QStringList names;
+            for (int i = 0; i < toAdd->count(); ++i) names << toAdd->itemText(i);
+            return names;
+        };
+        QStringList others;
+        for (size_t i = 2; i < project_.domains.size(); ++i) others << QString::fromStdString(project_.domains[i].name);
+        QCOMPARE(offered(), others);
+        w.removeUnlabeledFolder(0);
+        QCOMPARE(offered(), QStringList(QString::fromStdString(project_.domains[1].name)) + others);
+        QVERIFY(w.addUnlabeledFolder(QString::fromStdString(project_.resolve(project_.domains[1].root).string())));
+        QCOMPARE(offered(), others);
         if (shots) screenshot(&w, "wizard-3-unlabeled");
         w.next();
         // Test domains: the labeled domain is not allowed as a test domain.
@@ -268,6 +283,11 @@ private Q_SLOTS:
         QVERIFY(seriesPoints(later.diceChart()) > 0);
         QVERIFY2(later.statusLabel()->text().contains(QString::fromStdString(req.outDir.filename().string())),
                  qPrintable(later.statusLabel()->text()));
+        // The bar says how far that run got (here: finished, every planned iteration).
+        auto* bar = later.findChild<QProgressBar*>();
+        QVERIFY(bar);
+        QCOMPARE(bar->maximum(), 24);
+        QCOMPARE(bar->value(), 24);
         screenshot(&later, "dashboard-history");
     }
 

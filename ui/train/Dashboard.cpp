@@ -436,6 +436,13 @@ bool Dashboard::showRun(const QString& folder) {
     d->dice.y->setRange(0, 1);
     d->dice.chart->setTitle(d->dice.series.isEmpty() ? tr("Validation Dice per domain (none: the run did not validate)")
                                                      : tr("Validation Dice per domain"));
+    // The bar shows how far the shown run got (done / planned), not an idle empty bar.
+    const RunSummary summary = summariseRun(run);
+    bool doneOk = false, plannedOk = false;
+    const int done = QString::fromStdString(summary.iterationsDone).toInt(&doneOk);
+    const int planned = QString::fromStdString(summary.iterationsPlanned).toInt(&plannedOk);
+    d->bar->setRange(0, plannedOk && planned > 0 ? planned : std::max(1, doneOk ? done : 0));
+    d->bar->setValue(doneOk ? std::min(done, d->bar->maximum()) : 0);
     const bool any = !d->loss.series.isEmpty() || !d->dice.series.isEmpty();
     d->status->setText(any ? tr("Curves of %1").arg(QFileInfo(folder).fileName())
                            : tr("%1 has no curves yet (no metrics.csv rows)").arg(QFileInfo(folder).fileName()));

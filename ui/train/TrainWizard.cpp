@@ -161,6 +161,7 @@ bool TrainWizard::addUnlabeledFolder(const QString& folder) {
     const bool ok = u.problem.isEmpty();
     d->unlabeled.push_back(std::move(u));
     d->pages[UnlabeledPage]->recheck();
+    if (d->unlabeledChanged) d->unlabeledChanged();
     return ok;
 }
 
@@ -203,6 +204,7 @@ void TrainWizard::removeUnlabeledFolder(int row) {
     d->unlabeled.erase(d->unlabeled.begin() + row);
     delete d->unlabeledList->takeItem(row);
     d->pages[UnlabeledPage]->recheck();
+    if (d->unlabeledChanged) d->unlabeledChanged();
 }
 
 void TrainWizard::setTrainOption(const QString& key, const QString& value) {

@@ -17,10 +17,25 @@ CheckedPage* makeUnlabeledPage(TrainWizard* w, WizardState* d) {
         auto* buttons = new QHBoxLayout;
         auto* addFolder = new QPushButton(TrainWizard::tr("Add folder..."));
         d->projectDomainToAdd = new QComboBox;
-        for (const auto& pd : d->project.domains)
-            d->projectDomainToAdd->addItem(QString::fromStdString(pd.name),
-                                           QString::fromStdString(d->project.resolve(pd.root).string()));
+        d->projectDomainToAdd->setObjectName("projectDomainToAdd");
         auto* addDomain = new QPushButton(TrainWizard::tr("Add project domain"));
+        // The project's domains that can still be added: not the labeled one, none listed already.
+        auto refill = [d, addDomain] {
+            QComboBox* combo = d->projectDomainToAdd;
+            combo->clear();
+            for (const auto& pd : d->project.domains) {
+                const fs::path root = d->project.resolve(pd.root);
+                bool listed = sameFolder(root, d->labeledDir());
+                for (const auto& u : d->unlabeled) listed = listed || sameFolder(root, u.dir);
+                if (!listed) combo->addItem(QString::fromStdString(pd.name), QString::fromStdString(root.string()));
+            }
+            combo->setEnabled(combo->count() > 0);
+            addDomain->setEnabled(combo->count() > 0);
+            if (combo->count() == 0 && !d->project.domains.empty())
+                combo->setPlaceholderText(TrainWizard::tr("every other project domain is listed"));
+        };
+        unlabeledPage->onEnter = refill;
+        d->unlabeledChanged = refill;
         auto* remove = new QPushButton(TrainWizard::tr("Remove"));
         buttons->addWidget(addFolder);
         buttons->addWidget(d->projectDomainToAdd, 1);

@@ -128,6 +128,7 @@ struct WizardState {
     std::vector<UnlabeledFolder> unlabeled;
     QListWidget* unlabeledList = nullptr;
     QComboBox* projectDomainToAdd = nullptr;
+    std::function<void()> unlabeledChanged;  // after a folder is added or removed
     // test and validation
     QListWidget* testList = nullptr;
     QListWidget* validationList = nullptr;
