@@ -43,28 +43,34 @@ void checkWritable(const fs::path& out) {
 
 const char* kPretrainHelp =
     "Usage: dacw pretrain --task fundus|polyp|scgm --out FILE [--images DIR ...] [DIR ...]\n"
+    "                     [--pretext contrastive|masked] [--mask-ratio R]\n"
     "                     [--preset quick|standard|paper] [--backbone B] [--width W] [--size S]\n"
     "                     [--set key=value ...] [--iters N] [--batch B] [--lr X] [--temperature T]\n"
     "                     [--seed K] [--threads T] [--log-every N] [--cache DIR | --no-cache]\n\n"
     "Self-supervised pretraining of the ResNet encoder on every image of the given domain folders\n"
     "(labeled and unlabeled domains alike; masks are ignored; never give the test domain). The\n"
-    "images are read and normalised as `dacw train` reads them, at the training size. Pretext task:\n"
-    "contrastive (SimCLR-style): two augmented views of each image (crop and zoom, flip, rotation,\n"
-    "gamma, colour, blur, noise), the pooled encoder features through a small projection head, each\n"
-    "view must recognise its partner among the other views of the batch (NT-Xent loss).\n"
+    "images are read and normalised as `dacw train` reads them, at the training size. Pretext tasks:\n"
+    "  contrastive (default; SimCLR-style): two augmented views of each image (crop and zoom, flip,\n"
+    "    rotation, gamma, colour, blur, noise), the pooled encoder features through a small\n"
+    "    projection head, each view must recognise its partner among the other views of the batch\n"
+    "    (NT-Xent loss, --temperature);\n"
+    "  masked (SimMIM-style, dense): a share --mask-ratio (default 0.6) of each image's 16x16\n"
+    "    patches is blanked, and a linear head on the encoder's stride-16 features must restore\n"
+    "    their pixels (L1 loss on the blanked pixels). The views change only geometry (flip,\n"
+    "    rotation, zoom, shift), so the encoder keeps intensity information.\n"
     "The encoder is the one `dacw train` builds with the same --preset, --backbone, --width and\n"
     "--set options (default preset quick: ResNet-18 x0.5, 96 px); FILE loads with\n"
     "  dacw train ... --preset quick --set encoder-weights=FILE\n"
     "and a run with another encoder refuses it with a message. Defaults: --iters 300, --batch 32\n"
-    "(images, two views each), --lr 0.001 (AdamW, warm-up then cosine decay), --temperature 0.2,\n"
-    "--seed 0, progress every --log-every 10 iterations. The same seed and thread count give the\n"
-    "same file. FILE is written at the end, atomically (a temporary file, then a rename): an\n"
-    "interrupted run (Ctrl-C, exit code 130) leaves no file.\n";
+    "(images; two views each when contrastive), --lr 0.001 (AdamW, warm-up then cosine decay),\n"
+    "--temperature 0.2, --seed 0, progress every --log-every 10 iterations. The same seed and\n"
+    "thread count give the same file. FILE is written at the end, atomically (a temporary file,\n"
+    "then a rename): an interrupted run (Ctrl-C, exit code 130) leaves no file.\n";
 
 int pretrainCommand(const std::vector<std::string>& argv) {
     Args a(argv, {"no-cache"});
-    a.allowOnly({"task", "out", "images", "preset", "backbone", "width", "size", "set", "iters", "batch", "lr",
-                 "temperature", "seed", "threads", "log-every", "cache", "no-cache"});
+    a.allowOnly({"task", "out", "images", "preset", "backbone", "width", "size", "set", "iters", "batch", "lr", "temperature",
+                 "pretext", "mask-ratio", "seed", "threads", "log-every", "cache", "no-cache"});
     const Task task = Task::byName(a.require("task"));
     const fs::path out = a.require("out");
     std::vector<fs::path> dirs;
@@ -86,7 +92,17 @@ int pretrainCommand(const std::vector<std::string>& argv) {
     }
     if (c.size < 32 || c.size % 16 != 0) throw UsageError("--size must be a multiple of 16, at least 32");
     if (a.has("seed") && a.getInt("seed", 0) < 0) throw UsageError("--seed must be non-negative");
-    train::PretrainConfig p = train::pretrainConfigFor(c);
+    train::Pretext pretext;
+    try {
+        pretext = train::parsePretext(a.get("pretext", "contrastive"));
+    } catch (const train::ConfigError& e) {
+        throw UsageError(std::string("--pretext: ") + e.what());
+    }
+    train::PretrainConfig p = train::pretrainConfigFor(c, pretext);
+    p.maskRatio = a.getDouble("mask-ratio", p.maskRatio);
+    if (!(p.maskRatio > 0.0 && p.maskRatio < 1.0)) throw UsageError("--mask-ratio must be between 0 and 1 (exclusive)");
+    if (a.has("mask-ratio") && pretext != train::Pretext::Masked)
+        throw UsageError("--mask-ratio is an option of --pretext masked");
     p.iterations = a.getInt("iters", 300);
     p.batch = a.getInt("batch", 32);
     p.lr = a.getDouble("lr", p.lr);
@@ -125,8 +141,12 @@ int pretrainCommand(const std::vector<std::string>& argv) {
     std::cerr << "pretraining " << train::toString(p.backbone) << " x" << p.width << " (" << task.channels << " channel"
               << (task.channels > 1 ? "s" : "") << ", " << c.size << " px) on " << images.size() << " images: " << from.str()
               << "\n"
-              << p.iterations << " iterations of " << std::min<int64_t>(p.batch, images.size())
-              << " images (two views each), seed " << p.seed << "\n";
+              << p.iterations << " iterations of " << std::min<int64_t>(p.batch, images.size()) << " images, pretext "
+              << train::toString(p.pretext)
+              << (p.pretext == train::Pretext::Masked
+                      ? " (" + std::to_string(int(std::lround(p.maskRatio * 100))) + "% of the patches blanked)"
+                      : std::string(" (two views each)"))
+              << ", seed " << p.seed << "\n";
     stopOnInterrupt();
     train::PretrainResult r;
     try {

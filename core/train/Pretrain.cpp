@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -22,7 +23,8 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 // Generator streams of pretraining (apart from the trainer's, so a pretraining seed never
 // replays a training run's draws).
-enum : uint64_t { kPretrainInit = 101, kPretrainOrder, kPretrainViews };
+enum : uint64_t { kPretrainInit = 101, kPretrainOrder, kPretrainViews, kPretrainMask };
+constexpr int64_t kPatch = 16;  // the masked task's patch side = the encoder's output stride
 
 /// Linear - BN - ReLU - Linear on pooled encoder features (SimCLR's head; training only).
 class ContrastHeadImpl : public nn::Module {
@@ -38,7 +40,29 @@ private:
 };
 TORCH_MODULE(ContrastHead);
 
+/// One linear map per stride-16 feature pixel to the 16x16xC pixels it covers (SimMIM's head;
+/// training only).
+class PixelHeadImpl : public nn::Module {
+public:
+    PixelHeadImpl(int64_t in, int64_t channels) {
+        conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, channels * kPatch * kPatch, 1)));
+    }
+    at::Tensor forward(const at::Tensor& f) { return at::pixel_shuffle(conv->forward(f), kPatch); }
+
+private:
+    nn::Conv2d conv{nullptr};
+};
+TORCH_MODULE(PixelHead);
+
 }  // namespace
+
+std::string toString(Pretext p) { return p == Pretext::Masked ? "masked" : "contrastive"; }
+
+Pretext parsePretext(const std::string& name) {
+    if (name == "contrastive") return Pretext::Contrastive;
+    if (name == "masked") return Pretext::Masked;
+    throw ConfigError("unknown pretext task '" + name + "' (contrastive or masked)");
+}
 
 AugmentConfig PretrainConfig::contrastiveAugment() {
     AugmentConfig a;
@@ -56,8 +80,21 @@ AugmentConfig PretrainConfig::contrastiveAugment() {
     return a;
 }
 
-PretrainConfig pretrainConfigFor(const TrainConfig& t) {
+AugmentConfig PretrainConfig::maskedAugment() {
+    AugmentConfig a;
+    a.hflip = true;
+    a.rotateDeg = 10.0;
+    a.scaleMin = 1.0;
+    a.scaleMax = 1.5;
+    a.translate = 0.05;
+    a.gamma = a.saturation = a.channelMix = a.blurProb = a.noiseStd = 0.0;
+    return a;
+}
+
+PretrainConfig pretrainConfigFor(const TrainConfig& t, Pretext pretext) {
     PretrainConfig p;
+    p.pretext = pretext;
+    if (pretext == Pretext::Masked) p.augment = PretrainConfig::maskedAugment();
     p.backbone = t.backbone;
     p.width = t.width;
     p.seed = t.seed;
@@ -72,7 +109,9 @@ struct EncoderPretrainer::Private {
     PretrainConfig cfg;
     int64_t inChannels;
     ResNetEncoder encoder{nullptr};
-    ContrastHead head{nullptr};
+    ContrastHead head{nullptr};    // contrastive
+    PixelHead pixelHead{nullptr};  // masked
+    std::shared_ptr<nn::Module> headModule;
     std::unique_ptr<FusedAdamW> optimizer;
     bool bf16 = false;
 
@@ -81,16 +120,23 @@ struct EncoderPretrainer::Private {
         if (cfg.batch < 2) throw ConfigError("the contrastive batch must hold at least 2 images");
         if (!(cfg.lr > 0.0) || !std::isfinite(cfg.lr)) throw ConfigError("the learning rate must be positive");
         if (!(cfg.temperature > 0.0)) throw ConfigError("the temperature must be positive");
+        if (!(cfg.maskRatio > 0.0 && cfg.maskRatio < 1.0)) throw ConfigError("the mask ratio must be in (0, 1)");
         if (cfg.projectionDim < 2) throw ConfigError("the projection dimension must be at least 2");
         if (!(cfg.width > 0.0) || cfg.width > 4.0) throw ConfigError("width must be in (0, 4]");
         if (channels < 1) throw ConfigError("images need at least one channel");
         encoder = ResNetEncoder(cfg.backbone, cfg.width, channels);
-        head = ContrastHead(encoder->highChannels(), cfg.projectionDim);
+        if (cfg.pretext == Pretext::Masked) {
+            pixelHead = PixelHead(encoder->highChannels(), channels);
+            headModule = pixelHead.ptr();
+        } else {
+            head = ContrastHead(encoder->highChannels(), cfg.projectionDim);
+            headModule = head.ptr();
+        }
         initializeWeights(*encoder, detail::mixSeed(cfg.seed, kPretrainInit, 0));
-        initializeWeights(*head, detail::mixSeed(cfg.seed, kPretrainInit, 1));
+        initializeWeights(*headModule, detail::mixSeed(cfg.seed, kPretrainInit, 1));
         if (cfg.channelsLast) toChannelsLast(*encoder);
         std::vector<at::Tensor> params = encoder->parameters();
-        for (auto& p : head->parameters()) params.push_back(p);
+        for (auto& p : headModule->parameters()) params.push_back(p);
         optimizer = std::make_unique<FusedAdamW>(params, cfg.lr, cfg.weightDecay);
         bf16 = cfg.bf16 && cpuSupportsBf16();
     }
@@ -118,6 +164,29 @@ struct EncoderPretrainer::Private {
         return at::cat(v, 0);
     }
 
+    // The masked task's input: one geometric view per image [B,C,H,W] (normalised), and the mask
+    // [B,1,H,W] (1 = blanked) with round(maskRatio * patches) patches of each image blanked.
+    std::pair<at::Tensor, at::Tensor> maskedView(const TensorDataset& data, int64_t it) const {
+        torch::NoGradGuard noGrad;
+        const int64_t n = data.size(), b = std::min(cfg.batch, n);
+        at::Generator order = detail::generatorFor(cfg.seed, kPretrainOrder, uint64_t(it));
+        at::Tensor idx = at::randperm(n, order, at::TensorOptions().dtype(at::kLong)).slice(0, 0, b);
+        at::Generator gen = detail::generatorFor(cfg.seed, kPretrainViews, uint64_t(it));
+        at::Tensor x = weakAugment({data.images.index_select(0, idx), at::Tensor()}, cfg.augment, gen).images;
+        x = normalizeImages(x, cfg.augment.normalization);
+        const int64_t gh = x.size(2) / kPatch, gw = x.size(3) / kPatch, patches = gh * gw;
+        const int64_t masked = std::clamp<int64_t>(std::llround(cfg.maskRatio * double(patches)), 1, patches - 1);
+        at::Generator maskGen = detail::generatorFor(cfg.seed, kPretrainMask, uint64_t(it));
+        at::Tensor grid = at::zeros({b, patches});
+        for (int64_t i = 0; i < b; ++i) {
+            at::Tensor pick = at::randperm(patches, maskGen, at::TensorOptions().dtype(at::kLong)).slice(0, 0, masked);
+            grid[i].index_fill_(0, pick, 1.0);
+        }
+        at::Tensor mask =
+            grid.view({b, 1, gh, 1, gw, 1}).expand({b, 1, gh, kPatch, gw, kPatch}).reshape({b, 1, gh * kPatch, gw * kPatch});
+        return {x, mask.contiguous()};
+    }
+
     // NT-Xent over 2B views: the positive of view i is view (i + B) mod 2B; the other 2B - 2 are
     // negatives; a view is never compared with itself.
     at::Tensor contrastiveLoss(const at::Tensor& projected) const {
@@ -129,16 +198,32 @@ struct EncoderPretrainer::Private {
         return F::cross_entropy(sim, target);
     }
 
+    // L1 between the reconstruction and the view, over the blanked pixels of all channels.
+    static at::Tensor maskedLoss(const at::Tensor& reconstruction, const at::Tensor& target, const at::Tensor& mask) {
+        at::Tensor err = (reconstruction.to(at::kFloat) - target).abs() * mask;
+        return err.sum() / (mask.sum() * double(target.size(1)));
+    }
+
     double step(const TensorDataset& data, int64_t it) {
-        at::Tensor x = views(data, it);
-        if (cfg.channelsLast) x = x.contiguous(at::MemoryFormat::ChannelsLast);
         encoder->train();
-        head->train();
+        headModule->train();
         optimizer->setLr(lrAt(it));
         for (auto& p : encoder->parameters()) p.mutable_grad() = at::Tensor();
-        for (auto& p : head->parameters()) p.mutable_grad() = at::Tensor();
+        for (auto& p : headModule->parameters()) p.mutable_grad() = at::Tensor();
         at::Tensor loss;
-        {
+        if (cfg.pretext == Pretext::Masked) {
+            auto [target, mask] = maskedView(data, it);
+            at::Tensor x = target * (1.0 - mask);
+            if (cfg.channelsLast) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+            at::Tensor reconstruction;
+            {
+                AutocastGuard autocast(bf16, c10::DeviceType::CPU);
+                reconstruction = pixelHead->forward(encoder->forward(x).high);
+            }
+            loss = maskedLoss(reconstruction, target, mask);
+        } else {
+            at::Tensor x = views(data, it);
+            if (cfg.channelsLast) x = x.contiguous(at::MemoryFormat::ChannelsLast);
             AutocastGuard autocast(bf16, c10::DeviceType::CPU);
             at::Tensor f = encoder->forward(x).high;
             at::Tensor pooled = f.mean({2, 3});

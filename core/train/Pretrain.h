@@ -1,9 +1,14 @@
 #pragma once
 // Self-supervised pretraining of the segmentation network's ResNet encoder on images alone
-// (labeled and unlabeled domains, masks ignored), for `dacw pretrain`. The pretext task is
-// contrastive (SimCLR-style, NT-Xent): two augmented views of each image, the encoder's pooled
-// layer4 features through a small projection head, each view must pick out its partner among
-// the other 2B - 1 views of the batch. The result is written in exactly the layout
+// (labeled and unlabeled domains, masks ignored), for `dacw pretrain`. Two pretext tasks:
+// - contrastive (SimCLR-style, NT-Xent): two augmented views of each image, the encoder's pooled
+//   layer4 features through a small projection head, each view must pick out its partner among
+//   the other 2B - 1 views of the batch;
+// - masked (SimMIM-style, dense): a random share of the 16x16 patches of each image is blanked
+//   (set to 0, the normalised mean), the encoder's stride-16 features go through one linear
+//   1x1 convolution to 16x16xC values per feature pixel, and the L1 error to the original pixels
+//   counts on the blanked patches only. Views are geometric only, so intensity is kept.
+// The result is written in exactly the layout
 // loadEncoderWeights reads (torch::save of a ResNetEncoder), so `dacw train --set
 // encoder-weights=FILE` starts from it. Declarations here are torch-light (ATen tensors only).
 #include <ATen/core/Tensor.h>
@@ -21,7 +26,13 @@
 
 namespace dacw::train {
 
+enum class Pretext { Contrastive, Masked };
+std::string toString(Pretext p);
+/// "contrastive" or "masked"; throws ConfigError otherwise.
+Pretext parsePretext(const std::string& name);
+
 struct PretrainConfig {
+    Pretext pretext = Pretext::Contrastive;
     // The encoder: must be the one the training run builds (backbone, width, input channels).
     Backbone backbone = Backbone::ResNet18;
     double width = 1.0;
@@ -32,6 +43,7 @@ struct PretrainConfig {
     int64_t warmup = -1;           // warm-up iterations; -1 = 5% of the iterations
     double temperature = 0.2;      // NT-Xent temperature
     int64_t projectionDim = 64;    // output of the projection head
+    double maskRatio = 0.6;        // masked: share of the 16x16 patches blanked, in (0, 1)
     uint64_t seed = 0;
     int threads = 0;               // intra-op threads; 0 = leave LibTorch's setting
     bool bf16 = true;              // bfloat16 autocast where the CPU has AVX-512 BF16
@@ -43,16 +55,19 @@ struct PretrainConfig {
     /// The default views: flip, rotation +-15 degrees, zoom 1.0-2.0 (crops of 50-100% of the
     /// side), shift +-10%, gamma, saturation, colour mix, blur (p 0.5) and noise.
     static AugmentConfig contrastiveAugment();
+    /// The masked task's views: flip, rotation +-10 degrees, zoom 1.0-1.5, shift +-5%; no
+    /// photometric change (the target is the picture's own intensities).
+    static AugmentConfig maskedAugment();
 };
 
 /// The pretraining configuration whose encoder matches a training configuration's (backbone,
 /// width), with its seed, threads, bf16 / channels-last and normalisation.
-PretrainConfig pretrainConfigFor(const TrainConfig& train);
+PretrainConfig pretrainConfigFor(const TrainConfig& train, Pretext pretext = Pretext::Contrastive);
 
 struct PretrainProgress {
     int64_t iteration = 0;         // completed iterations
     int64_t total = 0;
-    double loss = 0.0;             // NT-Xent of this iteration
+    double loss = 0.0;             // the pretext loss of this iteration (NT-Xent, or L1 on masked pixels)
     double meanLoss = 0.0;         // mean over the last 10 iterations
     double imagesPerSecond = 0.0;  // images (not views) per second over the last iterations
     double seconds = 0.0;          // wall time since the start

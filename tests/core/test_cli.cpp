@@ -99,6 +99,32 @@ private Q_SLOTS:
         QCOMPARE(pre.code, 0);
         QVERIFY2(pre.err.contains("iteration 2/2 loss") && pre.err.contains("img/s"), qPrintable(pre.err));
         QVERIFY(fs::exists(out.toStdString()) && !fs::exists(out.toStdString() + ".partial"));
+        // The masked pretext writes a file of the same encoder; its options are checked first.
+        const QString maskedOut = QString::fromStdString((dir() / "enc-masked.pt").string());
+        const QStringList masked = {"pretrain", "--task",    "polyp", "--size",     "32",    "--iters", "2", "--batch",
+                                    "4",        "--threads", "1",     "--no-cache", "--out", maskedOut, a};
+        Result unknown = run(QStringList(masked) << "--pretext"
+                                                 << "jigsaw");
+        QCOMPARE(unknown.code, 2);
+        QVERIFY2(unknown.err.contains("unknown pretext task 'jigsaw'"), qPrintable(unknown.err));
+        Result ratio = run(QStringList(masked) << "--pretext"
+                                               << "masked"
+                                               << "--mask-ratio"
+                                               << "1");
+        QCOMPARE(ratio.code, 2);
+        QVERIFY2(ratio.err.contains("--mask-ratio must be between 0 and 1"), qPrintable(ratio.err));
+        Result ratioAlone = run(QStringList(masked) << "--mask-ratio"
+                                                    << "0.5");
+        QCOMPARE(ratioAlone.code, 2);
+        QVERIFY2(ratioAlone.err.contains("option of --pretext masked"), qPrintable(ratioAlone.err));
+        QVERIFY(!fs::exists(maskedOut.toStdString()));
+        Result m = run(QStringList(masked) << "--pretext"
+                                           << "masked"
+                                           << "--mask-ratio"
+                                           << "0.5");
+        QCOMPARE(m.code, 0);
+        QVERIFY2(m.err.contains("pretext masked (50% of the patches blanked)"), qPrintable(m.err));
+        QCOMPARE(fs::file_size(maskedOut.toStdString()), fs::file_size(out.toStdString()));
         // The same preset trains from it; another width is refused with a message, not a crash.
         const QStringList train = {"train", "--task", "polyp", "--labeled", a, "--unlabeled", b, "--method", "supervised",
                                    "--iters", "1", "--size", "32", "--threads", "1", "--no-cache", "--no-predictions",
@@ -106,6 +132,9 @@ private Q_SLOTS:
                                    "--set", "encoder-weights=" + out};
         Result ok = run(QStringList(train) << "--out" << QString::fromStdString((dir() / "run-ok").string()));
         QCOMPARE(ok.code, 0);
+        QStringList fromMasked = train;
+        fromMasked.last() = "encoder-weights=" + maskedOut;
+        QCOMPARE(run(fromMasked << "--out" << QString::fromStdString((dir() / "run-masked").string())).code, 0);
         Result bad = run(QStringList(train) << "--width" << "0.25" << "--out" << QString::fromStdString((dir() / "run-bad").string()));
         QCOMPARE(bad.code, 1);
         QVERIFY2(bad.err.contains("do not match this encoder") && bad.err.contains("enc.pt"), qPrintable(bad.err));
