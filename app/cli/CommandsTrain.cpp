@@ -263,7 +263,7 @@ int trainCommand(const std::vector<std::string>& argv) {
 
 int predictCommand(const std::vector<std::string>& argv) {
     Args a(argv, {});
-    a.allowOnly({"model", "input", "out", "threads", "task", "batch"});
+    a.allowOnly({"model", "input", "out", "threads", "task", "batch", "tta"});
     const fs::path model = a.require("model"), input = a.require("input"), out = a.require("out");
     const int batch = a.getInt("batch", 4);
     if (batch < 1 || batch > 256) throw UsageError("--batch must be in 1..256");
@@ -271,7 +271,10 @@ int predictCommand(const std::vector<std::string>& argv) {
     std::unique_ptr<Task> task;
     if (a.has("task")) task = std::make_unique<Task>(Task::byName(a.get("task")));
     PredictStats stats;
-    auto files = predictPath(model, input, out, a.getInt("threads", 0), &scores, task.get(), batch, &stats);
+    const std::string tta = a.get("tta", "");
+    if (a.has("tta") && tta != "none" && tta != "flip" && tta != "flip-scales")
+        throw UsageError("--tta must be none, flip or flip-scales");
+    auto files = predictPath(model, input, out, a.getInt("threads", 0), &scores, task.get(), batch, &stats, tta);
     std::cout << "wrote " << files.size() << " prediction(s) to " << out.string();
     if (stats.seconds > 0)
         std::cout << std::fixed << std::setprecision(2) << " in " << stats.seconds << " s (" << double(stats.images) / stats.seconds
@@ -376,12 +379,15 @@ std::vector<Command> trainCommands() {
         {"train", "train DAC (or a baseline) and evaluate on unseen domains", kTrainHelp, trainCommand},
         {"predict", "segment images with a trained run, in each image's own geometry",
          "Usage: dacw predict --model RUNDIR|model.pt --input DIR|FILE --out DIR [--threads T] [--task T]\n"
-         "                    [--batch B]\n\n"
+         "                    [--batch B] [--tta none|flip|flip-scales]\n\n"
          "Writes one label map per image (PNG for photos, NIfTI for volumes) with the input's size,\n"
          "spacing, origin and direction. Volumes are predicted slice by slice. A DICOM folder is read\n"
          "as one series. With --task, cases that have masks are scored too. A folder is predicted B\n"
          "images at a time (default 4), the next batch read and the last one written while the network\n"
-         "runs; the throughput (images/s) is printed.\n",
+         "runs; the throughput (images/s) is printed. Test-time augmentation is the run's own (its\n"
+         "--set tta, by default flip: the mean of the image's and its mirror image's probabilities;\n"
+         "models exported before the option: none); --tta overrides it (flip-scales: also at 0.75\n"
+         "and 1.25 times the size, 6 passes).\n",
          predictCommand},
         {"label-next", "rank cases by how much a co-training run's two sub-models disagree",
          "Usage: dacw label-next --run RUNDIR [--all] [--count N] [--maps DIR] [--json] DIR...\n\n"

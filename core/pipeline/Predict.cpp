@@ -171,14 +171,26 @@ void evaluateDomain(const train::Predictor& p, const Domain& d, const Task& task
     }
 }
 
+std::string modelTta(const std::string& userMetadata) {
+    try {
+        const json meta = json::parse(userMetadata);
+        if (meta.contains("tta")) return meta.at("tta").get<std::string>();
+    } catch (const std::exception&) {
+        // No or foreign metadata: no augmentation.
+    }
+    return "none";
+}
+
 std::vector<fs::path> predictPath(const fs::path& model, const fs::path& input, const fs::path& outDir, int threads,
-                                  EvaluationResult* scores, const Task* task, int batch, PredictStats* stats) {
+                                  EvaluationResult* scores, const Task* task, int batch, PredictStats* stats,
+                                  const std::string& tta) {
     const fs::path modelFile = RunFolder::modelIn(model);
     std::error_code ec;
     if (!fs::exists(modelFile, ec)) throw InputError("No exported model at " + modelFile.string());
     std::unique_ptr<train::Predictor> p;
     try {
         p = std::make_unique<train::Predictor>(modelFile.string(), "cpu", threads);
+        p->setTta(train::parseTta(tta.empty() ? modelTta(p->info().userMetadata) : tta));
     } catch (const train::TrainError& e) {
         throw InputError(e.what());
     }

@@ -26,11 +26,14 @@ struct PredictStats {
     double networkSeconds = 0.0;  // of which the network ran (reading, resampling and writing overlap it)
 };
 /// A folder is predicted in batches of `batch` images, read ahead and written behind on their own
-/// threads while the network runs.
+/// threads while the network runs. `tta` ("none", "flip", "flip-scales"; train::Tta) overrides
+/// the test-time augmentation the run chose (its model's metadata "tta"; none when absent).
 std::vector<std::filesystem::path> predictPath(const std::filesystem::path& model, const std::filesystem::path& input,
                                                const std::filesystem::path& outDir, int threads = 0,
-                                               EvaluationResult* scores = nullptr, const Task* task = nullptr,
-                                               int batch = 4, PredictStats* stats = nullptr);
+                                               EvaluationResult* scores = nullptr, const Task* task = nullptr, int batch = 4,
+                                               PredictStats* stats = nullptr, const std::string& tta = {});
+/// The test-time augmentation a model's metadata asks for ("none" when it says nothing).
+std::string modelTta(const std::string& userMetadata);
 
 /// Scores a folder of predicted label maps against reference masks (a domain folder, or a
 /// folder of masks), matched by file stem.

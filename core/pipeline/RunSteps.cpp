@@ -254,8 +254,10 @@ TrainedRun trainRun(const train::TrainConfig& cfg, const RunTensors& data, const
 
 fs::path exportRunModel(const train::CoTrainer& trainer, const RunFolder& folder, const RunRequest& req,
                         const train::TrainConfig& cfg, const Domain& labeled) {
-    const nlohmann::json meta = {
-        {"task", req.task.name}, {"method", train::toString(cfg.method)}, {"labeled_domain", labeled.name}};
+    const nlohmann::json meta = {{"task", req.task.name},
+                                 {"method", train::toString(cfg.method)},
+                                 {"labeled_domain", labeled.name},
+                                 {"tta", train::toString(cfg.tta)}};
     trainer.exportModel(folder.model().string(), "chosen", meta.dump());
     return folder.model();
 }
@@ -265,6 +267,7 @@ EvaluationResult testRun(const fs::path& model, const train::TrainConfig& cfg, c
     EvaluationResult r;
     if (!req.testUnusedLabeled && req.testDirs.empty()) return r;
     train::Predictor predictor(model.string(), cfg.device, cfg.threads);
+    predictor.setTta(cfg.tta);
     const RunFolder* out = req.savePredictions ? &folder : nullptr;
     if (req.testUnusedLabeled) {
         const std::set<std::string> used(chosen.begin(), chosen.end());

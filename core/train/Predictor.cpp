@@ -149,6 +149,50 @@ struct Predictor::Private {
     torch::Device device{torch::kCPU};
     bool bf16 = false;
     bool channelsLast = true;
+    Tta tta = Tta::None;
+
+    // Class probabilities of one chunk [n,C,H,W] on the device, without augmentation.
+    at::Tensor probabilities(const at::Tensor& x) {
+        at::Tensor in = x.contiguous(channelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+        at::Tensor logits;
+        {
+            AutocastGuard ac(bf16, device.type());
+            logits = net->forward(in).logits;
+        }
+        return torch::softmax(logits.to(at::kFloat), 1);
+    }
+    // Mirror (and scale) copies, each mapped back to [n,K,H,W], then averaged.
+    at::Tensor augmented(const at::Tensor& x) {
+        if (tta == Tta::None) return probabilities(x);
+        const int64_t h = x.size(2), w = x.size(3);
+        std::vector<double> scales{1.0};
+        if (tta == Tta::FlipScales) scales = {0.75, 1.0, 1.25};
+        at::Tensor sum;
+        int passes = 0;
+        for (double s : scales) {
+            at::Tensor xs = x;
+            const int64_t hs = std::max<int64_t>(16, int64_t(std::lround(double(h) * s / 16.0)) * 16);
+            const int64_t ws = std::max<int64_t>(16, int64_t(std::lround(double(w) * s / 16.0)) * 16);
+            const bool resized = hs != h || ws != w;
+            if (resized)
+                xs = torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
+                                                               .size(std::vector<int64_t>{hs, ws})
+                                                               .mode(torch::kBilinear)
+                                                               .align_corners(false));
+            for (bool mirrored : {false, true}) {
+                at::Tensor p = probabilities(mirrored ? xs.flip({3}) : xs);
+                if (mirrored) p = p.flip({3});
+                if (resized)
+                    p = torch::nn::functional::interpolate(p, torch::nn::functional::InterpolateFuncOptions()
+                                                                  .size(std::vector<int64_t>{h, w})
+                                                                  .mode(torch::kBilinear)
+                                                                  .align_corners(false));
+                sum = sum.defined() ? sum + p : p;
+                ++passes;
+            }
+        }
+        return sum / double(passes);
+    }
 };
 
 Predictor::Predictor(const std::string& path, const std::string& device, int threads) : d_(std::make_unique<Private>()) {
@@ -203,6 +247,9 @@ void Predictor::setChannelsLast(bool on) {
             p.set_data(p.data().contiguous(on ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
 }
 
+void Predictor::setTta(Tta tta) { d_->tta = tta; }
+Tta Predictor::tta() const { return d_->tta; }
+
 at::Tensor Predictor::predict(const at::Tensor& images, int64_t batch) const {
     if (images.dim() != 4 || images.size(1) != d_->info.inChannels)
         throw ConfigError("predict expects images [N," + std::to_string(d_->info.inChannels) + ",H,W], got " +
@@ -212,13 +259,7 @@ at::Tensor Predictor::predict(const at::Tensor& images, int64_t batch) const {
     for (int64_t i = 0; i < images.size(0); i += std::max<int64_t>(1, batch)) {
         const int64_t e = std::min(images.size(0), i + std::max<int64_t>(1, batch));
         at::Tensor x = images.slice(0, i, e).to(d_->device, at::kFloat);
-        x = x.contiguous(d_->channelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
-        at::Tensor logits;
-        {
-            AutocastGuard ac(d_->bf16, d_->device.type());
-            logits = d_->net->forward(x).logits;
-        }
-        out.push_back(torch::softmax(logits.to(at::kFloat), 1).cpu().contiguous());
+        out.push_back(d_->augmented(x).cpu().contiguous());
     }
     return torch::cat(out, 0);
 }

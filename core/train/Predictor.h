@@ -45,6 +45,9 @@ public:
     void setBf16(bool on);
     /// Channels-last weights and inputs (default: on).
     void setChannelsLast(bool on);
+    /// Test-time augmentation of predict() (TrainConfig.h; default: none).
+    void setTta(Tta tta);
+    Tta tta() const;
 
 private:
     struct Private;

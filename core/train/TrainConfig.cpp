@@ -44,6 +44,7 @@ const Names<LrSchedule> kSchedules{
     {{LrSchedule::Auto, "auto"}, {LrSchedule::Constant, "constant"}, {LrSchedule::Poly, "poly"}}};
 const Names<CpsWeighting> kCpsWeightings{{{CpsWeighting::None, "none"}, {CpsWeighting::Confidence, "confidence"}}};
 const Names<CpsPrior> kCpsPriors{{{CpsPrior::None, "none"}, {CpsPrior::Em, "em"}}};
+const Names<Tta> kTtas{{{Tta::None, "none"}, {Tta::Flip, "flip"}, {Tta::FlipScales, "flip-scales"}}};
 const Names<Resize> kResizes{{{Resize::Letterbox, "letterbox"}, {Resize::Stretch, "stretch"}}};
 const Names<PredictPrior> kPredictPriors{{{PredictPrior::Labeled, "labeled"}, {PredictPrior::Unlabeled, "unlabeled"}}};
 const Names<Normalization> kNorms{{{Normalization::None, "none"},
@@ -176,6 +177,8 @@ const std::vector<Option>& options() {
         DBL("cps-prior-momentum", cpsPriorMomentum),
         Option{"predict-prior", [](const TrainConfig& c) { return toString(c.predictPrior); },
                [](TrainConfig& c, const std::string& v) { c.predictPrior = parsePredictPrior(v); }},
+        Option{"tta", [](const TrainConfig& c) { return toString(c.tta); },
+               [](TrainConfig& c, const std::string& v) { c.tta = parseTta(v); }},
         BOOL("dice-background", diceIncludeBackground),
         BOOL("aug-hflip", augment.hflip),
         BOOL("aug-vflip", augment.vflip),
@@ -252,6 +255,8 @@ std::string toString(CpsPrior p) { return kCpsPriors.name(p); }
 CpsPrior parseCpsPrior(const std::string& s) { return kCpsPriors.parse(s, "cps prior"); }
 std::string toString(PredictPrior p) { return kPredictPriors.name(p); }
 PredictPrior parsePredictPrior(const std::string& s) { return kPredictPriors.parse(s, "predict prior"); }
+std::string toString(Tta t) { return kTtas.name(t); }
+Tta parseTta(const std::string& s) { return kTtas.parse(s, "test-time augmentation"); }
 std::string toString(Resize r) { return kResizes.name(r); }
 Resize parseResize(const std::string& s) { return kResizes.parse(s, "resize"); }
 Method parseMethod(const std::string& s) { return kMethods.parse(s, "method"); }

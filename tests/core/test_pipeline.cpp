@@ -281,6 +281,8 @@ private Q_SLOTS:
             QVERIFY2(v == "true" || v == "false", k);
         }
         QVERIFY(readText(run / "log.txt").find("kernels: bf16 ") != std::string::npos);
+        // Test-time augmentation: flip by default, recorded; `dacw predict` below reads it from the model.
+        QCOMPARE(QString::fromStdString(cfg["train"]["tta"].get<std::string>()), QString("flip"));
         {
             // metrics.csv: one row per iteration here, elapsed seconds increasing.
             std::ifstream csv(run / "metrics.csv");
@@ -315,6 +317,11 @@ private Q_SLOTS:
         QVERIFY2(ev.code == 0, qPrintable(ev.err));
         auto e = nlohmann::json::parse(readText(dir() / "eval.json"));
         QCOMPARE(e["domains"]["centre-c"]["dice"]["disc"].get<double>(), m["domains"]["centre-c"]["dice"]["disc"].get<double>());
+        QCOMPARE(e["domains"]["centre-c"]["dice"]["cup"].get<double>(), m["domains"]["centre-c"]["dice"]["cup"].get<double>());
+        QCOMPARE(dacw({"predict", "--model", s(run), "--input", s(demo() / "fundus/centre-c"), "--out", s(dir() / "p2"), "--tta",
+                       "mirror"})
+                     .code,
+                 2);
 
         // label-next: the run's two sub-models rank centre C's cases (all have masks: --all),
         // most disagreement first, as JSON and as lines; without --all nothing is left to rank.

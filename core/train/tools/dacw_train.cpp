@@ -144,11 +144,21 @@ int makeSynthetic(const Args& a) {
 }
 
 int predict(const Args& a) {
-    std::string device = "cpu";
-    for (const auto& [k, v] : a.options)
+    std::string device = "cpu", tta;
+    for (const auto& [k, v] : a.options) {
         if (k == "device") device = v;
+        if (k == "tta") tta = v;
+    }
     if (a.input.empty() || a.out.empty()) throw std::invalid_argument("--predict needs --input and --out");
     Predictor p(a.predict, device);
+    // The run's own test-time augmentation (its metadata, as dacw predict reads it) unless --tta.
+    if (tta.empty()) {
+        const std::string& meta = p.info().userMetadata;
+        const std::string key = "\"tta\":\"";
+        const auto at = meta.find(key);
+        tta = at == std::string::npos ? "none" : meta.substr(at + key.size(), meta.find('"', at + key.size()) - at - key.size());
+    }
+    p.setTta(parseTta(tta));
     TensorDataset d = TensorDataset::load(a.input);
     at::Tensor probs = p.predict(d.images);
     torch::save(probs, a.out);
@@ -315,7 +325,9 @@ int trainRanked(const Args& a, TrainConfig cfg, const std::shared_ptr<Distribute
     for (const auto& m : r.messages) std::cout << m << "\n";
     if (tty) std::cout << "\n";
     const std::string modelPath = (fs::path(a.out) / "model.pt").string();
-    trainer.exportModel(modelPath, "chosen", "{\"tool\":\"dacw-train\",\"method\":\"" + toString(cfg.method) + "\"}");
+    trainer.exportModel(
+        modelPath, "chosen",
+        "{\"tool\":\"dacw-train\",\"method\":\"" + toString(cfg.method) + "\",\"tta\":\"" + toString(cfg.tta) + "\"}");
     std::cout << (r.status == RunStatus::Cancelled ? "cancelled" : "finished") << " at iteration " << r.iterations << " in "
               << hms(r.seconds) << " (data wait " << std::setprecision(3) << 100.0 * r.dataWaitFraction << "%, "
               << r.skippedSteps << " skipped steps); exported sub-model " << r.chosen << " to " << modelPath << "\n";
