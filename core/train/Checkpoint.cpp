@@ -32,13 +32,14 @@ std::string runIdentity(const TrainConfig& cfg, const NetworkSpec& spec, int64_t
     // The class-prior buffers are part of the checkpoint only when priors are estimated.
     if (cfg.cpsPrior != CpsPrior::None) os << " cps-prior=" << toString(cfg.cpsPrior);
     if (cfg.predictPrior != PredictPrior::Labeled) os << " predict-prior=" << toString(cfg.predictPrior);
+    if (cfg.averageFrom < 1.0) os << " average-from=" << cfg.averageFrom;
     // (A checkpoint written before the option existed matches a run with predict-prior labeled.)
     return os.str();
 }
 
 void writeCheckpoint(const std::string& path, const TrainConfig& cfg, const std::string& identity,
                      const CheckpointCounters& counters, const std::vector<SubModel>& models,
-                     const std::vector<std::unique_ptr<ParamOptimizer>>& optimizers) {
+                     const std::vector<std::unique_ptr<ParamOptimizer>>& optimizers, const WeightAverages& averages) {
     torch::serialize::OutputArchive ar;
     writeString(ar, "dacw_kind", kCheckpointKind);
     ar.write("version", at::tensor(kCheckpointVersion));
@@ -57,11 +58,17 @@ void writeCheckpoint(const std::string& path, const TrainConfig& cfg, const std:
         ar.write("model_" + letter(m), model);
         ar.write("optim_" + letter(m), optim);
     }
+    if (averages.count > 0) {
+        ar.write("average_count", at::tensor(averages.count));
+        for (size_t m = 0; m < averages.tensors.size(); ++m)
+            for (size_t k = 0; k < averages.tensors[m].size(); ++k)
+                ar.write("average_" + letter(m) + "_" + std::to_string(k), averages.tensors[m][k].detach().cpu().contiguous());
+    }
     saveArchiveAtomically(ar, path);
 }
 
 CheckpointCounters readCheckpoint(const std::string& path, const std::string& identity, std::vector<SubModel>& models,
-                                  std::vector<std::unique_ptr<ParamOptimizer>>& optimizers) {
+                                  std::vector<std::unique_ptr<ParamOptimizer>>& optimizers, WeightAverages* averages) {
     torch::serialize::InputArchive ar;
     loadArchive(ar, path, "checkpoint");
     std::string kind;
@@ -105,6 +112,19 @@ CheckpointCounters readCheckpoint(const std::string& path, const std::string& id
         counters.nanStreak = static_cast<int>(streak.item<int64_t>());
         counters.skipped = skip.item<int64_t>();
         counters.chosen = ch;
+        if (averages) {
+            at::Tensor count;
+            averages->count = ar.try_read("average_count", count) ? count.item<int64_t>() : 0;
+            for (size_t m = 0; averages->count > 0 && m < averages->tensors.size(); ++m)
+                for (size_t k = 0; k < averages->tensors[m].size(); ++k) {
+                    at::Tensor t;
+                    ar.read("average_" + letter(m) + "_" + std::to_string(k), t);
+                    at::Tensor& dst = averages->tensors[m][k];
+                    if (!t.sizes().equals(dst.sizes()))
+                        throw FileFormatError("checkpoint '" + path + "': a weight average has the wrong shape");
+                    dst.copy_(t);
+                }
+        }
     } catch (const FileFormatError&) {
         throw;
     } catch (const std::exception& e) {

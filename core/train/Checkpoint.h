@@ -21,19 +21,28 @@ struct CheckpointCounters {
     std::string chosen = "A";
 };
 
+// The running means of weight averaging (TrainConfig::averageFrom): per sub-model, its network's
+// parameters then floating-point buffers, in named_parameters / named_buffers order; `count`
+// steps went into them (0: none yet, and nothing is stored).
+struct WeightAverages {
+    int64_t count = 0;
+    std::vector<std::vector<at::Tensor>> tensors;
+};
+
 // What must match between a checkpoint and the run that resumes it.
 std::string runIdentity(const TrainConfig& cfg, const NetworkSpec& spec, int64_t size);
 
 // Writes the checkpoint atomically; `cfg` is stored as text, for people reading the file.
 void writeCheckpoint(const std::string& path, const TrainConfig& cfg, const std::string& identity,
                      const CheckpointCounters& counters, const std::vector<SubModel>& models,
-                     const std::vector<std::unique_ptr<ParamOptimizer>>& optimizers);
+                     const std::vector<std::unique_ptr<ParamOptimizer>>& optimizers, const WeightAverages& averages = {});
 
 // Loads the weights and optimiser states into `models` and `optimizers` (as they come from the
 // file: the caller restores device and memory layout) and returns the counters. Throws
 // FileFormatError when the file is not a checkpoint, is newer, belongs to a run of another
-// `identity`, or is incomplete or corrupt.
+// `identity`, or is incomplete or corrupt. `averages`, when given, receives the file's weight
+// averages (count 0 when it holds none); its tensors must have the shapes the run keeps.
 CheckpointCounters readCheckpoint(const std::string& path, const std::string& identity, std::vector<SubModel>& models,
-                                  std::vector<std::unique_ptr<ParamOptimizer>>& optimizers);
+                                  std::vector<std::unique_ptr<ParamOptimizer>>& optimizers, WeightAverages* averages = nullptr);
 
 }  // namespace dacw::train::detail

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <sstream>
@@ -39,6 +40,48 @@ struct CoTrainer::Private : CoTrainStep {
     std::string chosen = "A";
     std::map<std::string, DomainDice> lastValidation;
     std::vector<std::string> pendingMessages;
+    WeightAverages averages;  // weight averaging (cfg.averageFrom < 1)
+
+    // The iteration after which steps are averaged; -1 when averaging is off.
+    int64_t averageAfter() const {
+        return cfg.averageFrom >= 1.0 ? -1 : int64_t(std::floor(cfg.averageFrom * double(cfg.iterations)));
+    }
+    // Sub-model m's network weights and floating-point buffers (the BatchNorm statistics).
+    std::vector<at::Tensor> averagedState(size_t m) const {
+        std::vector<at::Tensor> out;
+        for (const auto& p : models[m]->net->parameters()) out.push_back(p);
+        for (const auto& b : models[m]->net->buffers())
+            if (b.is_floating_point()) out.push_back(b);
+        return out;
+    }
+    // Adds the current weights to the running means (the first call copies them).
+    void accumulateAverages() {
+        torch::NoGradGuard noGrad;
+        if (averages.count == 0) {
+            averages.tensors.clear();
+            for (size_t m = 0; m < models.size(); ++m) {
+                std::vector<at::Tensor> copy;
+                for (const auto& t : averagedState(m)) copy.push_back(t.detach().clone());
+                averages.tensors.push_back(std::move(copy));
+            }
+            averages.count = 1;
+            return;
+        }
+        ++averages.count;
+        const double w = 1.0 / double(averages.count);
+        for (size_t m = 0; m < models.size(); ++m) {
+            const auto state = averagedState(m);
+            for (size_t k = 0; k < state.size(); ++k) averages.tensors[m][k].lerp_(state[k].detach(), w);
+        }
+    }
+    // Replaces every sub-model's network weights with the running means.
+    void applyAverages() {
+        torch::NoGradGuard noGrad;
+        for (size_t m = 0; m < models.size(); ++m) {
+            const auto state = averagedState(m);
+            for (size_t k = 0; k < state.size(); ++k) state[k].detach().copy_(averages.tensors[m][k]);
+        }
+    }
 
     explicit Private(TrainConfig c) : CoTrainStep(std::move(c)) {
         validateConfig(cfg);
@@ -83,6 +126,7 @@ struct CoTrainer::Private : CoTrainStep {
         skipped = 0;
         chosen = "A";
         lastValidation.clear();
+        averages = {};
     }
 
     // cfg.encoderLrScale for the encoder's parameters, 1 for the rest (empty when all are 1). A
@@ -196,11 +240,19 @@ struct CoTrainer::Private : CoTrainStep {
     }
 
     void saveCheckpoint(const std::string& path) const {
-        writeCheckpoint(path, cfg, runIdentity(cfg, spec, size), {iteration, nanStreak, skipped, chosen}, models, optimizers);
+        writeCheckpoint(path, cfg, runIdentity(cfg, spec, size), {iteration, nanStreak, skipped, chosen}, models, optimizers,
+                        averages);
     }
 
     void loadCheckpoint(const std::string& path) {
-        const CheckpointCounters c = readCheckpoint(path, runIdentity(cfg, spec, size), models, optimizers);
+        // Room for the file's weight averages, in the shapes this run keeps.
+        averages = {};
+        for (size_t m = 0; m < models.size(); ++m) {
+            std::vector<at::Tensor> room;
+            for (const auto& t : averagedState(m)) room.push_back(t.detach().to(at::kCPU).clone().contiguous());
+            averages.tensors.push_back(std::move(room));
+        }
+        const CheckpointCounters c = readCheckpoint(path, runIdentity(cfg, spec, size), models, optimizers, &averages);
         iteration = c.iteration;
         nanStreak = c.nanStreak;
         skipped = c.skipped;
@@ -210,6 +262,17 @@ struct CoTrainer::Private : CoTrainStep {
         for (auto& m : models) {
             m->to(device);
             if (cfg.channelsLast) toChannelsLast(*m);
+        }
+        if (averages.count == 0) {
+            averages.tensors.clear();
+        } else {
+            // The running means take the layout and device of the weights they follow.
+            for (size_t m = 0; m < models.size(); ++m) {
+                const auto state = averagedState(m);
+                for (size_t k = 0; k < state.size(); ++k)
+                    averages.tensors[m][k] =
+                        averages.tensors[m][k].to(state[k].device()).contiguous(state[k].suggest_memory_format());
+            }
         }
     }
 };
@@ -348,11 +411,18 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
         } else {
             d.nanStreak = 0;
             lastLosses = sr.losses;
+            if (d.averageAfter() >= 0 && d.iteration > d.averageAfter()) d.accumulateAverages();
         }
         const double dt = seconds(Clock::now() - t0);
         emaIter = emaIter == 0.0 ? dt : 0.9 * emaIter + 0.1 * dt;
 
         const bool last = d.iteration == total;
+        if (last && d.averages.count > 0) {
+            d.applyAverages();
+            messages.push_back("weight averaging: the networks are now the mean of their weights over the last " +
+                               std::to_string(d.averages.count) + " iterations (average-from " +
+                               std::to_string(cfg.averageFrom).substr(0, 4) + ")");
+        }
         if (!validation.empty() &&
             (last || (cfg.validationInterval > 0 && d.iteration % cfg.validationInterval == 0))) {
             d.runValidation(validation);

@@ -156,6 +156,7 @@ const std::vector<Option>& options() {
                [](TrainConfig& c, const std::string& v) { c.schedule = parseLrSchedule(v); }},
         DBL("lr", lr),
         DBL("encoder-lr-scale", encoderLrScale),
+        DBL("average-from", averageFrom),
         DBL("weight-decay", weightDecay),
         DBL("momentum", momentum),
         DBL("poly-power", polyPower),
@@ -322,6 +323,7 @@ void validateConfig(const TrainConfig& c) {
          "aspp-rates must be three dilations in [1, 64], e.g. 6,12,18");
     need(c.lr > 0.0, "lr must be > 0");
     need(c.encoderLrScale >= 0.0 && c.encoderLrScale <= 1.0, "encoder-lr-scale must be in [0, 1] (0 freezes the encoder)");
+    need(c.averageFrom > 0.0 && c.averageFrom <= 1.0, "average-from must be in (0, 1] (1: no weight averaging)");
     need(c.weightDecay >= 0.0, "weight-decay must be >= 0");
     need(c.cpsThreshold >= 0.0 && c.cpsThreshold < 1.0, "cps-threshold must be in [0, 1)");
     need(c.cpsPriorMomentum >= 0.0 && c.cpsPriorMomentum < 1.0, "cps-prior-momentum must be in [0, 1)");

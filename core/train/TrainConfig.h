@@ -145,6 +145,10 @@ struct TrainConfig {
     /// weights (BatchNorm statistics still follow the data). Fine-tuning on a few cases of a new
     /// centre is where a value below 1 matters (docs/results.md, few-shot calibration).
     double encoderLrScale = 1.0;
+    /// Weight averaging (as SWA/SWAD): from this fraction of the iterations on, a running mean of
+    /// each sub-model's network weights and BatchNorm statistics is kept, and a finished run
+    /// validates and exports the averages. 1 = off (the last weights).
+    double averageFrom = 1.0;
     double weightDecay = 0.01;
     double momentum = 0.9;        // SGD only
     double polyPower = 0.9;

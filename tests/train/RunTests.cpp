@@ -321,6 +321,86 @@ private Q_SLOTS:
         QVERIFY2(msg.contains("--set predict-prior=labeled"), qPrintable(msg));
     }
 
+    // Weight averaging (average-from 0.5 of 8 iterations): training is unchanged, and the finished
+    // networks are the mean of the weights (and BatchNorm statistics) after iterations 5 to 8; the
+    // running means are part of the checkpoint (cancel at 6 + resume == straight).
+    void weightAveraging() {
+        TensorDataset labeled = labeledSet(6, 32), unlabeled = unlabeledSet(6, 32);
+        TrainConfig c = tiny(Method::Dac, 8);
+        c.predictPrior = PredictPrior::Labeled;  // the exported weights exactly as trained
+        // The plain run, its sub-model A exported after each of the iterations 5 to 8.
+        std::vector<std::string> snapshots;
+        {
+            CoTrainer plain(c);
+            plain.run(labeled, unlabeled, {}, [&](const Progress& p) {
+                if (p.iteration < 5) return;
+                snapshots.push_back(tempPath("avg_plain_" + std::to_string(p.iteration) + ".pt"));
+                plain.exportModel(snapshots.back(), "A");
+            });
+        }
+        QCOMPARE(snapshots.size(), size_t(4));
+        auto state = [](const std::string& file) {
+            const ModelInfo info = readModelInfo(file);
+            NetworkSpec spec{info.backbone, info.width, info.inChannels, info.numClasses, 0.0};
+            DeepLabV3Plus net(spec);
+            loadModelWeights(net, file);
+            std::vector<std::pair<std::string, at::Tensor>> out;
+            for (const auto& p : net->named_parameters(true)) out.emplace_back(p.key(), p.value().detach().clone());
+            for (const auto& b : net->named_buffers(true))
+                if (b.value().is_floating_point()) out.emplace_back(b.key(), b.value().clone());
+            return out;
+        };
+        auto expected = state(snapshots[0]);
+        for (size_t i = 1; i < snapshots.size(); ++i) {
+            const auto next = state(snapshots[i]);
+            for (size_t k = 0; k < expected.size(); ++k) expected[k].second.add_(next[k].second);
+        }
+        for (auto& [name, t] : expected) t.div_(double(snapshots.size()));
+
+        c.averageFrom = 0.5;
+        c.checkpointInterval = 2;
+        c.checkpointPath = tempPath("avg_straight.ckpt");
+        CoTrainer averaged(c);
+        bool reported = false;
+        averaged.run(labeled, unlabeled, {}, [&](const Progress& p) {
+            for (const auto& m : p.messages)
+                reported = reported || (p.iteration == 8 && m.find("over the last 4 iterations") != std::string::npos);
+        });
+        QVERIFY(reported);
+        averaged.exportModel(tempPath("avg_straight.pt"), "A");
+        const auto got = state(tempPath("avg_straight.pt"));
+        const auto last = state(snapshots.back());
+        QCOMPARE(got.size(), expected.size());
+        double moved = 0.0;
+        for (size_t k = 0; k < got.size(); ++k) {
+            QVERIFY2(torch::allclose(got[k].second, expected[k].second, 1e-5, 1e-6), got[k].first.c_str());
+            moved = std::max(moved, (got[k].second - last[k].second).abs().max().item<double>());
+        }
+        QVERIFY(moved > 1e-6);  // the average is not simply the last weights
+
+        // Cancelled after 6 (two averaged steps), resumed to 8: the same averages.
+        c.checkpointPath = tempPath("avg_interrupted.ckpt");
+        CancelToken cancel{false};
+        CoTrainer(c).run(
+            labeled, unlabeled, {},
+            [&](const Progress& p) {
+                if (p.iteration == 6) cancel = true;
+            },
+            &cancel);
+        c.resume = true;
+        CoTrainer resumed(c);
+        resumed.run(labeled, unlabeled, {});
+        resumed.exportModel(tempPath("avg_resumed.pt"), "A");
+        const auto again = state(tempPath("avg_resumed.pt"));
+        for (size_t k = 0; k < got.size(); ++k)
+            QVERIFY2(torch::allclose(again[k].second, got[k].second, 1e-5, 1e-6), again[k].first.c_str());
+        // Another average-from does not resume that checkpoint; an out-of-range one is refused.
+        c.averageFrom = 0.25;
+        QVERIFY(thrownMessage<FileFormatError>([&] { CoTrainer(c).run(labeled, unlabeled, {}); }).contains("average-from"));
+        c.averageFrom = 0.0;
+        QVERIFY(thrownMessage<ConfigError>([&] { CoTrainer x(c); }).contains("average-from"));
+    }
+
     // predict-prior unlabeled: training is unchanged (the estimate only watches), and the exported
     // model's posteriors are the plain model's re-weighted by one constant per class (Saerens).
     void predictPriorShiftsExportedModel() {
