@@ -86,6 +86,13 @@ class ModelInfo:
         t = self.metadata.get("task")
         return t if isinstance(t, str) else None
 
+    @property
+    def tta(self) -> str:
+        """The run's test-time augmentation: "none", "flip" or "flip-scales" ("none" when the
+        metadata does not say, as for models exported before the option)."""
+        t = self.metadata.get("tta")
+        return t if t in ("none", "flip", "flip-scales") else "none"
+
 
 def scaled_channels(base: int, width: float) -> int:
     """core/train/Networks.cpp scaledChannels: base x width rounded to a multiple of 8 (>= 8)."""
@@ -595,9 +602,36 @@ class DacwModel:
         with torch.inference_mode():
             return self.net(x.to(torch.float32)).float()
 
-    def probabilities(self, x: torch.Tensor, batch: int = 4) -> torch.Tensor:
-        """Predictor::predict: softmax over classes [N,K,H,W] for inputs [N,C,H,W], in chunks."""
-        out = [torch.softmax(self.logits(x[i:i + batch]), 1) for i in range(0, x.shape[0], max(1, batch))]
+    def _augmented(self, x: torch.Tensor, tta: str) -> torch.Tensor:
+        """Predictor's test-time augmentation: probabilities of mirrored (and, for flip-scales,
+        0.75x / 1.25x resized) copies, each mapped back, averaged."""
+        if tta == "none":
+            return torch.softmax(self.logits(x), 1)
+        h, w = x.shape[2], x.shape[3]
+        total, passes = None, 0
+        for s in ((0.75, 1.0, 1.25) if tta == "flip-scales" else (1.0,)):
+            hs = max(16, int(math.floor(h * s / 16.0 + 0.5)) * 16)
+            ws = max(16, int(math.floor(w * s / 16.0 + 0.5)) * 16)
+            resized = (hs, ws) != (h, w)
+            xs = F.interpolate(x, size=(hs, ws), mode="bilinear", align_corners=False) if resized else x
+            for mirrored in (False, True):
+                p = torch.softmax(self.logits(xs.flip(3) if mirrored else xs), 1)
+                if mirrored:
+                    p = p.flip(3)
+                if resized:
+                    p = F.interpolate(p, size=(h, w), mode="bilinear", align_corners=False)
+                total = p if total is None else total + p
+                passes += 1
+        return total / passes
+
+    def probabilities(self, x: torch.Tensor, batch: int = 4, tta: Optional[str] = None) -> torch.Tensor:
+        """Predictor::predict: softmax over classes [N,K,H,W] for inputs [N,C,H,W], in chunks, with
+        the run's test-time augmentation (`info.tta`) unless `tta` says otherwise."""
+        mode = self.info.tta if tta is None else tta
+        if mode not in ("none", "flip", "flip-scales"):
+            raise ValueError(f"unknown test-time augmentation '{mode}' (none, flip or flip-scales)")
+        with torch.inference_mode():
+            out = [self._augmented(x[i:i + batch], mode) for i in range(0, x.shape[0], max(1, batch))]
         return torch.cat(out, 0)
 
     def network_input(self, image: np.ndarray) -> np.ndarray:
@@ -648,7 +682,9 @@ def export_onnx(model: DacwModel, out_path, size: Optional[int] = None, opset: i
     output "probabilities" (softmax) or "logits" [N,K,size,size]. The spatial size is fixed (the
     training size by default, a multiple of 16), so that every resampling is a Resize by constant
     integer factors and the graph has no shape arithmetic (Shape/Slice/Concat) for a runtime to
-    get wrong; the batch is dynamic unless `dynamic_batch` is false. Returns the size used."""
+    get wrong; the batch is dynamic unless `dynamic_batch` is false. Returns the size used.
+    The graph is the plain network: the run's test-time augmentation (`info.tta`, e.g. flip) is
+    not part of it; average with the mirrored input's (mirrored back) output to match it."""
     size = int(size or model.info.size)
     if size < 32 or size % 16:
         raise ValueError(f"the ONNX side must be a multiple of 16, at least 32 (as for training), not {size}")
@@ -719,6 +755,9 @@ def _main(argv=None) -> int:
         print(f"wrote {a.out}: input image [{'1' if a.static_batch else 'N'},{m.info.in_channels},{size},{size}] "
               f"(z-scored per image and channel), output {'logits' if a.logits else 'probabilities'} "
               f"[N,{m.info.num_classes},{size},{size}], opset {a.opset}")
+        if m.info.tta != "none":
+            print(f"note: the run predicts with test-time augmentation '{m.info.tta}', which the graph does not "
+                  f"include (for flip: average the outputs of the image and of its mirror image, mirrored back)")
         return 0
     except ModelFormatError as e:
         print(f"dacw_model.py: {e}", file=sys.stderr)

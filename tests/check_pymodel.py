@@ -154,6 +154,12 @@ def main():
               and m.info.resize == resize,
               f"{name}: header read ({m.info.backbone} x{m.info.width}, head {m.info.head_channels}, rates {m.info.aspp_rates}, "
               f"resize {m.info.resize})")
+        # The run's test-time flip (the default) is in the metadata and both sides apply it: the
+        # plain network's probabilities differ from the flipped average the C++ side wrote.
+        check(m.info.tta == "flip", f"{name}: test-time augmentation read from the metadata ({m.info.tta})")
+        x0 = torch.from_numpy(read_npy(ref, 0, "input"))[None]
+        d_plain = float(np.abs(m.probabilities(x0, tta="none")[0].numpy() - read_npy(ref, 0, "probs")).max())
+        check(d_plain > PROB_TOL, f"{name}: without the flip the probabilities differ from C++'s ({d_plain:.2e} > {PROB_TOL:g})")
 
         d_in = d_net = d_end = 0.0
         equal_ref, total = 0, 0

@@ -385,7 +385,7 @@ std::vector<Command> trainCommands() {
          "as one series. With --task, cases that have masks are scored too. A folder is predicted B\n"
          "images at a time (default 4), the next batch read and the last one written while the network\n"
          "runs; the throughput (images/s) is printed. Test-time augmentation is the run's own (its\n"
-         "--set tta, by default flip: the mean of the image's and its mirror image's probabilities;\n"
+         "tta option, by default flip: the mean of the image's and its mirror image's probabilities;\n"
          "models exported before the option: none); --tta overrides it (flip-scales: also at 0.75\n"
          "and 1.25 times the size, 6 passes).\n",
          predictCommand},

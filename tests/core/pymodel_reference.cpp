@@ -21,6 +21,7 @@
 #include "core/dataset/Task.h"
 #include "core/image/ImageIO.h"
 #include "core/metrics/Metrics.h"
+#include "core/pipeline/Predict.h"
 #include "core/train/Predictor.h"
 
 namespace fs = std::filesystem;
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
         dacw::train::Predictor p(argv[1], "cpu", 1);
         p.setBf16(bf16);  // on: what dacw predict does where the CPU has AVX512-BF16
         const auto& info = p.info();
+        p.setTta(dacw::train::parseTta(dacw::modelTta(info.userMetadata)));  // the run's test-time flip, as dacw predict
         std::unique_ptr<dacw::Task> task;
         if (!taskName.empty()) {
             task = std::make_unique<dacw::Task>(dacw::Task::byName(taskName));

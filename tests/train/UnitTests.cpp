@@ -1,5 +1,4 @@
-// Unit tests of the training library: losses on hand-computed values, augmentation invariants,
-// networks, files and configuration.
+// Unit tests of the training library: losses (hand-computed), augmentation, networks, files, configuration.
 #include "common/Expect.h"
 #include <QtTest>
 #include <torch/fft.h>
@@ -538,80 +537,6 @@ private Q_SLOTS:
         bad.headChannels = 3;
         QVERIFY(thrownMessage<ConfigError>([&] { validateConfig(bad); }).contains("head-channels"));
         QVERIFY(thrownMessage<ConfigError>([&] { applyOption(bad, "bf16", "sometimes"); }).contains("bf16"));
-    }
-
-    // A compact head (other channels and rates) survives export: the Predictor rebuilds the same
-    // network from the file alone and gives the same probabilities; a run of another head refuses it.
-    void compactHeadExportsAndLoads() {
-        NetworkSpec spec{Backbone::ResNet18, 0.25, 3, 3, 0.0};
-        spec.headChannels = 24;
-        spec.asppRates = {2, 4, 6};
-        DeepLabV3Plus net(spec);
-        initializeWeights(*net, 5);
-        QCOMPARE(net->featureChannels(), int64_t{24});
-        ModelInfo info;
-        info.backbone = spec.backbone;
-        info.width = spec.width;
-        info.inChannels = 3;
-        info.numClasses = 3;
-        info.size = 32;
-        const std::string file = tempPath("compact.pt");
-        writeModelFile(file, net, info);
-        const ModelInfo back = readModelInfo(file);
-        QCOMPARE(back.headChannels, int64_t{24});
-        QVERIFY(back.asppRates == (std::vector<int64_t>{2, 4, 6}));
-        Predictor p(file, "cpu", 1);
-        p.setBf16(false);
-        net->eval();
-        at::Tensor x = at::randn({2, 3, 32, 32});
-        at::Tensor expected;
-        {
-            torch::NoGradGuard ng;
-            expected = net->forward(x).logits.softmax(1);
-        }
-        QVERIFY(torch::allclose(p.predict(x), expected, 1e-4, 1e-5));
-        NetworkSpec other = spec;
-        other.headChannels = 0;  // the published head: 256 x 0.25 = 64 channels
-        DeepLabV3Plus wrong(other);
-        QVERIFY(thrownMessage<FileFormatError>([&] { loadModelWeights(wrong, file); }).contains("head 24 channels"));
-    }
-
-    // Test-time augmentation: flip averages the image's and its mirror's probabilities, each mapped
-    // back; both modes are exactly mirror-equivariant (a mapping back that forgot to un-flip or
-    // resized to the wrong side would break it); flip-scales keeps the shape and sums to one.
-    void testTimeAugmentation() {
-        NetworkSpec spec{Backbone::ResNet18, 0.25, 3, 3, 0.0};
-        DeepLabV3Plus net(spec);
-        initializeWeights(*net, 6);
-        ModelInfo info;
-        info.backbone = spec.backbone;
-        info.width = spec.width;
-        info.inChannels = 3;
-        info.numClasses = 3;
-        info.size = 48;
-        const std::string file = tempPath("tta.pt");
-        writeModelFile(file, net, info);
-        Predictor p(file, "cpu", 1);
-        p.setBf16(false);
-        QVERIFY(p.tta() == Tta::None);
-        at::Tensor x = at::randn({2, 3, 48, 48}, at::TensorOptions().dtype(at::kFloat));
-        const at::Tensor plain = p.predict(x), mirrored = p.predict(x.flip({3}));
-        QVERIFY(!torch::allclose(plain.flip({3}), mirrored, 1e-3, 1e-3));  // the network alone is not symmetric
-        p.setTta(Tta::Flip);
-        const at::Tensor flip = p.predict(x);
-        QVERIFY(torch::allclose(flip, (plain + mirrored.flip({3})) / 2, 1e-5, 1e-6));
-        QVERIFY(torch::allclose(p.predict(x.flip({3})), flip.flip({3}), 1e-5, 1e-6));
-        p.setTta(Tta::FlipScales);
-        const at::Tensor scales = p.predict(x, 1);
-        QVERIFY(scales.sizes().equals(plain.sizes()));
-        QVERIFY(torch::allclose(scales.sum(1), at::ones({2, 48, 48}), 1e-5, 1e-5));
-        QVERIFY(!torch::allclose(scales, flip, 1e-4, 1e-4));
-        QVERIFY(torch::allclose(p.predict(x.flip({3}), 1), scales.flip({3}), 1e-4, 1e-5));
-        QVERIFY(parseTta("flip-scales") == Tta::FlipScales && toString(Tta::Flip) == "flip");
-        QVERIFY(thrownMessage<ConfigError>([] { parseTta("rotate"); }).contains("none, flip, flip-scales"));
-        TrainConfig c;
-        applyOption(c, "tta", "flip");
-        QVERIFY(c.tta == Tta::Flip);
     }
 
     // The per-machine kernel choice: measures once, caches, reads the cache back; pinned switches

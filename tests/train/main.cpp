@@ -10,6 +10,7 @@
 std::unique_ptr<QObject> makeUnitTests();
 std::unique_ptr<QObject> makeRunTests();
 std::unique_ptr<QObject> makePretrainTests();
+std::unique_ptr<QObject> makePredictorTests();
 
 int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
     if (group.empty() || group == "unit") {
         auto t = makeUnitTests();
         status |= QTest::qExec(t.get(), static_cast<int>(rest.size()), rest.data());
+        auto p = makePredictorTests();
+        status |= QTest::qExec(p.get(), static_cast<int>(rest.size()), rest.data());
     }
     if (group.empty() || group == "pretrain") {
         auto t = makePretrainTests();
