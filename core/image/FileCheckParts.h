@@ -100,7 +100,8 @@ void checkBmpPayload(const std::filesystem::path& file);
 void checkTiffTags(const std::filesystem::path& file);
 /// GDCM aborts the process (assertions) or reads past its buffers on malformed DICOM: the element
 /// walk checks every element's tag, VR and length against the file first (FileChecksDicom.cpp).
-void walkDicom(const std::filesystem::path& file);
+/// Returns where trailing zero padding starts (-1: none, or not a DICOM file).
+long long walkDicom(const std::filesystem::path& file);
 /// ITK's NIfTI reader fills the voxels a short file lacks and reports success: a silently wrong volume.
 /// So the voxel data the header declares (vox_offset + prod(dim) * bitpix / 8) is measured against the
 /// file; a .nii.gz is decompressed as a stream (nothing kept) for that, and only with `payload`.

@@ -1,9 +1,14 @@
 #include "core/image/FileChecks.h"
 #include "core/image/FileCheckParts.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <unistd.h>
+#include <vector>
 
 #include "core/util/Errors.h"
 
@@ -52,6 +57,42 @@ void checkFileBeforeDecoding(const fs::path& file, std::size_t budget, bool payl
     checkMetaImagePayload(file, budget, payload);
 }
 
-void checkDicomStructure(const fs::path& file) { checks::walkDicom(file); }
+long long checkDicomStructure(const fs::path& file) { return checks::walkDicom(file); }
+
+UnpaddedDicom::~UnpaddedDicom() {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+}
+
+fs::path UnpaddedDicom::readable(const fs::path& file, bool alone) {
+    if (alone) checkReadableFile(file);
+    const long long from = checkDicomStructure(file);
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    if (from < 0 || ec || (long long)size - from < 65536) return file;
+    if (dir_.empty()) {
+        std::string pattern = (fs::temp_directory_path(ec) / "dacw-dicom-XXXXXX").string();
+        if (ec || !::mkdtemp(pattern.data())) return file;
+        dir_ = pattern;
+    }
+    // Numbered, so that files of the same name from different folders do not meet.
+    const fs::path copy = dir_ / (std::to_string(copies_) + "-" + file.filename().string());
+    std::ifstream in(file, std::ios::binary);
+    std::ofstream out(copy, std::ios::binary);
+    std::vector<char> buf(1 << 20);
+    for (long long left = from; in && out && left > 0;) {
+        const auto n = std::streamsize(std::min<long long>(left, (long long)buf.size()));
+        if (!in.read(buf.data(), n)) break;
+        out.write(buf.data(), n);
+        left -= n;
+    }
+    out.close();
+    if (!in || !out || fs::file_size(copy, ec) != std::uintmax_t(from)) {
+        fs::remove(copy, ec);
+        return file;
+    }
+    ++copies_;
+    return copy;
+}
 
 }  // namespace dacw

@@ -169,15 +169,15 @@ bool onlyZerosFrom(std::FILE* f, long long from, long long size) {
 
 }  // namespace
 
-void walkDicom(const fs::path& file) {
+long long walkDicom(const fs::path& file) {
     std::FILE* f = std::fopen(file.c_str(), "rb");
-    if (!f) return;
+    if (!f) return -1;
     unsigned char h[12] = {};
     const bool dicom =
         std::fseek(f, 128, SEEK_SET) == 0 && std::fread(h, 1, 4, f) == 4 && std::memcmp(h, "DICM", 4) == 0;
     if (!dicom) {
         std::fclose(f);
-        return;
+        return -1;
     }
     const long long size = fileSize(file);
     std::string problem, syntax;
@@ -193,6 +193,7 @@ void walkDicom(const fs::path& file) {
     };
     std::vector<Container> open;
     long long p = 132;
+    long long padding = -1;  // where trailing zero padding starts
     // Encapsulated pixel data of the data set (not of an icon inside a sequence): its fragments.
     bool topFragments = false;
     std::vector<std::pair<long long, std::uint32_t>> fragments;
@@ -238,6 +239,7 @@ void walkDicom(const fs::path& file) {
             onlyZerosFrom(f, p, size)) {
             if ((size - p) % 2 != 0)
                 problem = "it ends with " + std::to_string(size - p) + " zero bytes, an odd number (damaged file)";
+            padding = p;
             break;
         }
         const std::uint16_t group = u16(h), element = u16(h + 2);
@@ -422,6 +424,7 @@ void walkDicom(const fs::path& file) {
         problem = "it holds no data set after its file meta header (truncated file)";
     if (problem.empty() && understood && !open.empty()) problem = "it ends inside a sequence (truncated file)";
     if (!problem.empty()) throw InputError("Cannot read " + file.string() + ": a damaged DICOM file, " + problem);
+    return padding;
 }
 
 }  // namespace dacw::checks

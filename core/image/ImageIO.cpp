@@ -320,17 +320,20 @@ bool looksLikeImageFile(const fs::path& file) {
 }
 
 ImageInfo readImageInfo(const fs::path& file, const ReadOptions& opt) {
-    auto io = openIo(file, budgetOf(opt), false);
+    UnpaddedDicom unpadded;  // a padded DICOM file is read through a copy without the padding
+    auto io = openIo(isDicomFile(file) ? unpadded.readable(file, true) : file, budgetOf(opt), false);
     return infoFrom(io.GetPointer(), file, opt);
 }
 
 Image readImage(const fs::path& file, const ReadOptions& opt) {
-    auto io = openIo(file, budgetOf(opt), true);
+    UnpaddedDicom unpadded;
+    const fs::path source = isDicomFile(file) ? unpadded.readable(file, true) : file;
+    auto io = openIo(source, budgetOf(opt), true);
     ImageInfo info = infoFrom(io.GetPointer(), file, opt);
     using Reader = itk::ImageFileReader<FloatVolume>;
     auto reader = Reader::New();
     reader->SetImageIO(io);
-    reader->SetFileName(file.string());
+    reader->SetFileName(source.string());
     try {
         reader->Update();
     } catch (const itk::ExceptionObject& e) {
@@ -501,20 +504,27 @@ std::vector<DicomSeries> listDicomSeries(const fs::path& dir) {
     for (const auto& entry : fs::directory_iterator(dir, ec))
         if (entry.is_regular_file(ec) && isDicomFile(entry.path())) slices.push_back(entry.path());
     std::sort(slices.begin(), slices.end());
-    for (const auto& f : slices) checkDicomStructure(f);
+    // GDCM reads each file here; padded ones through copies without the padding (FileChecks.h).
+    UnpaddedDicom unpadded;
+    std::map<std::string, fs::path> original, readable;
+    for (const auto& f : slices) {
+        const fs::path r = unpadded.readable(f);
+        original[r.string()] = f;
+        readable[f.string()] = r;
+    }
     std::vector<DicomSeries> out;
     try {
         SeriesOfFiles helper;
-        for (const auto& f : slices) helper.add(f);
+        for (const auto& f : slices) helper.add(readable[f.string()]);
         for (gdcm::FileList* files = helper.GetFirstSingleSerieUIDFileSet(); files;
              files = helper.GetNextSingleSerieUIDFileSet()) {
             if (files->empty()) continue;
             DicomSeries s;
             s.uid = helper.CreateUniqueSeriesIdentifier((*files)[0]);
             helper.OrderFileList(files);
-            for (const auto& f : *files) s.files.emplace_back(f->filename);
+            for (const auto& f : *files) s.files.push_back(original.at(f->filename));
             auto io = itk::GDCMImageIO::New();
-            io->SetFileName(s.files.front().string());
+            io->SetFileName(readable[s.files.front().string()].string());
             try {
                 io->ReadImageInformation();
                 std::string desc, modality;
@@ -543,8 +553,11 @@ Image readDicomSeries(const fs::path& dir, const std::string& uid, const ReadOpt
         if (it == series.end()) throw InputError("No DICOM series with UID " + uid + " in " + dir.string());
         chosen = &*it;
     }
+    UnpaddedDicom unpadded;
+    std::vector<std::string> files;
+    for (const auto& f : chosen->files) files.push_back(unpadded.readable(f).string());
     // Budget from the first slice's header times the slice count.
-    auto io0 = openIo(chosen->files.front(), budgetOf(opt), false);
+    auto io0 = openIo(files.front(), budgetOf(opt), false);
     ReadOptions sliceOpt = opt;
     ImageInfo first = infoFrom(io0.GetPointer(), chosen->files.front(), sliceOpt);
     const std::size_t budget = opt.maxBytes ? opt.maxBytes : defaultBudget();
@@ -555,8 +568,6 @@ Image readDicomSeries(const fs::path& dir, const std::string& uid, const ReadOpt
     auto reader = Reader::New();
     auto gdcm = itk::GDCMImageIO::New();
     reader->SetImageIO(gdcm);
-    std::vector<std::string> files;
-    for (const auto& f : chosen->files) files.push_back(f.string());
     reader->SetFileNames(files);
     try {
         reader->Update();

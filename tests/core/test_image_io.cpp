@@ -17,6 +17,7 @@
 
 #include "DamagedFiles.h"
 #include "TestSupport.h"
+#include "core/image/FileChecks.h"
 #include "core/image/ImageIO.h"
 #include "core/util/Errors.h"
 
@@ -269,6 +270,37 @@ private Q_SLOTS:
         inChild("DICOM with odd zero padding", [&] {
             test::expectInputError([&] { readImage(d / "odd-padding.dcm"); }, "4101 zero bytes");
         });
+        // Long padding (1 MiB) is read through a copy without it (GDCM parses every 8 zero bytes
+        // as an element, seconds per megabyte): the same voxels, alone and as a series, the
+        // series lists the file itself, and the copies go when the reading is done.
+        spit(d / "long-padding.dcm", good + std::string(1 << 20, '\0'));
+        const auto temporaryFolders = [] {
+            int n = 0;
+            for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
+                n += e.path().filename().string().rfind("dacw-dicom-", 0) == 0;
+            return n;
+        };
+        const int before = temporaryFolders();
+        {
+            UnpaddedDicom unpadded;
+            QCOMPARE(unpadded.readable(d / "good.dcm"), d / "good.dcm");
+            QCOMPARE(unpadded.readable(d / "padded.dcm"), d / "padded.dcm");  // 4 KiB: read as it is
+            const fs::path copy = unpadded.readable(d / "long-padding.dcm");
+            QVERIFY(copy != d / "long-padding.dcm");
+            QCOMPARE(unpadded.copies(), 1);
+            QCOMPARE(slurp(copy), good);
+            QCOMPARE(temporaryFolders(), before + 1);
+        }
+        QCOMPARE(temporaryFolders(), before);
+        QVERIFY(readImage(d / "long-padding.dcm").data() == readImage(d / "good.dcm").data());
+        QCOMPARE(readImageInfo(d / "long-padding.dcm").geometry.size[0], std::size_t(16));
+        fs::create_directories(d / "padded-series");
+        fs::copy_file(d / "long-padding.dcm", d / "padded-series" / "p.dcm");
+        const auto series = listDicomSeries(d / "padded-series");
+        QCOMPARE(series.size(), std::size_t(1));
+        QCOMPARE(series[0].files, std::vector<fs::path>{d / "padded-series" / "p.dcm"});
+        QVERIFY(readDicomSeries(d / "padded-series").data() == readImage(d / "good.dcm").data());
+        QCOMPARE(temporaryFolders(), before);
     }
 
     void shortVoxelPayload() {
