@@ -138,6 +138,23 @@ private:
         QCOMPARE(offered(), QStringList(QString::fromStdString(project_.domains[1].name)) + others);
         QVERIFY(w.addUnlabeledFolder(QString::fromStdString(project_.resolve(project_.domains[1].root).string())));
         QCOMPARE(offered(), others);
+        // With every other domain listed the choice is empty and says so; removing one offers it
+        // again, chosen (not hidden behind the placeholder).
+        for (const auto& name : others) {
+            QCOMPARE(toAdd->currentText(), name);
+            QVERIFY(w.addUnlabeledFolder(toAdd->currentData().toString()));
+        }
+        QCOMPARE(toAdd->count(), 0);
+        QVERIFY(!toAdd->isEnabled());
+        QVERIFY(toAdd->placeholderText().contains("every other project domain"));
+        if (!others.isEmpty()) {
+            w.removeUnlabeledFolder(w.findChild<QListWidget*>("unlabeledFolders")->count() - 1);
+            QCOMPARE(toAdd->currentIndex(), 0);
+            QCOMPARE(toAdd->currentText(), others.last());
+            QVERIFY(toAdd->isEnabled());
+            while (w.findChild<QListWidget*>("unlabeledFolders")->count() > 1)
+                w.removeUnlabeledFolder(w.findChild<QListWidget*>("unlabeledFolders")->count() - 1);
+        }
         if (shots) screenshot(&w, "wizard-3-unlabeled");
         w.next();
         // Test domains: the labeled domain is not allowed as a test domain.

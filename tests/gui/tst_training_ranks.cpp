@@ -97,7 +97,7 @@ class TestTrainingRanks : public QObject {
             qWarning("%s", qPrintable(w.pageError(TrainWizard::PresetPage)));
             return {};
         }
-        if (!w.findChild<QLabel*>("processesNote")->text().contains("with 1 thread(s) (the threads / 2)")) {
+        if (!w.findChild<QLabel*>("processesNote")->text().contains("with 1 thread (the threads / 2)")) {
             qWarning("processes note: %s", qPrintable(w.findChild<QLabel*>("processesNote")->text()));
             return {};
         }

@@ -159,9 +159,12 @@ void RunController::startRanks(const RunRequest& req) {
                        .arg(n)
                        .arg(n - 1)
                        .arg(ranks_->port())
-                       .arg(req.config.threads > 0 ? tr("%1 thread(s) each").arg(std::max(1, req.config.threads / n))
-                                                   : tr("%1 thread(s) each (the cores over the processes)")
-                                                         .arg(std::max(1, int(std::thread::hardware_concurrency()) / n))));
+                       .arg([&] {
+                           const int each = req.config.threads > 0 ? std::max(1, req.config.threads / n)
+                                                                   : std::max(1, int(std::thread::hardware_concurrency()) / n);
+                           const QString count = each == 1 ? tr("1 thread each") : tr("%1 threads each").arg(each);
+                           return req.config.threads > 0 ? count : count + tr(" (the cores over the processes)");
+                       }()));
 }
 
 }  // namespace dacw

@@ -47,20 +47,23 @@ CheckedPage* makePresetPage(TrainWizard* w, WizardState* d) {
             } catch (const std::exception&) {
             }
             const int total = threads > 0 ? threads : cores;
+            const auto threadsText = [](int k) {
+                return k == 1 ? TrainWizard::tr("1 thread") : TrainWizard::tr("%1 threads").arg(k);
+            };
             if (cores < 2) processesNote->setText(TrainWizard::tr("This machine has one core: the run trains in the workbench."));
             else if (n == 1)
-                processesNote->setText(TrainWizard::tr("1: the run trains in the workbench, with %1 thread(s). More (up to %2, "
+                processesNote->setText(TrainWizard::tr("1: the run trains in the workbench, with %1. More (up to %2, "
                                                        "the cores of this machine): data-parallel in that many processes, "
                                                        "each with its share of every batch and of the threads.")
-                                           .arg(total)
+                                           .arg(threadsText(total))
                                            .arg(cores));
             else
                 processesNote->setText(TrainWizard::tr("Data-parallel in %1 processes of this machine: each trains on 1/%1 of "
-                                                       "every batch with %2 thread(s) (the threads / %1), the gradients are "
+                                                       "every batch with %2 (the threads / %1), the gradients are "
                                                        "averaged over them, process 0 writes the run folder. Stop and resume "
                                                        "work as usual; pausing does not.")
                                            .arg(n)
-                                           .arg(std::max(1, total / n)));
+                                           .arg(threadsText(std::max(1, total / n))));
         };
         explain();
         QObject::connect(d->processes, &QSpinBox::valueChanged, presetPage, &CheckedPage::recheck);

@@ -29,10 +29,13 @@ CheckedPage* makeUnlabeledPage(TrainWizard* w, WizardState* d) {
                 for (const auto& u : d->unlabeled) listed = listed || sameFolder(root, u.dir);
                 if (!listed) combo->addItem(QString::fromStdString(pd.name), QString::fromStdString(root.string()));
             }
+            // A placeholder shown once stays in front (index -1) until an item is chosen again.
+            if (combo->count() > 0) combo->setCurrentIndex(0);
             combo->setEnabled(combo->count() > 0);
             addDomain->setEnabled(combo->count() > 0);
-            if (combo->count() == 0 && !d->project.domains.empty())
-                combo->setPlaceholderText(TrainWizard::tr("every other project domain is listed"));
+            combo->setPlaceholderText(combo->count() == 0 && !d->project.domains.empty()
+                                          ? TrainWizard::tr("every other project domain is listed")
+                                          : QString());
         };
         unlabeledPage->onEnter = refill;
         d->unlabeledChanged = refill;
