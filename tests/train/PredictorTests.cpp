@@ -24,6 +24,19 @@ std::string tempPath(const std::string& name) {
     return (dir / name).string();
 }
 
+// Exports `net` (built from `spec`, three classes) as a model file of training size `size`.
+std::string exportNetwork(DeepLabV3Plus& net, const NetworkSpec& spec, int64_t size, const std::string& name) {
+    ModelInfo info;
+    info.backbone = spec.backbone;
+    info.width = spec.width;
+    info.inChannels = 3;
+    info.numClasses = 3;
+    info.size = size;
+    const std::string file = tempPath(name);
+    writeModelFile(file, net, info);
+    return file;
+}
+
 }  // namespace
 
 class PredictorTests : public QObject {
@@ -44,14 +57,7 @@ private Q_SLOTS:
         DeepLabV3Plus net(spec);
         initializeWeights(*net, 5);
         QCOMPARE(net->featureChannels(), int64_t{24});
-        ModelInfo info;
-        info.backbone = spec.backbone;
-        info.width = spec.width;
-        info.inChannels = 3;
-        info.numClasses = 3;
-        info.size = 32;
-        const std::string file = tempPath("compact.pt");
-        writeModelFile(file, net, info);
+        const std::string file = exportNetwork(net, spec, 32, "compact.pt");
         const ModelInfo back = readModelInfo(file);
         QCOMPARE(back.headChannels, int64_t{24});
         QVERIFY(back.asppRates == (std::vector<int64_t>{2, 4, 6}));
@@ -78,15 +84,7 @@ private Q_SLOTS:
         NetworkSpec spec{Backbone::ResNet18, 0.25, 3, 3, 0.0};
         DeepLabV3Plus net(spec);
         initializeWeights(*net, 6);
-        ModelInfo info;
-        info.backbone = spec.backbone;
-        info.width = spec.width;
-        info.inChannels = 3;
-        info.numClasses = 3;
-        info.size = 48;
-        const std::string file = tempPath("tta.pt");
-        writeModelFile(file, net, info);
-        Predictor p(file, "cpu", 1);
+        Predictor p(exportNetwork(net, spec, 48, "tta.pt"), "cpu", 1);
         p.setBf16(false);
         QVERIFY(p.tta() == Tta::None);
         at::Tensor x = at::randn({2, 3, 48, 48}, at::TensorOptions().dtype(at::kFloat));
