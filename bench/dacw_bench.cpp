@@ -30,21 +30,24 @@ namespace {
 
 struct Variant {
     std::string name;
-    bool prefetch, channelsLast, bf16, fusedAdamW, atrousShortcut, modelParallel;
+    bool prefetch, channelsLast, bf16, fusedAdamW, atrousShortcut, modelParallel, shadows;
 };
 
 // Each variant adds one optimisation to the one before.
 const std::vector<Variant> kVariants = {
-    {"fp32-nchw-inline", false, false, false, false, false, false},         // a straight port
-    {"fp32-nchw-prefetch", true, false, false, false, false, false},        // + batches prepared on a background thread
-    {"fp32-cl-prefetch", true, true, false, false, false, false},           // + channels-last
-    {"bf16-cl-prefetch", true, true, true, false, false, false},            // + bfloat16 autocast
-    {"bf16-cl-prefetch-fused", true, true, true, true, false, false},       // + single-pass AdamW
-    {"bf16-cl-prefetch-fused-aspp", true, true, true, true, true, false},   // + exact 1x1 ASPP shortcut
-    {"bf16-cl-prefetch-fused-aspp-mp", true, true, true, true, true, true}, // + A and B on two threads (the defaults)
-    // Not in the chain: the defaults with batches prepared inline, and without channels-last.
-    {"bf16-cl-inline-fused-aspp-mp", false, true, true, true, true, true},
-    {"bf16-nchw-prefetch-fused-aspp-mp", true, false, true, true, true, true},
+    {"fp32-nchw-inline", false, false, false, false, false, false, false},          // a straight port
+    {"fp32-nchw-prefetch", true, false, false, false, false, false, false},         // + batches prepared on a background thread
+    {"fp32-cl-prefetch", true, true, false, false, false, false, false},            // + channels-last
+    {"bf16-cl-prefetch", true, true, true, false, false, false, false},             // + bfloat16 autocast
+    {"bf16-cl-prefetch-fused", true, true, true, true, false, false, false},        // + single-pass AdamW
+    {"bf16-cl-prefetch-fused-aspp", true, true, true, true, true, false, false},    // + exact 1x1 ASPP shortcut
+    {"bf16-cl-prefetch-fused-aspp-mp", true, true, true, true, true, true, false},  // + A and B on two threads
+    {"bf16-cl-prefetch-fused-aspp-mp-shadow", true, true, true, true, true, true, true},  // + bf16 weight copies (the defaults)
+    // Not in the chain: the defaults with batches prepared inline, without channels-last, and one
+    // stream with the weight copies (for the op profile).
+    {"bf16-cl-inline-fused-aspp-mp-shadow", false, true, true, true, true, true, true},
+    {"bf16-nchw-prefetch-fused-aspp-mp-shadow", true, false, true, true, true, true, true},
+    {"bf16-cl-prefetch-fused-aspp-shadow", true, true, true, true, true, false, true},
 };
 
 double processCpuSeconds() {
@@ -178,6 +181,7 @@ int main(int argc, char** argv) {
         c.fusedAdamW = v.fusedAdamW;
         c.atrousShortcut = v.atrousShortcut;
         c.modelParallel = v.modelParallel;
+        c.bf16Shadows = v.shadows;
         c.device = device;
         c.headChannels = headChannels;
         applyOption(c, "aspp-rates", rates);

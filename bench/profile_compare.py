@@ -24,7 +24,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
     ap.add_argument("--python", default="/usr/bin/python3")
-    ap.add_argument("--variant", default="bf16-cl-prefetch-fused-aspp")
+    ap.add_argument("--variant", default="bf16-cl-prefetch-fused-aspp-shadow")
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--head-channels", type=int, default=0)

@@ -15,7 +15,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CPP_VARIANTS = ["fp32-nchw-inline", "fp32-nchw-prefetch", "fp32-cl-prefetch", "bf16-cl-prefetch", "bf16-cl-prefetch-fused",
-                "bf16-cl-prefetch-fused-aspp", "bf16-cl-prefetch-fused-aspp-mp"]
+                "bf16-cl-prefetch-fused-aspp", "bf16-cl-prefetch-fused-aspp-mp",
+                "bf16-cl-prefetch-fused-aspp-mp-shadow"]
 PY_VARIANTS = {"reference-fp32-nchw": [], "reference-bf16-cl": ["--bf16", "--channels-last"]}
 
 

@@ -8,6 +8,7 @@
 
 #include "core/train/Augment.h"
 #include "core/train/Autocast.h"
+#include "core/train/Bf16Shadows.h"
 #include "core/train/Errors.h"
 #include "core/train/Losses.h"
 #include "core/train/Networks.h"
@@ -54,8 +55,22 @@ at::Tensor CoTrainStep::prepareInput(const at::Tensor& x) const {
     return cfg.channelsLast ? y.contiguous(at::MemoryFormat::ChannelsLast) : y.contiguous();
 }
 
+bool CoTrainStep::shadowWeights() const {
+    return bf16 && cfg.bf16Shadows && device.is_cpu() && !dist && cfg.optimizer == OptimizerKind::AdamW && cfg.fusedAdamW;
+}
+
 CoTrainStep::StepResult CoTrainStep::step(const Batch& batch) {
     const int64_t it = batch.iteration;
+    if (shadowWeights() && shadows.size() != models.size()) {
+        shadows.clear();
+        for (auto& m : models) shadows.emplace_back(*m);
+    }
+    // The layers read the bf16 copies for this step only: validation, checkpoints and exports
+    // between steps see the float32 weights.
+    ShadowScope shadowScope(shadows);
+    for (size_t m = 0; m < shadows.size(); ++m)
+        if (auto* adamw = dynamic_cast<FusedAdamW*>(optimizers[m].get()))
+            adamw->setShadows(shadows[m].alignedTo(models[m]->parameters()));
     const double ramp = sigmoidRampUp(it, rampLength());
     const double auxScale = cfg.rampAux ? ramp : 1.0;
     setLr(lrAt(it));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/train/Batches.h"
+#include "core/train/Bf16Shadows.h"
 #include "core/train/Distributed.h"
 #include "core/train/ModelWorker.h"
 #include "core/train/Optimizers.h"
@@ -36,6 +37,7 @@ struct CoTrainStep {
     std::vector<std::vector<at::Tensor>> bufferSnapshots;  // BN statistics before the step
     std::unique_ptr<ModelWorker> worker;                  // set when A and B step concurrently
     std::shared_ptr<Distributed> dist;                    // set in a data-parallel run
+    std::vector<Bf16Shadows> shadows;                     // per sub-model, when shadowWeights()
     CommStats lastComm;                                   // of the last step, both sub-models
 
     // fn(m) for every sub-model, concurrently when a worker exists.
@@ -48,6 +50,8 @@ struct CoTrainStep {
     double lrAt(int64_t it) const;
     void setLr(double lr);
     at::Tensor prepareInput(const at::Tensor& x) const;
+    // bf16 copies of the weights (Bf16Shadows.h): bf16 on the CPU with the fused AdamW, one process.
+    bool shadowWeights() const;
     // average <- momentum * average + (1 - momentum) * value; an all-zero average takes value.
     static void updatePrior(at::Tensor& average, const at::Tensor& value, double momentum);
 

@@ -98,6 +98,7 @@ struct CoTrainer::Private : CoTrainStep {
 
     void build(const NetworkSpec& s) {
         spec = s;
+        shadows.clear();  // they point into the old models' layers
         models.clear();
         optimizers.clear();
         const size_t count = parts.coTraining ? 2 : 1;

@@ -46,6 +46,49 @@ void adamwRange(float* p, const float* g, float* m, float* v, int64_t begin, int
     }
 }
 
+// The same update with the gradient read from a bf16 tensor, and the updated parameter also
+// written, rounded to nearest even, to its bf16 copy: one pass instead of a gradient cast before
+// the step and a weight cast at the next forward.
+void adamwRangeBf16(float* p, const c10::BFloat16* g, float* m, float* v, c10::BFloat16* shadow, int64_t begin, int64_t end,
+                    const AdamCoefficients& c) {
+    int64_t i = begin;
+#if defined(__SSE2__)
+    const __m128 decay = _mm_set1_ps(c.decay), b1 = _mm_set1_ps(c.beta1), b2 = _mm_set1_ps(c.beta2);
+    const __m128 ob1 = _mm_set1_ps(c.oneMinusBeta1), ob2 = _mm_set1_ps(c.oneMinusBeta2);
+    const __m128 step = _mm_set1_ps(c.stepSize), ibc = _mm_set1_ps(c.invBc2Sqrt), eps = _mm_set1_ps(c.eps);
+    const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi32(1), half = _mm_set1_epi32(0x7FFF);
+    for (; i + 4 <= end; i += 4) {
+        // bf16 -> float32: the 16 bits are the high half of the float.
+        const __m128i gb = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(g + i));
+        const __m128 gv = _mm_castsi128_ps(_mm_unpacklo_epi16(zero, gb));
+        const __m128 mv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + i), b1), _mm_mul_ps(gv, ob1));
+        const __m128 vv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + i), b2), _mm_mul_ps(_mm_mul_ps(gv, gv), ob2));
+        const __m128 denom = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vv), ibc), eps);
+        const __m128 pv = _mm_sub_ps(_mm_mul_ps(_mm_loadu_ps(p + i), decay), _mm_div_ps(_mm_mul_ps(step, mv), denom));
+        _mm_storeu_ps(m + i, mv);
+        _mm_storeu_ps(v + i, vv);
+        _mm_storeu_ps(p + i, pv);
+        // float32 -> bf16, rounded to nearest even: add 0x7FFF plus the lowest kept bit, keep the
+        // high half. The arithmetic shift keeps each value inside int16, so the signed pack is
+        // exact. (As c10::BFloat16 for every finite value; a NaN weight may come out as another NaN
+        // or an infinity.)
+        const __m128i bits = _mm_castps_si128(pv);
+        const __m128i rounded = _mm_add_epi32(bits, _mm_add_epi32(half, _mm_and_si128(_mm_srli_epi32(bits, 16), one)));
+        const __m128i high = _mm_srai_epi32(rounded, 16);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(shadow + i), _mm_packs_epi32(high, high));
+    }
+#endif
+    for (; i < end; ++i) {
+        const float gi = static_cast<float>(g[i]);
+        const float mv = m[i] * c.beta1 + gi * c.oneMinusBeta1;
+        const float vv = v[i] * c.beta2 + gi * gi * c.oneMinusBeta2;
+        m[i] = mv;
+        v[i] = vv;
+        p[i] = p[i] * c.decay - c.stepSize * mv / (std::sqrt(vv) * c.invBc2Sqrt + c.eps);
+        shadow[i] = c10::BFloat16(p[i]);
+    }
+}
+
 // The parameters grouped by their learning-rate multiplier (groups at 0 are left out), for
 // torch's optimizers, whose param groups each carry their own lr.
 struct ScaledGroups {
@@ -110,6 +153,18 @@ FusedAdamW::FusedAdamW(std::vector<at::Tensor> params, double lr, double weightD
     }
 }
 
+void FusedAdamW::setShadows(std::vector<at::Tensor> shadows) {
+    if (!shadows.empty() && shadows.size() != params_.size())
+        throw std::invalid_argument("FusedAdamW: one bf16 copy (or none) per parameter");
+    for (size_t i = 0; i < shadows.size(); ++i) {
+        const at::Tensor& s = shadows[i];
+        if (s.defined() && (s.scalar_type() != at::kBFloat16 || !s.sizes().equals(params_[i].sizes()) ||
+                            s.strides() != params_[i].strides() || !s.is_cpu()))
+            throw std::invalid_argument("FusedAdamW: a bf16 copy must match its parameter's shape and layout");
+    }
+    shadows_ = std::move(shadows);
+}
+
 void FusedAdamW::step() {
     torch::NoGradGuard noGrad;
     ++step_;
@@ -117,7 +172,9 @@ void FusedAdamW::step() {
     const double bc2 = 1.0 - std::pow(beta2_, static_cast<double>(step_));
     for (size_t i = 0; i < params_.size(); ++i) {
         at::Tensor& p = params_[i];
-        at::Tensor g = p.grad();
+        at::Tensor shadow = i < shadows_.size() ? shadows_[i] : at::Tensor();
+        at::Tensor g = shadow.defined() ? shadow.grad() : p.grad();
+        if (shadow.defined()) shadow.mutable_grad().reset();  // consumed here; backward writes the next
         if (!g.defined() || lrScale_[i] == 0.0) continue;
         const double lr = lr_ * lrScale_[i];
         const AdamCoefficients c{static_cast<float>(1.0 - lr * weightDecay_),
@@ -132,7 +189,15 @@ void FusedAdamW::step() {
         at::Tensor& v = expAvgSq_[i];
         const bool fusable = p.is_cpu() && p.scalar_type() == at::kFloat && p.is_non_overlapping_and_dense() &&
                              m.strides() == p.strides() && v.strides() == p.strides();
-        if (fusable) {
+        if (fusable && shadow.defined()) {
+            if (g.scalar_type() != at::kBFloat16 || g.strides() != p.strides()) g = at::empty_like(shadow).copy_(g);
+            float* pp = p.data_ptr<float>();
+            const c10::BFloat16* gp = g.data_ptr<c10::BFloat16>();
+            float* mp = m.data_ptr<float>();
+            float* vp = v.data_ptr<float>();
+            c10::BFloat16* sp = shadow.data_ptr<c10::BFloat16>();
+            at::parallel_for(0, p.numel(), 1 << 15, [&](int64_t b, int64_t e) { adamwRangeBf16(pp, gp, mp, vp, sp, b, e, c); });
+        } else if (fusable) {
             if (g.scalar_type() != at::kFloat || g.strides() != p.strides()) g = at::empty_like(p).copy_(g);
             float* pp = p.data_ptr<float>();
             const float* gp = g.data_ptr<float>();
@@ -144,6 +209,7 @@ void FusedAdamW::step() {
             m.mul_(beta1_).add_(g, 1.0 - beta1_);
             v.mul_(beta2_).addcmul_(g, g, 1.0 - beta2_);
             p.addcdiv_(m, (v.sqrt() / std::sqrt(bc2)).add_(eps_), -lr / bc1);
+            if (shadow.defined()) shadow.copy_(p);
         }
     }
 }

@@ -34,9 +34,14 @@ public:
     void save(torch::serialize::OutputArchive& ar) const override;
     void load(torch::serialize::InputArchive& ar) override;
     int64_t steps() const { return step_; }
+    /// bf16 copies of the parameters (one entry per parameter, undefined where there is none; see
+    /// Bf16Shadows.h): a parameter with a copy takes its gradient from the copy's .grad() (bf16),
+    /// updates the float32 parameter as usual, writes the copy (rounded to nearest even) in the
+    /// same pass and drops the copy's gradient. Empty = none.
+    void setShadows(std::vector<at::Tensor> shadows);
 
 private:
-    std::vector<at::Tensor> params_, expAvg_, expAvgSq_;
+    std::vector<at::Tensor> params_, expAvg_, expAvgSq_, shadows_;
     std::vector<double> lrScale_;
     int64_t step_ = 0;
     double lr_, weightDecay_;

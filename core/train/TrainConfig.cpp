@@ -161,6 +161,7 @@ const std::vector<Option>& options() {
         DBL("momentum", momentum),
         DBL("poly-power", polyPower),
         BOOL("fused-adamw", fusedAdamW),
+        BOOL("bf16-shadows", bf16Shadows),
         DBL("w-ce", weights.ce),
         DBL("w-dice", weights.dice),
         DBL("w-cps", weights.cps),

@@ -11,6 +11,7 @@ std::unique_ptr<QObject> makeUnitTests();
 std::unique_ptr<QObject> makeRunTests();
 std::unique_ptr<QObject> makePretrainTests();
 std::unique_ptr<QObject> makePredictorTests();
+std::unique_ptr<QObject> makeShadowTests();
 
 int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
         status |= QTest::qExec(t.get(), static_cast<int>(rest.size()), rest.data());
         auto p = makePredictorTests();
         status |= QTest::qExec(p.get(), static_cast<int>(rest.size()), rest.data());
+        auto s = makeShadowTests();
+        status |= QTest::qExec(s.get(), static_cast<int>(rest.size()), rest.data());
     }
     if (group.empty() || group == "pretrain") {
         auto t = makePretrainTests();
