@@ -60,6 +60,32 @@ nlohmann::json statJson(const Stat& s, const std::vector<double>& values) {
     return {{"mean", num(s.mean)}, {"sd", num(s.sd)}, {"n", s.n}, {"per_seed", per}};
 }
 
+// Several seeds' evaluations as one: the mean of every number that all of them hold at the same
+// place (Dice, HD95, vCDR error, Dice before post-processing, anatomy counts); any other value is
+// kept where all agree and listed seed by seed where they differ (the chosen sub-model, say).
+nlohmann::json meanOverSeeds(const std::vector<nlohmann::json>& v) {
+    const nlohmann::json& first = v.front();
+    const bool numbers = std::all_of(v.begin(), v.end(), [](const nlohmann::json& x) { return x.is_number(); });
+    if (numbers) {
+        double sum = 0;
+        for (const auto& x : v) sum += x.get<double>();
+        return std::round(sum / double(v.size()) * 1e6) / 1e6;
+    }
+    const bool objects = std::all_of(v.begin(), v.end(), [](const nlohmann::json& x) { return x.is_object(); });
+    if (objects) {
+        nlohmann::json out = nlohmann::json::object();
+        for (const auto& [key, value] : first.items()) {
+            std::vector<nlohmann::json> at;
+            for (const auto& x : v)
+                if (x.contains(key)) at.push_back(x.at(key));
+            if (at.size() == v.size()) out[key] = meanOverSeeds(at);
+        }
+        return out;
+    }
+    if (std::all_of(v.begin(), v.end(), [&](const nlohmann::json& x) { return x == first; })) return first;
+    return nlohmann::json(v);
+}
+
 std::vector<std::uint64_t> seedList(const Args& a, std::uint64_t fallback) {
     if (!a.has("seeds")) return {fallback};
     std::vector<std::uint64_t> out;
@@ -152,11 +178,18 @@ int experimentBlock(const RunRequest& base, const std::vector<train::Method>& me
     nlohmann::json j = {{"task", base.task.name},         {"preset", base.preset},
                         {"iterations", base.config.iterations}, {"size", base.config.size},
                         {"seeds", seeds},                  {"methods", nlohmann::json::object()}};
+    if (seeds.size() > 1)
+        j["aggregation"] = "each number is the mean over the seeds; the *_over_seeds entries list every seed's value";
     for (const auto& name : order) {
         const auto& runs = results[name];
         md << "| " << name << " |";
-        nlohmann::json mj = nlohmann::json::parse(evaluationToJson(runs.front()));
-        mj.erase("cases");
+        // Every figure of the method's entry is over all its seeds (with one seed: that run's).
+        std::vector<nlohmann::json> perSeed;
+        for (const auto& e : runs) {
+            perSeed.push_back(nlohmann::json::parse(evaluationToJson(e)));
+            perSeed.back().erase("cases");
+        }
+        nlohmann::json mj = meanOverSeeds(perSeed);
         for (const auto& d : domains) {
             for (const auto& reg : regions) {
                 std::vector<double> v;

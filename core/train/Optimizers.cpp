@@ -19,31 +19,47 @@ struct AdamCoefficients {
 };
 
 // p <- p * decay - stepSize * m / (sqrt(v) / sqrt(bc2) + eps), after the moment updates; the same
-// arithmetic as torch::optim::AdamW, in float32.
+// arithmetic as torch::optim::AdamW, in float32. One element; returns the new p.
+inline float adamwOne(float& p, float g, float& m, float& v, const AdamCoefficients& c) {
+    m = m * c.beta1 + g * c.oneMinusBeta1;
+    v = v * c.beta2 + g * g * c.oneMinusBeta2;
+    p = p * c.decay - c.stepSize * m / (std::sqrt(v) * c.invBc2Sqrt + c.eps);
+    return p;
+}
+
+#if defined(__SSE2__)
+// The same for four elements at a time.
+struct AdamSse {
+    __m128 decay, b1, b2, ob1, ob2, step, ibc, eps;
+    explicit AdamSse(const AdamCoefficients& c)
+        : decay(_mm_set1_ps(c.decay)),
+          b1(_mm_set1_ps(c.beta1)),
+          b2(_mm_set1_ps(c.beta2)),
+          ob1(_mm_set1_ps(c.oneMinusBeta1)),
+          ob2(_mm_set1_ps(c.oneMinusBeta2)),
+          step(_mm_set1_ps(c.stepSize)),
+          ibc(_mm_set1_ps(c.invBc2Sqrt)),
+          eps(_mm_set1_ps(c.eps)) {}
+    __m128 update(float* p, __m128 g, float* m, float* v) const {
+        const __m128 mv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m), b1), _mm_mul_ps(g, ob1));
+        const __m128 vv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v), b2), _mm_mul_ps(_mm_mul_ps(g, g), ob2));
+        const __m128 denom = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vv), ibc), eps);
+        const __m128 pv = _mm_sub_ps(_mm_mul_ps(_mm_loadu_ps(p), decay), _mm_div_ps(_mm_mul_ps(step, mv), denom));
+        _mm_storeu_ps(m, mv);
+        _mm_storeu_ps(v, vv);
+        _mm_storeu_ps(p, pv);
+        return pv;
+    }
+};
+#endif
+
 void adamwRange(float* p, const float* g, float* m, float* v, int64_t begin, int64_t end, const AdamCoefficients& c) {
     int64_t i = begin;
 #if defined(__SSE2__)
-    const __m128 decay = _mm_set1_ps(c.decay), b1 = _mm_set1_ps(c.beta1), b2 = _mm_set1_ps(c.beta2);
-    const __m128 ob1 = _mm_set1_ps(c.oneMinusBeta1), ob2 = _mm_set1_ps(c.oneMinusBeta2);
-    const __m128 step = _mm_set1_ps(c.stepSize), ibc = _mm_set1_ps(c.invBc2Sqrt), eps = _mm_set1_ps(c.eps);
-    for (; i + 4 <= end; i += 4) {
-        const __m128 gv = _mm_loadu_ps(g + i);
-        const __m128 mv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + i), b1), _mm_mul_ps(gv, ob1));
-        const __m128 vv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + i), b2), _mm_mul_ps(_mm_mul_ps(gv, gv), ob2));
-        const __m128 denom = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vv), ibc), eps);
-        const __m128 pv = _mm_sub_ps(_mm_mul_ps(_mm_loadu_ps(p + i), decay), _mm_div_ps(_mm_mul_ps(step, mv), denom));
-        _mm_storeu_ps(m + i, mv);
-        _mm_storeu_ps(v + i, vv);
-        _mm_storeu_ps(p + i, pv);
-    }
+    const AdamSse sse(c);
+    for (; i + 4 <= end; i += 4) sse.update(p + i, _mm_loadu_ps(g + i), m + i, v + i);
 #endif
-    for (; i < end; ++i) {
-        const float mv = m[i] * c.beta1 + g[i] * c.oneMinusBeta1;
-        const float vv = v[i] * c.beta2 + g[i] * g[i] * c.oneMinusBeta2;
-        m[i] = mv;
-        v[i] = vv;
-        p[i] = p[i] * c.decay - c.stepSize * mv / (std::sqrt(vv) * c.invBc2Sqrt + c.eps);
-    }
+    for (; i < end; ++i) adamwOne(p[i], g[i], m[i], v[i], c);
 }
 
 // The same update with the gradient read from a bf16 tensor, and the updated parameter also
@@ -53,21 +69,12 @@ void adamwRangeBf16(float* p, const c10::BFloat16* g, float* m, float* v, c10::B
                     const AdamCoefficients& c) {
     int64_t i = begin;
 #if defined(__SSE2__)
-    const __m128 decay = _mm_set1_ps(c.decay), b1 = _mm_set1_ps(c.beta1), b2 = _mm_set1_ps(c.beta2);
-    const __m128 ob1 = _mm_set1_ps(c.oneMinusBeta1), ob2 = _mm_set1_ps(c.oneMinusBeta2);
-    const __m128 step = _mm_set1_ps(c.stepSize), ibc = _mm_set1_ps(c.invBc2Sqrt), eps = _mm_set1_ps(c.eps);
+    const AdamSse sse(c);
     const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi32(1), half = _mm_set1_epi32(0x7FFF);
     for (; i + 4 <= end; i += 4) {
         // bf16 -> float32: the 16 bits are the high half of the float.
         const __m128i gb = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(g + i));
-        const __m128 gv = _mm_castsi128_ps(_mm_unpacklo_epi16(zero, gb));
-        const __m128 mv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + i), b1), _mm_mul_ps(gv, ob1));
-        const __m128 vv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + i), b2), _mm_mul_ps(_mm_mul_ps(gv, gv), ob2));
-        const __m128 denom = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vv), ibc), eps);
-        const __m128 pv = _mm_sub_ps(_mm_mul_ps(_mm_loadu_ps(p + i), decay), _mm_div_ps(_mm_mul_ps(step, mv), denom));
-        _mm_storeu_ps(m + i, mv);
-        _mm_storeu_ps(v + i, vv);
-        _mm_storeu_ps(p + i, pv);
+        const __m128 pv = sse.update(p + i, _mm_castsi128_ps(_mm_unpacklo_epi16(zero, gb)), m + i, v + i);
         // float32 -> bf16, rounded to nearest even: add 0x7FFF plus the lowest kept bit, keep the
         // high half. The arithmetic shift keeps each value inside int16, so the signed pack is
         // exact. (As c10::BFloat16 for every finite value; a NaN weight may come out as another NaN
@@ -78,15 +85,7 @@ void adamwRangeBf16(float* p, const c10::BFloat16* g, float* m, float* v, c10::B
         _mm_storel_epi64(reinterpret_cast<__m128i*>(shadow + i), _mm_packs_epi32(high, high));
     }
 #endif
-    for (; i < end; ++i) {
-        const float gi = static_cast<float>(g[i]);
-        const float mv = m[i] * c.beta1 + gi * c.oneMinusBeta1;
-        const float vv = v[i] * c.beta2 + gi * gi * c.oneMinusBeta2;
-        m[i] = mv;
-        v[i] = vv;
-        p[i] = p[i] * c.decay - c.stepSize * mv / (std::sqrt(vv) * c.invBc2Sqrt + c.eps);
-        shadow[i] = c10::BFloat16(p[i]);
-    }
+    for (; i < end; ++i) shadow[i] = c10::BFloat16(adamwOne(p[i], static_cast<float>(g[i]), m[i], v[i], c));
 }
 
 // The parameters grouped by their learning-rate multiplier (groups at 0 are left out), for

@@ -635,6 +635,17 @@ private Q_SLOTS:
         QCOMPARE(st["n"].get<int>(), 2);
         QCOMPARE(st["per_seed"].size(), std::size_t(2));
         QVERIFY(j["paired"]["cps - supervised"]["centre-c"].contains("cup"));
+        // Every figure beside them is over both seeds too, not the first seed's.
+        const auto& dom = j["methods"]["cps"]["domains"]["centre-c"];
+        QVERIFY(std::abs(dom["vcdr_mae"].get<double>() - dom["vcdr_mae_over_seeds"]["mean"].get<double>()) < 1e-5);
+        double hd = 0, raw = 0;
+        for (const char* seed : {"seed-4", "seed-5"}) {
+            auto m = nlohmann::json::parse(
+                readText(out / "labeled-2/test-centre-c/cps" / seed / "metrics.json"))["domains"]["centre-c"];
+            hd += m["hd95"]["disc"].get<double>() / 2, raw += m["dice_before_postprocessing"]["cup"].get<double>() / 2;
+        }
+        QVERIFY(std::abs(dom["hd95"]["disc"].get<double>() - hd) < 1e-5);
+        QVERIFY(std::abs(dom["dice_before_postprocessing"]["cup"].get<double>() - raw) < 1e-5);
         const std::string md = readText(out / "results.md");
         QVERIFY(md.find("Paired difference") != std::string::npos && md.find("±") != std::string::npos);
         QCOMPARE(nlohmann::json::parse(readText(out / "results.json"))["cells"].size(), std::size_t(4));
