@@ -24,6 +24,7 @@
 #include "core/pipeline/Predict.h"
 #include "core/pipeline/Run.h"
 #include "core/pipeline/Calibration.h"
+#include "core/pipeline/CalibrationPick.h"
 #include "core/pipeline/LabelNext.h"
 #include "core/pipeline/RunFolder.h"
 #include "core/util/Errors.h"
@@ -294,11 +295,36 @@ int evaluateCommand(const std::vector<std::string>& argv) {
     return kOk;
 }
 
+/// The cases `pickForCalibration` chose, in the order to label them.
+void printPicked(const std::vector<CaseDisagreement>& cases, const std::vector<PickedCase>& picked, bool json) {
+    if (json) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& p : picked) {
+            const auto& c = cases[p.index];
+            j.push_back({{"domain", c.domain},
+                         {"case", c.caseId},
+                         {"score", c.score},
+                         {"label_flip", c.labelFlip},
+                         {"typicality", p.typicality},
+                         {"cluster_size", p.clusterSize}});
+        }
+        std::cout << j.dump(2) << "\n";
+        return;
+    }
+    if (picked.empty()) std::cout << "No case could be scored.\n";
+    int rank = 0;
+    for (const auto& p : picked) {
+        const auto& c = cases[p.index];
+        std::cout << ++rank << "\t" << c.domain << "\t" << c.caseId << "\t" << std::fixed << std::setprecision(4) << c.score
+                  << "\t" << std::setprecision(3) << p.typicality << "\t" << p.clusterSize << "\n";
+    }
+}
+
 /// `dacw label-next`: the cases of some domains ranked by the disagreement of a co-training run's
 /// two sub-models (what the workbench's "Suggest what to label next" shows).
 int labelNextCommand(const std::vector<std::string>& argv) {
     Args a(argv, {"all", "json"});
-    a.allowOnly({"run", "all", "count", "maps", "json"});
+    a.allowOnly({"run", "all", "count", "maps", "json", "pick", "pick-by"});
     if (a.positional().empty()) throw UsageError("give at least one domain folder to rank");
     std::vector<Domain> domains;
     for (const auto& p : a.positional()) domains.push_back(scanDomain(p));
@@ -306,8 +332,18 @@ int labelNextCommand(const std::vector<std::string>& argv) {
     if (a.has("maps")) maps.folder = a.get("maps");
     const int count = a.getInt("count", 0);
     if (count < 0) throw UsageError("--count must be 0 (all) or more");
+    const int pick = a.getInt("pick", 0);
+    if (a.has("pick") && pick < 1) throw UsageError("--pick needs a number of cases, 1 or more");
+    if (a.has("pick-by") && !a.has("pick")) throw UsageError("--pick-by goes with --pick K");
+    if (a.has("pick") && a.has("count")) throw UsageError("--pick K chooses K cases; leave out --count");
+    const PickStrategy strategy = pickStrategyFromString(a.get("pick-by", "typical"));
     std::vector<CaseDisagreement> ranked =
         rankByDisagreement(a.require("run"), domains, !a.flag("all"), nullptr, a.has("maps") ? &maps : nullptr);
+    if (pick > 0) {
+        printPicked(ranked, pickForCalibration(ranked, pick, strategy), a.flag("json"));
+        if (!maps.problem.empty()) std::cerr << "disagreement maps: " << maps.problem << "\n";
+        return kOk;
+    }
     if (count > 0 && int(ranked.size()) > count) ranked.resize(std::size_t(count));
     if (a.flag("json")) {
         nlohmann::json j = nlohmann::json::array();
@@ -390,7 +426,8 @@ std::vector<Command> trainCommands() {
          "and 1.25 times the size, 6 passes).\n",
          predictCommand},
         {"label-next", "rank cases by how much a co-training run's two sub-models disagree",
-         "Usage: dacw label-next --run RUNDIR [--all] [--count N] [--maps DIR] [--json] DIR...\n\n"
+         "Usage: dacw label-next --run RUNDIR [--all] [--count N | --pick K [--pick-by typical|mixed]]\n"
+         "                       [--maps DIR] [--json] DIR...\n\n"
          "Scores every case of the domain folders (with --all, also those that have masks) by the\n"
          "disagreement of the run's sub-models A and B (its checkpoint.pt: a dac, cps or ablation run),\n"
          "most disagreement first: one line per case with rank, domain, case, score (mean half L1\n"
@@ -398,7 +435,13 @@ std::vector<Command> trainCommands() {
          "the model is least sure, to check or label first. Not for choosing the few cases that\n"
          "calibrate a model to a new centre: there, random cases did better (docs/results.md).\n"
          "--count keeps the first N; --maps writes each case's per-pixel map (0..255) to\n"
-         "DIR/<domain>/; --json prints a JSON array instead.\n",
+         "DIR/<domain>/; --json prints a JSON array instead.\n"
+         "--pick K chooses K cases to label for calibrating the run to a new centre instead: the cases\n"
+         "are clustered (k-means on the sub-models' pooled decoder features) into K groups, and from\n"
+         "each group, largest first, its most typical case (the densest point; --pick-by typical,\n"
+         "the default) or the most disagreed of its more typical half (--pick-by mixed). One line per\n"
+         "case: rank, domain, case, score, typicality, cluster size. Measured against random cases in\n"
+         "docs/results.md.\n",
          labelNextCommand},
         {"evaluate", "Dice and HD95 of predicted label maps against reference masks",
          "Usage: dacw evaluate --task fundus|polyp|scgm --pred DIR --truth DIR [--out metrics.json]\n\n"

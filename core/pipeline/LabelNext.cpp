@@ -118,6 +118,7 @@ std::vector<CaseDisagreement> rankByDisagreement(const fs::path& runDir, const s
     struct Sums {
         double score = 0.0, flip = 0.0;
         int samples = 0;
+        std::vector<float> embedding;                      // sum over the case's samples
         std::map<std::string, std::vector<float>> slices;  // sample id -> map (only with `maps`)
     };
     std::map<std::size_t, Sums> sums;
@@ -137,6 +138,12 @@ std::vector<CaseDisagreement> rankByDisagreement(const fs::path& runDir, const s
             s.score += dis.meanAbsDiff[std::size_t(k - i)];
             s.flip += dis.labelFlip[std::size_t(k - i)];
             ++s.samples;
+            if (dis.embeddings.defined()) {
+                const at::Tensor e = dis.embeddings[k - i].contiguous();
+                const float* p = e.data_ptr<float>();
+                if (s.embedding.empty()) s.embedding.assign(std::size_t(e.numel()), 0.0f);
+                for (std::size_t t = 0; t < s.embedding.size(); ++t) s.embedding[t] += p[t];
+            }
             if (maps) {
                 const float* m = dis.maps[k - i].data_ptr<float>();
                 s.slices[sample.second].assign(m, m + plane);
@@ -146,7 +153,9 @@ std::vector<CaseDisagreement> rankByDisagreement(const fs::path& runDir, const s
     std::vector<CaseDisagreement> out;
     for (std::size_t r : order) {
         const Sums& s = sums[r];
-        out.push_back({refs[r].domain->name, refs[r].c->id, s.score / s.samples, s.flip / s.samples});
+        std::vector<float> embedding = s.embedding;
+        for (float& v : embedding) v /= float(s.samples);
+        out.push_back({refs[r].domain->name, refs[r].c->id, s.score / s.samples, s.flip / s.samples, std::move(embedding)});
     }
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
     if (maps) writeDisagreementMaps(*maps, refs, sums, pre.size, pre.resize);

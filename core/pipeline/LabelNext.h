@@ -15,6 +15,7 @@ struct CaseDisagreement {
     std::string domain, caseId;
     double score = 0.0;      // mean over pixels of half the L1 distance of the class probabilities
     double labelFlip = 0.0;  // fraction of pixels whose predicted class differs
+    std::vector<float> embedding;  // the sub-models' pooled decoder features (CoTrainer::disagreement), mean over slices
 };
 
 /// Where the per-pixel disagreement maps go, and how writing them went.

@@ -559,23 +559,29 @@ void CoTrainer::exportModel(const std::string& path, const std::string& subModel
 
 Disagreement CoTrainer::disagreement(const at::Tensor& images) const {
     if (d_->models.size() < 2) throw TrainError("disagreement needs two trained sub-models (a co-training method)");
-    std::vector<at::Tensor> probs(2);
+    std::vector<at::Tensor> probs(2), embeddings(2);
     for (size_t m = 0; m < 2; ++m) {
         auto& model = d_->models[m];
         model->eval();
-        std::vector<at::Tensor> chunks;
+        std::vector<at::Tensor> chunks, pooled;
         {
             c10::InferenceMode inference;
             for (int64_t i = 0; i < images.size(0); i += d_->cfg.validationBatch) {
                 const int64_t e = std::min(images.size(0), i + d_->cfg.validationBatch);
                 AutocastGuard ac(d_->bf16, d_->device.type());
-                chunks.push_back(torch::softmax(model->net->forward(d_->prepareInput(images.slice(0, i, e))).logits, 1).cpu());
+                const SegOutput out = model->net->forward(d_->prepareInput(images.slice(0, i, e)));
+                chunks.push_back(torch::softmax(out.logits, 1).cpu());
+                at::Tensor f = out.features.to(at::kFloat).mean({2, 3});
+                pooled.push_back(f.div(f.norm(2, {1}, true).clamp_min(1e-12)).cpu());
             }
         }
         model->train();
         probs[m] = torch::cat(chunks, 0);
+        embeddings[m] = torch::cat(pooled, 0);
     }
-    return disagreementOf(probs[0], probs[1]);
+    Disagreement d = disagreementOf(probs[0], probs[1]);
+    d.embeddings = embeddings[0].add(embeddings[1]).mul(0.5).contiguous();
+    return d;
 }
 
 void CoTrainer::saveCheckpoint(const std::string& path) const {

@@ -19,6 +19,10 @@ struct Disagreement {
     std::vector<double> meanAbsDiff;   // mean over pixels of 0.5 * sum_k |pA_k - pB_k| (0..1)
     std::vector<double> labelFlip;     // fraction of pixels whose argmax differs
     at::Tensor maps;                   // [N,H,W] float32 on the CPU: 0.5 * sum_k |pA_k - pB_k| per pixel
+    /// [N,D] float32 on the CPU, when the sub-models produced it: each image's decoder features,
+    /// average-pooled and scaled to unit length, averaged over the two sub-models (what the
+    /// calibration pick clusters; empty from disagreementOf alone).
+    at::Tensor embeddings;
 };
 
 class Distributed;

@@ -1,7 +1,7 @@
 // The data layer's cache, the run folder and the steps of a run, and the
 // train/predict/evaluate/experiment commands end to end on tiny synthetic data, bad input
 // included. The metrics and the resampling geometry are test_metrics.cpp, the run folder's
-// files test_run_folder.cpp.
+// files test_run_folder.cpp, few-shot calibration on a new centre test_calibration.cpp.
 #include <QtTest/QtTest>
 
 #include <algorithm>
@@ -515,98 +515,6 @@ private Q_SLOTS:
         auto c1 = nlohmann::json::parse(readText(dir() / "exp/supervised/config.json"));
         auto c2 = nlohmann::json::parse(readText(dir() / "exp/dac/config.json"));
         QCOMPARE(c1["labeled_cases"], c2["labeled_cases"]);
-    }
-
-    void fewShotCalibrationOnANewCentre() {
-        // A source model, then K cases of the new centre fine-tune it and the centre's other cases
-        // are the test set.
-        const fs::path src = dir() / "fewshot-source", cal = dir() / "fewshot-k2";
-        QStringList base = {"--task", "fundus", "--size", "32", "--width", "0.25", "--batch", "2", "--iters", "2",
-                            "--threads", "1", "--no-cache", "--no-predictions", "--method", "supervised"};
-        Result r = dacw(QStringList{"train", "--labeled", s(demo() / "fundus/centre-a"), "--labeled-count", "3", "--out", s(src)} + base);
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        r = dacw(QStringList{"train", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count", "2", "--test-unused-labeled",
-                             "--init-model", s(src), "--out", s(cal)} + base);
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        auto cfg = nlohmann::json::parse(readText(cal / "config.json"));
-        QVERIFY(cfg["train"]["init-model"].get<std::string>().find("fewshot-source") != std::string::npos);
-        auto m = nlohmann::json::parse(readText(cal / "metrics.json"));
-        QCOMPARE(m["domains"]["centre-c"]["cases"].get<int>(), 6 - 2);  // the demo centre has 6 masked cases
-        for (const auto& c : m["cases"])
-            for (const auto& used : cfg["labeled_cases"]) QVERIFY(c["case"] != used);  // never scored on its training cases
-        QVERIFY(readText(cal / "log.txt").find("no held-out validation") != std::string::npos);
-        // Without --preset, --method or network options: the model's network and the calibration
-        // recipe (supervised, lr 1e-4).
-        const fs::path rec = dir() / "fewshot-recipe";
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count", "2",
-                             "--test-unused-labeled", "--init-model", s(src), "--out", s(rec), "--iters", "2", "--threads", "1",
-                             "--no-cache", "--no-predictions"});
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        auto rc = nlohmann::json::parse(readText(rec / "config.json"));
-        QCOMPARE(rc["preset"].get<std::string>(), std::string("calibrate"));
-        QCOMPARE(rc["train"]["method"].get<std::string>(), std::string("supervised"));
-        QCOMPARE(std::stod(rc["train"]["lr"].get<std::string>()), 1e-4);
-        QCOMPARE(std::stod(rc["train"]["width"].get<std::string>()), 0.25);
-        QCOMPARE(std::stoi(rc["train"]["size"].get<std::string>()), 32);
-        // ...and the source run's own labeled cases replayed beside the new centre's.
-        auto srcCfg = nlohmann::json::parse(readText(src / "config.json"));
-        QCOMPARE(rc["replay_cases"], srcCfg["labeled_cases"]);
-        QVERIFY(readText(rec / "log.txt").find("replay: 3 labeled samples of centre-a") != std::string::npos);
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count", "2",
-                             "--test-unused-labeled", "--init-model", s(src), "--out", s(dir() / "fewshot-alone"), "--iters", "2",
-                             "--threads", "1", "--no-cache", "--no-predictions", "--no-replay"});
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        QVERIFY(readText(dir() / "fewshot-alone/log.txt").find("replay") == std::string::npos);
-        // Replay: 3 source cases join the 2 new ones, which are repeated twice (4 of 7 samples).
-        const fs::path rep = dir() / "fewshot-replay";
-        r = dacw(QStringList{"train",
-                             "--task",
-                             "fundus",
-                             "--labeled",
-                             s(demo() / "fundus/centre-c"),
-                             "--labeled-count",
-                             "2",
-                             "--test-unused-labeled",
-                             "--init-model",
-                             s(src),
-                             "--out",
-                             s(rep),
-                             "--iters",
-                             "2",
-                             "--threads",
-                             "1",
-                             "--no-cache",
-                             "--no-predictions",
-                             "--replay",
-                             s(demo() / "fundus/centre-a"),
-                             "--replay-count",
-                             "3"});
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        const std::string replayLog = readText(rep / "log.txt");
-        QVERIFY2(replayLog.find("replay: 3 labeled samples of centre-a join the 2 of centre-c, which are repeated 2 "
-                                "times") != std::string::npos,
-                 replayLog.c_str());
-        QVERIFY(replayLog.find("7 labeled samples") != std::string::npos);
-        auto rq = nlohmann::json::parse(readText(rep / "config.json"));
-        QCOMPARE(rq["replay_cases"].size(), std::size_t(3));
-        QVERIFY(rq["replay_dir"].get<std::string>().find("centre-a") != std::string::npos);
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--init-model", s(src),
-                             "--out", s(dir() / "fewshot-replay-self"), "--no-cache", "--replay", s(demo() / "fundus/centre-c")});
-        QCOMPARE(r.code, 1);
-        QVERIFY2(r.err.contains("replay folder is the labeled folder"), qPrintable(r.err));
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--init-model", s(src),
-                             "--out", s(dir() / "fewshot-replay-count"), "--replay-count", "3"});
-        QCOMPARE(r.code, 2);
-        r = dacw(QStringList{"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-c"), "--preset", "calibrate",
-                             "--out", s(dir() / "fewshot-nomodel"), "--no-cache"});
-        QCOMPARE(r.code, 2);
-        QVERIFY2(r.err.contains("needs --init-model"), qPrintable(r.err));
-        // A model of another shape is refused with a message, before training.
-        r = dacw(QStringList{"train", "--labeled", s(demo() / "fundus/centre-c"), "--labeled-count", "2", "--test-unused-labeled",
-                             "--init-model", s(src), "--out", s(dir() / "fewshot-bad"), "--task", "fundus", "--size", "32",
-                             "--width", "0.5", "--iters", "1", "--no-cache", "--method", "supervised"});
-        QCOMPARE(r.code, 1);
-        QVERIFY2(r.err.contains("x0.25"), qPrintable(r.err));
     }
 
     void experimentSeedsCountsAndLeaveOneOut() {
