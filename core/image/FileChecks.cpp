@@ -92,7 +92,15 @@ fs::path UnpaddedDicom::readable(const fs::path& file, bool alone) {
         return file;
     }
     ++copies_;
+    names_.emplace_back(copy.string(), file.string());
     return copy;
+}
+
+std::string UnpaddedDicom::originalNames(std::string message) const {
+    for (const auto& [copy, original] : names_)
+        for (std::size_t at = message.find(copy); at != std::string::npos; at = message.find(copy, at + original.size()))
+            message.replace(at, copy.size(), original);
+    return message;
 }
 
 }  // namespace dacw

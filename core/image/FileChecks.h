@@ -5,6 +5,9 @@
 // the problem first. See docs/reliability.md.
 #include <cstddef>
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace dacw {
 
@@ -33,10 +36,14 @@ public:
     std::filesystem::path readable(const std::filesystem::path& file, bool alone = false);
     /// Copies made so far.
     int copies() const { return copies_; }
+    /// `message` (a decoder's, which names the file it read) with every copy's path replaced by
+    /// its original's, so that errors name the user's file, never a temporary one.
+    std::string originalNames(std::string message) const;
 
 private:
     std::filesystem::path dir_;
     int copies_ = 0;
+    std::vector<std::pair<std::string, std::string>> names_;  // copy, original
 };
 
 }  // namespace dacw

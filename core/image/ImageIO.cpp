@@ -321,14 +321,23 @@ bool looksLikeImageFile(const fs::path& file) {
 
 ImageInfo readImageInfo(const fs::path& file, const ReadOptions& opt) {
     UnpaddedDicom unpadded;  // a padded DICOM file is read through a copy without the padding
-    auto io = openIo(isDicomFile(file) ? unpadded.readable(file, true) : file, budgetOf(opt), false);
-    return infoFrom(io.GetPointer(), file, opt);
+    try {
+        auto io = openIo(isDicomFile(file) ? unpadded.readable(file, true) : file, budgetOf(opt), false);
+        return infoFrom(io.GetPointer(), file, opt);
+    } catch (const InputError& e) {
+        throw InputError(unpadded.originalNames(e.what()));  // the decoder's text names the copy
+    }
 }
 
 Image readImage(const fs::path& file, const ReadOptions& opt) {
     UnpaddedDicom unpadded;
     const fs::path source = isDicomFile(file) ? unpadded.readable(file, true) : file;
-    auto io = openIo(source, budgetOf(opt), true);
+    itk::ImageIOBase::Pointer io;
+    try {
+        io = openIo(source, budgetOf(opt), true);
+    } catch (const InputError& e) {
+        throw InputError(unpadded.originalNames(e.what()));
+    }
     ImageInfo info = infoFrom(io.GetPointer(), file, opt);
     using Reader = itk::ImageFileReader<FloatVolume>;
     auto reader = Reader::New();
@@ -337,9 +346,9 @@ Image readImage(const fs::path& file, const ReadOptions& opt) {
     try {
         reader->Update();
     } catch (const itk::ExceptionObject& e) {
-        throw InputError("Cannot decode " + file.string() + " (" + info.format + "): " + itkMessage(e));
+        throw InputError(unpadded.originalNames("Cannot decode " + file.string() + " (" + info.format + "): " + itkMessage(e)));
     } catch (const std::exception& e) {
-        throw InputError("Cannot decode " + file.string() + ": " + e.what());
+        throw InputError(unpadded.originalNames("Cannot decode " + file.string() + ": " + e.what()));
     }
     FloatVolume* vol = reader->GetOutput();
     auto size = vol->GetLargestPossibleRegion().GetSize();
@@ -539,7 +548,7 @@ std::vector<DicomSeries> listDicomSeries(const fs::path& dir) {
             out.push_back(std::move(s));
         }
     } catch (const itk::ExceptionObject& e) {
-        throw InputError("Cannot list DICOM series in " + dir.string() + ": " + itkMessage(e));
+        throw InputError(unpadded.originalNames("Cannot list DICOM series in " + dir.string() + ": " + itkMessage(e)));
     }
     return out;
 }
@@ -557,7 +566,12 @@ Image readDicomSeries(const fs::path& dir, const std::string& uid, const ReadOpt
     std::vector<std::string> files;
     for (const auto& f : chosen->files) files.push_back(unpadded.readable(f).string());
     // Budget from the first slice's header times the slice count.
-    auto io0 = openIo(files.front(), budgetOf(opt), false);
+    itk::ImageIOBase::Pointer io0;
+    try {
+        io0 = openIo(files.front(), budgetOf(opt), false);
+    } catch (const InputError& e) {
+        throw InputError(unpadded.originalNames(e.what()));
+    }
     ReadOptions sliceOpt = opt;
     ImageInfo first = infoFrom(io0.GetPointer(), chosen->files.front(), sliceOpt);
     const std::size_t budget = opt.maxBytes ? opt.maxBytes : defaultBudget();
@@ -572,7 +586,7 @@ Image readDicomSeries(const fs::path& dir, const std::string& uid, const ReadOpt
     try {
         reader->Update();
     } catch (const itk::ExceptionObject& e) {
-        throw InputError("Cannot read the DICOM series in " + dir.string() + ": " + itkMessage(e));
+        throw InputError(unpadded.originalNames("Cannot read the DICOM series in " + dir.string() + ": " + itkMessage(e)));
     }
     FloatVolume* vol = reader->GetOutput();
     ImageInfo info;

@@ -290,6 +290,11 @@ private Q_SLOTS:
             QCOMPARE(unpadded.copies(), 1);
             QCOMPARE(slurp(copy), good);
             QCOMPARE(temporaryFolders(), before + 1);
+            // A decoder's message about the copy names the user's file instead.
+            const std::string said = unpadded.originalNames("GDCM: " + copy.string() + " and again " + copy.string() + ".");
+            QCOMPARE(said,
+                     "GDCM: " + (d / "long-padding.dcm").string() + " and again " + (d / "long-padding.dcm").string() + ".");
+            QCOMPARE(unpadded.originalNames("no path here"), std::string("no path here"));
         }
         QCOMPARE(temporaryFolders(), before);
         QVERIFY(readImage(d / "long-padding.dcm").data() == readImage(d / "good.dcm").data());
