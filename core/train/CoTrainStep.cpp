@@ -191,9 +191,18 @@ CoTrainStep::StepResult CoTrainStep::step(const Batch& batch) {
                                           : crossEntropyLoss(unlLogits, pseudo[o]),
                 cfg.weights.cps * ramp);
             AutocastGuard ac(bf16, device.type());
-            if (models[m]->proj)
-                add("feat_" + s, featureCosineLoss(models[m]->proj->forward(feat), out[o].features.slice(0, nl)),
-                    cfg.weights.feature * ramp);
+            if (models[m]->proj) {
+                const at::Tensor projected = models[m]->proj->forward(feat), other = out[o].features.slice(0, nl);
+                if (cfg.featureLoss == FeatureLoss::Contrastive) {
+                    // The other model's pseudo-classes at the feature grid's pixel centres.
+                    const int64_t stride = x.size(2) / feat.size(2);
+                    const at::Tensor classes =
+                        pseudo[o].slice(1, stride / 2, c10::nullopt, stride).slice(2, stride / 2, c10::nullopt, stride);
+                    add("feat_" + s, featureContrastiveLoss(projected, other, classes, 512, 0.1, it), cfg.weights.feature * ramp);
+                } else {
+                    add("feat_" + s, featureCosineLoss(projected, other), cfg.weights.feature * ramp);
+                }
+            }
             if (models[m]->cutmixHead) {
                 at::Tensor map = models[m]->cutmixHead->forward(feat).to(at::kFloat);
                 map = F::interpolate(map, F::InterpolateFuncOptions()

@@ -99,6 +99,26 @@ at::Tensor featureCosineLoss(const at::Tensor& projected, const at::Tensor& targ
     return (1.0 - cos).mean();
 }
 
+at::Tensor featureContrastiveLoss(const at::Tensor& projected, const at::Tensor& target, const at::Tensor& labels,
+                                  int64_t samples, double temperature, int64_t offset) {
+    const int64_t d = projected.size(1);
+    at::Tensor p = projected.to(at::kFloat).permute({0, 2, 3, 1}).reshape({-1, d});
+    at::Tensor t = target.detach().to(at::kFloat).permute({0, 2, 3, 1}).reshape({-1, d});
+    at::Tensor l = labels.reshape({-1}).to(p.device());
+    const int64_t n = p.size(0);
+    const int64_t stride = std::max<int64_t>(1, (n + samples - 1) / samples);
+    at::Tensor idx = at::arange(offset % stride, n, stride, at::TensorOptions().dtype(at::kLong).device(p.device()));
+    p = F::normalize(p.index_select(0, idx), F::NormalizeFuncOptions().dim(1).eps(1e-6));
+    t = F::normalize(t.index_select(0, idx), F::NormalizeFuncOptions().dim(1).eps(1e-6));
+    l = l.index_select(0, idx);
+    at::Tensor logits = p.matmul(t.t()) / temperature;
+    const int64_t m = idx.size(0);
+    at::Tensor eye = at::eye(m, at::TensorOptions().dtype(at::kBool).device(p.device()));
+    at::Tensor sameClass = l.unsqueeze(1).eq(l.unsqueeze(0)).logical_and(eye.logical_not());
+    logits = logits.masked_fill(sameClass, -1e9);
+    return F::cross_entropy(logits, at::arange(m, at::TensorOptions().dtype(at::kLong).device(p.device())));
+}
+
 at::Tensor binaryMapLoss(const at::Tensor& logits, const at::Tensor& target) {
     return F::binary_cross_entropy_with_logits(logits.to(at::kFloat), target.to(at::kFloat));
 }

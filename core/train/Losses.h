@@ -54,6 +54,15 @@ PseudoLabels pseudoLabelsFromProbabilities(const at::Tensor& probs, double thres
 /// Feature-level supervision: mean over pixels of 1 - cos(projected, target) along channels.
 /// The target is detached here, so no gradient ever reaches the model that produced it.
 at::Tensor featureCosineLoss(const at::Tensor& projected, const at::Tensor& target);
+/// InfoNCE between pixels: `projected` [N,D,h,w] and `target` [N,D,h,w] (detached inside),
+/// `labels` [N,h,w] the target model's classes at those pixels. Up to `samples` pixels are taken
+/// on a regular stride starting at `offset` (no random numbers: a resumed run takes the same);
+/// for each, the positive is the target at the same pixel and the negatives the targets at the
+/// sampled pixels of another class (same-class pixels are left out rather than pushed away);
+/// logits are cosine similarities / `temperature`. A batch whose sampled pixels are all one
+/// class still has its positive only (loss 0 once aligned).
+at::Tensor featureContrastiveLoss(const at::Tensor& projected, const at::Tensor& target, const at::Tensor& labels,
+                                  int64_t samples = 512, double temperature = 0.1, int64_t offset = 0);
 
 /// Binary cross-entropy with logits of a per-pixel map against a 0/1 target of the same size.
 at::Tensor binaryMapLoss(const at::Tensor& logits, const at::Tensor& target);

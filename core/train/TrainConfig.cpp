@@ -43,6 +43,7 @@ const Names<OptimizerKind> kOptimizers{{{OptimizerKind::AdamW, "adamw"}, {Optimi
 const Names<LrSchedule> kSchedules{
     {{LrSchedule::Auto, "auto"}, {LrSchedule::Constant, "constant"}, {LrSchedule::Poly, "poly"}}};
 const Names<CpsWeighting> kCpsWeightings{{{CpsWeighting::None, "none"}, {CpsWeighting::Confidence, "confidence"}}};
+const Names<FeatureLoss> kFeatureLosses{{{FeatureLoss::Cosine, "cosine"}, {FeatureLoss::Contrastive, "contrastive"}}};
 const Names<CpsPrior> kCpsPriors{{{CpsPrior::None, "none"}, {CpsPrior::Em, "em"}}};
 const Names<Tta> kTtas{{{Tta::None, "none"}, {Tta::Flip, "flip"}, {Tta::FlipScales, "flip-scales"}}};
 const Names<Resize> kResizes{{{Resize::Letterbox, "letterbox"}, {Resize::Stretch, "stretch"}}};
@@ -174,6 +175,8 @@ const std::vector<Option>& options() {
         BOOL("teacher-batch-stats", teacherBatchStats),
         Option{"cps-weighting", [](const TrainConfig& c) { return toString(c.cpsWeighting); },
                [](TrainConfig& c, const std::string& v) { c.cpsWeighting = parseCpsWeighting(v); }},
+        Option{"feature-loss", [](const TrainConfig& c) { return toString(c.featureLoss); },
+               [](TrainConfig& c, const std::string& v) { c.featureLoss = parseFeatureLoss(v); }},
         Option{"cps-prior", [](const TrainConfig& c) { return toString(c.cpsPrior); },
                [](TrainConfig& c, const std::string& v) { c.cpsPrior = parseCpsPrior(v); }},
         DBL("cps-prior-momentum", cpsPriorMomentum),
@@ -252,6 +255,8 @@ std::string toString(OptimizerKind o) { return kOptimizers.name(o); }
 std::string toString(LrSchedule s) { return kSchedules.name(s); }
 std::string toString(Normalization n) { return kNorms.name(n); }
 std::string toString(CpsWeighting w) { return kCpsWeightings.name(w); }
+std::string toString(FeatureLoss f) { return kFeatureLosses.name(f); }
+FeatureLoss parseFeatureLoss(const std::string& s) { return kFeatureLosses.parse(s, "feature loss"); }
 CpsWeighting parseCpsWeighting(const std::string& s) { return kCpsWeightings.parse(s, "cps weighting"); }
 std::string toString(CpsPrior p) { return kCpsPriors.name(p); }
 CpsPrior parseCpsPrior(const std::string& s) { return kCpsPriors.parse(s, "cps prior"); }

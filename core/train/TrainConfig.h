@@ -18,6 +18,10 @@ enum class LrSchedule { Auto, Constant, Poly };  // Auto: Poly for SGD, Constant
 enum class Normalization { None, PerImage, PerImageChannel };
 /// How CPS weighs pseudo-labelled pixels: all alike (CPS), or by the teacher's confidence.
 enum class CpsWeighting { None, Confidence };
+/// The feature-supervision term: cosine distance to the other sub-model's detached feature at the
+/// same pixel (Cosine), or an InfoNCE over sampled pixels whose negatives are the other model's
+/// features at pixels of other pseudo-classes (Contrastive: a target that cannot saturate).
+enum class FeatureLoss { Cosine, Contrastive };
 /// Which class prior the teachers' pseudo-labels follow: the labeled domain's, implicit in the
 /// network (None, as CPS), or the unlabeled domain's, estimated by EM from the teachers' own
 /// posteriors (Em: Saerens et al. 2002 label-shift adjustment; docs/method.md section 6).
@@ -41,6 +45,7 @@ std::string toString(OptimizerKind o);
 std::string toString(LrSchedule s);
 std::string toString(Normalization n);
 std::string toString(CpsWeighting w);
+std::string toString(FeatureLoss f);
 std::string toString(CpsPrior p);
 std::string toString(PredictPrior p);
 std::string toString(Resize r);
@@ -52,6 +57,7 @@ OptimizerKind parseOptimizer(const std::string& s);
 LrSchedule parseLrSchedule(const std::string& s);
 Normalization parseNormalization(const std::string& s);
 CpsWeighting parseCpsWeighting(const std::string& s);
+FeatureLoss parseFeatureLoss(const std::string& s);
 CpsPrior parseCpsPrior(const std::string& s);
 PredictPrior parsePredictPrior(const std::string& s);
 std::string toString(Tta t);
@@ -160,6 +166,7 @@ struct TrainConfig {
     bool rampAux = false;         // ramp the auxiliary terms too (their targets are exact)
     double cpsThreshold = 0.0;    // pseudo-labels with confidence below are ignored (0 = none)
     CpsWeighting cpsWeighting = CpsWeighting::None;
+    FeatureLoss featureLoss = FeatureLoss::Cosine;
     /// Pseudo-labels under the unlabeled domain's estimated class prior instead of the labeled
     /// domain's; the estimates are moving averages over iterations with this momentum.
     CpsPrior cpsPrior = CpsPrior::None;

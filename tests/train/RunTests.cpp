@@ -221,6 +221,32 @@ private Q_SLOTS:
             QVERIFY(d.meanAbsDiff[i] >= 0.0 && d.meanAbsDiff[i] <= 1.0 && d.labelFlip[i] >= 0.0 && d.labelFlip[i] <= 1.0);
         Disagreement same = disagreementOf(probs, probs);
         QCOMPARE(same.meanAbsDiff[0], 0.0);
+        // Per-image embeddings for the calibration pick: unit length (each sub-model's is).
+        QVERIFY(d.embeddings.dim() == 2 && d.embeddings.size(0) == 8 && d.embeddings.size(1) > 1);
+        at::Tensor norms = d.embeddings.norm(2, {1});
+        QVERIFY(norms.max().item<double>() <= 1.0 + 1e-5 && norms.min().item<double>() > 0.5);
+    }
+
+    /// The contrastive feature term trains with DAC: finite, reported as feat_a/feat_b, and not
+    /// the cosine term (same seed, different values).
+    void contrastiveFeatureLoss() {
+        TensorDataset labeled = labeledSet(8, 32), unlabeled = unlabeledSet(8, 32);
+        std::map<FeatureLoss, double> first;
+        for (FeatureLoss f : {FeatureLoss::Cosine, FeatureLoss::Contrastive}) {
+            TrainConfig c = tiny(Method::Dac, 4);
+            c.rampUp = 0;
+            c.featureLoss = f;
+            Recorder rec;
+            CoTrainer trainer(c);
+            trainer.run(labeled, unlabeled, {}, rec.callback());
+            for (const auto& step : rec.steps)
+                for (const char* term : {"feat_a", "feat_b", "total"}) QVERIFY2(std::isfinite(step.losses.at(term)), term);
+            first[f] = rec.steps.front().losses.at("feat_a");
+        }
+        QVERIFY2(first[FeatureLoss::Cosine] >= 0.0 && first[FeatureLoss::Cosine] <= 2.0,
+                 qPrintable(QString::number(first[FeatureLoss::Cosine])));
+        QVERIFY2(first[FeatureLoss::Contrastive] > 0.0 && first[FeatureLoss::Contrastive] != first[FeatureLoss::Cosine],
+                 qPrintable(QString::number(first[FeatureLoss::Contrastive])));
     }
 
     // 8 iterations straight == 4 iterations, interruption, resume for 4: the same loss curve.

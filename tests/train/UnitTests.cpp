@@ -134,6 +134,30 @@ private Q_SLOTS:
         QVERIFY(std::abs(val(featureCosineLoss(p, t)) - 0.5) < 1e-6);
     }
 
+    void featureContrastiveHandComputed() {
+        // Three pixels, labels 0,1,0, temperature 1. Similarities p.t: row 0 (1,0,0), row 1 (0,1,1),
+        // row 2 (1,0,0); pixels 0 and 2 share a class, so each is left out of the other's negatives.
+        at::Tensor p = at::tensor({1.0f, 0.0f, 1.0f, 0.0f, 2.0f, 0.0f}).view({1, 2, 1, 3});
+        at::Tensor t = at::tensor({3.0f, 0.0f, 0.0f, 0.0f, 1.0f, 1.0f}).view({1, 2, 1, 3}).requires_grad_(true);
+        at::Tensor labels = at::tensor(std::vector<int64_t>{0, 1, 0}, at::kLong).view({1, 1, 3});
+        const double row0 = std::log(1.0 + std::exp(-1.0)), row1 = std::log(1.0 + 2.0 * std::exp(1.0)) - 1.0,
+                     row2 = std::log(2.0);
+        at::Tensor loss = featureContrastiveLoss(p.requires_grad_(true), t, labels, 512, 1.0);
+        QVERIFY2(std::abs(val(loss) - (row0 + row1 + row2) / 3.0) < 1e-5, qPrintable(QString::number(val(loss))));
+        loss.backward();
+        QVERIFY(p.grad().defined() && p.grad().abs().sum().item<double>() > 0.0);
+        QVERIFY(!t.grad().defined());  // the target is detached
+        // Two samples of three pixels: stride 2. Offset 1 takes pixel 1 alone: nothing to contrast.
+        QVERIFY(std::abs(val(featureContrastiveLoss(p, t, labels, 2, 1.0, 1))) < 1e-6);
+        // Offset 0 takes pixels 0 and 2, one class: each has its positive only.
+        QVERIFY(std::abs(val(featureContrastiveLoss(p, t, labels, 2, 1.0, 0))) < 1e-6);
+        // With different classes they are negatives of each other. p0 = p2 = (1,0), t0 = (1,0),
+        // t2 = (0,1): row 0 (1, 0) with target 0, row 2 (1, 0) with target 1.
+        at::Tensor other = at::tensor(std::vector<int64_t>{0, 1, 1}, at::kLong).view({1, 1, 3});
+        QVERIFY(std::abs(val(featureContrastiveLoss(p, t, other, 2, 1.0, 0)) -
+                         (std::log(1.0 + std::exp(-1.0)) + std::log(1.0 + std::exp(1.0))) / 2.0) < 1e-5);
+    }
+
     void auxiliaryLossesHandComputed() {
         at::Tensor logit = at::zeros({1, 1, 1, 2});
         QVERIFY(std::abs(val(binaryMapLoss(logit, at::tensor({0.0f, 1.0f}).view({1, 1, 1, 2}))) - std::log(2.0)) < 1e-6);
@@ -483,6 +507,7 @@ private Q_SLOTS:
         applyOption(c, "test-poison-loss-at", "3,4");
         applyOption(c, "validation-regions", "1,2;2");
         applyOption(c, "cps-weighting", "confidence");
+        applyOption(c, "feature-loss", "contrastive");
         applyOption(c, "cps-prior", "em");
         applyOption(c, "cps-prior-momentum", "0.8");
         applyOption(c, "resize", "stretch");
@@ -492,6 +517,7 @@ private Q_SLOTS:
         QVERIFY(d.method == Method::DacNoFeat && d.lr == 0.001 && !d.bf16 && d.testHooks.poisonLossAt.size() == 2);
         QVERIFY(d.validationRegions == (std::vector<std::vector<int64_t>>{{1, 2}, {2}}));
         QVERIFY(d.cpsWeighting == CpsWeighting::Confidence);
+        QVERIFY(d.featureLoss == FeatureLoss::Contrastive);
         QVERIFY(d.cpsPrior == CpsPrior::Em && d.cpsPriorMomentum == 0.8);
         QVERIFY(d.resize == Resize::Stretch);
         QVERIFY(thrownMessage<ConfigError>([&] { applyOption(c, "resize", "crop"); }).contains("letterbox"));
