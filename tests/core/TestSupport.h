@@ -7,11 +7,44 @@
 #include <filesystem>
 #include <string>
 
+#include "core/demo/DemoData.h"
 #include "core/image/Image.h"
 #include "common/Expect.h"
 #include "core/util/Errors.h"
 
 namespace dacw::test {
+
+/// What a run of the `dacw` command line gave: exit code (-1 timed out and killed, -2 crashed),
+/// standard output and standard error.
+struct CliResult {
+    int code;
+    QString out, err;
+};
+
+#ifdef DACW_CLI
+/// Runs the built `dacw` with `args` and waits up to `timeoutMs`.
+inline CliResult runDacw(const QStringList& args, int timeoutMs = 300000) {
+    QProcess p;
+    p.start(DACW_CLI, args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        return {-1, {}, "timeout"};
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+#endif
+
+/// The small demo the command-line tests train on: three fundus centres of six cases, `polyps`
+/// frames per polyp centre, one MRI subject per centre.
+inline void makeSmallDemo(const std::filesystem::path& dir, int polyps = 1) {
+    DemoOptions opt;
+    opt.fundusPerCentre = 6;
+    opt.polypPerCentre = polyps;
+    opt.mriSubjectsPerCentre = 1;
+    generateDemo(dir, opt);
+}
 
 /// ../shared/data beside the source tree (or $DACW_SHARED_DATA). When it is missing, a `data`
 /// test fails under CI=true (the folder must be there) and is skipped otherwise.

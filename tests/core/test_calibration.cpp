@@ -54,29 +54,11 @@ class TestCalibration : public QObject {
     fs::path demo() const { return dir() / "demo"; }
     QString s(const fs::path& p) const { return QString::fromStdString(p.string()); }
 
-    struct Result {
-        int code;
-        QString out, err;
-    };
-    Result dacw(const QStringList& args) {
-        QProcess p;
-        p.start(DACW_CLI, args);
-        if (!p.waitForFinished(300000)) {
-            p.kill();
-            return {-1, {}, "timeout"};
-        }
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
-    }
+    using Result = CliResult;
+    Result dacw(const QStringList& args) { return runDacw(args); }
 
 private Q_SLOTS:
-    void initTestCase() {
-        DemoOptions opt;
-        opt.fundusPerCentre = 6;
-        opt.polypPerCentre = 1;
-        opt.mriSubjectsPerCentre = 1;
-        generateDemo(demo(), opt);
-    }
+    void initTestCase() { makeSmallDemo(demo()); }
 
     void kMeansFindsSeparatedGroups() {
         const auto cases = groups();
@@ -272,28 +254,11 @@ private Q_SLOTS:
         QVERIFY(readText(dir() / "fewshot-alone/log.txt").find("replay") == std::string::npos);
         // Replay: 3 source cases join the 2 new ones, which are repeated twice (4 of 7 samples).
         const fs::path rep = dir() / "fewshot-replay";
-        r = dacw(QStringList{"train",
-                             "--task",
-                             "fundus",
-                             "--labeled",
-                             s(demo() / "fundus/centre-c"),
-                             "--labeled-count",
-                             "2",
-                             "--test-unused-labeled",
-                             "--init-model",
-                             s(src),
-                             "--out",
-                             s(rep),
-                             "--iters",
-                             "2",
-                             "--threads",
-                             "1",
-                             "--no-cache",
-                             "--no-predictions",
-                             "--replay",
-                             s(demo() / "fundus/centre-a"),
-                             "--replay-count",
-                             "3"});
+        const QStringList toCentreC = {"train",           "--labeled", s(demo() / "fundus/centre-c"),
+                                       "--labeled-count", "2",         "--test-unused-labeled",
+                                       "--init-model",    s(src)};
+        r = dacw(toCentreC + QStringList{"--task", "fundus", "--out", s(rep), "--iters", "2", "--threads", "1", "--no-cache",
+                                         "--no-predictions", "--replay", s(demo() / "fundus/centre-a"), "--replay-count", "3"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const std::string replayLog = readText(rep / "log.txt");
         QVERIFY2(replayLog.find("replay: 3 labeled samples of centre-a join the 2 of centre-c, which are repeated 2 "
@@ -315,27 +280,8 @@ private Q_SLOTS:
         QCOMPARE(r.code, 2);
         QVERIFY2(r.err.contains("needs --init-model"), qPrintable(r.err));
         // A model of another shape is refused with a message, before training.
-        r = dacw(QStringList{"train",
-                             "--labeled",
-                             s(demo() / "fundus/centre-c"),
-                             "--labeled-count",
-                             "2",
-                             "--test-unused-labeled",
-                             "--init-model",
-                             s(src),
-                             "--out",
-                             s(dir() / "fewshot-bad"),
-                             "--task",
-                             "fundus",
-                             "--size",
-                             "32",
-                             "--width",
-                             "0.5",
-                             "--iters",
-                             "1",
-                             "--no-cache",
-                             "--method",
-                             "supervised"});
+        r = dacw(toCentreC + QStringList{"--out", s(dir() / "fewshot-bad"), "--task", "fundus", "--size", "32", "--width", "0.5",
+                                         "--iters", "1", "--no-cache", "--method", "supervised"});
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("x0.25"), qPrintable(r.err));
     }

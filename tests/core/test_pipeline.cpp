@@ -35,20 +35,8 @@ class TestPipeline : public QObject {
     fs::path dir() const { return fs::path(tmp_.path().toStdString()); }
     fs::path demo() const { return dir() / "demo"; }
 
-    struct Result {
-        int code;
-        QString out, err;
-    };
-    Result dacw(const QStringList& args, int timeoutMs = 300000) {
-        QProcess p;
-        p.start(DACW_CLI, args);
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            return {-1, {}, "timeout"};
-        }
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
-    }
+    using Result = test::CliResult;
+    Result dacw(const QStringList& args, int timeoutMs = 300000) { return test::runDacw(args, timeoutMs); }
     QString s(const fs::path& p) const { return QString::fromStdString(p.string()); }
     QStringList tinyTrain(const fs::path& out) const {
         return {"train", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-a"), "--labeled-count", "4",
@@ -57,13 +45,7 @@ class TestPipeline : public QObject {
     }
 
 private Q_SLOTS:
-    void initTestCase() {
-        DemoOptions opt;
-        opt.fundusPerCentre = 6;
-        opt.polypPerCentre = 2;
-        opt.mriSubjectsPerCentre = 1;
-        generateDemo(demo(), opt);
-    }
+    void initTestCase() { test::makeSmallDemo(demo(), 2); }
 
     /// The steps of a run (pipeline/RunSteps.h) one by one, without training.
     void runStepsOneByOne() {

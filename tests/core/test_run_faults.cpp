@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "TestSupport.h"
 #include "core/demo/DemoData.h"
 #include "core/util/Paths.h"
 
@@ -87,20 +88,8 @@ class TestRunFaults : public QObject {
         return QStringList{"train", "--method", "dac"} + common(iterations) + QStringList{"--out", s(out)};
     }
 
-    struct Result {
-        int code;
-        QString err;
-    };
-    Result dacw(const QStringList& args, int timeoutMs = 120000) {
-        QProcess p;
-        p.start(DACW_CLI, args);
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-            return {-1, "timeout"};
-        }
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardError())};
-    }
+    using Result = test::CliResult;
+    Result dacw(const QStringList& args, int timeoutMs = 120000) { return test::runDacw(args, timeoutMs); }
     static void killNine(QProcess& p) {
         // processId() is 0 once the process has ended, and kill(0) would hit this test's group.
         const qint64 pid = p.processId();
@@ -110,13 +99,7 @@ class TestRunFaults : public QObject {
     static bool isProgress(const QString& line) { return iterationOf(line) >= 0; }
 
 private Q_SLOTS:
-    void initTestCase() {
-        DemoOptions opt;
-        opt.fundusPerCentre = 6;
-        opt.polypPerCentre = 1;
-        opt.mriSubjectsPerCentre = 1;
-        generateDemo(demo(), opt);
-    }
+    void initTestCase() { test::makeSmallDemo(demo()); }
 
     void progressReachesAPipeAsItHappens() {
         // QProcess reads stderr through a pipe: a progress line must arrive while the run is still
