@@ -19,6 +19,8 @@ import statistics
 import subprocess
 import tempfile
 
+from cpuinfo import cpu_text
+
 
 def free_port():
     with socket.socket() as s:
@@ -95,11 +97,7 @@ def main():
     many = run(a, data, os.path.join(work, "many"), a.procs)
     ceiling = run(a, data, os.path.join(work, "apart"), a.procs, independent=True)
     n = a.procs
-    cpu = "unknown"
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+    cpu = cpu_text()
     print(f"CPU: {cpu}; {os.cpu_count()} logical cores; {a.method}, ResNet-18 x{a.width}, {a.size} px, global batch "
           f"{a.batch}+{a.batch}, {a.iterations} iterations (median after 5), {a.threads} thread(s) per process")
     print()

@@ -13,6 +13,8 @@ import collections
 import os
 import subprocess
 
+from cpuinfo import cpu_text
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -24,7 +26,7 @@ def main():
     ap.add_argument("--rows", type=int, default=12)
     args = ap.parse_args()
     variants = args.variant or ["fp32-nchw-inline", "fp32-cl-prefetch", "bf16-cl-prefetch-fused-aspp"]
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+    cpu = cpu_text()
     print(f"CPU: {cpu}; {args.size} px, {args.threads} threads, head {args.head_channels or 'default'}; "
           "one DAC iteration after one warm-up (oneDNN primitives only)\n")
     for v in variants:

@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 
+from cpuinfo import cpu_text
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -35,7 +37,7 @@ def main():
               "--iters", "1", "--warmup", "1", "--infer-size", "0", "--profile", str(args.iters)]
     ref = run([args.python, os.path.join(HERE, "reference.py"), "--json"] + common)
     cpp = run([args.bench, "--variant", args.variant] + common)
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+    cpu = cpu_text()
     print(f"CPU: {cpu}; {args.size} px, {args.threads} threads, head {args.head_channels or 'default'}; "
           f"profiled {args.iters} iterations, one stream, inline data\n")
     print("| | reference (fp32, NCHW) | dacw (" + args.variant + ") |")

@@ -18,7 +18,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -26,18 +25,9 @@ import sys
 import tempfile
 import time
 
+from cpuinfo import cpu_text
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def product_round(args, out):
@@ -119,7 +109,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     best = {k: min(v, key=lambda x: x["median"]) for k, v in results.items()}
     ref = best["reference"]
-    print(f"\nReal path, CPU: {cpu_model()}, {args.threads} threads, DAC, DeepLabv3+ ResNet-18, {args.size} px, "
+    print(f"\nReal path, CPU: {cpu_text()}, {args.threads} threads, DAC, DeepLabv3+ ResNet-18, {args.size} px, "
           f"{args.batch}+{args.batch} images, head {args.head_channels} channels, {args.labeled_count} labeled Drishti + "
           f"RIM-ONE r1 unlabeled, validation and checkpoint every {args.interval}; {args.iters} timed iterations, best of "
           f"{args.rounds} rounds; load average at starts {min(loads):.1f}-{max(loads):.1f}\n")

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 
+from cpuinfo import cpu_text
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CPP_VARIANTS = ["fp32-nchw-inline", "fp32-nchw-prefetch", "fp32-cl-prefetch", "bf16-cl-prefetch", "bf16-cl-prefetch-fused",
                 "bf16-cl-prefetch-fused-aspp", "bf16-cl-prefetch-fused-aspp-mp",
@@ -56,7 +58,7 @@ def main():
             if name not in best or res["seconds_per_iteration"] < best[name]["seconds_per_iteration"]:
                 best[name] = res
     ref = best["reference-fp32-nchw"]
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+    cpu = cpu_text()
     print(f"\nCPU: {cpu}. DAC iteration, ResNet-18 DeepLabv3+ width {args.width}, head {args.head_channels or 'default'}, "
           f"{args.size}x{args.size}, 4+4 images, "
           f"{args.threads} threads; inference {args.infer_size}x{args.infer_size}; best of {args.rounds} rounds; "

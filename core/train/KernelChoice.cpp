@@ -17,6 +17,7 @@
 #include "core/train/CoTrainer.h"
 #include "core/train/Networks.h"
 #include "core/train/TensorDataset.h"
+#include "core/train/CpuInfo.h"
 
 namespace dacw::train {
 namespace fs = std::filesystem;
@@ -77,7 +78,7 @@ std::string cacheKey(const TrainConfig& c, int64_t inChannels) {
     spec.width = c.width;
     spec.headChannels = c.headChannels;
     std::ostringstream os;
-    os << "cpu=" << cpuModelName() << "|torch=" << TORCH_VERSION << "|threads=" << resolvedThreads(c)
+    os << "cpu=" << thisCpu().text() << "|torch=" << TORCH_VERSION << "|threads=" << resolvedThreads(c)
        << "|method=" << toString(c.method) << "|net=" << toString(c.backbone) << "x" << c.width << "-head"
        << spec.resolvedHeadChannels() << "-rates";
     for (auto r : c.asppRates) os << r << ".";
@@ -195,19 +196,6 @@ std::string kernelCacheDir() {
     return "";
 }
 
-std::string cpuModelName() {
-    std::ifstream in("/proc/cpuinfo");
-    for (std::string line; std::getline(in, line);) {
-        if (line.rfind("model name", 0) != 0) continue;
-        const auto colon = line.find(':');
-        if (colon == std::string::npos) break;
-        std::string name = line.substr(colon + 1);
-        name.erase(0, name.find_first_not_of(" \t"));
-        return name.empty() ? "unknown" : name;
-    }
-    return "unknown";
-}
-
 std::string KernelChoice::summary() const {
     std::ostringstream os;
     os << "kernels: bf16 " << onOff(bf16) << ", channels-last " << onOff(channelsLast) << ", model-parallel "
@@ -218,7 +206,7 @@ std::string KernelChoice::summary() const {
         os << " (measured on this machine on " << measuredOn << ", " << secondsPerIteration << " s/iteration; cached in "
            << cacheFile << ", delete the file to measure again)";
     } else if (!measured.empty()) {
-        os << " (fastest here of";
+        os << " (fastest on " << thisCpu().text() << " of";
         for (const auto& m : measured)
             os << " " << kernelLabel(m.bf16, m.channelsLast, m.modelParallel) << " " << m.secondsPerIteration << "s";
         os << " per iteration";

@@ -34,8 +34,6 @@ struct KernelChoice {
 
 /// Where choices are cached: $DACW_CACHE_DIR, else $XDG_CACHE_HOME/dacw, else $HOME/.cache/dacw.
 std::string kernelCacheDir();
-/// The CPU's model name ("/proc/cpuinfo"), "unknown" where it cannot be read.
-std::string cpuModelName();
 /// Candidate label such as "bf16+cl+mp" or "fp32+nchw+1stream".
 std::string kernelLabel(bool bf16, bool channelsLast, bool modelParallel);
 

@@ -18,6 +18,7 @@
 #include "core/train/Predictor.h"
 #include "core/train/TensorDataset.h"
 #include "core/train/TrainConfig.h"
+#include "core/train/CpuInfo.h"
 
 using namespace dacw::train;
 namespace F = torch::nn::functional;
@@ -590,6 +591,10 @@ private Q_SLOTS:
         QVERIFY(!first.cacheFile.empty());
         {
             QVERIFY(std::filesystem::exists(first.cacheFile));
+            // Keyed by the CPU's generation, not only its (often generic) model name.
+            std::ifstream cached(first.cacheFile);
+            const std::string cache((std::istreambuf_iterator<char>(cached)), std::istreambuf_iterator<char>());
+            QVERIFY(cache.find("cpu=" + dacw::thisCpu().text() + "|") != std::string::npos);
             const KernelChoice second = chooseKernels(c, 3);
             QVERIFY(second.fromCache);
             QCOMPARE(second.channelsLast, first.channelsLast);
