@@ -8,12 +8,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <random>
 #include <sstream>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <gdcmSerieHelper.h>
 #include <gdcmTrace.h>
@@ -79,9 +77,6 @@ void registerFactories() {
     });
 }
 
-std::size_t defaultBudget();
-std::size_t budgetOf(const ReadOptions& opt) { return opt.maxBytes ? opt.maxBytes : defaultBudget(); }
-
 std::size_t defaultBudget() {
     if (const char* env = std::getenv("DACW_MAX_IMAGE_BYTES")) {
         char* end = nullptr;
@@ -90,6 +85,8 @@ std::size_t defaultBudget() {
     }
     return std::size_t(2) << 30;
 }
+
+std::size_t budgetOf(const ReadOptions& opt) { return opt.maxBytes ? opt.maxBytes : defaultBudget(); }
 
 std::string humanBytes(double b) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
@@ -150,7 +147,7 @@ bool isDicomFile(const fs::path& file) {
 }
 
 /// `payload`: also check what only decoding the voxels needs (a second pass through compressed data).
-itk::ImageIOBase::Pointer openIo(const fs::path& file, std::size_t budget, bool payload) {
+itk::ImageIOBase::Pointer openIoOf(const fs::path& file, std::size_t budget, bool payload) {
     registerFactories();
     checkFileBeforeDecoding(file, budget, payload);
     itk::ImageIOBase::Pointer io;
@@ -175,6 +172,16 @@ itk::ImageIOBase::Pointer openIo(const fs::path& file, std::size_t budget, bool 
     return io;
 }
 
+/// openIoOf `file`, which may be `copies`' padding-free copy of a DICOM file: messages name the
+/// user's file, not the copy.
+itk::ImageIOBase::Pointer openIo(const fs::path& file, std::size_t budget, bool payload, const UnpaddedDicom& copies) {
+    try {
+        return openIoOf(file, budget, payload);
+    } catch (const InputError& e) {
+        throw InputError(copies.originalNames(e.what()));
+    }
+}
+
 ImageInfo infoFromIo(const itk::ImageIOBase* io, const fs::path& file, const ReadOptions& opt) {
     ImageInfo info;
     unsigned dims = io->GetNumberOfDimensions();
@@ -187,19 +194,13 @@ ImageInfo infoFromIo(const itk::ImageIOBase* io, const fs::path& file, const Rea
         dims = 3;
     }
     info.geometry.dimension = static_cast<int>(dims);
-    for (unsigned d = 0; d < 3; ++d) {
-        if (d < dims) {
-            info.geometry.size[d] = io->GetDimensions(d);
-            info.geometry.spacing[d] = io->GetSpacing(d);
-            info.geometry.origin[d] = io->GetOrigin(d);
-            auto dir = io->GetDirection(d);
-            for (unsigned r = 0; r < 3; ++r) info.geometry.direction[r * 3 + d] = r < dir.size() ? dir[r] : (r == d ? 1 : 0);
-        } else {
-            info.geometry.size[d] = 1;
-            info.geometry.spacing[d] = 1.0;
-            info.geometry.origin[d] = 0.0;
-            for (unsigned r = 0; r < 3; ++r) info.geometry.direction[r * 3 + d] = r == d ? 1 : 0;
-        }
+    for (unsigned d = 0; d < 3; ++d) {  // a 2D image is one slice: unit spacing, identity axis
+        const bool in = d < dims;
+        info.geometry.size[d] = in ? io->GetDimensions(d) : 1;
+        info.geometry.spacing[d] = in ? io->GetSpacing(d) : 1.0;
+        info.geometry.origin[d] = in ? io->GetOrigin(d) : 0.0;
+        const std::vector<double> dir = in ? io->GetDirection(d) : std::vector<double>();
+        for (unsigned r = 0; r < 3; ++r) info.geometry.direction[r * 3 + d] = r < dir.size() ? dir[r] : (r == d ? 1 : 0);
     }
     info.components = static_cast<int>(io->GetNumberOfComponents());
     info.pixelType = fromItk(io->GetComponentType());
@@ -215,7 +216,8 @@ ImageInfo infoFromIo(const itk::ImageIOBase* io, const fs::path& file, const Rea
                          " components per pixel; 1 (gray), 3 (RGB) or 4 (RGBA) are supported");
 
     // Refuse before anything is allocated: both the decoded buffer and our float copy count.
-    const std::size_t budget = opt.maxBytes ? opt.maxBytes : defaultBudget();
+    const std::size_t budget = budgetOf(opt);
+    // In double: a damaged header's sizes overflow a size_t product.
     const double voxels = double(info.geometry.size[0]) * double(info.geometry.size[1]) * double(info.geometry.size[2]);
     const double bytes = voxels * info.components * (io->GetComponentSize() + sizeof(float));
     if (bytes > double(budget))
@@ -286,8 +288,7 @@ void writeAtomically(const fs::path& file, WriteFn write, VerifyFn verify) {
         return;
     }
     std::random_device rd;
-    const std::string ext = lowerExtension(file);
-    fs::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp" + std::to_string(rd() % 1000000) + ext);
+    fs::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp" + std::to_string(rd() % 1000000) + e);
     auto fail = [&](const char* what, int err) {
         throw InputError(std::string(what) + file.string() + ": " + std::strerror(err));
     };
@@ -321,23 +322,14 @@ bool looksLikeImageFile(const fs::path& file) {
 
 ImageInfo readImageInfo(const fs::path& file, const ReadOptions& opt) {
     UnpaddedDicom unpadded;  // a padded DICOM file is read through a copy without the padding
-    try {
-        auto io = openIo(isDicomFile(file) ? unpadded.readable(file, true) : file, budgetOf(opt), false);
-        return infoFrom(io.GetPointer(), file, opt);
-    } catch (const InputError& e) {
-        throw InputError(unpadded.originalNames(e.what()));  // the decoder's text names the copy
-    }
+    auto io = openIo(isDicomFile(file) ? unpadded.readable(file, true) : file, budgetOf(opt), false, unpadded);
+    return infoFrom(io.GetPointer(), file, opt);
 }
 
 Image readImage(const fs::path& file, const ReadOptions& opt) {
     UnpaddedDicom unpadded;
     const fs::path source = isDicomFile(file) ? unpadded.readable(file, true) : file;
-    itk::ImageIOBase::Pointer io;
-    try {
-        io = openIo(source, budgetOf(opt), true);
-    } catch (const InputError& e) {
-        throw InputError(unpadded.originalNames(e.what()));
-    }
+    itk::ImageIOBase::Pointer io = openIo(source, budgetOf(opt), true, unpadded);
     ImageInfo info = infoFrom(io.GetPointer(), file, opt);
     using Reader = itk::ImageFileReader<FloatVolume>;
     auto reader = Reader::New();
@@ -566,15 +558,10 @@ Image readDicomSeries(const fs::path& dir, const std::string& uid, const ReadOpt
     std::vector<std::string> files;
     for (const auto& f : chosen->files) files.push_back(unpadded.readable(f).string());
     // Budget from the first slice's header times the slice count.
-    itk::ImageIOBase::Pointer io0;
-    try {
-        io0 = openIo(files.front(), budgetOf(opt), false);
-    } catch (const InputError& e) {
-        throw InputError(unpadded.originalNames(e.what()));
-    }
+    itk::ImageIOBase::Pointer io0 = openIo(files.front(), budgetOf(opt), false, unpadded);
     ReadOptions sliceOpt = opt;
     ImageInfo first = infoFrom(io0.GetPointer(), chosen->files.front(), sliceOpt);
-    const std::size_t budget = opt.maxBytes ? opt.maxBytes : defaultBudget();
+    const std::size_t budget = budgetOf(opt);
     const double bytes = double(first.geometry.voxelCount()) * chosen->files.size() * first.components * (io0->GetComponentSize() + 4);
     if (bytes > double(budget)) throw InputError("The DICOM series in " + dir.string() + " is over the decoding limit");
 
