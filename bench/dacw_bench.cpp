@@ -42,9 +42,9 @@ const std::vector<Variant> kVariants = {
     {"bf16-cl-prefetch-fused", true, true, true, true, false, false, false},        // + single-pass AdamW
     {"bf16-cl-prefetch-fused-aspp", true, true, true, true, true, false, false},    // + exact 1x1 ASPP shortcut
     {"bf16-cl-prefetch-fused-aspp-mp", true, true, true, true, true, true, false},  // + A and B on two threads
-    {"bf16-cl-prefetch-fused-aspp-mp-shadow", true, true, true, true, true, true, true},  // + bf16 weight copies (the defaults)
-    // Not in the chain: the defaults with batches prepared inline, without channels-last, and one
-    // stream with the weight copies (for the op profile).
+    {"bf16-cl-prefetch-fused-aspp-mp-shadow", true, true, true, true, true, true, true},  // + bf16 weight copies (not a default)
+    // Not in the chain: the weight copies with batches prepared inline, without channels-last, and
+    // in one stream (for the op profile).
     {"bf16-cl-inline-fused-aspp-mp-shadow", false, true, true, true, true, true, true},
     {"bf16-nchw-prefetch-fused-aspp-mp-shadow", true, false, true, true, true, true, true},
     {"bf16-cl-prefetch-fused-aspp-shadow", true, true, true, true, true, false, true},

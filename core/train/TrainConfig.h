@@ -159,8 +159,9 @@ struct TrainConfig {
     double momentum = 0.9;        // SGD only
     double polyPower = 0.9;
     bool fusedAdamW = true;       // single-pass AdamW (same update as torch's; false = torch's own)
-    bool bf16Shadows = true;      // bf16 on the CPU: layers read bf16 copies of their weights, which the
-                                  // fused AdamW step writes (no casts per iteration; Bf16Shadows.h)
+    bool bf16Shadows = false;     // bf16 on the CPU: layers read bf16 copies of their weights, which the
+                                  // fused AdamW step writes (no casts per iteration; Bf16Shadows.h).
+                                  // Off by default: level on Zen 4, slower on Zen 5 (docs/method.md)
     LossWeights weights;
     int64_t rampUp = -1;          // ramp-up length in iterations; -1 = 20% of the iterations
     bool rampAux = false;         // ramp the auxiliary terms too (their targets are exact)
