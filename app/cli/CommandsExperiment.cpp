@@ -2,6 +2,7 @@
 // tabulated as results.md and results.json.
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -101,12 +102,24 @@ std::vector<std::uint64_t> seedList(const Args& a, std::uint64_t fallback) {
     return out;
 }
 
+// The labeled centre's held-out validation of the sub-model a finished run exported (its
+// metrics.json names it): domain -> region -> Dice at the run's last validation. Empty when the
+// run had no validation or its metrics.json does not say which sub-model it exported.
+std::map<std::string, std::map<std::string, double>> exportedValidation(const fs::path& runDir) {
+    const RunFolder folder(runDir);
+    std::ifstream in(folder.evaluation());
+    const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (!j.is_object() || !j.contains("chosen_submodel") || !j["chosen_submodel"].is_string()) return {};
+    return lastValidation(readRunTable(folder.validationCsv()), j["chosen_submodel"].get<std::string>());
+}
+
 /// One cell of an experiment: every method and seed on one split, into OUT; writes OUT/results.md
 /// and OUT/results.json. Returns 130 when cancelled.
 int experimentBlock(const RunRequest& base, const std::vector<train::Method>& methods, const std::vector<std::uint64_t>& seeds,
                     bool multi, const fs::path& out, std::string* mdOut, nlohmann::json* jsonOut) {
     // results[method][seed index]
     std::map<std::string, std::vector<EvaluationResult>> results;
+    std::map<std::string, std::vector<std::map<std::string, std::map<std::string, double>>>> validations;
     std::vector<std::string> order;
     for (std::size_t si = 0; si < seeds.size(); ++si) {
         for (auto m : methods) {
@@ -121,6 +134,7 @@ int experimentBlock(const RunRequest& base, const std::vector<train::Method>& me
             if (r.resume && fs::exists(RunFolder(r.outDir).evaluation(), ec)) {
                 std::cerr << "== " << name << " seed " << seeds[si] << ": finished earlier, read from " << r.outDir.string() << "\n";
                 results[name].push_back(readRunEvaluation(RunFolder(r.outDir)));
+                validations[name].push_back(exportedValidation(r.outDir));
                 continue;
             }
             std::cerr << "== " << name << " seed " << seeds[si] << " -> " << r.outDir.string() << "\n";
@@ -138,6 +152,7 @@ int experimentBlock(const RunRequest& base, const std::vector<train::Method>& me
                 return 130;
             }
             results[name].push_back(o.evaluation);
+            validations[name].push_back(exportedValidation(r.outDir));
         }
     }
     // The comparison: Dice per region for every test domain (mean ± sd over seeds), vCDR error,
@@ -214,6 +229,43 @@ int experimentBlock(const RunRequest& base, const std::vector<train::Method>& me
         }
         md << "\n";
         j["methods"][name] = mj;
+    }
+    // The labeled centre's held-out cases: what chose each run's sub-model. Beside the test
+    // centres it shows a setting that fits the labeled centre better and generalises worse.
+    std::vector<std::pair<std::string, std::string>> valCells;  // (domain, region): the task's regions first
+    for (const auto& name : order)
+        for (const auto& v : validations[name])
+            for (const auto& [dom, regs] : v) {
+                std::vector<std::string> regOrder;
+                for (const auto& reg : regions)
+                    if (regs.count(reg)) regOrder.push_back(reg);
+                for (const auto& [reg, dice] : regs)
+                    if (std::find(regOrder.begin(), regOrder.end(), reg) == regOrder.end()) regOrder.push_back(reg);
+                for (const auto& reg : regOrder)
+                    if (std::find(valCells.begin(), valCells.end(), std::make_pair(dom, reg)) == valCells.end())
+                        valCells.emplace_back(dom, reg);
+            }
+    if (!valCells.empty()) {
+        md << "\nValidation (never a test centre): the Dice of the sub-model each run exported, at its last "
+              "validation. A setting that gains here and loses on the test centres fits the labeled centre, "
+              "not the task.\n\n| method |";
+        for (const auto& [dom, reg] : valCells) md << " " << dom << " " << reg << " |";
+        md << "\n|---|";
+        for (std::size_t i = 0; i < valCells.size(); ++i) md << "---|";
+        md << "\n";
+        for (const auto& name : order) {
+            md << "| " << name << " |";
+            for (const auto& [dom, reg] : valCells) {
+                std::vector<double> v;
+                for (const auto& run : validations[name]) {
+                    const auto d = run.find(dom);
+                    v.push_back(d != run.end() && d->second.count(reg) ? d->second.at(reg) : NAN);
+                }
+                md << " " << show(statOf(v)) << " |";
+                j["methods"][name]["validation"][dom][reg] = statJson(statOf(v), v);
+            }
+            md << "\n";
+        }
     }
     // Paired: the same seed means the same labeled cases and the same data order for every method.
     const std::string focus = order.back();

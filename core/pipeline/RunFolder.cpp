@@ -343,6 +343,22 @@ std::vector<RunCurve> validationCurves(const RunTable& validation) {
     return curves;
 }
 
+std::map<std::string, std::map<std::string, double>> lastValidation(const RunTable& validation, const std::string& subModel) {
+    double last = -std::numeric_limits<double>::infinity();
+    std::map<std::string, std::map<std::string, double>> out;
+    for (const auto& row : validation.rows) {
+        if (row.size() < 5 || row[1] != subModel) continue;
+        const double it = runTableNumber(row[0]), dice = runTableNumber(row[4]);
+        if (!std::isfinite(it) || !std::isfinite(dice) || it < last) continue;
+        if (it > last) {
+            last = it;
+            out.clear();
+        }
+        out[row[2]][row[3]] = dice;
+    }
+    return out;
+}
+
 // --- file names ---------------------------------------------------------------------------
 
 fs::path predictionFileIn(const fs::path& dir, const std::string& caseId, bool volume) {

@@ -183,5 +183,8 @@ RunCurve validationMeanCurve(const RunTable& validation);
 /// "<submodel> <domain>", the mean Dice over the regions at each iteration; in order of first
 /// appearance.
 std::vector<RunCurve> validationCurves(const RunTable& validation);
+/// The Dice of one sub-model at the last iteration it was validated: domain -> region -> Dice
+/// (rows whose Dice is not a number are left out). Empty when the sub-model has no row.
+std::map<std::string, std::map<std::string, double>> lastValidation(const RunTable& validation, const std::string& subModel);
 
 }  // namespace dacw

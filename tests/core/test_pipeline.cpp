@@ -536,6 +536,26 @@ private Q_SLOTS:
         }
         QVERIFY(std::abs(dom["hd95"]["disc"].get<double>() - hd) < 1e-5);
         QVERIFY(std::abs(dom["dice_before_postprocessing"]["cup"].get<double>() - raw) < 1e-5);
+        // The labeled centre's held-out validation of the exported sub-model, seed by seed: the
+        // rows of its validation.csv at the last validated iteration.
+        const auto& val = j["methods"]["cps"]["validation"];
+        QCOMPARE(val.size(), std::size_t(1));
+        const std::string valDomain = val.begin().key();
+        QVERIFY2(valDomain.find("centre-a") != std::string::npos, valDomain.c_str());
+        for (int k = 0; k < 2; ++k) {
+            const fs::path seedDir = out / "labeled-2/test-centre-c/cps" / (k == 0 ? "seed-4" : "seed-5");
+            const std::string sub = nlohmann::json::parse(readText(seedDir / "metrics.json"))["chosen_submodel"];
+            const RunTable rows = readRunTable(seedDir / "validation.csv");
+            double last = -1, disc = -1;
+            for (const auto& row : rows.rows)
+                if (row.size() == 5 && row[1] == sub && row[2] == valDomain && row[3] == "disc" && std::stod(row[0]) >= last)
+                    last = std::stod(row[0]), disc = std::stod(row[4]);
+            QVERIFY(last > 0);
+            QVERIFY(std::abs(val[valDomain]["disc"]["per_seed"][k].get<double>() - disc) < 1e-6);
+        }
+        const std::string cellMd = readText(out / "labeled-2/test-centre-c/results.md");
+        QVERIFY(cellMd.find("Validation (never a test centre)") != std::string::npos);
+        QVERIFY(cellMd.find("| " + valDomain + " disc | " + valDomain + " cup |") != std::string::npos);
         const std::string md = readText(out / "results.md");
         QVERIFY(md.find("Paired difference") != std::string::npos && md.find("±") != std::string::npos);
         QCOMPARE(nlohmann::json::parse(readText(out / "results.json"))["cells"].size(), std::size_t(4));
@@ -552,6 +572,8 @@ private Q_SLOTS:
         Result again = dacw(args);
         QVERIFY2(again.code == 0, qPrintable(again.err));
         QVERIFY(again.err.contains("finished earlier"));
+        // Read back, the runs give the same table, validation included.
+        QCOMPARE(readText(out / "labeled-2/test-centre-c/results.md"), cellMd);
         QVERIFY(!again.err.contains("iteration 2/2"));
         QCOMPARE(dacw({"experiment", "--task", "fundus", "--labeled", s(demo() / "fundus/centre-a"), "--leave-one-out",
                        s(demo() / "fundus/centre-b"), "--test", s(demo() / "fundus/centre-c"), "--out", s(out)})

@@ -180,6 +180,15 @@ private Q_SLOTS:
         QVERIFY(std::abs(perDomain[0].points[1].second - 0.7) < 1e-12);
         QCOMPARE(perDomain[0].points[2], std::make_pair(20.0, 0.6));  // the "x" cell is skipped
         QVERIFY(validationCurves(parseRunTable("iteration,submodel,domain,region,dice\n")).empty());
+        // The last validation of one sub-model: the highest iteration with a row for it, whatever
+        // the file order; a non-numeric Dice is left out, another sub-model's later rows ignored.
+        const auto lastA = lastValidation(regions, "A");
+        QCOMPARE(lastA.size(), std::size_t(1));
+        QCOMPARE(lastA.at("b").size(), std::size_t(1));  // iteration 20: disc is "x", cup 0.6
+        QCOMPARE(lastA.at("b").at("cup"), 0.6);
+        const auto lastB = lastValidation(regions, "B");
+        QCOMPARE(lastB.at("b").at("disc"), 0.8);
+        QVERIFY(lastValidation(regions, "C").empty());
         QCOMPARE(runTableNumber(" +2.5 "), 2.5);
         QVERIFY(std::isnan(runTableNumber("2.5x")));
         QVERIFY(readRunTable(run / "absent.csv").rows.empty());
