@@ -14,7 +14,9 @@ void applyPreset(TrainConfig& c, const std::string& preset) {
         double width;
         int64_t iterations, batch, interval, headChannels;
     };
-    // quick: about ten minutes on two CPU cores, evaluation included. standard: the compact
+    // quick: at most about ten minutes on two CPU cores, evaluation included; 600 iterations, not
+    // more: 1800 fitted the labeled centre's held-out cases better and lost 4 cup Dice points on the
+    // unseen centres in every seed (docs/results.md, sixth sitting). standard: the compact
     // 128-channel head (43% fewer FLOPs than the published 256, Dice within a point over three
     // seeds: docs/results.md). paper: the scale of the published setting, meant for a GPU node
     // (dacw-train --device cuda), with the published head.
