@@ -82,11 +82,12 @@ RunOutcome executeRun(const RunRequest& req, const RunObserver& obs, const std::
     if (!root) return out;  // rank 0 exports and tests
     out.modelFile = exportRunModel(*trained.trainer, folder, req, cfg, labeled);
     out.evaluation = testRun(out.modelFile, cfg, req, folder, labeled, chosen, log);
-    writeRunEvaluation(folder, out.evaluation,
-                       {{"method", train::toString(cfg.method)},
-                        {"model", out.modelFile.string()},
-                        {"chosen_submodel", trained.result.chosen},
-                        {"task", req.task.name}});
+    std::map<std::string, std::string> extra = {{"method", train::toString(cfg.method)},
+                                                {"model", out.modelFile.string()},
+                                                {"chosen_submodel", trained.result.chosen},
+                                                {"task", req.task.name}};
+    if (!trained.result.classPriors.empty()) extra["predict_prior"] = train::toString(cfg.predictPrior);
+    writeRunEvaluation(folder, out.evaluation, extra, trained.result.classPriors);
     return out;
 }
 

@@ -48,7 +48,8 @@ json number(double v) { return std::isfinite(v) ? json(std::round(v * 1e6) / 1e6
 
 }  // namespace
 
-std::string evaluationToJson(const EvaluationResult& r, const std::map<std::string, std::string>& extra) {
+std::string evaluationToJson(const EvaluationResult& r, const std::map<std::string, std::string>& extra,
+                             const std::map<std::string, std::vector<double>>& classPriors) {
     json doms = json::object();
     for (const auto& d : r.domains) {
         json dice = json::object(), raw = json::object(), hd = json::object(), pen = json::object();
@@ -85,6 +86,15 @@ std::string evaluationToJson(const EvaluationResult& r, const std::map<std::stri
               {"hd95_unit", r.hd95Unit.empty() ? "mm" : r.hd95Unit},
               {"hd95_note", "HD95 of a case whose prediction or reference is empty is the image diagonal"}};
     for (const auto& [k, v] : extra) j[k] = v;
+    if (!classPriors.empty()) {
+        json priors = json::object();
+        for (const auto& [k, v] : classPriors) {
+            json a = json::array();
+            for (double x : v) a.push_back(number(x));
+            priors[k] = a;
+        }
+        j["class_priors"] = priors;
+    }
     return j.dump(2) + "\n";
 }
 
@@ -435,8 +445,9 @@ RunConfigFile readRunConfig(const RunFolder& folder) {
 
 // --- metrics.json ---------------------------------------------------------------------------
 
-void writeRunEvaluation(const RunFolder& folder, const EvaluationResult& r, const std::map<std::string, std::string>& extra) {
-    writeTextAtomically(folder.evaluation(), evaluationToJson(r, extra));
+void writeRunEvaluation(const RunFolder& folder, const EvaluationResult& r, const std::map<std::string, std::string>& extra,
+                        const std::map<std::string, std::vector<double>>& classPriors) {
+    writeTextAtomically(folder.evaluation(), evaluationToJson(r, extra, classPriors));
 }
 
 EvaluationResult readRunEvaluation(const RunFolder& folder) {

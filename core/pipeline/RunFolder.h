@@ -84,12 +84,14 @@ void writeRunConfig(const RunFolder& folder, const RunConfigFile& config);
 RunConfigFile readRunConfig(const RunFolder& folder);
 
 /// The text of a metrics.json: per-domain means, per-case scores and `extra` keys (method, model...).
-std::string evaluationToJson(const EvaluationResult& r, const std::map<std::string, std::string>& extra = {});
+std::string evaluationToJson(const EvaluationResult& r, const std::map<std::string, std::string>& extra = {},
+                             const std::map<std::string, std::vector<double>>& classPriors = {});
 /// Reads a metrics.json's text back; throws InputError when it is not one.
 EvaluationResult evaluationFromJson(const std::string& text);
 /// metrics.json: the test scores (evaluationToJson). Throws InputError when it is missing (the run
 /// has not finished, or had no test domain) or damaged.
-void writeRunEvaluation(const RunFolder& folder, const EvaluationResult& r, const std::map<std::string, std::string>& extra);
+void writeRunEvaluation(const RunFolder& folder, const EvaluationResult& r, const std::map<std::string, std::string>& extra,
+                        const std::map<std::string, std::vector<double>>& classPriors = {});
 EvaluationResult readRunEvaluation(const RunFolder& folder);
 
 /// One logged iteration of metrics.csv.

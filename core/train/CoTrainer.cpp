@@ -477,6 +477,13 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
             for (int64_t k = 0; k < c.numel(); ++k) os << (k ? "/" : "") << c[k].item<double>();
             return os.str();
         };
+        auto values = [](const at::Tensor& t) {
+            const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+            return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+        };
+        result.classPriors["labeled"] = values(d.models.front()->labeledPrior);
+        for (size_t m = 0; m < d.models.size(); ++m)
+            result.classPriors[std::string("unlabeled_estimate_") + (m ? "B" : "A")] = values(d.models[m]->unlabeledPrior);
         std::ostringstream os;
         os << "class priors (classes 0/1/...): labeled batches " << text(d.models.front()->labeledPrior)
            << "; unlabeled domains, EM estimate";

@@ -55,6 +55,10 @@ struct RunResult {
     /// rank 0 after the last iteration (-1 when not checked: a one-process run).
     double replicaMaxDifference = -1.0;
     std::vector<std::string> messages;  // those after the last progress report (its checkpoint)
+    /// Co-training runs: the class shares of the labeled batches ("labeled") and each teacher's
+    /// EM estimate of them on the unlabeled domains ("unlabeled_estimate_A", "..._B"), the moving
+    /// averages the prior correction uses (docs/method.md section 6). Empty for supervised runs.
+    std::map<std::string, std::vector<double>> classPriors;
 };
 
 }  // namespace dacw::train

@@ -544,7 +544,22 @@ private Q_SLOTS:
         QVERIFY2(valDomain.find("centre-a") != std::string::npos, valDomain.c_str());
         for (int k = 0; k < 2; ++k) {
             const fs::path seedDir = out / "labeled-2/test-centre-c/cps" / (k == 0 ? "seed-4" : "seed-5");
-            const std::string sub = nlohmann::json::parse(readText(seedDir / "metrics.json"))["chosen_submodel"];
+            const auto metrics = nlohmann::json::parse(readText(seedDir / "metrics.json"));
+            const std::string sub = metrics["chosen_submodel"];
+            // The class shares the prior correction used: labeled batches and each teacher's EM
+            // estimate on the unlabeled centre, one share per class, each set summing to 1.
+            QVERIFY(metrics.contains("class_priors"));
+            QCOMPARE(metrics["predict_prior"].get<std::string>(), std::string("unlabeled"));
+            for (const char* key : {"labeled", "unlabeled_estimate_A", "unlabeled_estimate_B"}) {
+                const auto& shares = metrics["class_priors"][key];
+                QCOMPARE(shares.size(), std::size_t(3));
+                double sum = 0;
+                for (const auto& x : shares) {
+                    QVERIFY(x.get<double>() > 0 && x.get<double>() < 1);
+                    sum += x.get<double>();
+                }
+                QVERIFY2(std::abs(sum - 1) < 1e-4, key);
+            }
             const RunTable rows = readRunTable(seedDir / "validation.csv");
             double last = -1, disc = -1;
             for (const auto& row : rows.rows)
@@ -553,6 +568,9 @@ private Q_SLOTS:
             QVERIFY(last > 0);
             QVERIFY(std::abs(val[valDomain]["disc"]["per_seed"][k].get<double>() - disc) < 1e-6);
         }
+        // Supervised training has no unlabeled centre to estimate: no class_priors.
+        QVERIFY(!nlohmann::json::parse(readText(out / "labeled-2/test-centre-c/supervised/seed-4/metrics.json"))
+                     .contains("class_priors"));
         const std::string cellMd = readText(out / "labeled-2/test-centre-c/results.md");
         QVERIFY(cellMd.find("Validation (never a test centre)") != std::string::npos);
         QVERIFY(cellMd.find("| " + valDomain + " disc | " + valDomain + " cup |") != std::string::npos);
