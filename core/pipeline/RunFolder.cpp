@@ -86,15 +86,8 @@ std::string evaluationToJson(const EvaluationResult& r, const std::map<std::stri
               {"hd95_unit", r.hd95Unit.empty() ? "mm" : r.hd95Unit},
               {"hd95_note", "HD95 of a case whose prediction or reference is empty is the image diagonal"}};
     for (const auto& [k, v] : extra) j[k] = v;
-    if (!classPriors.empty()) {
-        json priors = json::object();
-        for (const auto& [k, v] : classPriors) {
-            json a = json::array();
-            for (double x : v) a.push_back(number(x));
-            priors[k] = a;
-        }
-        j["class_priors"] = priors;
-    }
+    for (const auto& [k, v] : classPriors)
+        for (double x : v) j["class_priors"][k].push_back(number(x));
     return j.dump(2) + "\n";
 }
 

@@ -470,16 +470,16 @@ RunResult CoTrainer::run(const TensorDataset& labeledIn, const TensorDataset& un
     }
 
     if (!d.models.empty() && d.models.front()->unlabeledPrior.defined()) {
-        auto text = [](const at::Tensor& t) {
-            std::ostringstream os;
-            os << std::fixed << std::setprecision(3);
-            const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
-            for (int64_t k = 0; k < c.numel(); ++k) os << (k ? "/" : "") << c[k].item<double>();
-            return os.str();
-        };
         auto values = [](const at::Tensor& t) {
             const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
             return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+        };
+        auto text = [&](const at::Tensor& t) {
+            std::ostringstream os;
+            os << std::fixed << std::setprecision(3);
+            const std::vector<double> v = values(t);
+            for (size_t k = 0; k < v.size(); ++k) os << (k ? "/" : "") << v[k];
+            return os.str();
         };
         result.classPriors["labeled"] = values(d.models.front()->labeledPrior);
         for (size_t m = 0; m < d.models.size(); ++m)
