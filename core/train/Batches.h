@@ -29,7 +29,7 @@ inline double seconds(Clock::duration d) { return std::chrono::duration<double>(
 // of iteration i is a pure function of (seed, i). Resuming needs no generator state at all.
 uint64_t mixSeed(uint64_t seed, uint64_t stream, uint64_t index);
 at::Generator generatorFor(uint64_t seed, uint64_t stream, uint64_t index);
-enum Stream : uint64_t { kInitA = 1, kInitB, kLabeledOrder, kUnlabeledOrder, kAugment, kDropoutA, kDropoutB };
+enum Stream : uint64_t { kInitA = 1, kInitB, kLabeledOrder, kUnlabeledOrder, kAugment, kDropoutA, kDropoutB, kStyleMix };
 
 struct Batch {
     int64_t iteration = 0;

@@ -109,12 +109,15 @@ CoTrainStep::StepResult CoTrainStep::step(const Batch& batch) {
         const at::Tensor freq = classFrequencies(batch.labeledMasks, models.front()->labeledPrior.size(0));
         for (auto& sm : models) updatePrior(sm->labeledPrior, freq, cfg.cpsPriorMomentum);
     }
+    // Both students mix the same images' statistics (like the CutMix plan, one draw per step).
+    const StyleMix styleMix = drawStyleMix(nl, x.size(0) - nl, cfg.styleMixProb, cfg.styleMixAlpha,
+                                           generatorFor(cfg.seed, kStyleMix, static_cast<uint64_t>(it)));
     std::vector<SegOutput> out(count);
     perModel([&](size_t m) {
         // One autocast region for the student and then the teacher pass: the teacher reuses
         // the student's bf16 weight casts instead of casting every weight again.
         AutocastGuard ac(bf16, device.type());
-        out[m] = models[m]->net->forward(x, dropout[m]);
+        out[m] = models[m]->net->forward(x, dropout[m], styleMix);
         if (parts.coTraining) {
             // Teacher: hard pseudo-labels on the weak views, without an autograd graph, then
             // mixed and rotated with the same plan as the student images.

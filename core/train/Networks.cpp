@@ -107,12 +107,53 @@ nn::Sequential ResNetEncoderImpl::makeLayer(bool bottleneck, int64_t& inPlanes, 
     return seq;
 }
 
-EncoderOutput ResNetEncoderImpl::forward(const at::Tensor& x) {
+StyleMix drawStyleMix(int64_t labeled, int64_t unlabeled, double prob, double alpha, at::Generator gen) {
+    StyleMix mix;
+    const int64_t n = labeled + unlabeled;
+    if (prob <= 0.0 || n < 2) return mix;
+    if (at::empty({1}, at::kDouble).uniform_(0.0, 1.0, gen).item<double>() >= prob) return mix;
+    const at::Tensor a = at::_standard_gamma(at::full({n}, alpha, at::kDouble), gen);
+    const at::Tensor b = at::_standard_gamma(at::full({n}, alpha, at::kDouble), gen);
+    // Beta(alpha, alpha) as a / (a + b); both can underflow to 0 for small alpha: then 1/2.
+    const at::Tensor sum = a + b;
+    mix.lambda = at::where(sum > 0, a / sum.clamp_min(1e-300), at::full_like(a, 0.5)).to(at::kFloat);
+    std::vector<int64_t> partner(static_cast<size_t>(n));
+    auto draw = [&](int64_t bound) { return at::randint(bound, {1}, gen, at::kLong).item<int64_t>(); };
+    for (int64_t i = 0; i < n; ++i) {
+        if (unlabeled == 0) {
+            const int64_t j = draw(n - 1);
+            partner[static_cast<size_t>(i)] = j < i ? j : j + 1;  // any other labeled image
+        } else {
+            partner[static_cast<size_t>(i)] = i < labeled ? labeled + draw(unlabeled) : draw(labeled);
+        }
+    }
+    mix.partner = at::tensor(partner, at::kLong);
+    return mix;
+}
+
+at::Tensor mixFeatureStyle(const at::Tensor& x, const StyleMix& mix) {
+    if (!mix.active()) return x;
+    const at::Tensor xf = x.to(at::kFloat);
+    at::Tensor mu, sig;
+    {
+        torch::NoGradGuard noGrad;
+        auto [var, mean] = at::var_mean(xf, {2, 3}, /*unbiased=*/false, /*keepdim=*/true);
+        mu = mean;
+        sig = (var + 1e-6).sqrt();
+    }
+    const at::Tensor partner = mix.partner.to(x.device());
+    const at::Tensor lam = mix.lambda.to(x.device()).view({-1, 1, 1, 1});
+    const at::Tensor mixedMu = lam * mu + (1 - lam) * mu.index_select(0, partner);
+    const at::Tensor mixedSig = lam * sig + (1 - lam) * sig.index_select(0, partner);
+    return ((xf - mu) / sig * mixedSig + mixedMu).to(x.scalar_type());
+}
+
+EncoderOutput ResNetEncoderImpl::forward(const at::Tensor& x, const StyleMix& mix) {
     at::Tensor y = bn1(conv1(x)).relu_();
     y = F::max_pool2d(y, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
     EncoderOutput out;
-    out.low = layer1->forward(y);
-    out.high = layer4->forward(layer3->forward(layer2->forward(out.low)));
+    out.low = mixFeatureStyle(layer1->forward(y), mix);
+    out.high = layer4->forward(layer3->forward(mixFeatureStyle(layer2->forward(out.low), mix)));
     return out;
 }
 
@@ -171,14 +212,15 @@ DeepLabV3PlusImpl::DeepLabV3PlusImpl(const NetworkSpec& spec) : spec_(spec) {
     classifier_ = register_module("classifier", conv(featureChannels_, spec.numClasses, 1, 1, 1, true));
 }
 
-SegOutput DeepLabV3PlusImpl::forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen) {
-    return run(x, dropoutGen, true);
+SegOutput DeepLabV3PlusImpl::forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen, const StyleMix& mix) {
+    return run(x, dropoutGen, true, mix);
 }
 
 SegOutput DeepLabV3PlusImpl::forwardNoDropout(const at::Tensor& x) { return run(x, c10::nullopt, false); }
 
-SegOutput DeepLabV3PlusImpl::run(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen, bool dropout) {
-    EncoderOutput e = encoder_->forward(x);
+SegOutput DeepLabV3PlusImpl::run(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen, bool dropout,
+                                 const StyleMix& mix) {
+    EncoderOutput e = encoder_->forward(x, is_training() ? mix : StyleMix{});
     at::Tensor high = aspp_->forward(e.high, dropoutGen, dropout);
     at::Tensor low = lowProject_->forward(e.low);
     high = resizeBilinear(high, low.size(2), low.size(3));

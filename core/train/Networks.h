@@ -41,10 +41,28 @@ struct EncoderOutput {
     at::Tensor high;  // after layer4, stride 16
 };
 
+/// One iteration's feature-statistics mixing (MixStyle): after layer1 and layer2, image i's
+/// per-channel mean and standard deviation become lambda[i] x its own + (1 - lambda[i]) x those of
+/// image partner[i]. Both tensors undefined = no mixing.
+struct StyleMix {
+    at::Tensor partner;  // [N] int64
+    at::Tensor lambda;   // [N] float
+    bool active() const { return partner.defined(); }
+};
+
+/// Draws a StyleMix for a batch of `labeled` then `unlabeled` images: with probability `prob`
+/// (else none), lambda ~ Beta(alpha, alpha), and each labeled image's partner is a random
+/// unlabeled one and each unlabeled image's a random labeled one; with no unlabeled images, a
+/// random other labeled image. Deterministic given `gen`.
+StyleMix drawStyleMix(int64_t labeled, int64_t unlabeled, double prob, double alpha, at::Generator gen);
+/// Applies a StyleMix to [N,C,H,W] features. The statistics are treated as constants (no
+/// gradient through them); computed in float32, returned in x's dtype.
+at::Tensor mixFeatureStyle(const at::Tensor& x, const StyleMix& mix);
+
 class ResNetEncoderImpl : public torch::nn::Module {
 public:
     ResNetEncoderImpl(Backbone backbone, double width, int64_t inChannels);
-    EncoderOutput forward(const at::Tensor& x);
+    EncoderOutput forward(const at::Tensor& x, const StyleMix& mix = {});
     int64_t lowChannels() const { return lowChannels_; }
     int64_t highChannels() const { return highChannels_; }
     Backbone backbone() const { return backbone_; }
@@ -92,7 +110,9 @@ struct SegOutput {
 class DeepLabV3PlusImpl : public torch::nn::Module {
 public:
     explicit DeepLabV3PlusImpl(const NetworkSpec& spec);
-    SegOutput forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen = c10::nullopt);
+    /// `mix` (training only) mixes feature statistics in the encoder (StyleMix).
+    SegOutput forward(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen = c10::nullopt,
+                      const StyleMix& mix = {});
     /// The forward pass without dropout, BatchNorm as the module's mode says: what the teachers
     /// use, so that pseudo-labels are a deterministic function of the weights and the batch.
     SegOutput forwardNoDropout(const at::Tensor& x);
@@ -101,7 +121,7 @@ public:
     ResNetEncoder encoder() const { return encoder_; }
 
 private:
-    SegOutput run(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen, bool dropout);
+    SegOutput run(const at::Tensor& x, const c10::optional<at::Generator>& dropoutGen, bool dropout, const StyleMix& mix = {});
     NetworkSpec spec_;
     int64_t featureChannels_;
     ResNetEncoder encoder_{nullptr};

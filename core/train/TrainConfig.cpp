@@ -172,6 +172,8 @@ const std::vector<Option>& options() {
         INT("ramp-up", rampUp),
         BOOL("ramp-aux", rampAux),
         DBL("cps-threshold", cpsThreshold),
+        DBL("style-mix-prob", styleMixProb),
+        DBL("style-mix-alpha", styleMixAlpha),
         BOOL("teacher-batch-stats", teacherBatchStats),
         Option{"cps-weighting", [](const TrainConfig& c) { return toString(c.cpsWeighting); },
                [](TrainConfig& c, const std::string& v) { c.cpsWeighting = parseCpsWeighting(v); }},
@@ -332,6 +334,8 @@ void validateConfig(const TrainConfig& c) {
     need(c.averageFrom > 0.0 && c.averageFrom <= 1.0, "average-from must be in (0, 1] (1: no weight averaging)");
     need(c.weightDecay >= 0.0, "weight-decay must be >= 0");
     need(c.cpsThreshold >= 0.0 && c.cpsThreshold < 1.0, "cps-threshold must be in [0, 1)");
+    need(c.styleMixProb >= 0.0 && c.styleMixProb <= 1.0, "style-mix-prob must be in [0, 1]");
+    need(c.styleMixAlpha > 0.0 && c.styleMixAlpha <= 10.0, "style-mix-alpha must be in (0, 10]");
     need(c.cpsPriorMomentum >= 0.0 && c.cpsPriorMomentum < 1.0, "cps-prior-momentum must be in [0, 1)");
     need(c.threads >= 0, "threads must be >= 0");
     need(c.prefetch >= 0 && c.prefetch <= 16, "prefetch must be in [0, 16]");

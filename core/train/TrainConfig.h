@@ -166,6 +166,13 @@ struct TrainConfig {
     int64_t rampUp = -1;          // ramp-up length in iterations; -1 = 20% of the iterations
     bool rampAux = false;         // ramp the auxiliary terms too (their targets are exact)
     double cpsThreshold = 0.0;    // pseudo-labels with confidence below are ignored (0 = none)
+    /// Feature-statistics mixing (MixStyle, Zhou et al. 2021) in the students' encoder: in this
+    /// share of the iterations, after layer1 and layer2 each image's per-channel mean and standard
+    /// deviation are replaced by a mix of its own and a partner's from the other part of the batch
+    /// (a labeled image with an unlabeled one and back), weight ~ Beta(style-mix-alpha). 0 = off.
+    /// Training only: teachers, validation and prediction never mix.
+    double styleMixProb = 0.0;
+    double styleMixAlpha = 0.1;
     CpsWeighting cpsWeighting = CpsWeighting::None;
     FeatureLoss featureLoss = FeatureLoss::Cosine;
     /// Pseudo-labels under the unlabeled domain's estimated class prior instead of the labeled

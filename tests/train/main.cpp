@@ -12,6 +12,7 @@ std::unique_ptr<QObject> makeRunTests();
 std::unique_ptr<QObject> makePretrainTests();
 std::unique_ptr<QObject> makePredictorTests();
 std::unique_ptr<QObject> makeShadowTests();
+std::unique_ptr<QObject> makeStyleMixTests();
 
 int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
         status |= QTest::qExec(p.get(), static_cast<int>(rest.size()), rest.data());
         auto s = makeShadowTests();
         status |= QTest::qExec(s.get(), static_cast<int>(rest.size()), rest.data());
+        auto m = makeStyleMixTests();
+        status |= QTest::qExec(m.get(), static_cast<int>(rest.size()), rest.data());
     }
     if (group.empty() || group == "pretrain") {
         auto t = makePretrainTests();
